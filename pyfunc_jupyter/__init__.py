@@ -1,0 +1,53 @@
+"""pyfunc-jupyter: author MLflow-compatible custom Python models in Jupyter.
+
+The public API mirrors ``mlflow.pyfunc`` and ``mlflow.models``. Names are resolved lazily so that
+``import pyfunc_jupyter`` stays light (no pandas, numpy, cloudpickle, yaml, Jupyter or IPython).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+# public name -> private module that defines it
+_EXPORTS = {
+    "PythonModel": "_base",
+    "PythonModelContext": "_base",
+    "save_model": "_save",
+    "ModelInfo": "_save",
+    "load_model": "_load",
+    "LoadedModel": "_load",
+    "log_model": "_store",
+    "start_run": "_store",
+    "active_run": "_store",
+    "set_store": "_store",
+    "get_store": "_store",
+    "list_models": "_store",
+    "resolve_uri": "_store",
+    "infer_signature": "_infer",
+    "ModelSignature": "_schema",
+    "Schema": "_schema",
+    "ColSpec": "_schema",
+    "TensorSpec": "_schema",
+    "ParamSchema": "_schema",
+    "ParamSpec": "_schema",
+    "DataType": "_types",
+}
+
+__all__ = sorted([*_EXPORTS, "errors", "__version__"])
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        if name == "errors":
+            return importlib.import_module(f"{__name__}.errors")
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return __all__

@@ -1,0 +1,67 @@
+"""Shared fixtures: a real-MLflow interpreter for interop tests and an isolated model store."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _mlflow_python() -> Path | None:
+    configured = os.environ.get("PYFUNC_JUPYTER_MLFLOW_PYTHON")
+    candidate = Path(configured) if configured else ROOT / ".venv-mlflow" / "bin" / "python"
+    return candidate if candidate.exists() else None
+
+
+@pytest.fixture(scope="session")
+def mlflow_python() -> Path:
+    """An interpreter with real MLflow installed and pyfunc_jupyter not importable.
+
+    Made by ``./dev setup`` (``.venv-mlflow``). In CI its absence is a failure, never a skip.
+    """
+    python = _mlflow_python()
+    if python is None:
+        message = (
+            "No MLflow interpreter: run `./dev setup` (creates .venv-mlflow) or set "
+            "PYFUNC_JUPYTER_MLFLOW_PYTHON to a python with mlflow==3.17.* installed."
+        )
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return python
+
+
+def run_python(python: Path | str, code: str, *, cwd: Path | str | None = None,
+               env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh interpreter that cannot import pyfunc_jupyter unless env says so."""
+    full_env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    full_env.update(env or {})
+    result = subprocess.run(
+        [str(python), "-c", code], cwd=str(cwd) if cwd else None, env=full_env,
+        capture_output=True, text=True, timeout=timeout,
+    )
+    if result.returncode != 0:
+        raise AssertionError(
+            f"subprocess failed ({result.returncode}):\nSTDOUT:\n{result.stdout}\nSTDERR:\n{result.stderr}"
+        )
+    return result
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    """A fresh, empty local model store for one test."""
+    path = tmp_path / "store"
+    monkeypatch.setenv("PYFUNC_JUPYTER_STORE", str(path))
+    import pyfunc_jupyter
+
+    pyfunc_jupyter.set_store(None)  # back to the environment's default
+    yield path
+    pyfunc_jupyter.set_store(None)
+
+
+PYTHON = sys.executable
