@@ -19,6 +19,7 @@ _EXPORTS = {
     "load_model": "_load",
     "LoadedModel": "_load",
     "log_model": "_store",
+    "end_run": "_store",
     "start_run": "_store",
     "active_run": "_store",
     "set_store": "_store",
@@ -35,14 +36,16 @@ _EXPORTS = {
     "DataType": "_types",
 }
 
-__all__ = sorted([*_EXPORTS, "errors", "__version__"])
+_SUBMODULES = ("errors", "pyfunc", "models")
+
+__all__ = sorted([*_EXPORTS, *_SUBMODULES, "__version__"])
 
 
 def __getattr__(name: str):
     module = _EXPORTS.get(name)
     if module is None:
-        if name == "errors":
-            return importlib.import_module(f"{__name__}.errors")
+        if name in _SUBMODULES:
+            return importlib.import_module(f"{__name__}.{name}")
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
     globals()[name] = value

@@ -52,8 +52,8 @@ class PythonModel:
 
     @property
     def predict_type_hints(self):
-        """No type-hint based validation: MLflow's loader reads this attribute."""
-        return _TypeHints()
+        """The type hints MLflow's loader reads; none unless an MLflow-written pickle cached some."""
+        return self.__dict__.get("_predict_type_hints") or _TypeHints()
 
 
 class _FunctionPythonModel(PythonModel):

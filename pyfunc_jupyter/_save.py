@@ -1,0 +1,385 @@
+"""``save_model``: write a model directory in MLflow's pyfunc format, atomically."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import inspect
+import json
+import os
+import platform
+import shutil
+import uuid
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from importlib import metadata as _metadata
+from pathlib import Path
+from typing import Any
+
+from . import _atomic
+from ._mlmodel import PYFUNC_LOADER, write_mlmodel
+from .errors import ModelSaveError
+
+__all__ = ["save_model", "ModelInfo", "build_model", "SIDECAR"]
+
+SIDECAR = "pyfunc_jupyter.json"
+_PICKLE = "python_model.pkl"
+
+
+@dataclass
+class ModelInfo:
+    """What a save or log produced (the fields MLflow's ``ModelInfo`` has, plus our own)."""
+
+    model_uri: str
+    path: str
+    flavors: dict
+    model_uuid: str
+    utc_time_created: str
+    signature: Any = None
+    saved_input_example_info: dict | None = None
+    metadata: dict | None = None
+    run_id: str | None = None
+    name: str | None = None
+    version: int | None = None
+    artifact_path: str | None = None
+    model_size_bytes: int = 0
+    requirements: list = field(default_factory=list)
+    example_output: Any = field(default=None, repr=False)
+
+    @property
+    def registered_model_version(self) -> int | None:
+        """The store version, as MLflow's registered model version."""
+        return self.version
+
+    @property
+    def model_id(self) -> str:
+        """MLflow 3's id of a logged model; here the model UUID."""
+        return self.model_uuid
+
+
+def _kind_of(python_model: Any) -> tuple[Any, bool]:
+    """Validate ``python_model``; return (object to pickle, streamable)."""
+    from ._base import _FunctionPythonModel
+
+    if isinstance(python_model, (str, os.PathLike)):
+        raise ModelSaveError("python_model is a path: models-from-code files are not supported. "
+                             "Pass the model object (a PythonModel instance or a one-argument function).")
+    if isinstance(python_model, type):
+        raise ModelSaveError(f"python_model is the class {python_model.__name__}, not an instance. "
+                             f"Pass {python_model.__name__}() (with its __init__ arguments).")
+    if callable(getattr(python_model, "predict", None)) and not inspect.isroutine(python_model):
+        _check_load_context(python_model)
+        return python_model, _overrides_predict_stream(type(python_model))
+    if callable(python_model):
+        try:
+            parameters = inspect.signature(python_model).parameters
+        except (TypeError, ValueError):
+            parameters = None
+        if parameters is not None and len(parameters) != 1:
+            raise ModelSaveError(f"A function model must accept exactly one argument (the model input); "
+                                 f"{getattr(python_model, '__name__', python_model)} takes {len(parameters)}. "
+                                 "Wrap it in a PythonModel class to use more.")
+        return _FunctionPythonModel(python_model), False
+    raise ModelSaveError(f"python_model must be a PythonModel instance (with a predict method) or a function "
+                         f"of one argument; got {type(python_model).__name__}.")
+
+
+def _check_load_context(python_model: Any) -> None:
+    load_context = getattr(python_model, "load_context", None)
+    if load_context is None:
+        return
+    parameters = inspect.signature(load_context).parameters
+    takes_kwargs = any(p.kind is p.VAR_KEYWORD for p in parameters.values())
+    if "context" not in parameters and not takes_kwargs:
+        raise ModelSaveError(f"{type(python_model).__name__}.load_context{inspect.signature(load_context)} cannot "
+                             "be called as load_context(context=...), which is how MLflow calls it. "
+                             "Define it as load_context(self, context).")
+
+
+def _overrides_predict_stream(cls: type) -> bool:
+    for klass in cls.__mro__:
+        if "predict_stream" in vars(klass):
+            return not (klass.__name__ == "PythonModel" and klass.__module__.startswith("mlflow"))
+    return False
+
+
+def _local_source(uri: str, what: str) -> Path:
+    text = os.fspath(uri)
+    if text.startswith("file://"):
+        text = text[len("file://"):]
+    elif "://" in text:
+        raise ModelSaveError(f"{what} {uri!r} is a remote URI; only local files are supported. "
+                             "Download it first and pass the local path.")
+    path = Path(text).expanduser()
+    if not path.exists():
+        raise ModelSaveError(f"{what} {uri!r} does not exist. Check the path (relative paths are "
+                             f"relative to {os.getcwd()}).")
+    return path
+
+
+def _plan_artifacts(artifacts: dict | None) -> dict[str, tuple[Path, str, str]]:
+    """name -> (source, relative POSIX destination, uri as given); basename collisions get a folder."""
+    plan: dict[str, tuple[Path, str, str]] = {}
+    used: set[str] = set()
+    for name, uri in (artifacts or {}).items():
+        if not isinstance(name, str) or not name:
+            raise ModelSaveError(f"Artifact names must be non-empty strings; got {name!r}.")
+        source = _local_source(uri, f"Artifact {name!r}:")
+        relative = f"artifacts/{source.name}"
+        counter = 1
+        while relative in used:
+            relative = f"artifacts/{counter}/{source.name}"
+            counter += 1
+        used.add(relative)
+        plan[name] = (source, relative, os.fspath(uri))
+    return plan
+
+
+def _plan_code(code_paths: list | None) -> list[Path]:
+    sources = [_local_source(p, "Code path") for p in (code_paths or [])]
+    names = [s.name for s in sources]
+    clashes = sorted({n for n in names if names.count(n) > 1})
+    if clashes:
+        raise ModelSaveError(f"Code paths {clashes} share a name and would overwrite each other under code/. "
+                             "Rename one of them or ship their common parent directory.")
+    return sources
+
+
+def _copy(source: Path, destination: Path) -> None:
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    if source.is_dir():
+        shutil.copytree(source, destination, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    else:
+        shutil.copyfile(source, destination)
+
+
+def _size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def _load_config(model_config: Any) -> dict | None:
+    if model_config is None or isinstance(model_config, dict):
+        return model_config
+    path = _local_source(model_config, "model_config file")
+    import yaml
+
+    loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(loaded, dict):
+        raise ModelSaveError(f"model_config file {path} must hold a mapping of keys to values.")
+    return loaded
+
+
+def _installed(distribution: str) -> str | None:
+    try:
+        return _metadata.version(distribution)
+    except _metadata.PackageNotFoundError:
+        return None
+
+
+@dataclass
+class _Built:
+    mlmodel: dict
+    requirements: list
+    example_output: Any
+    signature: Any
+
+
+def _sample_inference(staging: Path, flavor: dict, pickle_bytes: bytes, data: Any, params: Any,
+                      signature: Any, has_example: bool, capture: bool, model_config: dict | None):
+    """Unpickle a copy, ``load_context`` and predict on the example, as a fresh load would."""
+    from ._load import LoadedModel, ModelMetadata, load_python_model
+
+    recorder = None
+    if capture:
+        from ._requirements import ImportRecorder
+
+        recorder = ImportRecorder()
+    mlmodel = {"flavors": {"python_function": flavor}, "signature": signature.to_dict() if signature else None}
+    with recorder if recorder is not None else nullcontext():
+        try:
+            python_model, context, code = load_python_model(
+                staging, flavor, str(staging / "MLmodel"), recorder=recorder, pickle_bytes=pickle_bytes)
+        except Exception as exc:
+            raise ModelSaveError(f"Loading a copy of the model failed ({type(exc).__name__}: {exc}); the saved "
+                                 "model would not load either. Nothing was saved.") from exc
+        output = None
+        if has_example:
+            if recorder is not None:
+                recorder.phase = "predict"
+            loaded = LoadedModel(python_model, context, ModelMetadata(mlmodel, staging), code)
+            try:
+                output = loaded.predict(data, params)
+            except Exception as exc:
+                raise ModelSaveError(f"predict failed on the input example ({type(exc).__name__}: {exc}). "
+                                     "Fix predict or the example; nothing was saved.") from exc
+    return output, recorder
+
+
+def _signature_for(signature: Any, data: Any, params: Any, has_example: bool):
+    """The input/params part of the signature: given, or inferred from the example."""
+    from ._schema import ModelSignature
+
+    if signature is not None or not has_example:
+        return signature
+    from ._infer import infer_param_schema, infer_schema
+
+    return ModelSignature(inputs=infer_schema(data), params=infer_param_schema(params) if params else None)
+
+
+def _with_outputs(signature: Any, output: Any, inferred: bool):
+    if not inferred or signature is None:
+        return signature
+    import warnings
+
+    from ._infer import infer_schema, output_for_signature
+    from ._schema import ModelSignature
+
+    try:
+        outputs = infer_schema(output_for_signature(output))
+    except Exception as exc:  # noqa: BLE001 - an odd output must not stop the save
+        warnings.warn(f"Could not infer an output schema from the prediction ({exc}); the signature has "
+                      "inputs only.", UserWarning, stacklevel=4)
+        outputs = None
+    return ModelSignature(inputs=signature.inputs, outputs=outputs, params=signature.params)
+
+
+def build_model(staging: Path, python_model: Any, *, artifacts=None, input_example=None, signature=None,
+                pip_requirements=None, extra_pip_requirements=None, conda_env=None, code_paths=None,
+                model_config=None, metadata=None, extra_mlmodel: dict | None = None,
+                sidecar: dict | None = None) -> _Built:
+    """Write a complete model directory into the (empty) ``staging`` directory."""
+    from ._envfiles import process_requirements, write_env_files
+    from ._pickling import dump_model
+
+    model, streamable = _kind_of(python_model)
+    has_example = input_example is not None
+    if inspect.isroutine(python_model) and not (has_example or pip_requirements or extra_pip_requirements):
+        raise ModelSaveError("A function model needs an input_example (or pip_requirements) so that its "
+                             "signature and requirements can be worked out. Pass input_example=<sample input>.")
+    process_requirements(pip_requirements=pip_requirements, extra_pip_requirements=extra_pip_requirements,
+                         conda_env=conda_env)  # validates the options before anything is written
+    artifact_plan = _plan_artifacts(artifacts)
+    code_sources = _plan_code(code_paths)
+    config = _load_config(model_config)
+    data, params = None, None
+    if has_example:
+        from ._example import split_example
+
+        data, params = split_example(input_example)
+    inferred_signature = signature is None and has_example
+    signature = _signature_for(signature, data, params, has_example)
+
+    pickle_bytes = dump_model(model)
+    (staging / _PICKLE).write_bytes(pickle_bytes)
+    for _, (source, relative, _) in artifact_plan.items():
+        _copy(source, staging / relative)
+    for source in code_sources:
+        _copy(source, staging / "code" / source.name)
+    example_info = None
+    if has_example:
+        from ._example import save_input_example
+
+        example_info = save_input_example(input_example, staging)
+
+    import cloudpickle
+
+    flavor: dict[str, Any] = {
+        "cloudpickle_version": cloudpickle.__version__,
+        "code": "code" if code_sources else None,
+        "loader_module": PYFUNC_LOADER,
+        "python_model": _PICKLE,
+        "python_version": platform.python_version(),
+        "streamable": streamable,
+    }
+    if artifact_plan:
+        flavor["artifacts"] = {name: {"path": rel, "uri": uri} for name, (_, rel, uri) in artifact_plan.items()}
+    if config is not None:
+        flavor["config"] = config
+    capture = pip_requirements is None and conda_env is None
+    output, recorder = _sample_inference(staging, flavor, pickle_bytes, data, params, signature,
+                                         has_example, capture, config)
+    signature = _with_outputs(signature, output, inferred_signature)
+
+    requirements, local_modules, notes = [], [], []
+    inferred_pins = None
+    if recorder is not None:
+        from ._requirements import resolve_requirements
+
+        result = resolve_requirements(recorder.uses)
+        requirements, local_modules, notes = result.requirements, result.local_modules, result.notes
+        inferred_pins = result.pins()
+    env_spec = process_requirements(pip_requirements=pip_requirements, extra_pip_requirements=extra_pip_requirements,
+                                    conda_env=conda_env, inferred=inferred_pins)
+    size = sum(_size(staging / p) for p in os.listdir(staging))
+    flavor["env"] = write_env_files(staging, env_spec)
+
+    mlmodel: dict[str, Any] = {
+        "flavors": {"python_function": flavor},
+        "model_id": None,
+        "model_size_bytes": size,
+        "model_uuid": uuid.uuid4().hex,
+        "prompts": None,
+        "utc_time_created": _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f"),
+    }
+    mlflow_version = _installed("mlflow")
+    if mlflow_version:
+        mlmodel["mlflow_version"] = mlflow_version
+    if signature is not None:
+        mlmodel["signature"] = signature.to_dict()
+        mlmodel["is_signature_from_type_hint"] = False
+        mlmodel["type_hint_from_example"] = False
+    if example_info:
+        mlmodel["saved_input_example_info"] = example_info
+    if metadata:
+        mlmodel["metadata"] = dict(metadata)
+    mlmodel.update(extra_mlmodel or {})
+    write_mlmodel(staging, mlmodel)
+    side = {
+        "format": 1,
+        "created": mlmodel["utc_time_created"],
+        "signature_summary": signature.summary() if signature is not None else None,
+        "requirements": [r.to_dict() for r in requirements],
+        "local_modules": list(local_modules),
+        "notes": list(notes),
+        "size_bytes": size,
+        **(sidecar or {}),
+    }
+    (staging / SIDECAR).write_text(json.dumps(side, indent=2, default=str), encoding="utf-8")
+    return _Built(mlmodel, requirements, output, signature)
+
+
+def model_info(built: _Built, path: Path, model_uri: str, **extra: Any) -> ModelInfo:
+    """The ``ModelInfo`` of a built and published model."""
+    m = built.mlmodel
+    return ModelInfo(model_uri=model_uri, path=str(path), flavors=m["flavors"], model_uuid=m["model_uuid"],
+                     utc_time_created=m["utc_time_created"], signature=built.signature,
+                     saved_input_example_info=m.get("saved_input_example_info"), metadata=m.get("metadata"),
+                     run_id=m.get("run_id"), model_size_bytes=m["model_size_bytes"],
+                     requirements=built.requirements, example_output=built.example_output, **extra)
+
+
+def save_model(path: str | os.PathLike, python_model: Any = None, *, artifacts: dict | None = None,
+               input_example: Any = None, signature: Any = None, pip_requirements: Any = None,
+               extra_pip_requirements: Any = None, conda_env: Any = None, code_paths: list | None = None,
+               model_config: Any = None, metadata: dict | None = None, overwrite: bool = False) -> ModelInfo:
+    """Save ``python_model`` to the directory ``path`` in MLflow's pyfunc format.
+
+    The directory is built beside ``path`` and renamed into place, so a failed or killed save
+    leaves nothing at ``path``; ``overwrite=True`` replaces an existing model atomically.
+    """
+    if python_model is None:
+        raise ModelSaveError("save_model needs python_model=<a PythonModel instance or a one-argument function>.")
+    target = Path(path).expanduser().absolute()
+    _atomic.check_target(target, overwrite)
+    staging = _atomic.staging_dir(target)
+    try:
+        built = build_model(staging, python_model, artifacts=artifacts, input_example=input_example,
+                            signature=signature, pip_requirements=pip_requirements,
+                            extra_pip_requirements=extra_pip_requirements, conda_env=conda_env,
+                            code_paths=code_paths, model_config=model_config, metadata=metadata)
+        _atomic.publish(staging, target, overwrite)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return model_info(built, target, str(target))

@@ -1,0 +1,13 @@
+"""``mlflow.models``-shaped namespace: signatures and their inference."""
+
+from __future__ import annotations
+
+from . import __getattr__ as _lazy
+
+__all__ = ["infer_signature", "ModelSignature"]
+
+
+def __getattr__(name: str):
+    if name in __all__:
+        return _lazy(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
