@@ -267,7 +267,8 @@ class LoadedModel:
         """The user's model object."""
         return self._python_model
 
-    def _prepare(self, data: Any, params: dict | None) -> tuple[Any, dict | None]:
+    def prepare(self, data: Any, params: dict | None) -> tuple[Any, dict | None]:
+        """What ``predict`` would pass to the model: the input enforced, params validated."""
         from ._enforce import enforce_input, validate_params
 
         signature = self.signature
@@ -283,7 +284,8 @@ class LoadedModel:
             data = _convert_for_hint(data, hints.input)
         return data, params
 
-    def _call(self, method: str, data: Any, params: dict | None):
+    def call(self, method: str, data: Any, params: dict | None):
+        """Call the model's ``method`` with prepared input, by MLflow's dispatch rules."""
         func = getattr(self._python_model, method)
         if method not in self._calls:
             self._calls[method] = _accepts(func, method)
@@ -300,8 +302,8 @@ class LoadedModel:
 
     def predict(self, data: Any, params: dict | None = None) -> Any:
         """Enforce the input schema and params, then call the model's ``predict``."""
-        data, params = self._prepare(data, params)
-        return self._call("predict", data, params)
+        data, params = self.prepare(data, params)
+        return self.call("predict", data, params)
 
     def predict_stream(self, data: Any, params: dict | None = None) -> Iterator[Any]:
         """Like ``predict`` for models with ``predict_stream``; yields the model's chunks."""
@@ -309,9 +311,9 @@ class LoadedModel:
                 getattr(self._python_model, "predict_stream", None)):
             raise ModelLoadError("This model does not support predict_stream: define "
                                  "predict_stream(self, context, model_input, params=None) in its class.")
-        data, params = self._prepare(data, params)
+        data, params = self.prepare(data, params)
         data = _single_stream_input(data)
-        return self._call("predict_stream", data, params)
+        return self.call("predict_stream", data, params)
 
     def __repr__(self) -> str:
         kind = type(self._python_model).__name__

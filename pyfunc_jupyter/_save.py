@@ -209,7 +209,13 @@ def _sample_inference(staging: Path, flavor: dict, pickle_bytes: bytes, data: An
                 recorder.phase = "predict"
             loaded = LoadedModel(python_model, context, ModelMetadata(mlmodel, staging), code)
             try:
-                output = loaded.predict(data, params)
+                data, params = loaded.prepare(data, params)
+            except Exception as exc:
+                raise ModelSaveError(f"The input example does not fit the signature ({exc}). Make the "
+                                     "example match the signature, or leave signature= out to infer it "
+                                     "from the example; nothing was saved.") from exc
+            try:
+                output = loaded.call("predict", data, params)
             except Exception as exc:
                 raise ModelSaveError(f"predict failed on the input example ({type(exc).__name__}: {exc}). "
                                      "Fix predict or the example; nothing was saved.") from exc
@@ -252,9 +258,12 @@ def build_model(staging: Path, python_model: Any, *, artifacts=None, input_examp
     from ._envfiles import process_requirements, write_env_files
     from ._pickling import dump_model
 
+    from ._base import _FunctionPythonModel
+
     model, streamable = _kind_of(python_model)
     has_example = input_example is not None
-    if inspect.isroutine(python_model) and not (has_example or pip_requirements or extra_pip_requirements):
+    is_function = isinstance(model, _FunctionPythonModel) and model is not python_model
+    if is_function and not (has_example or pip_requirements or extra_pip_requirements):
         raise ModelSaveError("A function model needs an input_example (or pip_requirements) so that its "
                              "signature and requirements can be worked out. Pass input_example=<sample input>.")
     process_requirements(pip_requirements=pip_requirements, extra_pip_requirements=extra_pip_requirements,
