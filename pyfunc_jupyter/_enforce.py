@@ -134,6 +134,11 @@ def _convert_scalar(series: Any, target: DataType, name: Any):
         raise _incompatible(name, dtype, "bool")
     numpy_dtype = np.dtype(getattr(dtype, "numpy_dtype", dtype)) if not isinstance(dtype, np.dtype) else dtype
     want = target.to_numpy()
+    if not isinstance(dtype, np.dtype):  # a nullable extension dtype such as Int64
+        if series.isna().any():
+            raise _incompatible(name, dtype, want, " The nullable column has missing values, which "
+                                f"{want} cannot hold.")
+        series = series.astype(numpy_dtype)
     if numpy_dtype == want:
         return series
     kind, size = numpy_dtype.kind, numpy_dtype.itemsize
@@ -225,7 +230,7 @@ def _convert_frame(frame: Any, schema: Schema):
     import pandas as pd
 
     columns = [changed.get(i, frame.iloc[:, i]) for i in range(frame.shape[1])]
-    result = pd.concat(columns, axis=1, copy=False)
+    result = pd.concat(columns, axis=1)
     result.columns = frame.columns
     result.index = frame.index
     return result

@@ -222,6 +222,20 @@ def _sample_inference(staging: Path, flavor: dict, pickle_bytes: bytes, data: An
     return output, recorder
 
 
+def _own_signature(signature: Any):
+    """Our ``ModelSignature`` for ours or MLflow's (read through MLflow's MLmodel form)."""
+    from ._schema import ModelSignature
+
+    if signature is None or isinstance(signature, ModelSignature):
+        return signature
+    if callable(getattr(signature, "to_dict", None)):
+        try:
+            return ModelSignature.from_dict(signature.to_dict())
+        except (TypeError, ValueError) as exc:
+            raise ModelSaveError(f"The signature cannot be read ({exc}).") from exc
+    raise ModelSaveError(f"signature must be a ModelSignature (from infer_signature); got {type(signature).__name__}.")
+
+
 def _signature_for(signature: Any, data: Any, params: Any, has_example: bool):
     """The input/params part of the signature: given, or inferred from the example."""
     from ._schema import ModelSignature
@@ -276,6 +290,7 @@ def build_model(staging: Path, python_model: Any, *, artifacts=None, input_examp
         from ._example import split_example
 
         data, params = split_example(input_example)
+    signature = _own_signature(signature)
     inferred_signature = signature is None and has_example
     signature = _signature_for(signature, data, params, has_example)
 

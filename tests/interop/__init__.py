@@ -1,0 +1,1 @@
+"""Interoperability tests: our model directories in real MLflow, and MLflow's in our loader."""
