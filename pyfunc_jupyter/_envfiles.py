@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 import re
@@ -12,7 +13,7 @@ from typing import Any
 
 from .errors import ModelSaveError
 
-__all__ = ["EnvSpec", "process_requirements", "write_env_files"]
+__all__ = ["EnvSpec", "process_requirements", "write_env_files", "installed_version"]
 
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*([<>=!~][^;]*)?(;.*)?$")
 
@@ -26,7 +27,9 @@ class EnvSpec:
     conda_env: dict | None = None
 
 
-def _installed(distribution: str) -> str | None:
+@functools.lru_cache(maxsize=None)
+def installed_version(distribution: str) -> str | None:
+    """The installed version of ``distribution`` (cached for the process), or None."""
     try:
         return _metadata.version(distribution)
     except _metadata.PackageNotFoundError:
@@ -105,7 +108,7 @@ def _merge(requirements: list[str]) -> list[str]:
 
 def _with_mlflow_pin(requirements: list[str]) -> list[str]:
     """Pin MLflow first, like MLflow, but only if it is installed here (never a made-up pin)."""
-    version = _installed("mlflow")
+    version = installed_version("mlflow")
     names = {_canonical(m.group(1)) for m in map(_NAME.match, requirements) if m}
     if version is None or names & {"mlflow", "mlflow-skinny", "mlflow-tracing"}:
         return requirements
@@ -160,7 +163,7 @@ def process_requirements(pip_requirements: Any = None, extra_pip_requirements: A
 
 
 def _default_conda(requirements: list[str]) -> dict:
-    pip = _installed("pip")
+    pip = installed_version("pip")
     return {"channels": ["conda-forge"],
             "dependencies": [f"python={platform.python_version()}", f"pip<={pip}" if pip else "pip",
                              {"pip": list(requirements)}],
@@ -176,16 +179,18 @@ def write_env_files(directory: str | os.PathLike, spec: EnvSpec) -> dict[str, st
     """Write the environment files into ``directory``; return the flavor's ``env`` mapping."""
     import yaml
 
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
     directory = Path(directory)
     (directory / "requirements.txt").write_text("\n".join(spec.requirements), encoding="utf-8")
     if spec.constraints:
         (directory / "constraints.txt").write_text("\n".join(spec.constraints), encoding="utf-8")
     conda = _user_conda(spec.conda_env, spec.requirements) if spec.conda_env else _default_conda(spec.requirements)
-    (directory / "conda.yaml").write_text(yaml.safe_dump(conda, default_flow_style=False, sort_keys=True),
+    (directory / "conda.yaml").write_text(yaml.dump(conda, Dumper=dumper, default_flow_style=False, sort_keys=True),
                                          encoding="utf-8")
-    build = [f"{name}=={v}" if (v := _installed(name)) else name for name in ("pip", "setuptools", "wheel")]
+    build = [f"{name}=={v}" if (v := installed_version(name)) else name for name in ("pip", "setuptools", "wheel")]
     python_env = {"python": platform.python_version(), "build_dependencies": build,
                   "dependencies": ["-r requirements.txt"]}
-    (directory / "python_env.yaml").write_text(yaml.safe_dump(python_env, default_flow_style=False, sort_keys=False),
+    (directory / "python_env.yaml").write_text(yaml.dump(python_env, Dumper=dumper, default_flow_style=False,
+                                                                    sort_keys=False),
                                               encoding="utf-8")
     return {"conda": "conda.yaml", "virtualenv": "python_env.yaml"}

@@ -279,9 +279,9 @@ class LoadedModel:
             params = validate_params(params, param_schema)
         hints = getattr(self._python_model, "predict_type_hints", None)
         if getattr(hints, "input", None) is not None:
-            from ._mlflow_compat import _convert_for_hint
+            from ._mlflow_compat import apply_type_hint
 
-            data = _convert_for_hint(data, hints.input)
+            data = apply_type_hint(data, hints.input)
         return data, params
 
     def call(self, method: str, data: Any, params: dict | None):

@@ -6,7 +6,7 @@ from collections import namedtuple
 
 from . import _base
 
-__all__ = ["resolve_mlflow_name"]
+__all__ = ["resolve_mlflow_name", "apply_type_hint"]
 
 FuncInfo = namedtuple("FuncInfo", ["input_type_hint", "input_param_name"])
 
@@ -25,39 +25,22 @@ class MlflowException(Exception):
         return cls(message, error_code="INVALID_PARAMETER_VALUE")
 
 
-def _is_list_hint(hint) -> bool:
-    return getattr(hint, "__origin__", None) is list
+def apply_type_hint(data, hint):
+    """Convert a frame for a ``list[...]`` hint and check the values fit it, as MLflow does."""
+    from .errors import SchemaEnforcementError
 
-
-def _first_string_column(frame):
-    for column in frame.columns:
-        values = frame[column]
-        if len(values) and all(isinstance(v, str) for v in values):
-            return column
-    return None
-
-
-def _convert_for_hint(data, hint):
-    """Turn a DataFrame into the list a ``list[...]`` type hint expects, as MLflow does."""
-    import pandas as pd
-
-    if not isinstance(data, pd.DataFrame) or not _is_list_hint(hint):
-        return data
-    (item,) = getattr(hint, "__args__", (None,)) or (None,)
-    if item is str:
-        column = _first_string_column(data)
-        if column is None:
-            raise MlflowException("Expected model input to contain at least one string column")
-        return data[column].tolist()
-    return data.to_dict(orient="records")
+    try:
+        return _base._apply_hint(data, hint)
+    except _base.TypeHintError as exc:
+        raise SchemaEnforcementError(str(exc)) from None
 
 
 def _validate_model_input(args, kwargs, model_input_index, type_hint, model_input_param_name):
-    """Stand-in for MLflow's type-hint input conversion: converts frames for list hints."""
+    """Stand-in for MLflow's type-hint input check: converts frames and validates list hints."""
     if model_input_param_name in kwargs:
-        kwargs[model_input_param_name] = _convert_for_hint(kwargs[model_input_param_name], type_hint)
+        kwargs[model_input_param_name] = apply_type_hint(kwargs[model_input_param_name], type_hint)
     elif len(args) > model_input_index:
-        converted = _convert_for_hint(args[model_input_index], type_hint)
+        converted = apply_type_hint(args[model_input_index], type_hint)
         args = args[:model_input_index] + (converted,) + args[model_input_index + 1:]
     return args, kwargs
 

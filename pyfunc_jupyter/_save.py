@@ -11,7 +11,6 @@ import shutil
 import uuid
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from importlib import metadata as _metadata
 from pathlib import Path
 from typing import Any
 
@@ -170,13 +169,6 @@ def _load_config(model_config: Any) -> dict | None:
     return loaded
 
 
-def _installed(distribution: str) -> str | None:
-    try:
-        return _metadata.version(distribution)
-    except _metadata.PackageNotFoundError:
-        return None
-
-
 @dataclass
 class _Built:
     mlmodel: dict
@@ -186,7 +178,7 @@ class _Built:
 
 
 def _sample_inference(staging: Path, flavor: dict, pickle_bytes: bytes, data: Any, params: Any,
-                      signature: Any, has_example: bool, capture: bool, model_config: dict | None):
+                      signature: Any, has_example: bool, capture: bool, from_hint: bool):
     """Unpickle a copy, ``load_context`` and predict on the example, as a fresh load would."""
     from ._load import LoadedModel, ModelMetadata, load_python_model
 
@@ -195,7 +187,8 @@ def _sample_inference(staging: Path, flavor: dict, pickle_bytes: bytes, data: An
         from ._requirements import ImportRecorder
 
         recorder = ImportRecorder()
-    mlmodel = {"flavors": {"python_function": flavor}, "signature": signature.to_dict() if signature else None}
+    mlmodel = {"flavors": {"python_function": flavor}, "signature": signature.to_dict() if signature else None,
+               "is_signature_from_type_hint": from_hint}
     with recorder if recorder is not None else nullcontext():
         try:
             python_model, context, code = load_python_model(
@@ -269,7 +262,7 @@ def build_model(staging: Path, python_model: Any, *, artifacts=None, input_examp
                 model_config=None, metadata=None, extra_mlmodel: dict | None = None,
                 sidecar: dict | None = None) -> _Built:
     """Write a complete model directory into the (empty) ``staging`` directory."""
-    from ._envfiles import process_requirements, write_env_files
+    from ._envfiles import installed_version, process_requirements, write_env_files
     from ._pickling import dump_model
 
     from ._base import _FunctionPythonModel
@@ -292,6 +285,7 @@ def build_model(staging: Path, python_model: Any, *, artifacts=None, input_examp
         data, params = split_example(input_example)
     signature = _own_signature(signature)
     inferred_signature = signature is None and has_example
+    from_hint = signature is None and getattr(getattr(model, "predict_type_hints", None), "input", None) is not None
     signature = _signature_for(signature, data, params, has_example)
 
     pickle_bytes = dump_model(model)
@@ -321,8 +315,10 @@ def build_model(staging: Path, python_model: Any, *, artifacts=None, input_examp
     if config is not None:
         flavor["config"] = config
     capture = pip_requirements is None and conda_env is None
-    output, recorder = _sample_inference(staging, flavor, pickle_bytes, data, params, signature,
-                                         has_example, capture, config)
+    output, recorder = None, None
+    if capture or has_example:  # explicit requirements and no example: nothing to learn from a run
+        output, recorder = _sample_inference(staging, flavor, pickle_bytes, data, params, signature,
+                                             has_example, capture, from_hint)
     signature = _with_outputs(signature, output, inferred_signature)
 
     requirements, local_modules, notes = [], [], []
@@ -346,12 +342,12 @@ def build_model(staging: Path, python_model: Any, *, artifacts=None, input_examp
         "prompts": None,
         "utc_time_created": _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f"),
     }
-    mlflow_version = _installed("mlflow")
+    mlflow_version = installed_version("mlflow")
     if mlflow_version:
         mlmodel["mlflow_version"] = mlflow_version
     if signature is not None:
         mlmodel["signature"] = signature.to_dict()
-        mlmodel["is_signature_from_type_hint"] = False
+        mlmodel["is_signature_from_type_hint"] = from_hint
         mlmodel["type_hint_from_example"] = False
     if example_info:
         mlmodel["saved_input_example_info"] = example_info

@@ -124,3 +124,24 @@ def test_predict_stream_refused_when_not_streamable(tmp_path):
     pyfunc_jupyter.save_model(tmp_path / "m", Plain(), pip_requirements=["pandas"])
     with pytest.raises(pyfunc_jupyter.errors.ModelLoadError, match="predict_stream"):
         pyfunc_jupyter.load_model(tmp_path / "m").predict_stream("x")
+
+
+HINTED = """
+from pyfunc_jupyter import PythonModel
+
+class Shout(PythonModel):
+    def predict(self, model_input: list[str], params=None) -> list[str]:
+        return [s.upper() for s in model_input]
+"""
+
+
+def test_type_hinted_predict_gets_lists_and_is_validated(tmp_path):
+    model = define(HINTED, "Shout")()
+    info = pyfunc_jupyter.save_model(tmp_path / "m", model, input_example=["a", "b"])
+    assert info.example_output == ["A", "B"]
+    loaded = pyfunc_jupyter.load_model(tmp_path / "m")
+    assert loaded.metadata.is_signature_from_type_hint is True
+    assert loaded.predict(["x"]) == ["X"]
+    assert loaded.predict(pd.DataFrame({"n": [1], "s": ["y"]})) == ["Y"]  # first string column, as MLflow
+    with pytest.raises(pyfunc_jupyter.errors.SchemaEnforcementError, match=r"type hint `list\[str\]`"):
+        loaded.predict([1, 2])

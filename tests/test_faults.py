@@ -204,9 +204,9 @@ class Slow(PythonModel):
         return model_input
 
 if sys.argv[1] == "store":
-    pyfunc_jupyter.log_model("slow", Slow(), pip_requirements=["pandas"])
+    pyfunc_jupyter.log_model("slow", Slow(), input_example=[1], pip_requirements=["pandas"])
 else:
-    pyfunc_jupyter.save_model(sys.argv[1], Slow(), pip_requirements=["pandas"])
+    pyfunc_jupyter.save_model(sys.argv[1], Slow(), input_example=[1], pip_requirements=["pandas"])
 """
 
 

@@ -379,6 +379,23 @@ KINDS: dict[str, dict] = {
         "expect": {"list": ["A", "B"], "frame_one_str_column": ["P", "Q"]},
         "sides": ["mlflow"],
     },
+    # the other hint MLflow converts DataFrames for: list[dict[str, str]] (frame -> records)
+    "k2_type_hints_records": {
+        "model": """
+            class RecordsHinted(PythonModel):
+                def predict(self, model_input: list[dict[str, str]], params=None) -> list[str]:
+                    return [record["q"] + "!" for record in model_input]
+        """,
+        "python_model": "RecordsHinted()",
+        "save": "dict(input_example=[{'q': 'a'}])",
+        "calls": [
+            ["records", "predict", "[{'q': 'a'}, {'q': 'b'}]", None],
+            ["frame", "predict", "pd.DataFrame({'q': ['x', 'y']})", None],
+            ["int_value_refused", "predict", "[{'q': 1}]", None],
+        ],
+        "expect": {"records": ["a!", "b!"], "frame": ["x!", "y!"]},
+        "sides": ["mlflow"],
+    },
 }
 
 OURS_KINDS = [name for name, kind in KINDS.items() if "ours" in kind.get("sides", ["ours", "mlflow"])]

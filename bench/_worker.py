@@ -1,0 +1,192 @@
+"""One benchmark figure, measured inside one tool's interpreter; prints a JSON result.
+
+Usage: python _worker.py {ours|mlflow} FIGURE WORKDIR
+The same model code runs under both tools: only the imports differ.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+TOOL, FIGURE, WORKDIR = sys.argv[1], sys.argv[2], Path(sys.argv[3])
+os.chdir(WORKDIR)  # MLflow's tracking files land here, not in the repo
+
+import warnings  # noqa: E402
+
+warnings.simplefilter("ignore")
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+if TOOL == "mlflow":
+    import logging
+
+    logging.disable(logging.WARNING)
+    import mlflow.pyfunc as api
+    from mlflow.models import infer_signature
+    from mlflow.pyfunc import PythonModel
+else:
+    import pyfunc_jupyter as api
+    from pyfunc_jupyter import PythonModel, infer_signature
+
+
+class SimpleLinearModel(PythonModel):
+    def predict(self, context, model_input):
+        return pd.DataFrame(2 * model_input + 3)
+
+
+class CountRows(PythonModel):
+    def predict(self, context, model_input):
+        return len(model_input)
+
+
+class LinearFunctionInferenceParams(PythonModel):
+    def predict(self, context, model_input, params):
+        return pd.DataFrame(params["slope"] * model_input + params["intercept"])
+
+
+class UsesArtifact(PythonModel):
+    def load_context(self, context):
+        self.path = context.artifacts["blob"]
+
+    def predict(self, context, model_input):
+        return len(model_input)
+
+
+EXAMPLE = pd.DataFrame([10, 20, 30])
+
+
+def fresh(name: str) -> Path:
+    path = WORKDIR / name
+    shutil.rmtree(path, ignore_errors=True)
+    return path
+
+
+def save(path, model, **kwargs):
+    return api.save_model(path=str(path), python_model=model, **kwargs)
+
+
+def median_time(func, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def big_frame(rows: int):
+    rng = np.random.default_rng(0)
+    data = {f"d{i}": rng.random(rows) for i in range(10)}
+    data["n"] = rng.integers(0, 100, rows)
+    data["s"] = pd.array(np.array(["a", "b", "c"])[rng.integers(0, 3, rows)], dtype="str")
+    return pd.DataFrame(data)
+
+
+def fig_save():
+    counter = iter(range(10_000))
+    first_start = time.perf_counter()
+    save(fresh(f"s{next(counter)}"), SimpleLinearModel(), input_example=EXAMPLE)
+    first = time.perf_counter() - first_start
+    inferred = median_time(lambda: save(fresh(f"s{next(counter)}"), SimpleLinearModel(), input_example=EXAMPLE), 5)
+    explicit = median_time(lambda: save(fresh(f"s{next(counter)}"), SimpleLinearModel(),
+                                        pip_requirements=["pandas"]), 15)
+    return {"save_inferred_first": first, "save_inferred": inferred, "save_explicit": explicit}
+
+
+def fig_prepare():
+    save(fresh("fresh_model"), SimpleLinearModel(), input_example=EXAMPLE)
+    return {"path": str(WORKDIR / "fresh_model")}
+
+
+def overhead(loaded, data, params=None, repeats=200):
+    """Median time of ``loaded.predict`` minus the user's ``predict`` called directly."""
+    raw = loaded.unwrap_python_model()
+    raw_kwargs = {"params": loaded_params(loaded, params)} if params is not None else {}
+    kwargs = {"params": params} if params is not None else {}
+
+    def call():
+        loaded.predict(data, **kwargs)
+
+    def call_raw():
+        raw.predict(None, data, **raw_kwargs)
+
+    call(), call_raw()
+    samples = [median_time(call, repeats) - median_time(call_raw, repeats) for _ in range(5)]
+    return statistics.median(samples)
+
+
+def loaded_params(loaded, params):
+    """What the model receives: the schema's defaults updated with ``params``."""
+    defaults = {p.name: p.default for p in loaded.metadata.get_params_schema().params}
+    return {**defaults, **params}
+
+
+def fig_predict():
+    small = api.load_model(str(save_and_path("p_small", SimpleLinearModel(), input_example=EXAMPLE)))
+    frame3 = pd.DataFrame([1, 2, 3])
+    signature = infer_signature(pd.DataFrame([10, 20, 30]), params={"slope": 2, "intercept": 3})
+    with_params = api.load_model(str(save_and_path("p_params", LinearFunctionInferenceParams(), signature=signature)))
+    big = big_frame(1_000_000)
+    large = api.load_model(str(save_and_path("p_large", CountRows(), input_example=big.head(5))))
+    result = {
+        "overhead_3rows": overhead(small, frame3),
+        "overhead_params": overhead(with_params, frame3, {"slope": 2, "intercept": 10}),
+        "overhead_1m": overhead(large, big, repeats=5),
+    }
+    raw = large.unwrap_python_model()
+    tracemalloc.start()
+    raw.predict(None, big)
+    raw_peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.reset_peak()
+    base = tracemalloc.get_traced_memory()[0]
+    large.predict(big)
+    peak = tracemalloc.get_traced_memory()[1] - base
+    tracemalloc.stop()
+    result["predict_1m_extra_mb"] = peak / 1e6
+    result["predict_1m_raw_peak_mb"] = raw_peak / 1e6
+    result["frame_mb"] = big.memory_usage(deep=False).sum() / 1e6
+    return result
+
+
+def save_and_path(name, model, **kwargs):
+    path = fresh(name)
+    save(path, model, **kwargs)
+    return path
+
+
+def fig_artifact_load():
+    blob = WORKDIR / "blob200.bin"
+    with open(blob, "wb") as f:
+        f.write(os.urandom(200 * 1024 * 1024))
+    path = save_and_path("a_model", UsesArtifact(), artifacts={"blob": str(blob)}, pip_requirements=["pandas"])
+    blob.unlink()
+    tracemalloc.start()
+    api.load_model(str(path))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    shutil.rmtree(path)
+    return {"load_peak_mb_with_200mb_artifact": peak / 1e6}
+
+
+def fig_big_artifact():
+    blob = Path(sys.argv[4])
+    path = fresh("big_model")
+    start = time.perf_counter()
+    save(path, UsesArtifact(), artifacts={"blob": str(blob)}, pip_requirements=["pandas"])
+    elapsed = time.perf_counter() - start
+    shutil.rmtree(path)
+    return {"save_1gib": elapsed}
+
+
+FIGURES = {"save": fig_save, "prepare": fig_prepare, "predict": fig_predict, "artifact_load": fig_artifact_load,
+           "big_artifact": fig_big_artifact}
+
+if __name__ == "__main__":
+    print(json.dumps(FIGURES[FIGURE]()))
