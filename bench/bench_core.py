@@ -8,6 +8,7 @@ Results also go to ``bench/results.json``.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -100,10 +101,12 @@ def measure(have_mlflow: bool, workdir: Path) -> dict:
         for _ in range(2**30 // len(chunk)):
             f.write(chunk)
     samples = {"cp": [], **{t: [] for t, _, _ in tools}}
-    for _ in range(3):
+    for _ in range(3):  # sync before each run so no run pays for an earlier one's writeback
+        os.sync()
         samples["cp"].append(wall(["cp", str(blob), str(workdir / "blob_copy.bin")]))
         (workdir / "blob_copy.bin").unlink()
         for tool, python, _ in tools:
+            os.sync()
             samples[tool].append(worker(python, tool, "big_artifact", workdir / tool, str(blob))["save_1gib"])
     blob.unlink()
     cp = statistics.median(samples["cp"])

@@ -175,22 +175,32 @@ def _user_conda(env: dict, requirements: list[str]) -> dict:
     return {**env, "dependencies": [*dependencies, {"pip": list(requirements)}]}
 
 
-def write_env_files(directory: str | os.PathLike, spec: EnvSpec) -> dict[str, str]:
-    """Write the environment files into ``directory``; return the flavor's ``env`` mapping."""
+@functools.lru_cache(maxsize=64)
+def _render(requirements: tuple[str, ...], conda_json: str | None) -> tuple[str, str]:
+    """The text of ``conda.yaml`` and ``python_env.yaml`` (cached: saves often repeat them)."""
+    import json
+
     import yaml
 
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    conda = _user_conda(json.loads(conda_json), list(requirements)) if conda_json else _default_conda(list(requirements))
+    build = [f"{name}=={v}" if (v := installed_version(name)) else name for name in ("pip", "setuptools", "wheel")]
+    python_env = {"python": platform.python_version(), "build_dependencies": build,
+                  "dependencies": ["-r requirements.txt"]}
+    return (yaml.dump(conda, Dumper=dumper, default_flow_style=False, sort_keys=True),
+            yaml.dump(python_env, Dumper=dumper, default_flow_style=False, sort_keys=False))
+
+
+def write_env_files(directory: str | os.PathLike, spec: EnvSpec) -> dict[str, str]:
+    """Write the environment files into ``directory``; return the flavor's ``env`` mapping."""
+    import json
+
     directory = Path(directory)
     (directory / "requirements.txt").write_text("\n".join(spec.requirements), encoding="utf-8")
     if spec.constraints:
         (directory / "constraints.txt").write_text("\n".join(spec.constraints), encoding="utf-8")
-    conda = _user_conda(spec.conda_env, spec.requirements) if spec.conda_env else _default_conda(spec.requirements)
-    (directory / "conda.yaml").write_text(yaml.dump(conda, Dumper=dumper, default_flow_style=False, sort_keys=True),
-                                         encoding="utf-8")
-    build = [f"{name}=={v}" if (v := installed_version(name)) else name for name in ("pip", "setuptools", "wheel")]
-    python_env = {"python": platform.python_version(), "build_dependencies": build,
-                  "dependencies": ["-r requirements.txt"]}
-    (directory / "python_env.yaml").write_text(yaml.dump(python_env, Dumper=dumper, default_flow_style=False,
-                                                                    sort_keys=False),
-                                              encoding="utf-8")
+    conda_json = json.dumps(spec.conda_env, sort_keys=True, default=str) if spec.conda_env else None
+    conda_text, python_env_text = _render(tuple(spec.requirements), conda_json)
+    (directory / "conda.yaml").write_text(conda_text, encoding="utf-8")
+    (directory / "python_env.yaml").write_text(python_env_text, encoding="utf-8")
     return {"conda": "conda.yaml", "virtualenv": "python_env.yaml"}

@@ -15,6 +15,7 @@ from .errors import MLmodelError, ModelLoadError
 
 __all__ = ["load_model", "LoadedModel", "ModelMetadata", "load_python_model", "resolve_model_dir"]
 
+_UNSET = object()
 _DECOMPRESS = {"gzip": "gzip", "bzip2": "bz2", "lzma": "lzma"}
 
 
@@ -221,6 +222,7 @@ class LoadedModel:
         self._calls: dict[str, tuple[bool, bool]] = {}
         self._input_example: Any = None
         self._input_example_loaded = False
+        self._input_hint: Any = _UNSET
         if not callable(getattr(python_model, "predict", None)):
             raise ModelLoadError(f"The model at {metadata.path} has no predict method.")
 
@@ -277,11 +279,12 @@ class LoadedModel:
         param_schema = signature.params if signature is not None else None
         if param_schema is not None or params:
             params = validate_params(params, param_schema)
-        hints = getattr(self._python_model, "predict_type_hints", None)
-        if getattr(hints, "input", None) is not None:
+        if self._input_hint is _UNSET:
+            self._input_hint = getattr(getattr(self._python_model, "predict_type_hints", None), "input", None)
+        if self._input_hint is not None:
             from ._mlflow_compat import apply_type_hint
 
-            data = apply_type_hint(data, hints.input)
+            data = apply_type_hint(data, self._input_hint)
         return data, params
 
     def call(self, method: str, data: Any, params: dict | None):

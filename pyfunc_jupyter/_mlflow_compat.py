@@ -29,9 +29,11 @@ def apply_type_hint(data, hint):
     """Convert a frame for a ``list[...]`` hint and check the values fit it, as MLflow does."""
     from .errors import SchemaEnforcementError
 
+    from . import _hints
+
     try:
-        return _base._apply_hint(data, hint)
-    except _base.TypeHintError as exc:
+        return _hints.apply_hint(data, hint)
+    except _hints.TypeHintError as exc:
         raise SchemaEnforcementError(str(exc)) from None
 
 

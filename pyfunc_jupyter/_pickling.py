@@ -17,15 +17,17 @@ def dump_model(model: Any) -> bytes:
     """Cloudpickle ``model`` (protocol 5) with our base classes by value, so MLflow needs no us."""
     import cloudpickle
 
-    from . import _base
+    from . import _base, _hints
 
-    cloudpickle.register_pickle_by_value(_base)
+    for module in (_base, _hints):
+        cloudpickle.register_pickle_by_value(module)
     try:
         return cloudpickle.dumps(model, protocol=5)
     except Exception as exc:  # noqa: BLE001 - any pickling failure is reported with its path
         raise _unpicklable_error(model, exc) from exc
     finally:
-        cloudpickle.unregister_pickle_by_value(_base)
+        for module in (_base, _hints):
+            cloudpickle.unregister_pickle_by_value(module)
 
 
 def _unpicklable_error(model: Any, exc: Exception) -> UnpicklableModelError:
