@@ -92,3 +92,13 @@ def test_model_config_and_metadata(tmp_path, linear):
     assert mlmodel["flavors"]["python_function"]["config"] == {"k": 1}
     assert mlmodel["metadata"] == {"team": "x"}
     assert pyfunc_jupyter.load_model(tmp_path / "m").model_config == {"k": 1}
+
+
+def test_loaded_model_exposes_metadata_signature_and_input_example(tmp_path, linear):
+    example = pd.DataFrame([10, 20, 30])
+    pyfunc_jupyter.save_model(tmp_path / "m", linear, input_example=example)
+    loaded = pyfunc_jupyter.load_model(tmp_path / "m")
+    pd.testing.assert_frame_equal(loaded.input_example, example)
+    assert loaded.metadata.flavors["python_function"]["loader_module"] == "mlflow.pyfunc.model"
+    assert loaded.metadata.get_input_schema() == loaded.signature.inputs
+    assert type(loaded.unwrap_python_model()).__name__ == "SimpleLinearModel"
