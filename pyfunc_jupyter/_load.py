@@ -13,7 +13,7 @@ from typing import Any, Iterator
 from ._mlmodel import PYFUNC_LOADER, pyfunc_flavor, read_mlmodel, safe_model_path
 from .errors import MLmodelError, ModelLoadError
 
-__all__ = ["load_model", "LoadedModel", "ModelMetadata", "load_python_model", "resolve_model_dir"]
+__all__ = ["load_model", "LoadedModel", "ModelMetadata", "load_python_model", "resolve_model_dir", "local_path"]
 
 _UNSET = object()
 _DECOMPRESS = {"gzip": "gzip", "bzip2": "bz2", "lzma": "lzma"}
@@ -64,6 +64,16 @@ class ModelMetadata:
         return f"ModelMetadata(path={str(self.path)!r}, flavors={list(self._data.get('flavors', {}))})"
 
 
+def local_path(uri: str | os.PathLike) -> Path | None:
+    """The local path a plain path or ``file://`` URI names; None for any other URI scheme."""
+    text = os.fspath(uri)
+    if text.startswith("file://"):
+        text = text[len("file://"):]
+    elif "://" in text:
+        return None
+    return Path(text).expanduser()
+
+
 def resolve_model_dir(model_uri: str | os.PathLike) -> Path:
     """Turn a path, ``file://`` URI, ``models:/`` or ``runs:/`` URI into a local model directory."""
     uri = os.fspath(model_uri)
@@ -71,12 +81,11 @@ def resolve_model_dir(model_uri: str | os.PathLike) -> Path:
         from ._store import resolve_uri
 
         return resolve_uri(uri)
-    if uri.startswith("file://"):
-        uri = uri[len("file://"):]
-    elif "://" in uri:
+    local = local_path(uri)
+    if local is None:
         raise ModelLoadError(f"Cannot load {uri!r}: only local paths, file://, models:/ and runs:/ URIs "
                              "are supported. Download the model directory first and pass its path.")
-    path = Path(uri).expanduser()
+    path = local
     if not path.exists():
         raise ModelLoadError(f"No model at {path}: the path does not exist.")
     return path

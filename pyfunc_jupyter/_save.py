@@ -102,13 +102,12 @@ def _overrides_predict_stream(cls: type) -> bool:
 
 
 def _local_source(uri: str, what: str) -> Path:
-    text = os.fspath(uri)
-    if text.startswith("file://"):
-        text = text[len("file://"):]
-    elif "://" in text:
+    from ._load import local_path
+
+    path = local_path(uri)
+    if path is None:
         raise ModelSaveError(f"{what} {uri!r} is a remote URI; only local files are supported. "
                              "Download it first and pass the local path.")
-    path = Path(text).expanduser()
     if not path.exists():
         raise ModelSaveError(f"{what} {uri!r} does not exist. Check the path (relative paths are "
                              f"relative to {os.getcwd()}).")

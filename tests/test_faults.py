@@ -263,3 +263,15 @@ def test_two_processes_logging_the_same_name_get_distinct_versions(tmp_path):
     assert all(e.error is None for e in entries)
     for entry in entries:
         assert pyfunc_jupyter.load_model(entry.path).predict([7]) == [7]
+
+
+def test_remote_uris_are_refused_with_the_fix(tmp_path, linear):
+    with pytest.raises(ModelSaveError, match="remote URI.*Download it first"):
+        pyfunc_jupyter.save_model(tmp_path / "m", linear, artifacts={"w": "s3://bucket/w.bin"}, input_example=EXAMPLE)
+    with pytest.raises(ModelLoadError, match="Download the model directory first"):
+        pyfunc_jupyter.load_model("s3://bucket/model")
+    (tmp_path / "w.json").write_text('{"w": 2}')
+    model = define(WEIGHTS, "WeightsModel")()
+    pyfunc_jupyter.save_model(tmp_path / "m", model, artifacts={"weights": f"file://{tmp_path / 'w.json'}"},
+                              input_example=pd.DataFrame([1]))
+    assert pyfunc_jupyter.load_model(f"file://{tmp_path / 'm'}").predict(pd.DataFrame([3])) == [6]
