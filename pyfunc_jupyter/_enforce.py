@@ -198,10 +198,10 @@ def _check_value(value: Any, dtype: Any, where: str) -> Any:
         if not isinstance(value, dict):
             raise _fail(f"{where}: expected a dict, got {type(value).__name__} {value!r:.60}.")
         return {k: _check_value(v, dtype.value_type, where) for k, v in value.items()}
-    python_type = dtype.to_python()
-    accepted = (int, np.integer) if python_type is int else (float, int, np.number) if python_type is float \
-        else (python_type, np.generic) if python_type is bool else python_type
-    if isinstance(value, bool) and python_type is not bool or not isinstance(value, accepted):
+    numbers = (int, float, np.integer, np.floating)
+    accepted = {"integer": (int, np.integer), "long": (int, np.integer), "float": numbers, "double": numbers,
+                "boolean": (bool, np.bool_)}.get(dtype.name, (dtype.to_python(),))
+    if not isinstance(value, accepted) or (isinstance(value, (bool, np.bool_)) and dtype != DataType.boolean):
         raise _fail(f"{where}: expected {dtype.name}, got {type(value).__name__} {value!r:.60}.")
     return value
 
