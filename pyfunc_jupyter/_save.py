@@ -350,8 +350,10 @@ def build_model(staging: Path, python_model: Any, *, artifacts=None, input_examp
         mlmodel["type_hint_from_example"] = False
     if example_info:
         mlmodel["saved_input_example_info"] = example_info
-    if metadata:
-        mlmodel["metadata"] = dict(metadata)
+    from . import __version__
+
+    ours = {"version": __version__, **{k: v for k, v in (sidecar or {}).items() if k in ("name", "source")}}
+    mlmodel["metadata"] = {**(metadata or {}), "pyfunc_jupyter": ours}  # our extras live under metadata
     mlmodel.update(extra_mlmodel or {})
     write_mlmodel(staging, mlmodel)
     side = {

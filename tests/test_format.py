@@ -90,7 +90,7 @@ def test_model_config_and_metadata(tmp_path, linear):
                               pip_requirements=["pandas"])
     mlmodel = yaml.safe_load((tmp_path / "m" / "MLmodel").read_text())
     assert mlmodel["flavors"]["python_function"]["config"] == {"k": 1}
-    assert mlmodel["metadata"] == {"team": "x"}
+    assert mlmodel["metadata"] == {"team": "x", "pyfunc_jupyter": {"version": pyfunc_jupyter.__version__}}
     assert pyfunc_jupyter.load_model(tmp_path / "m").model_config == {"k": 1}
 
 

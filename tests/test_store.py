@@ -46,6 +46,8 @@ def test_versions_latest_and_listing(store, linear):
     assert [(e.name, e.version) for e in entries] == [("linear", 1), ("linear", 2)]
     assert entries[0].signature_summary and "long" in entries[0].signature_summary
     assert entries[0].created and entries[0].size_bytes > 0 and entries[0].error is None
+    metadata = pyfunc_jupyter.load_model("models:/linear/1").metadata.metadata
+    assert metadata["pyfunc_jupyter"]["name"] == "linear" and metadata["pyfunc_jupyter"]["source"]
 
 
 def test_runs_carry_their_id(store, linear):
