@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import pickle
+import threading
 from typing import Any, Callable
 
 from .errors import UnpicklableModelError
@@ -11,6 +12,7 @@ from .errors import UnpicklableModelError
 __all__ = ["dump_model", "load_model_pickle", "find_unpicklable"]
 
 _MAX_DEPTH = 12
+_BY_VALUE_LOCK = threading.Lock()  # by-value registration is process-wide: one dump at a time
 
 
 def dump_model(model: Any) -> bytes:
@@ -19,15 +21,17 @@ def dump_model(model: Any) -> bytes:
 
     from . import _base, _hints
 
-    for module in (_base, _hints):
-        cloudpickle.register_pickle_by_value(module)
-    try:
-        return cloudpickle.dumps(model, protocol=5)
-    except Exception as exc:  # noqa: BLE001 - any pickling failure is reported with its path
-        raise _unpicklable_error(model, exc) from exc
-    finally:
+    with _BY_VALUE_LOCK:
         for module in (_base, _hints):
-            cloudpickle.unregister_pickle_by_value(module)
+            cloudpickle.register_pickle_by_value(module)
+        try:
+            return cloudpickle.dumps(model, protocol=5)
+        except Exception as exc:  # noqa: BLE001 - any pickling failure is reported with its path
+            error = exc
+        finally:
+            for module in (_base, _hints):
+                cloudpickle.unregister_pickle_by_value(module)
+    raise _unpicklable_error(model, error) from error
 
 
 def _unpicklable_error(model: Any, exc: Exception) -> UnpicklableModelError:
