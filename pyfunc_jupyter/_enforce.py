@@ -30,6 +30,16 @@ def _is_scalar(value: Any) -> bool:
 
 def _to_frame(data: Any, schema: Schema):
     """Turn a Series, dict, list, array or scalar into the DataFrame ``predict`` will see."""
+    try:
+        return _build_frame(data, schema)
+    except SchemaEnforcementError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise _fail(f"Cannot turn the {type(data).__name__} input into the model's columns {schema!r} "
+                    f"({exc}). Pass a DataFrame, or rows of equal length.") from None
+
+
+def _build_frame(data: Any, schema: Schema):
     import numpy as np
     import pandas as pd
 
@@ -237,28 +247,27 @@ def _fits(dtype: Any, spec: ColSpec) -> bool:
     return dtype == target.to_numpy() and target.to_numpy() != object
 
 
-def _convert_frame(frame: Any, schema: Schema):
-    """Convert each column; the frame is rebuilt only if some column changed."""
-    dtypes = _column_dtypes(frame)
-    todo = [i for i, spec in enumerate(schema.inputs) if not _fits(dtypes[i], spec)]
-    if not todo:
-        return frame
-    changed = {}
-    for position in todo:
-        spec = schema.inputs[position]
-        series = frame.iloc[:, position]
-        label = frame.columns[position]
-        converted = _convert_column(series, spec, spec.name if spec.name is not None else label)
-        if converted is not series and converted.dtype != series.dtype:
-            changed[position] = converted
-    if not changed:
-        return frame
-    import pandas as pd
+def _positions(frame: Any, schema: Schema) -> list[tuple[int, ColSpec]]:
+    """(column position, spec) pairs: by name for named schemas (optional columns may be absent)."""
+    if not schema.has_input_names():
+        return list(enumerate(schema.inputs))
+    where = {label: i for i, label in enumerate(frame.columns)}
+    return [(where[spec.name], spec) for spec in schema.inputs if spec.name in where]
 
-    columns = [changed.get(i, frame.iloc[:, i]) for i in range(frame.shape[1])]
-    result = pd.concat(columns, axis=1)
-    result.columns = frame.columns
-    result.index = frame.index
+
+def _convert_frame(frame: Any, schema: Schema):
+    """Convert the columns that need it; the frame is copied (shallowly) only if some column changed."""
+    dtypes = _column_dtypes(frame)
+    todo = [(i, spec) for i, spec in _positions(frame, schema) if not _fits(dtypes[i], spec)]
+    result = frame
+    for position, spec in todo:
+        series = frame.iloc[:, position]
+        name = spec.name if spec.name is not None else frame.columns[position]
+        converted = _convert_column(series, spec, name)
+        if converted is not series and converted.dtype != series.dtype:
+            if result is frame:
+                result = frame.copy(deep=False)
+            result.isetitem(position, converted)
     return result
 
 
