@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import os
 import platform
+import re
 import warnings
 from contextlib import nullcontext
 from pathlib import Path
@@ -118,6 +119,31 @@ def _model_config(saved: dict | None, overrides: dict | None) -> dict:
     return config
 
 
+_PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*([^\s;,]+)\s*$")
+
+
+def _requirement_warnings(path: Path) -> None:
+    """Warn when installed packages differ from the model's pinned requirements (as MLflow does)."""
+    from ._envfiles import installed_version
+
+    try:
+        lines = (path / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return
+    problems = []
+    for match in filter(None, map(_PIN.match, lines)):
+        name, pinned = match.groups()
+        if name.lower().startswith("mlflow"):
+            continue  # loading without MLflow is the point
+        installed = installed_version(name)
+        if installed != pinned:
+            problems.append(f"{name} (required: {pinned}, installed: {installed or 'none'})")
+    if problems:
+        warnings.warn(f"The model at {path} was saved with other package versions than installed here: "
+                      f"{', '.join(problems)}. If it misbehaves, run: pip install -r {path / 'requirements.txt'}",
+                      UserWarning, stacklevel=3)
+
+
 def _version_warnings(flavor: dict[str, Any], path: Path) -> None:
     saved = str(flavor.get("python_version") or "")
     running = platform.python_version()
@@ -198,6 +224,7 @@ def load_model(model_uri: str | os.PathLike, suppress_warnings: bool = False, ds
             f"custom Python models ({PYFUNC_LOADER}) only. Load it with mlflow.pyfunc.load_model.")
     if not suppress_warnings:
         _version_warnings(flavor, model_dir)
+        _requirement_warnings(model_dir)
     metadata = ModelMetadata(mlmodel, model_dir)
     _check_signature(metadata, mlmodel_path)
     python_model, context, code = load_python_model(model_dir, flavor, mlmodel_path, model_config)

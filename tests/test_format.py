@@ -102,3 +102,18 @@ def test_loaded_model_exposes_metadata_signature_and_input_example(tmp_path, lin
     assert loaded.metadata.flavors["python_function"]["loader_module"] == "mlflow.pyfunc.model"
     assert loaded.metadata.get_input_schema() == loaded.signature.inputs
     assert type(loaded.unwrap_python_model()).__name__ == "SimpleLinearModel"
+
+
+def test_load_warns_when_pinned_versions_differ(tmp_path, linear):
+    import warnings
+
+    pyfunc_jupyter.save_model(tmp_path / "m", linear, input_example=pd.DataFrame([1]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pyfunc_jupyter.load_model(tmp_path / "m")  # same environment: no warning
+    (tmp_path / "m" / "requirements.txt").write_text("pandas==0.0.1\nnot-a-real-package==1.0\ncloudpickle")
+    with pytest.warns(UserWarning, match=r"pandas \(required: 0.0.1, installed: .*not-a-real-package.*pip install -r"):
+        pyfunc_jupyter.load_model(tmp_path / "m")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pyfunc_jupyter.load_model(tmp_path / "m", suppress_warnings=True)
