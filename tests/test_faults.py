@@ -275,3 +275,28 @@ def test_remote_uris_are_refused_with_the_fix(tmp_path, linear):
     pyfunc_jupyter.save_model(tmp_path / "m", model, artifacts={"weights": f"file://{tmp_path / 'w.json'}"},
                               input_example=pd.DataFrame([1]))
     assert pyfunc_jupyter.load_model(f"file://{tmp_path / 'm'}").predict(pd.DataFrame([3])) == [6]
+
+
+PACKAGE_MODEL = """
+from pyfunc_jupyter import PythonModel
+
+class UsesPackage(PythonModel):
+    def predict(self, context, model_input):
+        from featurepkg.scale import factor
+        return [x * factor() for x in model_input[0]]
+"""
+
+
+def test_code_path_directory_ships_a_package(tmp_path, monkeypatch):
+    package = tmp_path / "src" / "featurepkg"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "scale.py").write_text("def factor():\n    return 3\n")
+    (package / "__pycache__").mkdir()
+    (package / "__pycache__" / "junk.pyc").write_bytes(b"x")
+    model = define(PACKAGE_MODEL, "UsesPackage")()
+    info = pyfunc_jupyter.save_model(tmp_path / "m", model, code_paths=[str(package)], input_example=[1, 2])
+    assert info.flavors["python_function"]["code"] == "code"
+    assert sorted(p.name for p in (tmp_path / "m" / "code" / "featurepkg").iterdir()) == ["__init__.py", "scale.py"]
+    assert pyfunc_jupyter.load_model(tmp_path / "m").predict([1, 2]) == [3, 6]
+    assert "featurepkg" not in sys.modules
