@@ -714,6 +714,12 @@ def run_guide_cells(workdir: str, cells: dict) -> dict:
     return {"environment": environment(), "cells": out}
 
 
+def assert_mlflow_without_us(env: dict) -> None:
+    """The MLflow subprocess had real MLflow 3.17 and could not import pyfunc_jupyter."""
+    assert env["pyfunc_jupyter_importable"] is False
+    assert env["mlflow_version"].startswith("3.17.")
+
+
 def program(call: str) -> str:
     """This file's source plus ``call``, whose value is printed as one marked JSON line."""
     with open(__file__, encoding="utf-8") as f:
