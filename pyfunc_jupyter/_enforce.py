@@ -282,7 +282,9 @@ def _check_tensor(array: Any, spec: Any, label: str):
     if array.dtype != spec.type:
         raise _fail(f"{label}: dtype of input {array.dtype} does not match expected dtype {spec.type}. "
                     f"Cast it with .astype('{spec.type}').")
-    if len(array.shape) != len(spec.shape) or any(w != -1 and w != a for w, a in zip(spec.shape, array.shape)):
+    fits = len(array.shape) == len(spec.shape) and all(
+        w in (-1, a) for w, a in zip(spec.shape, array.shape, strict=True))
+    if not fits:
         raise _fail(f"{label}: shape of input {array.shape} does not match expected shape {spec.shape} "
                     "(-1 is any size).")
     return array

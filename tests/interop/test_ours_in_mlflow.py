@@ -87,7 +87,7 @@ def test_models_logged_to_the_store_load_in_mlflow(store, mlflow_python, tmp_pat
             with isolated(tmp_path):
                 python_model, kwargs = define(name, "ours", tmp_path)
                 infos[name] = pyfunc_jupyter.log_model(name=name, python_model=python_model, **kwargs)
-    for name, info in infos.items():
+    for info in infos.values():
         assert Path(info.path).parent.parent == store
         assert info.run_id == run.info.run_id
     theirs = _load_in_mlflow(mlflow_python, tmp_path, {name: [name, info.path] for name, info in infos.items()})
