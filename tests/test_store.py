@@ -92,3 +92,21 @@ def test_import_stays_light():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONWARNINGS": "ignore"}).stdout
     assert out.strip() == "[]"
+
+
+def test_failed_log_leaves_no_version_and_no_staging(store, linear):
+    class Broken(pyfunc_jupyter.PythonModel):
+        def predict(self, context, model_input):
+            raise ValueError("bad")
+
+    pyfunc_jupyter.log_model("m", linear, pip_requirements=["pandas"])
+    with pytest.raises(ModelSaveError, match="predict failed on the input example"):
+        pyfunc_jupyter.log_model("m", Broken(), input_example=pd.DataFrame([1]))
+    assert sorted(p.name for p in (store / "m").iterdir()) == ["1"]
+    assert pyfunc_jupyter.log_model("m", linear, pip_requirements=["pandas"]).version == 2
+
+
+def test_save_into_an_existing_empty_directory(tmp_path, linear):
+    (tmp_path / "empty").mkdir()
+    pyfunc_jupyter.save_model(tmp_path / "empty", linear, pip_requirements=["pandas"])
+    assert (tmp_path / "empty" / "MLmodel").is_file()
