@@ -26,6 +26,9 @@ __all__ = ["ImportRecorder", "ModuleUse", "Requirement", "RequirementsResult", "
 _EXCLUDED = {"mlflow", "mlflow-skinny", "mlflow-tracing", "setuptools", "pip", "wheel", "pyfunc-jupyter"}
 _OUR_PACKAGE = __name__.partition(".")[0]
 _INDIRECT_IMPORTERS = {_OUR_PACKAGE, "cloudpickle", "importlib", "pickle", "copyreg"}
+# Patching builtins.__import__ is process-wide: recorders in two threads must not interleave,
+# or the later one would restore the earlier one's patch for good.
+_PATCHING = threading.RLock()
 
 
 @dataclass
@@ -87,6 +90,7 @@ class ImportRecorder:
         self.record(name, how, direct)
 
     def __enter__(self) -> "ImportRecorder":
+        _PATCHING.acquire()
         original_import, original_import_module = builtins.__import__, importlib.import_module
         self._saved = (original_import, original_import_module)
         self._thread = threading.get_ident()
@@ -108,6 +112,7 @@ class ImportRecorder:
 
     def __exit__(self, *exc: Any) -> None:
         builtins.__import__, importlib.import_module = self._saved
+        _PATCHING.release()
 
 
 @dataclass

@@ -91,3 +91,24 @@ def test_library_imports_are_indirect():
         exec("import pandas", {"__name__": "__main__"})
     direct = {u.name for u in recorder.uses if u.direct}
     assert direct == {"pandas"}
+
+
+def test_recorders_in_two_threads_do_not_leave_a_patch_behind():
+    import builtins
+
+    before = builtins.__import__
+    started, results = threading.Event(), []
+
+    def record_in_thread():
+        with ImportRecorder() as recorder:
+            started.set()
+            exec("import json", {"__name__": "__main__"})
+        results.append({u.name for u in recorder.uses})
+
+    with ImportRecorder():
+        thread = threading.Thread(target=record_in_thread)
+        thread.start()
+        assert not started.wait(0.2)  # the second recorder waits for the first
+    thread.join()
+    assert results == [{"json"}]
+    assert builtins.__import__ is before
