@@ -256,49 +256,26 @@ def _with_outputs(signature: Any, output: Any, inferred: bool):
     return ModelSignature(inputs=signature.inputs, outputs=outputs, params=signature.params)
 
 
-def build_model(staging: Path, python_model: Any, *, artifacts=None, input_example=None, signature=None,
-                pip_requirements=None, extra_pip_requirements=None, conda_env=None, code_paths=None,
-                model_config=None, metadata=None, extra_mlmodel: dict | None = None,
-                sidecar: dict | None = None) -> _Built:
-    """Write a complete model directory into the (empty) ``staging`` directory."""
-    from ._envfiles import installed_version, process_requirements, write_env_files
+def _write_payload(staging: Path, model: Any, artifact_plan: dict, code_sources: list[Path],
+                   input_example: Any) -> tuple[bytes, dict | None]:
+    """Write the pickle, artifacts, code and example files; return the pickle and the example info."""
     from ._pickling import dump_model
-
-    from ._base import _FunctionPythonModel
-
-    model, streamable = _kind_of(python_model)
-    has_example = input_example is not None
-    is_function = isinstance(model, _FunctionPythonModel) and model is not python_model
-    if is_function and not (has_example or pip_requirements or extra_pip_requirements):
-        raise ModelSaveError("A function model needs an input_example (or pip_requirements) so that its "
-                             "signature and requirements can be worked out. Pass input_example=<sample input>.")
-    process_requirements(pip_requirements=pip_requirements, extra_pip_requirements=extra_pip_requirements,
-                         conda_env=conda_env)  # validates the options before anything is written
-    artifact_plan = _plan_artifacts(artifacts)
-    code_sources = _plan_code(code_paths)
-    config = _load_config(model_config)
-    data, params = None, None
-    if has_example:
-        from ._example import split_example
-
-        data, params = split_example(input_example)
-    signature = _own_signature(signature)
-    inferred_signature = signature is None and has_example
-    from_hint = signature is None and getattr(getattr(model, "predict_type_hints", None), "input", None) is not None
-    signature = _signature_for(signature, data, params, has_example)
 
     pickle_bytes = dump_model(model)
     (staging / _PICKLE).write_bytes(pickle_bytes)
-    for _, (source, relative, _) in artifact_plan.items():
+    for source, relative, _ in artifact_plan.values():
         _copy(source, staging / relative)
     for source in code_sources:
         _copy(source, staging / "code" / source.name)
-    example_info = None
-    if has_example:
-        from ._example import save_input_example
+    if input_example is None:
+        return pickle_bytes, None
+    from ._example import save_input_example
 
-        example_info = save_input_example(input_example, staging)
+    return pickle_bytes, save_input_example(input_example, staging)
 
+
+def _flavor(streamable: bool, artifact_plan: dict, code_sources: list[Path], config: dict | None) -> dict:
+    """The ``python_function`` flavor (``env`` is added once the env files are written)."""
     import cloudpickle
 
     flavor: dict[str, Any] = {
@@ -313,25 +290,14 @@ def build_model(staging: Path, python_model: Any, *, artifacts=None, input_examp
         flavor["artifacts"] = {name: {"path": rel, "uri": uri} for name, (_, rel, uri) in artifact_plan.items()}
     if config is not None:
         flavor["config"] = config
-    capture = pip_requirements is None and conda_env is None
-    output, recorder = None, None
-    if capture or has_example:  # explicit requirements and no example: nothing to learn from a run
-        output, recorder = _sample_inference(staging, flavor, pickle_bytes, data, params, signature,
-                                             has_example, capture, from_hint)
-    signature = _with_outputs(signature, output, inferred_signature)
+    return flavor
 
-    requirements, local_modules, notes = [], [], []
-    inferred_pins = None
-    if recorder is not None:
-        from ._requirements import resolve_requirements
 
-        result = resolve_requirements(recorder.uses)
-        requirements, local_modules, notes = result.requirements, result.local_modules, result.notes
-        inferred_pins = result.pins()
-    env_spec = process_requirements(pip_requirements=pip_requirements, extra_pip_requirements=extra_pip_requirements,
-                                    conda_env=conda_env, inferred=inferred_pins)
-    size = sum(_size(staging / p) for p in os.listdir(staging))
-    flavor["env"] = write_env_files(staging, env_spec)
+def _mlmodel(flavor: dict, size: int, signature: Any, from_hint: bool, example_info: dict | None,
+             metadata: dict | None, sidecar: dict | None, extra: dict | None) -> dict[str, Any]:
+    """The MLmodel content, keys as MLflow writes them; our extras under ``metadata``."""
+    from . import __version__
+    from ._envfiles import installed_version
 
     mlmodel: dict[str, Any] = {
         "flavors": {"python_function": flavor},
@@ -350,19 +316,72 @@ def build_model(staging: Path, python_model: Any, *, artifacts=None, input_examp
         mlmodel["type_hint_from_example"] = False
     if example_info:
         mlmodel["saved_input_example_info"] = example_info
-    from . import __version__
-
     ours = {"version": __version__, **{k: v for k, v in (sidecar or {}).items() if k in ("name", "source")}}
-    mlmodel["metadata"] = {**(metadata or {}), "pyfunc_jupyter": ours}  # our extras live under metadata
-    mlmodel.update(extra_mlmodel or {})
+    mlmodel["metadata"] = {**(metadata or {}), "pyfunc_jupyter": ours}
+    mlmodel.update(extra or {})
+    return mlmodel
+
+
+def build_model(staging: Path, python_model: Any, *, artifacts=None, input_example=None, signature=None,
+                pip_requirements=None, extra_pip_requirements=None, conda_env=None, code_paths=None,
+                model_config=None, metadata=None, extra_mlmodel: dict | None = None,
+                sidecar: dict | None = None) -> _Built:
+    """Write a complete model directory into the (empty) ``staging`` directory."""
+    from ._base import _FunctionPythonModel
+    from ._envfiles import process_requirements, write_env_files
+
+    # 1. check every argument before anything is written
+    model, streamable = _kind_of(python_model)
+    has_example = input_example is not None
+    is_function = isinstance(model, _FunctionPythonModel) and model is not python_model
+    if is_function and not (has_example or pip_requirements or extra_pip_requirements):
+        raise ModelSaveError("A function model needs an input_example (or pip_requirements) so that its "
+                             "signature and requirements can be worked out. Pass input_example=<sample input>.")
+    process_requirements(pip_requirements=pip_requirements, extra_pip_requirements=extra_pip_requirements,
+                         conda_env=conda_env)
+    artifact_plan = _plan_artifacts(artifacts)
+    code_sources = _plan_code(code_paths)
+    config = _load_config(model_config)
+    data, params = None, None
+    if has_example:
+        from ._example import split_example
+
+        data, params = split_example(input_example)
+    signature = _own_signature(signature)
+    inferred_signature = signature is None and has_example
+    from_hint = signature is None and getattr(getattr(model, "predict_type_hints", None), "input", None) is not None
+    signature = _signature_for(signature, data, params, has_example)
+
+    # 2. write the payload, then learn outputs and requirements from one sample inference on a copy
+    pickle_bytes, example_info = _write_payload(staging, model, artifact_plan, code_sources, input_example)
+    flavor = _flavor(streamable, artifact_plan, code_sources, config)
+    capture = pip_requirements is None and conda_env is None
+    output, recorder = None, None
+    if capture or has_example:  # explicit requirements and no example: nothing to learn from a run
+        output, recorder = _sample_inference(staging, flavor, pickle_bytes, data, params, signature,
+                                             has_example, capture, from_hint)
+    signature = _with_outputs(signature, output, inferred_signature)
+    result = None
+    if recorder is not None:
+        from ._requirements import resolve_requirements
+
+        result = resolve_requirements(recorder.uses)
+
+    # 3. the environment files, MLmodel and our sidecar
+    env_spec = process_requirements(pip_requirements=pip_requirements, extra_pip_requirements=extra_pip_requirements,
+                                    conda_env=conda_env, inferred=result.pins() if result else None)
+    size = sum(_size(staging / p) for p in os.listdir(staging))
+    flavor["env"] = write_env_files(staging, env_spec)
+    mlmodel = _mlmodel(flavor, size, signature, from_hint, example_info, metadata, sidecar, extra_mlmodel)
     write_mlmodel(staging, mlmodel)
+    requirements = result.requirements if result else []
     side = {
         "format": 1,
         "created": mlmodel["utc_time_created"],
         "signature_summary": signature.summary() if signature is not None else None,
         "requirements": [r.to_dict() for r in requirements],
-        "local_modules": list(local_modules),
-        "notes": list(notes),
+        "local_modules": list(result.local_modules) if result else [],
+        "notes": list(result.notes) if result else [],
         "size_bytes": size,
         **(sidecar or {}),
     }
