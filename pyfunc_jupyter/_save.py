@@ -142,12 +142,36 @@ def _plan_code(code_paths: list | None) -> list[Path]:
     return sources
 
 
+def _copy_file(source: Path, destination: Path) -> None:
+    """Copy one file in the kernel, as ``cp`` does (``copy_file_range``; may share extents)."""
+    if not hasattr(os, "copy_file_range"):
+        shutil.copyfile(source, destination)
+        return
+    with open(source, "rb") as src, open(destination, "wb") as dst:
+        remaining = os.fstat(src.fileno()).st_size
+        try:
+            while remaining > 0:
+                copied = os.copy_file_range(src.fileno(), dst.fileno(), min(remaining, 1 << 30))
+                if copied == 0:
+                    break
+                remaining -= copied
+        except OSError:  # not supported between these filesystems: fall back to a plain copy
+            src.seek(0)
+            dst.seek(0)
+            dst.truncate()
+            shutil.copyfileobj(src, dst, 1 << 20)
+            return
+    if remaining > 0:
+        shutil.copyfile(source, destination)
+
+
 def _copy(source: Path, destination: Path) -> None:
     destination.parent.mkdir(parents=True, exist_ok=True)
     if source.is_dir():
-        shutil.copytree(source, destination, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        shutil.copytree(source, destination, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+                        copy_function=lambda s, d: _copy_file(Path(s), Path(d)))
     else:
-        shutil.copyfile(source, destination)
+        _copy_file(source, destination)
 
 
 def _size(path: Path) -> int:
