@@ -101,13 +101,24 @@ def measure(have_mlflow: bool, workdir: Path) -> dict:
         for _ in range(2**30 // len(chunk)):
             f.write(chunk)
     samples = {"cp": [], **{t: [] for t, _, _ in tools}}
-    for _ in range(3):  # sync before each run so no run pays for an earlier one's writeback
+    def settle() -> None:
+        """Flush earlier writes (and let the disk finish) so no run pays for another's writeback."""
         os.sync()
+        time.sleep(0.5)
+
+    def run_cp() -> None:
+        settle()
         samples["cp"].append(wall(["cp", str(blob), str(workdir / "blob_copy.bin")]))
         (workdir / "blob_copy.bin").unlink()
+
+    def run_tools() -> None:
         for tool, python, _ in tools:
-            os.sync()
+            settle()
             samples[tool].append(worker(python, tool, "big_artifact", workdir / tool, str(blob))["save_1gib"])
+
+    for round_ in range(6):  # alternate the order: whoever runs right after a delete is not always the same
+        for step in ((run_cp, run_tools) if round_ % 2 == 0 else (run_tools, run_cp)):
+            step()
     blob.unlink()
     cp = statistics.median(samples["cp"])
     for tool, _, _ in tools:
