@@ -120,9 +120,11 @@ def measure(have_mlflow: bool, workdir: Path) -> dict:
         for step in ((run_cp, run_tools) if round_ % 2 == 0 else (run_tools, run_cp)):
             step()
     blob.unlink()
-    cp = statistics.median(samples["cp"])
+    # This disk's write speed is bimodal (the same 1 GiB copy takes 0.25 s or 0.85-2.4 s at random,
+    # for cp and for us alike), so medians of a few runs measure luck: compare the best runs.
+    cp = min(samples["cp"])
     for tool, _, _ in tools:
-        put("save_1gib_speed_vs_cp", tool, cp / statistics.median(samples[tool]))
+        put("save_1gib_speed_vs_cp", tool, cp / min(samples[tool]))
     put("save_1gib_speed_vs_cp", "cp_seconds", cp)
     return figures
 
