@@ -34,11 +34,20 @@ _EXPORTS = {
     "ParamSchema": "_schema",
     "ParamSpec": "_schema",
     "DataType": "_types",
+    "ModelCard": "card",
+    "model_card": "card",
 }
 
-_SUBMODULES = ("errors", "pyfunc", "models")
+_SUBMODULES = ("errors", "pyfunc", "models", "card", "listing")
 
-__all__ = sorted([*_EXPORTS, *_SUBMODULES, "__version__"])
+__all__ = sorted([*_EXPORTS, *_SUBMODULES, "__version__", "load_ipython_extension"])
+
+
+def load_ipython_extension(ipython):
+    """``%load_ext pyfunc_jupyter``: register ``%%pyfunc_model``, ``%pyfunc_load`` and ``%pyfunc_models``."""
+    from .magics import load_ipython_extension as load
+
+    load(ipython)
 
 
 def __getattr__(name: str):

@@ -12,7 +12,7 @@ import uuid
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from . import _atomic
 from ._mlmodel import PYFUNC_LOADER, write_mlmodel
@@ -349,8 +349,12 @@ def _mlmodel(flavor: dict, size: int, signature: Any, from_hint: bool, example_i
 def build_model(staging: Path, python_model: Any, *, artifacts=None, input_example=None, signature=None,
                 pip_requirements=None, extra_pip_requirements=None, conda_env=None, code_paths=None,
                 model_config=None, metadata=None, extra_mlmodel: dict | None = None,
-                sidecar: dict | None = None) -> _Built:
-    """Write a complete model directory into the (empty) ``staging`` directory."""
+                sidecar: dict | None = None, verify: Callable[[Path], None] | None = None) -> _Built:
+    """Write a complete model directory into the (empty) ``staging`` directory.
+
+    ``verify``, when given, is called with the finished directory; an exception from it stops the
+    save before anything is published.
+    """
     from ._base import _FunctionPythonModel
     from ._envfiles import process_requirements, write_env_files
 
@@ -410,6 +414,8 @@ def build_model(staging: Path, python_model: Any, *, artifacts=None, input_examp
         **(sidecar or {}),
     }
     (staging / SIDECAR).write_text(json.dumps(side, indent=2, default=str), encoding="utf-8")
+    if verify is not None:
+        verify(staging)
     return _Built(mlmodel, requirements, output, signature)
 
 
@@ -426,11 +432,13 @@ def model_info(built: _Built, path: Path, model_uri: str, **extra: Any) -> Model
 def save_model(path: str | os.PathLike, python_model: Any = None, *, artifacts: dict | None = None,
                input_example: Any = None, signature: Any = None, pip_requirements: Any = None,
                extra_pip_requirements: Any = None, conda_env: Any = None, code_paths: list | None = None,
-               model_config: Any = None, metadata: dict | None = None, overwrite: bool = False) -> ModelInfo:
+               model_config: Any = None, metadata: dict | None = None, overwrite: bool = False,
+               verify: Callable[[Path], None] | None = None) -> ModelInfo:
     """Save ``python_model`` to the directory ``path`` in MLflow's pyfunc format.
 
     The directory is built beside ``path`` and renamed into place, so a failed or killed save
     leaves nothing at ``path``; ``overwrite=True`` replaces an existing model atomically.
+    ``verify(built_dir)`` (ours, not MLflow's) runs before that rename; if it raises, nothing is saved.
     """
     if python_model is None:
         raise ModelSaveError("save_model needs python_model=<a PythonModel instance or a one-argument function>.")
@@ -441,7 +449,8 @@ def save_model(path: str | os.PathLike, python_model: Any = None, *, artifacts: 
         built = build_model(staging, python_model, artifacts=artifacts, input_example=input_example,
                             signature=signature, pip_requirements=pip_requirements,
                             extra_pip_requirements=extra_pip_requirements, conda_env=conda_env,
-                            code_paths=code_paths, model_config=model_config, metadata=metadata)
+                            code_paths=code_paths, model_config=model_config, metadata=metadata,
+                            verify=verify)
         _atomic.publish(staging, target, overwrite)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

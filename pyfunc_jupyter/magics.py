@@ -1,0 +1,291 @@
+"""IPython magics: ``%%pyfunc_model`` to author a model in a cell, ``%pyfunc_load`` and ``%pyfunc_models``."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import os
+from pathlib import Path
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.display import display
+
+__all__ = ["PyfuncMagics", "load_ipython_extension"]
+
+_LAST = "_pyfunc_jupyter_last_value_"
+_PACKAGE = str(Path(__file__).resolve().parent) + os.sep
+
+
+def _user_traceback(tb: Any) -> Any:
+    """The traceback without pyfunc_jupyter's own frames: only the user's code is shown."""
+    frames = []
+    while tb is not None:
+        if not tb.tb_frame.f_code.co_filename.startswith(_PACKAGE):
+            frames.append(tb)
+        tb = tb.tb_next
+    for first, second in zip(frames, frames[1:]):
+        first.tb_next = second
+    if frames:
+        frames[-1].tb_next = None
+    return frames[0] if frames else None
+
+
+def _capture_last_expression(code: str) -> tuple[str, ast.Module | None]:
+    """The cell with its last expression assigned to a hidden name (so it is not displayed), and its tree."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return code, None  # run as is: IPython shows the syntax error
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        node = tree.body[-1]
+        lines = code.splitlines(keepends=True)
+        line = lines[node.lineno - 1]
+        column = len(line.encode("utf-8")[:node.col_offset].decode("utf-8", "ignore"))
+        lines[node.lineno - 1] = f"{line[:column]}{_LAST} = {line[column:]}"
+        code = "".join(lines)
+    return code, tree
+
+
+def _defined(tree: ast.Module | None) -> tuple[list[str], list[str], set[str]]:
+    """(classes, functions, assigned names) defined at the top level of the cell, in order."""
+    classes, functions, assigned = [], [], set()
+    for node in tree.body if tree is not None else []:
+        if isinstance(node, ast.ClassDef):
+            classes.append(node.name)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            functions.append(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                assigned |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+    return classes, functions, assigned
+
+
+def _is_model_like(value: Any) -> bool:
+    if isinstance(value, type):
+        return False
+    if callable(getattr(value, "predict", None)) and not inspect.isroutine(value):
+        return True
+    return inspect.isfunction(value) and _arity(value) == 1
+
+
+def _arity(func: Any) -> int | None:
+    try:
+        return len(inspect.signature(func).parameters)
+    except (TypeError, ValueError):
+        return None
+
+
+def _instantiate(cls: type) -> Any:
+    try:
+        signature = inspect.signature(cls)
+    except (TypeError, ValueError):
+        signature = None
+    needed = [p.name for p in (signature.parameters.values() if signature else [])
+              if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    if needed:
+        example = ", ".join(f"{n}=..." for n in needed)
+        raise UsageError(f"{cls.__name__}.__init__ needs {', '.join(needed)}, so the model cannot be made "
+                         f"without arguments. End the cell with the instance to save, e.g. {cls.__name__}({example}).")
+    try:
+        return cls()
+    except Exception as exc:
+        raise UsageError(f"{cls.__name__}() failed ({type(exc).__name__}: {exc}). End the cell with the instance "
+                         "to save, e.g. MyModel(...), or fix __init__.") from None
+
+
+def choose_model(namespace: dict, classes: list[str], functions: list[str], last_value: Any) -> Any:
+    """The model a cell defined: its last expression, else its one model class, else its one function."""
+    if last_value is not None and _is_model_like(last_value):
+        return last_value
+    candidates = [namespace[n] for n in classes if isinstance(namespace.get(n), type)
+                  and callable(getattr(namespace[n], "predict", None))]
+    candidates = [c for c in candidates if not any(o is not c and issubclass(o, c) for o in candidates)]
+    if len(candidates) > 1:
+        names = ", ".join(c.__name__ for c in candidates)
+        raise UsageError(f"The cell defines several model classes ({names}). End the cell with the one to save, "
+                         f"e.g. {candidates[-1].__name__}().")
+    if candidates:
+        return _instantiate(candidates[0])
+    routines = [namespace[n] for n in functions if inspect.isfunction(namespace.get(n))]
+    if len(routines) > 1:
+        names = ", ".join(f.__name__ for f in routines)
+        raise UsageError(f"The cell defines several functions ({names}) and no model class. End the cell with the "
+                         f"function to save, e.g. {routines[-1].__name__}.")
+    if routines:
+        if _arity(routines[0]) != 1:
+            raise UsageError(f"{routines[0].__name__} takes {_arity(routines[0])} arguments; a function model takes "
+                             "exactly one (the input). Wrap it in a PythonModel class to use more.")
+        return routines[0]
+    raise UsageError("The cell defines no model. Define a class with a predict method (a PythonModel), or a "
+                     "function of one argument, or end the cell with a model instance.")
+
+
+def _unquote(value: Any) -> Any:
+    """Strip one pair of shell-style quotes, which IPython's argument parser keeps."""
+    if isinstance(value, list):
+        return [_unquote(v) for v in value]
+    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        return value[1:-1]
+    return value
+
+
+def _parse(magic: Any, line: str) -> Any:
+    args = parse_argstring(magic, line)
+    for key, value in vars(args).items():
+        setattr(args, key, _unquote(value))
+    return args
+
+
+def _artifacts(pairs: list[str] | None) -> dict[str, str] | None:
+    if not pairs:
+        return None
+    artifacts = {}
+    for pair in pairs:
+        key, sep, path = pair.partition("=")
+        if not sep or not key or not path:
+            raise UsageError(f"--artifact {pair!r}: expected KEY=PATH, e.g. --artifact weights=model.bin")
+        artifacts[key] = path
+    return artifacts
+
+
+@magics_class
+class PyfuncMagics(Magics):
+    """Author, save, load and list MLflow pyfunc models from notebook cells."""
+
+    def _eval(self, option: str, expression: str | None) -> Any:
+        if expression is None:
+            return None
+        try:
+            return self.shell.ev(expression)
+        except Exception as exc:
+            raise UsageError(f"{option} {expression!r} failed: {type(exc).__name__}: {exc}") from None
+
+    def _run_cell(self, cell: str) -> tuple[ast.Module | None, Any]:
+        code, tree = _capture_last_expression(self.shell.transform_cell(cell))
+        result = self.shell.run_cell(code, store_history=False)
+        last = self.shell.user_ns.pop(_LAST, None)
+        if not result.success:
+            raise UsageError("The cell raised an error (shown above); nothing was saved.")
+        return tree, last
+
+    def _example(self, args: Any, assigned: set[str]) -> tuple[Any, dict | None]:
+        from ._example import split_example
+
+        if args.example is not None:
+            example = self._eval("--example", args.example)
+        elif "input_example" in assigned:
+            example = self.shell.user_ns.get("input_example")
+        else:
+            example = None
+        if example is None:
+            raise UsageError("No input example, so nothing was saved. Add one: `--example EXPR` on the magic line "
+                             "(e.g. --example df.head(3)), or `input_example = ...` in the cell.")
+        data, params = split_example(example)
+        given = self._eval("--params", args.params)
+        if given is not None and not isinstance(given, dict):
+            raise UsageError(f"--params must give a dict of param names to defaults; got {type(given).__name__}.")
+        return data, given if given is not None else params
+
+    @magic_arguments()
+    @argument("name", nargs="?", default=None,
+              help="Store name (default: the class or function name in snake_case). Each run adds a version.")
+    @argument("--example", metavar="EXPR", help="Input example, evaluated in the notebook after the cell runs. "
+              "Required unless the cell assigns `input_example`.")
+    @argument("--params", metavar="EXPR", help="Dict of inference params; their types and values become the "
+              "params schema and its defaults.")
+    @argument("--signature", metavar="EXPR", help="A ModelSignature to use instead of the inferred one.")
+    @argument("--artifact", action="append", metavar="KEY=PATH", help="A file or directory to ship; "
+              "load_context reads it as context.artifacts[KEY]. Repeatable.")
+    @argument("--pip", action="append", metavar="REQ", help="A pip requirement; replaces the inferred ones. "
+              "Repeatable.")
+    @argument("--extra-pip", action="append", metavar="REQ", help="A pip requirement added to the inferred ones. "
+              "Repeatable.")
+    @argument("--conda", metavar="FILE", help="A conda environment YAML file to save with the model.")
+    @argument("--code", action="append", metavar="PATH", help="A local module or package to ship in the "
+              "model's code/ directory. Repeatable.")
+    @argument("--config", metavar="EXPR", help="The model_config dict (or YAML path) given to load_context.")
+    @argument("--path", metavar="DIR", help="Save to this directory instead of the local store.")
+    @argument("--overwrite", action="store_true", help="With --path: replace a model already there (atomically).")
+    @argument("--as", dest="as_var", metavar="VAR", default="_pyfunc",
+              help="Variable to bind the result to (default: _pyfunc): .info, .model, .card, .findings.")
+    @cell_magic
+    def pyfunc_model(self, line: str, cell: str) -> None:
+        """Run the cell, then check, save, reload and preview the model it defines, and show its card.
+
+        The model is the cell's last expression when that is a model (``MyModel(10, 20)``), else the
+        one class the cell defines that has ``predict`` (made without arguments), else the one
+        function it defines. Nothing is written if the cell, ``predict`` on the example, or a check
+        fails; the card lists every finding with its fix.
+        """
+        __tracebackhide__ = True  # noqa: F841 - IPython hides this frame in tracebacks
+        from ._author import AuthorRequest, PredictError, author
+        from .errors import PyfuncError
+
+        args = _parse(self.pyfunc_model, line)
+        if args.overwrite and not args.path:
+            raise UsageError("--overwrite applies only with --path DIR; the store adds a new version instead.")
+        tree, last = self._run_cell(cell)
+        classes, functions, assigned = _defined(tree)
+        model = choose_model(self.shell.user_ns, classes, functions, last)
+        data, params = self._example(args, assigned)
+        request = AuthorRequest(
+            model=model, input_example=data, params=params, name=args.name, path=args.path, overwrite=args.overwrite,
+            signature=self._eval("--signature", args.signature), artifacts=_artifacts(args.artifact),
+            pip_requirements=args.pip, extra_pip_requirements=args.extra_pip, conda_env=args.conda,
+            code_paths=args.code, model_config=self._eval("--config", args.config), source="notebook")
+        try:
+            authored = author(request)
+        except PredictError as exc:
+            original = exc.original
+            original.add_note(f"pyfunc_model: {exc}")
+            raise original.with_traceback(_user_traceback(original.__traceback__)) from None
+        except PyfuncError as exc:
+            raise UsageError(str(exc)) from None
+        self.shell.user_ns[args.as_var] = authored
+        display(authored.card)
+        if not authored.saved:
+            count = len(authored.errors)
+            raise UsageError(f"{count} check(s) failed, so nothing was saved. Fix them (see the card above) and "
+                             "run the cell again.")
+
+    @magic_arguments()
+    @argument("uri", help="A model directory, models:/<name>/<version|latest> or runs:/<run_id>/<name>.")
+    @argument("--as", dest="as_var", metavar="VAR", default="model",
+              help="Variable to bind the loaded model to (default: model).")
+    @line_magic
+    def pyfunc_load(self, line: str) -> None:
+        """Load a saved model with the embedded loader, bind it to a variable and show its card."""
+        from ._author import open_model
+        from .errors import PyfuncError
+
+        args = _parse(self.pyfunc_load, line)
+        try:
+            opened = open_model(args.uri)
+        except PyfuncError as exc:
+            raise UsageError(str(exc)) from None
+        self.shell.user_ns[args.as_var] = opened.model
+        display(opened.card)
+
+    @line_magic
+    def pyfunc_models(self, line: str) -> Any:
+        """The models in the local store: name, versions, latest created, signature summary."""
+        from .listing import ModelList
+
+        if line.strip():
+            raise UsageError("%pyfunc_models takes no arguments; use pyfunc_jupyter.set_store(path) to change store.")
+        return ModelList.from_store()
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Register the magics: ``%load_ext pyfunc_jupyter``.
+
+    Parameters
+    ----------
+    ipython : IPython.core.interactiveshell.InteractiveShell
+        The running shell.
+    """
+    ipython.register_magics(PyfuncMagics)
