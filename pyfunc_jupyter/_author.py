@@ -153,8 +153,7 @@ def _fresh_findings(result: Any) -> list[Finding]:
                      "files with --artifact",
              "example": "the saved input example cannot be read back; simplify the example",
              "predict": "predict depends on something only this kernel has (a notebook variable, the working "
-                        "directory, a file): pass it to __init__ or as an --artifact",
-             "serialise": "return a DataFrame, Series, NumPy array, list or dict of plain values"}
+                        "directory, a file): pass it to __init__ or as an --artifact"}
     return [Finding("fresh-process", "error",
                     f"A fresh Python process could not {result.stage} the model: {result.error_type}: {result.message}",
                     fixes.get(result.stage, "run the model in a plain Python process to see why"))]
@@ -183,6 +182,13 @@ def _unsaved(request: AuthorRequest, subject: Subject, findings: list[Finding], 
     from .card import ModelCard
 
     name = request.name or (Path(request.path).name if request.path else default_name(request.model))
+    if signature is None:
+        from ._save import _own_signature, _signature_for
+
+        try:
+            signature = _signature_for(_own_signature(request.signature), request.input_example, request.params, True)
+        except Exception:  # noqa: BLE001 - the card of an unsaved model shows what it can
+            signature = None
     data, volatile = unsaved_card_data(name, request.model, [f.to_dict() for f in findings], signature=signature,
                                        state=subject.state, preview=preview)
     volatile["timings"] = timings
@@ -265,7 +271,7 @@ def author(request: AuthorRequest) -> Authored:
                                 f"{exc}", "see the error; the fresh-process check passed"))
     timings["reload"] = time.perf_counter() - mark
     if "result" in fresh:
-        outputs.append({"label": "fresh process", "table": _fresh_table(fresh["result"].output)})
+        outputs.append({"label": "fresh process", "table": _fresh_table(fresh["result"])})
     preview = build_preview(example_table, outputs)
     mismatched = [o["label"] for o in preview["outputs"] if o["status"] == "mismatch"]
     if mismatched:
@@ -282,10 +288,10 @@ def author(request: AuthorRequest) -> Authored:
     return Authored(ModelCard(data, volatile), findings, info, loaded, timings)
 
 
-def _fresh_table(output: Any) -> dict:
-    from ._preview import json_table
+def _fresh_table(result: Any) -> dict:
+    from ._preview import json_table, unsendable_table
 
-    return json_table(output)
+    return unsendable_table(result.unsendable) if result.unsendable else json_table(result.output)
 
 
 def open_model(model_uri: Any) -> Authored:

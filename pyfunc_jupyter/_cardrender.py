@@ -51,7 +51,7 @@ def _text(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, float):
-        return f"{value:.6g}"
+        return f"{value:.10g}"  # enough digits that a marked difference is visible
     if isinstance(value, str):
         return value
     return json.dumps(value, default=str)

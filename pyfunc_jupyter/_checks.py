@@ -339,10 +339,8 @@ def _check_paths(subject: Subject) -> list[Finding]:
 
 def _check_load_context(subject: Subject) -> list[Finding]:
     """``load_context`` must be callable as ``load_context(context=...)``; artifact keys read vs given."""
-    if subject.is_function:
-        return []
     findings: list[Finding] = []
-    load_context = getattr(subject.model, "load_context", None)
+    load_context = None if subject.is_function else getattr(subject.model, "load_context", None)
     if callable(load_context):
         try:
             parameters = inspect.signature(load_context).parameters
@@ -368,6 +366,12 @@ def _check_load_context(subject: Subject) -> list[Finding]:
                 "unused-artifact", "warning",
                 f"The artifact {key!r} is saved with the model but the code never reads context.artifacts[{key!r}].",
                 f"read it in load_context, or drop --artifact {key}"))
+    return findings
+
+
+def _check_files(subject: Subject) -> list[Finding]:
+    """Artifact and code paths that do not exist."""
+    findings: list[Finding] = []
     for key, path in (subject.artifacts or {}).items():
         local = str(path)[len("file://"):] if str(path).startswith("file://") else str(path)
         if "://" not in local and not os.path.exists(os.path.expanduser(local)):
@@ -547,7 +551,7 @@ def _same_file(origin: str, path: Path) -> bool:
 def static_checks(subject: Subject) -> list[Finding]:
     """Every check that needs no prediction; ``subject.state`` is filled with the size breakdown."""
     return [*_check_globals(subject), *([] if subject.is_function else _check_state(subject)),
-            *_check_load_context(subject), *_check_params(subject), *_check_input(subject),
+            *_check_load_context(subject), *_check_files(subject), *_check_params(subject), *_check_input(subject),
             *_check_code_paths(subject)]
 
 

@@ -32,6 +32,7 @@ class FreshResult:
     error_type: str | None = None
     message: str | None = None
     missing_module: str | None = None
+    unsendable: str | None = None
     traceback: str | None = None
     seconds: float = 0.0
 
@@ -100,8 +101,10 @@ def _run(model_dir: str) -> dict[str, Any]:
         data, params = split_example(example)
         stage = "predict"
         output = model.predict(data, params)
-        stage = "serialise"
-        return {"ok": True, "output": prediction_to_json(output)["predictions"]}
+        try:
+            return {"ok": True, "output": prediction_to_json(output)["predictions"]}
+        except TypeError:  # reported by the caller's own output check; only the type is compared
+            return {"ok": True, "unsendable": f"{type(output).__module__}.{type(output).__qualname__}"}
     except BaseException as exc:  # noqa: BLE001 - everything is reported to the parent
         import traceback
 

@@ -6,7 +6,7 @@ import json
 import math
 from typing import Any
 
-__all__ = ["MAX_ROWS", "as_table", "json_table", "compare", "build_preview"]
+__all__ = ["MAX_ROWS", "as_table", "json_table", "compare", "build_preview", "unsendable_table"]
 
 MAX_ROWS = 20
 
@@ -36,6 +36,15 @@ def json_table(value: Any) -> dict[str, Any]:
     return {"columns": ["value"], "rows": [[_cell(value)]]}
 
 
+def unsendable_table(type_name: str) -> dict[str, Any]:
+    """The one-cell table of a prediction that cannot be sent as JSON (compared by its type only)."""
+    return {"columns": ["value"], "rows": [[f"<not JSON: {type_name}>"]]}
+
+
+def _type_name(value: Any) -> str:
+    return f"{type(value).__module__}.{type(value).__qualname__}"
+
+
 def as_table(value: Any, *, is_input: bool = False) -> dict[str, Any]:
     """A table of an example or a prediction (predictions go through the scoring server's JSON rules)."""
     from ._example import prediction_to_json, to_json_value
@@ -53,7 +62,7 @@ def as_table(value: Any, *, is_input: bool = False) -> dict[str, Any]:
     try:
         return json_table(prediction_to_json(value)["predictions"])
     except TypeError:
-        return {"columns": ["value"], "rows": [[repr(value)]]}
+        return unsendable_table(_type_name(value))
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -65,3 +65,12 @@ def store(tmp_path, monkeypatch):
 
 
 PYTHON = sys.executable
+
+
+@pytest.fixture(scope="session")
+def ipython_shell():
+    """The process's one in-process IPython shell (``globalipapp`` starts it only on its first call)."""
+    from IPython import get_ipython as running
+    from IPython.testing.globalipapp import get_ipython
+
+    return get_ipython() or running()

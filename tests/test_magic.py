@@ -1,0 +1,683 @@
+"""``%%pyfunc_model``, ``%pyfunc_load`` and ``%pyfunc_models`` in an in-process IPython shell."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+from IPython.utils.capture import capture_output
+
+from pyfunc_jupyter.card import MIME_TYPE
+
+GUIDE_SETUP = """
+import pandas as pd
+from pyfunc_jupyter import PythonModel
+"""
+
+
+@pytest.fixture
+def ip(ipython_shell, store, tmp_path, monkeypatch):
+    """The shared in-process shell with the extension loaded, in a temp dir; names a test adds are removed."""
+    shell = ipython_shell
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))  # as in a kernel started in the notebook's directory
+    shell.run_line_magic("load_ext", "pyfunc_jupyter")
+    before = set(shell.user_ns)
+    shell.run_cell(GUIDE_SETUP)
+    yield shell
+    for name in set(shell.user_ns) - before:
+        del shell.user_ns[name]
+
+
+class Ran:
+    """What one cell did: its result, displayed outputs, and the card (if one was shown)."""
+
+    def __init__(self, result, captured):
+        self.result = result
+        self.outputs = captured.outputs
+        self.stdout = captured.stdout
+        self.stderr = captured.stderr
+        cards = [o for o in self.outputs if MIME_TYPE in o.data]
+        self.card = cards[-1].data[MIME_TYPE] if cards else None
+        self.volatile = cards[-1].metadata[MIME_TYPE]["volatile"] if cards else None
+        self.bundle = cards[-1].data if cards else None
+
+    @property
+    def error(self):
+        return self.result.error_in_exec or self.result.error_before_exec
+
+    def checks(self) -> set[str]:
+        return {c["check"] for c in self.card["checks"]}
+
+    def output(self, label: str) -> dict:
+        return next(o for o in self.card["preview"]["outputs"] if o["label"] == label)
+
+    def column(self, label: str, index: int = 0) -> list:
+        return [row[index] for row in self.output(label)["table"]["rows"]]
+
+
+def run(ip, cell: str) -> Ran:
+    with capture_output() as captured:
+        result = ip.run_cell(textwrap.dedent(cell).lstrip("\n"))
+    return Ran(result, captured)
+
+
+def saved(ran: Ran) -> Ran:
+    assert ran.error is None, ran.stderr + ran.stdout
+    assert ran.card["status"] == "saved", ran.card["checks"]
+    statuses = [o["status"] for o in ran.card["preview"]["outputs"]]
+    assert statuses == ["reference", "match", "match"], ran.card["preview"]
+    return ran
+
+
+def models_in(store) -> list[str]:
+    return sorted(p.relative_to(store).as_posix() for p in store.glob("*/*") if p.is_dir()) if store.exists() else []
+
+
+# --- the guide's examples, each as one cell --------------------------------------------------------------
+
+def test_square_class(ip, store):
+    ran = saved(run(ip, """
+        %%pyfunc_model --example 2
+        class MyModel(PythonModel):
+            def predict(self, context, model_input):
+                return model_input**2
+        """))
+    assert ran.card["name"] == "my_model" and ran.card["uri"] == "models:/my_model/1"
+    assert ran.column("in memory") == [4] and ran.column("fresh process") == [4]
+    assert models_in(store) == ["my_model/1"]
+    assert ip.user_ns["_pyfunc"].predict(3)[0].tolist() == [9]  # a signature makes the input a DataFrame, as in MLflow
+
+
+def test_simple_linear_model(ip, store):
+    ran = saved(run(ip, """
+        %%pyfunc_model
+        class SimpleLinearModel(PythonModel):
+            def predict(self, context, model_input):
+                return pd.DataFrame(2 * model_input + 3)
+        input_example = pd.DataFrame([1, 2, 3])
+        """))
+    assert ran.column("in memory") == [5, 7, 9] == ran.column("reloaded") == ran.column("fresh process")
+    assert ran.card["signature"]["inputs"] == [{"name": 0, "type": "long", "required": True}]  # int labels stay ints (our deviation)
+    assert {"integer-columns", "integer-labels"} <= ran.checks()
+    assert ran.card["model"] == "SimpleLinearModel (class)"
+
+
+def test_function_model(ip, store):
+    ran = saved(run(ip, """
+        %%pyfunc_model linear_function --example "pd.DataFrame({'x': [1.0, 2.0, 3.0]})"
+        def predict(model_input):
+            return pd.DataFrame(2 * model_input + 3)
+        """))
+    assert ran.card["model"] == "predict (function)"
+    assert ran.column("fresh process") == [5.0, 7.0, 9.0]
+    assert models_in(store) == ["linear_function/1"]
+
+
+def test_parameterized_model_from_the_last_expression(ip, store):
+    ran = saved(run(ip, """
+        %%pyfunc_model --example "pd.DataFrame({'x': [1.0, 2.0, 3.0]})"
+        class ParameterizedLinearModel(PythonModel):
+            def __init__(self, slope, intercept):
+                self.slope = slope
+                self.intercept = intercept
+
+            def predict(self, context, model_input):
+                return pd.DataFrame(self.slope * model_input + self.intercept)
+
+        ParameterizedLinearModel(10, 20)
+        """))
+    assert ran.column("in memory") == [30.0, 40.0, 50.0] == ran.column("fresh process")
+    assert "_pyfunc_jupyter_last_value_" not in ip.user_ns
+    assert [o for o in ran.outputs if "text/plain" in o.data and MIME_TYPE not in o.data] == []  # no Out[] repr
+    assert {s["attribute"] for s in ran.card["state"]} == {"slope", "intercept"}
+
+
+def test_parameterized_model_needs_arguments(ip, store):
+    ran = run(ip, """
+        %%pyfunc_model --example "pd.DataFrame({'x': [1.0]})"
+        class ParameterizedLinearModel(PythonModel):
+            def __init__(self, slope, intercept):
+                self.slope, self.intercept = slope, intercept
+            def predict(self, context, model_input):
+                return self.slope * model_input + self.intercept
+        """)
+    assert type(ran.error).__name__ == "UsageError"
+    assert "needs slope, intercept" in str(ran.error) and "ParameterizedLinearModel(slope=..., intercept=...)" in str(ran.error)
+    assert "ParameterizedLinearModel" in ip.user_ns  # the cell's definitions stay defined
+    assert models_in(store) == []
+
+
+def test_inference_params(ip, store):
+    ran = saved(run(ip, """
+        %%pyfunc_model --example "pd.DataFrame({'x': [10.0, 20.0, 30.0]})" --params "{'slope': 2, 'intercept': 10}"
+        class LinearFunctionInferenceParams(PythonModel):
+            def predict(self, context, model_input, params):
+                return pd.DataFrame(params["slope"] * model_input + params["intercept"])
+        """))
+    assert ran.card["signature"]["params"] == [{"name": "slope", "type": "long", "default": 2},
+                                               {"name": "intercept", "type": "long", "default": 10}]
+    assert ran.column("fresh process") == [30.0, 50.0, 70.0]
+    model = ip.user_ns["_pyfunc"].model
+    assert model.predict(pd_frame(ip, [10.0]), params={"slope": 3})["x"].tolist() == [40.0]
+
+
+def pd_frame(ip, values):
+    return ip.user_ns["pd"].DataFrame({"x": values})
+
+
+def test_load_context_with_an_artifact_and_a_helper_method(ip, store, tmp_path):
+    (tmp_path / "prompt.json").write_text(json.dumps({"template": "Q: {q} A:"}))
+    ran = saved(run(ip, """
+        %%pyfunc_model prompter --artifact template=prompt.json
+        import json
+
+        class Prompter(PythonModel):
+            def load_context(self, context):
+                with open(context.artifacts["template"]) as f:
+                    self.template = json.load(f)["template"]
+
+            def format_prompt(self, question):
+                return self.template.format(q=question)
+
+            def predict(self, context, model_input, params=None):
+                return [self.format_prompt(q) for q in model_input["q"]]
+
+        input_example = pd.DataFrame({"q": ["why?", "how?"]})
+        """))
+    assert ran.column("fresh process") == ["Q: why? A:", "Q: how? A:"]
+    assert ran.card["artifacts"] == [{"key": "template", "path": "artifacts/prompt.json"}]
+    assert "artifacts/prompt.json" in {f["path"] for f in ran.card["files"]}
+    assert not hasattr(ip.user_ns["Prompter"], "template")
+
+
+def test_pip_requirements_and_code_paths(ip, store, tmp_path):
+    (tmp_path / "shout_helpers.py").write_text("def shout(text):\n    return text.upper() + '!'\n")
+    ran = saved(run(ip, """
+        %%pyfunc_model shouter --pip pandas --pip cloudpickle --code shout_helpers.py
+        import shout_helpers
+
+        class Shouter(PythonModel):
+            def predict(self, context, model_input, params=None):
+                return [shout_helpers.shout(t) for t in model_input["text"]]
+
+        input_example = pd.DataFrame({"text": ["hi", "yo"]})
+        """))
+    assert ran.column("fresh process") == ["HI!", "YO!"]
+    assert [r["name"] for r in ran.card["requirements"]] == ["pandas", "cloudpickle"]
+    assert {r["source"] for r in ran.card["requirements"]} == {"given (pip_requirements)"}
+    assert "code/shout_helpers.py" in {f["path"] for f in ran.card["files"]}
+
+
+def test_extra_pip_requirements_keep_the_inferred_ones(ip, store):
+    ran = saved(run(ip, """
+        %%pyfunc_model --extra-pip "tabulate>=0.9" --example "pd.DataFrame({'x': [1.0]})"
+        def double(model_input):
+            return model_input * 2
+        """))
+    sources = {r["name"]: r["source"] for r in ran.card["requirements"]}
+    assert sources["cloudpickle"].startswith("inferred")
+    assert sources["tabulate"] == "given (extra_pip_requirements)"
+    assert ran.volatile["pins"]["tabulate"] == "tabulate>=0.9"
+
+
+def test_path_and_overwrite(ip, store, tmp_path):
+    cell = """
+        %%pyfunc_model --path out/model {flags} --example "pd.DataFrame({{'x': [1.0]}})"
+        def plus_{n}(model_input):
+            return model_input + {n}
+        """
+    saved(run(ip, cell.format(flags="", n=1)))
+    again = run(ip, cell.format(flags="", n=2))
+    assert type(again.error).__name__ == "UsageError" and "overwrite" in str(again.error)
+    assert run(ip, "import pyfunc_jupyter\npyfunc_jupyter.load_model('out/model').predict(pd.DataFrame({'x': [1.0]}))['x'][0]"
+               ).result.result == 2.0
+    replaced = saved(run(ip, cell.format(flags="--overwrite", n=2)))
+    assert replaced.column("fresh process") == [3.0]
+    assert replaced.card["uri"] is None and replaced.volatile["path"].endswith("out/model")
+    assert models_in(store) == []
+
+
+def test_as_binds_the_result_and_reruns_add_versions(ip, store):
+    cell = """
+        %%pyfunc_model twice --as result --example "[1.0, 2.0]"
+        def twice(model_input):
+            return [2 * v for v in model_input[0]]
+        """
+    saved(run(ip, cell))
+    second = saved(run(ip, cell))
+    assert second.card["version"] == 2 and models_in(store) == ["twice/1", "twice/2"]
+    result = ip.user_ns["result"]
+    assert result.saved and result.info.version == 2 and result.model.path.name == "2"
+    assert "_pyfunc" not in ip.user_ns
+
+
+def test_card_bundle_has_html_and_text_and_keeps_volatile_facts_in_metadata(ip, store):
+    ran = saved(run(ip, """
+        %%pyfunc_model --example "pd.DataFrame({'x': [1.0, 2.0]})"
+        def inc(model_input):
+            return model_input + 1
+        """))
+    assert set(ran.bundle) == {MIME_TYPE, "text/html", "text/plain"}
+    data_text = json.dumps(ran.card)
+    for volatile in (ran.volatile["path"], ran.volatile["created"], ran.volatile["model_uuid"]):
+        assert volatile not in data_text
+    assert str(store) not in data_text
+    assert ran.volatile["sizes"]["MLmodel"] > 0
+    assert "inc v1" in ran.bundle["text/html"] and "fresh process" in ran.bundle["text/html"]
+    assert "Model inc v1: saved" in ran.bundle["text/plain"]
+
+
+# --- bad input: clear errors, nothing written, notebook state kept ----------------------------------------
+
+def test_no_example_is_an_error_that_says_how(ip, store):
+    ran = run(ip, """
+        %%pyfunc_model
+        def inc(model_input):
+            return model_input + 1
+        """)
+    assert type(ran.error).__name__ == "UsageError"
+    assert "--example EXPR" in str(ran.error) and "input_example = ..." in str(ran.error)
+    assert models_in(store) == [] and "inc" in ip.user_ns
+
+
+def test_failing_cell_shows_its_traceback_and_saves_nothing(ip, store):
+    ran = run(ip, """
+        %%pyfunc_model --example 1
+        def inc(model_input):
+            return model_input + 1
+        raise RuntimeError("cell broke")
+        """)
+    assert "cell broke" in ran.stdout + ran.stderr
+    assert type(ran.error).__name__ == "UsageError" and "nothing was saved" in str(ran.error)
+    assert models_in(store) == []
+
+
+def test_failing_predict_shows_only_user_frames(ip, store):
+    with capture_output() as captured:
+        result = ip.run_cell(textwrap.dedent("""
+            %%pyfunc_model --example "pd.DataFrame({'x': [1.0]})"
+            class Divider(PythonModel):
+                def predict(self, context, model_input, params=None):
+                    return self.divide(model_input)
+
+                def divide(self, model_input):
+                    return 1 / 0
+            """).lstrip())
+    assert isinstance(result.error_in_exec, ZeroDivisionError)
+    shown = captured.stdout + captured.stderr
+    assert "ZeroDivisionError" in shown and "def divide" not in shown or "1 / 0" in shown
+    assert "pyfunc_jupyter/_" not in shown
+    assert "predict failed on the input example" in shown and "nothing was saved" in shown
+    assert models_in(store) == []
+
+
+@pytest.mark.parametrize("cell, message", [
+    ("""
+     %%pyfunc_model --example 1
+     class A(PythonModel):
+         def predict(self, context, model_input):
+             return 1
+     class B(PythonModel):
+         def predict(self, context, model_input):
+             return 2
+     """, "several model classes (A, B)"),
+    ("""
+     %%pyfunc_model --example 1
+     def f(x):
+         return x
+     def g(x):
+         return x
+     """, "several functions (f, g)"),
+    ("""
+     %%pyfunc_model --example 1
+     x = 1
+     """, "defines no model"),
+    ("""
+     %%pyfunc_model --example 1
+     def two(a, b):
+         return a
+     """, "takes 2 arguments"),
+    ("""
+     %%pyfunc_model --example undefined_name
+     def f(x):
+         return x
+     """, "--example 'undefined_name' failed: NameError"),
+    ("""
+     %%pyfunc_model --example 1 --params "[1, 2]"
+     def f(x):
+         return x
+     """, "--params must give a dict"),
+    ("""
+     %%pyfunc_model --example 1 --artifact nokey
+     def f(x):
+         return x
+     """, "expected KEY=PATH"),
+    ("""
+     %%pyfunc_model --example 1 --overwrite
+     def f(x):
+         return x
+     """, "--overwrite applies only with --path"),
+])
+def test_usage_errors(ip, store, cell, message):
+    ran = run(ip, cell)
+    assert type(ran.error).__name__ == "UsageError"
+    assert message in str(ran.error)
+    assert models_in(store) == []
+
+
+def test_a_subclass_wins_over_its_base(ip, store):
+    ran = saved(run(ip, """
+        %%pyfunc_model --example "[1.0]"
+        class Base(PythonModel):
+            def predict(self, context, model_input):
+                return self.scale(model_input)
+            def scale(self, values):
+                return values
+        class Doubler(Base):
+            def scale(self, values):
+                return [2 * v for v in values[0]]
+        """))
+    assert ran.card["model"] == "Doubler (class)" and ran.column("fresh process") == [2.0]
+
+
+# --- every check, triggered from a cell ---------------------------------------------------------------------
+
+def not_saved(ran: Ran, check: str) -> dict:
+    assert type(ran.error).__name__ == "UsageError" and "nothing was saved" in str(ran.error)
+    assert ran.card["status"] == "not saved"
+    finding = next(c for c in ran.card["checks"] if c["check"] == check)
+    assert finding["severity"] == "error" and finding["fix"]
+    return finding
+
+
+def warned(ran: Ran, check: str) -> dict:
+    finding = next((c for c in ran.card["checks"] if c["check"] == check), None)
+    assert finding is not None, ran.card["checks"]
+    assert finding["severity"] == "warning" and finding["fix"]
+    return finding
+
+
+def test_check_local_module_not_shipped(ip, store, tmp_path):
+    (tmp_path / "local_tools.py").write_text("def twice(v):\n    return 2 * v\n")
+    ran = run(ip, """
+        %%pyfunc_model --example "[1.0]"
+        import local_tools
+
+        def apply(model_input):
+            return [local_tools.twice(v) for v in model_input[0]]
+        """)
+    finding = not_saved(ran, "local-module")
+    assert "local_tools" in finding["message"] and "--code local_tools.py" in finding["fix"]
+    assert models_in(store) == []
+
+
+def test_check_local_function_imported_by_name(ip, store, tmp_path):
+    (tmp_path / "local_fn.py").write_text("def twice(v):\n    return 2 * v\n")
+    ran = run(ip, """
+        %%pyfunc_model --example "[1.0]"
+        from local_fn import twice
+
+        class M(PythonModel):
+            def predict(self, context, model_input):
+                return [twice(v) for v in model_input[0]]
+        """)
+    assert "--code local_fn.py" in not_saved(ran, "local-module")["fix"]
+
+
+def test_check_local_module_found_only_in_the_fresh_process(ip, store, tmp_path):
+    (tmp_path / "lazy_mod.py").write_text("VALUE = 3\n")
+    ran = run(ip, """
+        %%pyfunc_model --example "[1.0]"
+        class Lazy(PythonModel):
+            def predict(self, context, model_input):
+                import lazy_mod
+                return [v + lazy_mod.VALUE for v in model_input[0]]
+        """)
+    finding = not_saved(ran, "local-module")
+    assert "fresh Python process" in finding["message"] and "--code" in finding["fix"]
+    assert ran.output("fresh process")["status"] == "error"
+    assert not list(store.rglob("MLmodel"))
+
+
+def test_check_notebook_global(ip, store):
+    ran = saved(run(ip, """
+        %%pyfunc_model --example "[1.0]"
+        offset = 5.0
+        def shifted(model_input):
+            return [v + offset for v in model_input[0]]
+        """))
+    assert "`offset`" in warned(ran, "notebook-global")["message"]
+
+
+def test_check_undefined_name(ip, store):
+    ran = run(ip, """
+        %%pyfunc_model --example "[1.0]"
+        class M(PythonModel):
+            def predict(self, context, model_input):
+                return missing_helper(model_input)
+        """)
+    assert "missing_helper" in not_saved(ran, "undefined-name")["message"]
+
+
+def test_check_unpicklable_state(ip, store):
+    ran = run(ip, """
+        %%pyfunc_model --example "[1.0]"
+        import threading
+        class M(PythonModel):
+            def __init__(self):
+                self.lock = threading.Lock()
+            def predict(self, context, model_input):
+                return model_input
+        """)
+    assert "load_context" in not_saved(ran, "unpicklable-state")["fix"]
+
+
+def test_check_open_file_in_state(ip, store, tmp_path):
+    (tmp_path / "data.txt").write_text("x")
+    ran = run(ip, """
+        %%pyfunc_model --example "[1.0]"
+        class M(PythonModel):
+            def __init__(self):
+                self.handle = open("data.txt")
+            def predict(self, context, model_input):
+                return model_input
+        """)
+    finding = not_saved(ran, "unpicklable-state")
+    assert "self.handle" in finding["message"] and "--artifact handle=PATH" in finding["fix"]
+
+
+def test_check_heavy_state_and_size_breakdown(ip, store):
+    ran = saved(run(ip, """
+        %%pyfunc_model --example "[1.0]"
+        import numpy as np
+        class Heavy(PythonModel):
+            def __init__(self):
+                self.weights = np.zeros(11 * 1024 * 1024 // 8)
+                self.bias = 1.0
+            def predict(self, context, model_input):
+                return [v + self.bias for v in model_input[0]]
+        """))
+    assert "self.weights" in warned(ran, "heavy-state")["message"]
+    assert [s["attribute"] for s in ran.card["state"]] == ["weights", "bias"]
+    assert ran.volatile["state_sizes"]["weights"] == 11 * 1024 * 1024
+
+
+def test_check_absolute_path_in_state(ip, store, tmp_path):
+    (tmp_path / "vocab.txt").write_text("a\nb\n")
+    ran = saved(run(ip, f"""
+        %%pyfunc_model --example "[1.0]"
+        class M(PythonModel):
+            def __init__(self):
+                self.vocab_path = {str(tmp_path / "vocab.txt")!r}
+            def predict(self, context, model_input):
+                return model_input
+        """))
+    finding = warned(ran, "absolute-path")
+    assert "vocab.txt" in finding["message"] and "--artifact vocab_path=" in finding["fix"]
+
+
+def test_check_load_context_signature(ip, store):
+    ran = run(ip, """
+        %%pyfunc_model --example "[1.0]"
+        class M(PythonModel):
+            def load_context(self, ctx):
+                pass
+            def predict(self, context, model_input):
+                return model_input
+        """)
+    assert "def load_context(self, context)" in not_saved(ran, "load-context-signature")["fix"]
+
+
+def test_check_artifact_read_but_not_given(ip, store):
+    ran = run(ip, """
+        %%pyfunc_model --example "[1.0]"
+        class M(PythonModel):
+            def load_context(self, context):
+                self.path = context.artifacts["weights"]
+            def predict(self, context, model_input):
+                return model_input
+        """)
+    assert "--artifact weights=PATH" in not_saved(ran, "missing-artifact")["fix"]
+
+
+def test_check_artifact_given_but_never_read(ip, store, tmp_path):
+    (tmp_path / "unused.bin").write_bytes(b"0")
+    ran = saved(run(ip, """
+        %%pyfunc_model --example "[1.0]" --artifact extra=unused.bin
+        def same(model_input):
+            return model_input
+        """))
+    assert "'extra'" in warned(ran, "unused-artifact")["message"]
+
+
+def test_check_artifact_path_missing(ip, store):
+    ran = run(ip, """
+        %%pyfunc_model --example "[1.0]" --artifact weights=nowhere.bin
+        class M(PythonModel):
+            def load_context(self, context):
+                self.path = context.artifacts["weights"]
+            def predict(self, context, model_input):
+                return model_input
+        """)
+    assert "nowhere.bin" in not_saved(ran, "artifact-not-found")["message"]
+
+
+def test_check_code_path_missing(ip, store):
+    ran = run(ip, """
+        %%pyfunc_model --example "[1.0]" --code nowhere.py
+        def same(model_input):
+            return model_input
+        """)
+    assert "nowhere.py" in not_saved(ran, "code-not-found")["message"]
+
+
+def test_check_params_without_schema(ip, store):
+    ran = saved(run(ip, """
+        %%pyfunc_model --example "[1.0]"
+        class M(PythonModel):
+            def predict(self, context, model_input, params=None):
+                scale = (params or {}).get("scale", 1)
+                return [v * scale for v in model_input[0]]
+        """))
+    assert "--params" in warned(ran, "params-dropped")["fix"]
+
+
+def test_check_kwargs_instead_of_params(ip, store):
+    ran = saved(run(ip, """
+        %%pyfunc_model --example "[1.0]"
+        class M(PythonModel):
+            def predict(self, context, model_input, **kwargs):
+                return model_input
+        """))
+    assert "params=None" in warned(ran, "kwargs-params")["fix"]
+
+
+def test_check_output_not_json(ip, store):
+    ran = saved(run(ip, """
+        %%pyfunc_model --example "[1.0]"
+        class Thing:
+            pass
+        class M(PythonModel):
+            def predict(self, context, model_input):
+                return Thing()
+        """))
+    assert "Thing" in warned(ran, "output-not-json")["message"]
+
+
+def test_check_uint64_nullable_and_integer_labels(ip, store):
+    ran = saved(run(ip, """
+        %%pyfunc_model
+        def same(model_input):
+            return model_input.astype("float64").sum(axis=1).tolist()
+        input_example = pd.DataFrame({"u": pd.Series([1, 2], dtype="uint64"), "n": pd.Series([1, None], dtype="Int64"),
+                                      3: [0.5, 1.5]})
+        """))
+    assert "'u'" in warned(ran, "uint64-columns")["message"]
+    assert "n (Int64)" in warned(ran, "nullable-dtypes")["message"]
+    assert "[3]" in warned(ran, "integer-labels")["message"]
+
+
+def test_check_code_module_collides_with_an_installed_one(ip, store, tmp_path):
+    (tmp_path / "yaml.py").write_text("VALUE = 1\n")
+    ran = saved(run(ip, """
+        %%pyfunc_model --example "[1.0]" --code yaml.py
+        def same(model_input):
+            return model_input
+        """))
+    assert "`yaml`" in warned(ran, "code-collision")["message"]
+
+
+def test_check_reload_mismatch_marks_cells(ip, store):
+    ran = run(ip, """
+        %%pyfunc_model --example "pd.DataFrame({'x': [1.0, 2.0]})"
+        import numpy as np
+        def noisy(model_input):
+            return (model_input["x"] + np.random.default_rng().normal(size=len(model_input))).tolist()
+        """)
+    assert ran.card["status"] == "saved"
+    warned(ran, "reload-mismatch")
+    assert ran.output("reloaded")["status"] == "mismatch" and ran.output("reloaded")["diff"] == [[0, 0], [1, 0]]
+
+
+# --- %pyfunc_load and %pyfunc_models ------------------------------------------------------------------------
+
+def test_load_binds_the_model_and_shows_its_card(ip, store):
+    saved(run(ip, """
+        %%pyfunc_model linear --example "pd.DataFrame({'x': [1.0, 2.0]})"
+        def linear(model_input):
+            return 2 * model_input + 3
+        """))
+    ran = run(ip, "%pyfunc_load models:/linear/latest --as loaded")
+    assert ran.error is None and ran.card["name"] == "linear" and ran.card["version"] == 1
+    assert ran.column("loaded") == [5.0, 7.0]
+    assert run(ip, "loaded.predict(pd.DataFrame({'x': [0.0]}))['x'].tolist()").result.result == [3.0]
+
+
+def test_load_errors_are_usage_errors(ip, store):
+    ran = run(ip, "%pyfunc_load models:/nothing/1")
+    assert type(ran.error).__name__ == "UsageError" and "No model named 'nothing'" in str(ran.error)
+
+
+def test_models_lists_the_store(ip, store):
+    empty = run(ip, "%pyfunc_models")
+    assert "No models in the store" in repr(empty.result.result)
+    for _ in range(2):
+        saved(run(ip, """
+            %%pyfunc_model listed --example "[1.0]"
+            def listed(model_input):
+                return model_input
+            """))
+    listing = run(ip, "%pyfunc_models").result.result
+    assert [(r.name, r.versions) for r in listing.rows] == [("listed", [1, 2])]
+    assert "listed" in listing._repr_html_() and "versions 1, 2" in repr(listing)
+
+
+def test_help_documents_every_option(ip):
+    from pyfunc_jupyter.magics import PyfuncMagics
+
+    doc = PyfuncMagics.pyfunc_model.__doc__
+    for option in ("--example", "--params", "--signature", "--artifact", "--pip", "--extra-pip", "--conda", "--code",
+                   "--config", "--path", "--overwrite", "--as"):
+        assert option in doc
