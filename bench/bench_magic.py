@@ -1,0 +1,76 @@
+"""Authoring benchmark: a ``%%pyfunc_model`` cell against MLflow's log + load + predict, side by side in one run.
+
+Measured, for the MLflow guide's SimpleLinearModel, after one untimed warm-up in each worker:
+
+- ours: ``ip.run_cell`` of the ``%%pyfunc_model`` cell in an in-process IPython shell (``.venv``), from cell
+  start to the card: run the cell, check, predict, save with the fresh-process check, reload, render the card;
+- MLflow (``.venv-mlflow``, sqlite tracking): ``mlflow.pyfunc.log_model`` in a run, ``load_model``, ``predict``.
+
+Target: our median at most 0.5 of MLflow's. Workers alternate between the two interpreters for fairness on a
+noisy machine. Also reports how much of our time is the fresh-process check. Results go to
+``bench/results_magic.json``. Run with ``./dev bench`` (after the core benchmark).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench_core import HERE, MLFLOW, OURS, _fmt, worker
+
+ROUNDS = 3  # worker pairs, alternating ours / MLflow
+RUNS = 3  # timed runs per worker, after its warm-up
+TARGET = 0.5
+
+
+def measure(have_mlflow: bool, workdir: Path) -> dict:
+    """{"ours": {"seconds": [...], "fresh_process": [...]}, "mlflow": {...}} over every round."""
+    tools = [("ours", OURS)] + ([("mlflow", MLFLOW)] if have_mlflow else [])
+    samples: dict[str, dict[str, list]] = {tool: {"seconds": [], "fresh_process": []} for tool, _ in tools}
+    for _ in range(ROUNDS):
+        for tool, python in tools:
+            for key, values in worker(python, tool, "magic", workdir / tool, str(RUNS)).items():
+                samples[tool][key] += values
+    return samples
+
+
+def main() -> int:
+    have_mlflow = MLFLOW.exists()
+    if not have_mlflow:
+        print(f"{MLFLOW} not found: ours only (run ./dev setup for MLflow's figures)")
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="pyfunc-bench-magic-") as tmp:
+        for tool in ("ours", "mlflow"):
+            (Path(tmp) / tool).mkdir()
+        samples = measure(have_mlflow, Path(tmp))
+    figures = {name: {tool: func(s["seconds"]) for tool, s in samples.items()}
+               for name, func in (("cell_to_card", statistics.median), ("cell_to_card_best", min))}
+    ours, theirs = figures["cell_to_card"]["ours"], figures["cell_to_card"].get("mlflow")
+    ratio = ours / theirs if theirs else None
+    fresh = statistics.median(samples["ours"]["fresh_process"])
+    figures["fresh_process"] = {"ours": fresh, "share_of_ours": fresh / ours}
+    figures["ratio"], figures["samples"] = ratio, samples
+
+    verdict = "no MLflow" if ratio is None else "PASS" if ratio <= TARGET else "FAIL"
+    best = figures["cell_to_card_best"]
+    rows = [("figure", "ours", "MLflow", "ours/MLflow", "target", "result"),
+            ("cell_to_card (median)", _fmt(ours, "s"), _fmt(theirs, "s"), "-" if ratio is None else f"{ratio:.3f}",
+             f"<= {TARGET} of MLflow", verdict),
+            ("cell_to_card (best)", _fmt(best["ours"], "s"), _fmt(best.get("mlflow"), "s"),
+             f"{best['ours'] / best['mlflow']:.3f}" if have_mlflow else "-", "(for information)", ""),
+            ("  of which fresh-process check", _fmt(fresh, "s"), "-", "-", f"({fresh / ours:.0%} of our median)", "")]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)))
+    (HERE / "results_magic.json").write_text(json.dumps(figures, indent=2))
+    print(f"\n{ROUNDS * RUNS} runs each; total {time.perf_counter() - start:.0f} s; "
+          f"results in {HERE / 'results_magic.json'}")
+    return 1 if verdict == "FAIL" else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
