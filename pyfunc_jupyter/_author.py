@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+import os
 import re
 import time
 from dataclasses import dataclass, field
@@ -166,6 +167,8 @@ def _given_sources(request: AuthorRequest) -> dict[str, str]:
     for option, label in (("conda_env", "given (conda_env)"), ("extra_pip_requirements", "given (extra_pip_requirements)"),
                           ("pip_requirements", "given (pip_requirements)")):
         value = getattr(request, option)
+        if isinstance(value, (str, os.PathLike)):
+            value = _read_env_file(value, as_yaml=option == "conda_env")
         if option == "conda_env" and isinstance(value, dict):
             value = [d for entry in value.get("dependencies", []) if isinstance(entry, dict) for d in entry.get("pip", [])]
         if isinstance(value, (list, tuple)):
@@ -174,6 +177,19 @@ def _given_sources(request: AuthorRequest) -> dict[str, str]:
                 if match:
                     sources[canonical_name(match.group(1))] = label
     return sources
+
+
+def _read_env_file(path: Any, as_yaml: bool) -> Any:
+    """A conda YAML or requirements file given by path; None when unreadable (the save reports why)."""
+    try:
+        text = Path(path).expanduser().read_text(encoding="utf-8")
+        if as_yaml:
+            import yaml
+
+            return yaml.safe_load(text)
+        return text.splitlines()
+    except Exception:  # noqa: BLE001 - unreadable or invalid YAML: the save raises the clear error
+        return None
 
 
 def _unsaved(request: AuthorRequest, subject: Subject, findings: list[Finding], preview: dict | None,

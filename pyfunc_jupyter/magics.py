@@ -231,6 +231,8 @@ class PyfuncMagics(Magics):
         tree, last = self._run_cell(cell)
         classes, functions, assigned = _defined(tree)
         model = choose_model(self.shell.user_ns, classes, functions, last)
+        if last is not None and last is not model:
+            display(last)  # the cell's last expression, shown as any cell would show it
         data, params = self._example(args, assigned)
         request = AuthorRequest(
             model=model, input_example=data, params=params, name=args.name, path=args.path, overwrite=args.overwrite,

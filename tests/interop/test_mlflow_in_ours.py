@@ -96,3 +96,17 @@ def test_type_hinted_model_is_flagged_and_converts_frames(mlflow_written):
     assert loaded.metadata.is_signature_from_type_hint is True
     assert loaded.predict(["a", "b"]) == ["A", "B"]
     assert loaded.predict(pd.DataFrame({"s": ["p", "q"]})) == ["P", "Q"]
+
+
+@pytest.mark.parametrize("name", MLFLOW_KINDS)
+def test_mlflow_written_models_get_a_card(mlflow_written, name):
+    from pyfunc_jupyter._author import open_model
+
+    opened = open_model(_entry(mlflow_written, name, "save")["dir"])
+    data = opened.card.data
+    assert data["status"] == "saved" and "MLmodel" in {f["path"] for f in data["files"]}
+    assert "mlflow" in {r["name"] for r in data["requirements"]}
+    assert {r["source"] for r in data["requirements"]} == {"requirements.txt"}  # MLflow writes no provenance
+    assert opened.card.to_html().startswith('<div class="pfj-card">') and "MLmodel" in opened.card.to_text()
+    if data["preview"] is not None:
+        assert [o["status"] for o in data["preview"]["outputs"]] in (["reference"], ["error"])
