@@ -68,7 +68,7 @@ def _requirements(model_dir: Path, side: dict | None, given: dict[str, str]) -> 
             source = "inferred: " + "; ".join(reasons) if reasons else "inferred"
         elif key in given:
             source = given[key]
-        elif key in ("mlflow", "mlflow-skinny"):
+        elif side is not None and key in ("mlflow", "mlflow-skinny"):
             source = "added: MLflow is installed where the model was saved"
         else:
             source = "given" if side is not None else "requirements.txt"

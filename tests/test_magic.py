@@ -681,3 +681,78 @@ def test_help_documents_every_option(ip):
     for option in ("--example", "--params", "--signature", "--artifact", "--pip", "--extra-pip", "--conda", "--code",
                    "--config", "--path", "--overwrite", "--as"):
         assert option in doc
+
+
+def test_signature_config_and_conda_options(ip, store, tmp_path):
+    (tmp_path / "env.yaml").write_text("name: m\ndependencies:\n  - python=3.11\n  - pip:\n    - pandas\n")
+    ran = saved(run(ip, """
+        %%pyfunc_model configured --signature sig --config "{'factor': 3}" --conda env.yaml
+        from pyfunc_jupyter import infer_signature
+
+        class Configured(PythonModel):
+            def load_context(self, context):
+                self.factor = context.model_config["factor"]
+            def predict(self, context, model_input, params=None):
+                return [v * self.factor for v in model_input["x"]]
+
+        input_example = pd.DataFrame({"x": [1.0, 2.0]})
+        sig = infer_signature(input_example, [3.0, 6.0])
+        """))
+    assert ran.column("fresh process") == [3.0, 6.0]
+    assert ran.card["signature"]["outputs"] == [{"name": None, "type": "double", "required": True}]
+    assert {r["name"]: r["source"] for r in ran.card["requirements"]} == {"pandas": "given (conda_env)"}
+
+
+def test_a_last_expression_that_is_not_the_model_is_displayed(ip, store):
+    ran = saved(run(ip, """
+        %%pyfunc_model --example "[1.0]"
+        def same(model_input):
+            return model_input
+        "a note"
+        """))
+    assert [o.data["text/plain"] for o in ran.outputs if MIME_TYPE not in o.data] == ["'a note'"]
+
+
+def test_check_framework_object_in_state(ip, store):
+    ran = saved(run(ip, """
+        %%pyfunc_model --example "[1.0]"
+        class Module:  # stands in for a torch.nn.Module: only its module path matters to the check
+            pass
+        Module.__module__ = "torch.nn.modules.module"
+
+        class M(PythonModel):
+            def __init__(self):
+                self.net = Module()
+            def predict(self, context, model_input):
+                return model_input
+        """))
+    assert "--artifact net=PATH" in warned(ran, "framework-state")["fix"]
+
+
+def test_check_params_given_but_predict_takes_none(ip, store):
+    ran = saved(run(ip, """
+        %%pyfunc_model --example "[1.0]" --params "{'k': 1}"
+        class M(PythonModel):
+            def predict(self, context, model_input):
+                return model_input
+        """))
+    assert "params=None" in warned(ran, "params-unused")["fix"]
+
+
+def test_check_params_given_to_a_function_model(ip, store):
+    ran = saved(run(ip, """
+        %%pyfunc_model --example "[1.0]" --params "{'k': 1}"
+        def same(model_input):
+            return model_input
+        """))
+    assert "PythonModel" in warned(ran, "function-params")["fix"]
+
+
+def test_check_code_module_named_like_the_standard_library(ip, store, tmp_path):
+    (tmp_path / "json.py").write_text("VALUE = 1\n")
+    ran = saved(run(ip, """
+        %%pyfunc_model --example "[1.0]" --code json.py
+        def same(model_input):
+            return model_input
+        """))
+    assert "standard-library" in warned(ran, "code-collision")["message"]
