@@ -7,6 +7,7 @@ import inspect
 import os
 import re
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -230,7 +231,35 @@ def author(request: AuthorRequest) -> Authored:
 
     Raises ``PredictError`` when the model fails on its example; check errors come back as an
     unsaved ``Authored`` whose card lists them. Nothing is written unless every check passes.
+    Python warnings raised on the way become warnings on the card instead of stderr noise.
     """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        authored = _author(request)
+    _add_warnings(authored, caught)
+    return authored
+
+
+_COVERED = {"params-unused": "no `params` parameter", "function-params": "no `params` parameter"}
+
+
+def _add_warnings(authored: Authored, caught: list) -> None:
+    """Caught warnings as card findings, once each, unless a check already says the same."""
+    covered = {_COVERED[f.check] for f in authored.findings if f.check in _COVERED}
+    seen: set[str] = set()
+    for record in caught:
+        message = str(record.message)
+        if message in seen or any(text in message for text in covered):
+            continue
+        seen.add(message)
+        finding = Finding("python-warning", "warning", f"{record.category.__name__}: {message}",
+                          "the message says what to change")
+        authored.findings.append(finding)
+        authored.card.data["checks"].append(finding.to_dict())
+        authored.card.data["summary"]["warnings"] += 1
+
+
+def _author(request: AuthorRequest) -> Authored:
     from ._carddata import model_card_data
     from ._example import split_example
     from ._fresh import FreshCheck

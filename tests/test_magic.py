@@ -617,6 +617,8 @@ def test_check_uint64_nullable_and_integer_labels(ip, store):
     assert "'u'" in warned(ran, "uint64-columns")["message"]
     assert "n (Int64)" in warned(ran, "nullable-dtypes")["message"]
     assert "[3]" in warned(ran, "integer-labels")["message"]
+    assert "uint64 values" in warned(ran, "python-warning")["message"]  # the save's warning, on the card
+    assert "UserWarning" not in ran.stderr
 
 
 def test_check_code_module_collides_with_an_installed_one(ip, store, tmp_path):
@@ -737,6 +739,7 @@ def test_check_params_given_but_predict_takes_none(ip, store):
                 return model_input
         """))
     assert "params=None" in warned(ran, "params-unused")["fix"]
+    assert "python-warning" not in ran.checks()  # the loader's own warning says the same: shown once
 
 
 def test_check_params_given_to_a_function_model(ip, store):
