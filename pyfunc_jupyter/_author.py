@@ -292,6 +292,8 @@ def _author(request: AuthorRequest) -> Authored:
         fresh["result"] = result = FreshCheck(built).result()
         if not result.ok:
             raise _FreshFailed(result)
+        shown = [*outputs, {"label": "fresh process", "table": _fresh_table(result)}]
+        _note_in_sidecar(built, findings, build_preview(example_table, shown))
 
     mark = time.perf_counter()
     try:
@@ -333,6 +335,18 @@ def _author(request: AuthorRequest) -> Authored:
     return Authored(ModelCard(data, volatile), findings, info, loaded, timings)
 
 
+def _note_in_sidecar(built: Path, findings: list[Finding], preview: dict) -> None:
+    """Keep the checks and preview in the model's sidecar, so a card made later (the side panel) shows them."""
+    import json
+
+    from ._save import SIDECAR
+
+    path = built / SIDECAR
+    side = json.loads(path.read_text(encoding="utf-8"))
+    side["card"] = {"checks": [f.to_dict() for f in findings], "preview": preview}
+    path.write_text(json.dumps(side, indent=2, default=str), encoding="utf-8")
+
+
 def _fresh_table(result: Any) -> dict:
     from ._preview import json_table, unsendable_table
 
@@ -343,7 +357,7 @@ def open_model(model_uri: Any) -> Authored:
     """Load a saved model and make its card, with a preview of its prediction on the saved example."""
     from ._example import split_example
     from ._load import load_model
-    from ._preview import as_table, build_preview
+    from ._preview import MAX_ROWS, as_table, build_preview
     from .card import model_card
 
     card = model_card(model_uri)
@@ -355,5 +369,13 @@ def open_model(model_uri: Any) -> Authored:
             output = {"label": "loaded", "table": as_table(model.predict(data, params))}
         except Exception as exc:  # noqa: BLE001 - the card shows it; the model is still returned
             output = {"label": "loaded", "error": f"{type(exc).__name__}: {exc}"}
-        card.data["preview"] = build_preview(as_table(data, is_input=True), [output])
+        saved = card.data.get("preview")  # what the model gave when it was saved, if the sidecar kept it
+        if saved and saved["outputs"] and saved["outputs"][0].get("table"):
+            earlier = [{"label": o["label"], **({"table": o["table"]} if o.get("table") else {"error": o.get("error")})}
+                       for o in saved["outputs"] if o.get("table") or o.get("error")]
+            if "table" in output:
+                output["table"] = {**output["table"], "rows": output["table"]["rows"][:MAX_ROWS]}
+            card.data["preview"] = build_preview(saved["input"], [*earlier, output])
+        else:
+            card.data["preview"] = build_preview(as_table(data, is_input=True), [output])
     return Authored(card, [], None, model)

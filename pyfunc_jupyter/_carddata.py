@@ -127,7 +127,9 @@ def model_card_data(model_dir: str | os.PathLike, *, status: str = "saved", name
     signature = ModelSignature.from_dict(mlmodel["signature"]) if mlmodel.get("signature") else None
     requirements, pins = _requirements(model_dir, side, given_requirements or {})
     files, sizes = _files(model_dir)
-    checks = list(checks or [])
+    kept = (side or {}).get("card") or {}
+    checks = list(checks if checks is not None else kept.get("checks") or [])
+    preview = preview if preview is not None else kept.get("preview")
     data = {
         "schema": CARD_SCHEMA,
         "status": status,

@@ -654,7 +654,24 @@ def test_load_binds_the_model_and_shows_its_card(ip, store):
     ran = run(ip, "%pyfunc_load models:/linear/latest --as loaded")
     assert ran.error is None and ran.card["name"] == "linear" and ran.card["version"] == 1
     assert ran.column("loaded") == [5.0, 7.0]
+    # the card keeps what the model gave when saved (from its sidecar) and compares the load with it
+    assert [(o["label"], o["status"]) for o in ran.card["preview"]["outputs"]] == [
+        ("in memory", "reference"), ("fresh process", "match"), ("loaded", "match")]
+    assert "integer-columns" not in ran.checks() and ran.card["summary"] == {"errors": 0, "warnings": 0}
     assert run(ip, "loaded.predict(pd.DataFrame({'x': [0.0]}))['x'].tolist()").result.result == [3.0]
+
+
+def test_model_card_of_a_saved_model_keeps_its_checks(ip, store):
+    saved(run(ip, """
+        %%pyfunc_model counted --example "pd.DataFrame({'n': [1, 2]})"
+        def counted(model_input):
+            return model_input["n"] * 2
+        """))
+    from pyfunc_jupyter import model_card
+
+    card = model_card("models:/counted/1")
+    assert {c["check"] for c in card.findings} == {"integer-columns"}
+    assert card.data["name"] == "counted" and card.data["version"] == 1 and card.data["status"] == "saved"
 
 
 def test_load_errors_are_usage_errors(ip, store):
