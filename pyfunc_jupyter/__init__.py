@@ -36,6 +36,8 @@ _EXPORTS = {
     "DataType": "_types",
     "ModelCard": "card",
     "model_card": "card",
+    "panel": "_panel",
+    "Panel": "_panel",
 }
 
 _SUBMODULES = ("errors", "pyfunc", "models", "card", "listing")

@@ -10,12 +10,12 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ._checks import Finding, Subject, local_module_path, module_fix, output_checks, static_checks
 from .errors import ModelSaveError, PyfuncError
 
-__all__ = ["AuthorRequest", "Authored", "PredictError", "author", "default_name", "open_model"]
+__all__ = ["AuthorRequest", "Authored", "PredictError", "author", "default_name", "infer_requirements", "open_model"]
 
 
 @dataclass
@@ -226,7 +226,7 @@ def _save(request: AuthorRequest, verify: Any) -> Any:
     return log_model(request.name or default_name(request.model), request.model, source=request.source, **kwargs)
 
 
-def author(request: AuthorRequest) -> Authored:
+def author(request: AuthorRequest, progress: Callable[[str], None] | None = None) -> Authored:
     """Check, predict in memory, save (verified in a fresh process first), reload, and make the card.
 
     Raises ``PredictError`` when the model fails on its example; check errors come back as an
@@ -235,7 +235,7 @@ def author(request: AuthorRequest) -> Authored:
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        authored = _author(request)
+        authored = _author(request, progress or (lambda stage: None))
     _add_warnings(authored, caught)
     return authored
 
@@ -259,7 +259,7 @@ def _add_warnings(authored: Authored, caught: list) -> None:
         authored.card.data["summary"]["warnings"] += 1
 
 
-def _author(request: AuthorRequest) -> Authored:
+def _author(request: AuthorRequest, progress: Callable[[str], None]) -> Authored:
     from ._carddata import model_card_data
     from ._example import split_example
     from ._fresh import FreshCheck
@@ -272,6 +272,7 @@ def _author(request: AuthorRequest) -> Authored:
                              "signed with. Give one (input_example=...).")
     timings: dict[str, float] = {}
     started = time.perf_counter()
+    progress("checking")
     subject = Subject(request.model, request.input_example, request.params, request.signature, request.artifacts,
                       request.code_paths)
     findings = static_checks(subject)
@@ -279,6 +280,7 @@ def _author(request: AuthorRequest) -> Authored:
     if any(f.severity == "error" for f in findings):
         return _unsaved(request, subject, findings, None, None, timings)
 
+    progress("predicting on the example")
     mark = time.perf_counter()
     output, signature = _predict_in_memory(request)
     timings["predict"] = time.perf_counter() - mark
@@ -295,6 +297,7 @@ def _author(request: AuthorRequest) -> Authored:
         shown = [*outputs, {"label": "fresh process", "table": _fresh_table(result)}]
         _note_in_sidecar(built, findings, build_preview(example_table, shown))
 
+    progress("saving, then loading in a fresh process")
     mark = time.perf_counter()
     try:
         info = _save(request, verify if request.fresh_process else None)
@@ -306,6 +309,7 @@ def _author(request: AuthorRequest) -> Authored:
     if "result" in fresh:
         timings["fresh_process"] = fresh["result"].seconds
 
+    progress("reloading")
     mark = time.perf_counter()
     try:
         loaded = load_model(info.path)
@@ -333,6 +337,17 @@ def _author(request: AuthorRequest) -> Authored:
         checks=[f.to_dict() for f in findings], preview=preview, state=subject.state,
         given_requirements=_given_sources(request), timings=timings)
     return Authored(ModelCard(data, volatile), findings, info, loaded, timings)
+
+
+def infer_requirements(model: Any, input_example: Any, params: dict | None = None) -> list[str]:
+    """The requirement lines a save would infer, found by building the model in a temporary directory."""
+    import tempfile
+
+    from ._save import build_model
+
+    with tempfile.TemporaryDirectory(prefix="pyfunc-infer-") as tmp:
+        built = build_model(Path(tmp), model, input_example=(input_example, params) if params else input_example)
+    return [r.pin for r in built.requirements]
 
 
 def _note_in_sidecar(built: Path, findings: list[Finding], preview: dict) -> None:

@@ -6,7 +6,7 @@ import json
 from html import escape
 from typing import Any
 
-__all__ = ["render_html", "render_text", "format_size"]
+__all__ = ["render_html", "render_preview_html", "render_text", "format_size"]
 
 _STYLE = """
 .pfj-card{font-family:var(--jp-ui-font-family,system-ui,sans-serif);font-size:13px;
@@ -187,6 +187,11 @@ def render_html(data: dict[str, Any], volatile: dict[str, Any]) -> str:
     body = (_head_html(data, volatile) + _checks_html(data) + _preview_html(data.get("preview"))
             + _signature_html(data.get("signature")) + _requirements_html(data, volatile) + _files_html(data, volatile))
     return f'<div class="pfj-card"><style>{_STYLE}</style>{body}</div>'
+
+
+def render_preview_html(preview: dict[str, Any]) -> str:
+    """Only the preview table (inputs beside outputs, differences marked), styled like the card."""
+    return f'<div class="pfj-card"><style>{_STYLE}</style>{_preview_html(preview)}</div>'
 
 
 def _text_table(header: list[str], rows: list[list[Any]]) -> list[str]:

@@ -391,7 +391,8 @@ def _artifact_keys_read(subject: Subject) -> tuple[set[str], bool]:
     dynamic = False
     for _, func in _methods(subject):
         tree = _tree(func)
-        if tree is None:
+        if tree is None:  # source not available: nothing can be said about unused keys
+            dynamic = True
             continue
         for node in ast.walk(tree):
             target = None

@@ -273,6 +273,15 @@ class PyfuncMagics(Magics):
         display(opened.card)
 
     @line_magic
+    def pyfunc_panel(self, line: str) -> Any:
+        """The save/load panel: Save (a model and an example from this notebook), Load and try, Compare."""
+        from ._panel import panel
+
+        if line.strip():
+            raise UsageError("%pyfunc_panel takes no arguments.")
+        return panel(self.shell.user_ns)
+
+    @line_magic
     def pyfunc_models(self, line: str) -> Any:
         """The models in the local store: name, versions, latest created, signature summary."""
         from .listing import ModelList
