@@ -1,0 +1,55 @@
+"""The save/load panel in a real JupyterLab: open it, save a model, load it and predict, read the page."""
+
+from __future__ import annotations
+
+CELLS = [
+    "%load_ext pyfunc_jupyter",
+    "import pandas as pd\n"
+    "from pyfunc_jupyter import PythonModel\n\n"
+    "class SimpleLinearModel(PythonModel):\n"
+    "    def predict(self, context, model_input, params=None):\n"
+    "        return 2 * model_input['x'] + 3\n\n"
+    "df = pd.DataFrame({'x': [1.0, 2.0, 3.0]})",
+    "%pyfunc_panel",
+]
+
+
+def _control(panel, kind: str, label: str):
+    """The input element of the ipywidget of ``kind`` (``dropdown``, ``text``, ``select``) labelled ``label``."""
+    tag = {"dropdown": "select", "select": "select", "text": "input"}[kind]
+    return panel.locator(f".widget-{kind}").filter(has_text=label).locator(tag).first
+
+
+def test_panel_saves_loads_and_predicts(lab):
+    lab.write_notebook("panel.ipynb", CELLS)
+    page = lab.open("panel.ipynb")
+    lab.run_all(page)
+    panel = page.locator(".pfj-panel")
+    panel.wait_for()
+
+    # Save: choose the model and the example from the notebook, name it, save
+    _control(panel, "dropdown", "Model").select_option(label="SimpleLinearModel (class)")
+    _control(panel, "dropdown", "Input example").select_option(label="df (DataFrame 3×1)")
+    requirements = panel.locator(".widget-textarea").filter(has_text="Requirements").locator("textarea")
+    page.wait_for_function("el => el.value.startsWith('cloudpickle==')", arg=requirements.element_handle())
+    _control(panel, "text", "Name").fill("browser_linear")
+    panel.get_by_role("button", name="Save").click()
+    panel.get_by_text("Saved models:/browser_linear/1").wait_for(timeout=60_000)
+    assert panel.get_by_text("fresh process").count() >= 1
+    lab.screenshot(page, "panel-saved")
+
+    # Load: the new version is listed; choose it, edit the input, predict
+    page.locator(".pfj-panel .lm-TabBar-tab").filter(has_text="Load").click()
+    versions = _control(panel, "select", "Versions")
+    option = versions.locator("option").filter(has_text="browser_linear v1")
+    versions.select_option(value=option.get_attribute("value"))
+    first_cell = panel.locator(".widget-gridbox input").first
+    first_cell.wait_for()
+    assert first_cell.input_value() == "1.0"
+    first_cell.fill("10")
+    panel.get_by_role("button", name="Predict").click()
+    output = panel.locator("table.pfj-output")
+    output.wait_for()
+    assert output.locator("td").all_inner_texts() == ["23.0", "7.0", "9.0"]
+    assert panel.get_by_text("Predicted.").count() == 1
+    lab.screenshot(page, "panel-predicted")
