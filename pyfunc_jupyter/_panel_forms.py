@@ -76,6 +76,11 @@ def _cell_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
+def _cell_widget(value: Any, row: int, column: Any) -> widgets.Text:
+    """One editable table cell; its tooltip is its label (column and row) for keyboard and screen-reader users."""
+    return widgets.Text(value=_cell_text(value), layout=widgets.Layout(width="auto"), tooltip=f"{column}, row {row + 1}")
+
+
 def _cell_value(text: str) -> Any:
     try:
         return json.loads(text)
@@ -102,9 +107,7 @@ class InputEditor(widgets.VBox):
         if self._frame:
             frame = example.head(MAX_TABLE_ROWS).iloc[:, :MAX_TABLE_COLUMNS]
             self._columns = list(frame.columns)
-            self._cells = [[widgets.Text(value=_cell_text(v), layout=widgets.Layout(width="auto"),
-                                         description="", tooltip=f"row {r}, column {c}")
-                            for c, v in zip(self._columns, to_json_value(list(row)))]
+            self._cells = [[_cell_widget(v, r, c) for c, v in zip(self._columns, to_json_value(list(row)))]
                            for r, row in enumerate(frame.itertuples(index=False, name=None))]
             self._layout_grid()
             self.json.value = json.dumps({"columns": to_json_value(self._columns),
@@ -131,8 +134,8 @@ class InputEditor(widgets.VBox):
                 self.mode.value = "JSON"
                 raise ValueError(f"The JSON does not make a table: {exc}") from None
             self._columns = list(frame.columns)
-            self._cells = [[widgets.Text(value=_cell_text(v), layout=widgets.Layout(width="auto"))
-                            for v in row] for row in frame.values.tolist()]
+            self._cells = [[_cell_widget(v, r, c) for c, v in zip(self._columns, row)]
+                           for r, row in enumerate(frame.values.tolist())]
             self._layout_grid()
             self.children = [self.mode, self.grid]
 

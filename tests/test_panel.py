@@ -328,3 +328,30 @@ def test_panel_magic(ipython_shell, store):
     ipython_shell.run_line_magic("load_ext", "pyfunc_jupyter")
     shown = ipython_shell.run_line_magic("pyfunc_panel", "")
     assert isinstance(shown, Panel) and [shown.tabs.get_title(i) for i in range(3)] == ["Save", "Load", "Compare"]
+
+
+def test_input_editor_switches_between_table_and_json(two_versions):
+    tab = two_versions.load_tab
+    tab.versions.value = "models:/line/1"
+    editor = tab.editor.children[0]
+    editor.cell(1, 0).value = "5.0"
+    editor.mode.value = "JSON"
+    assert editor.json.value == '{"columns": ["x"], "data": [[1.0], [5.0]]}'
+    editor.json.value = '{"columns": ["x"], "data": [[7.0]]}'
+    editor.mode.value = "Table"
+    assert editor.cell(0, 0).value == "7.0" and editor.cell(0, 0).tooltip == "x, row 1"
+    assert editor.value()["x"].tolist() == [7.0]
+
+
+def test_every_control_is_labelled(panel):
+    def controls(widget):
+        if isinstance(widget, widgets.Box):
+            for child in widget.children:
+                yield from controls(child)
+        elif isinstance(widget, (widgets.Text, widgets.Textarea, widgets.Dropdown, widgets.Select, widgets.Button,
+                                 widgets.ToggleButtons, widgets.IntText, widgets.FloatText, widgets.Checkbox)):
+            yield widget
+
+    panel.save_tab.add_artifact.click()
+    for control in controls(panel):
+        assert control.description or control.tooltip, control
