@@ -1,0 +1,572 @@
+/**
+ * The model card: its data (the JSON the kernel sends, or the side panel builds from a model
+ * directory) and its DOM.
+ *
+ * The sections and their wording mirror the HTML fallback written by
+ * `pyfunc_jupyter/_cardrender.py`, so the renderer and the fallback show the same facts.
+ */
+
+/**
+ * The MIME type of a model card.
+ */
+export const MIME_TYPE = 'application/vnd.pyfunc-jupyter.model+json';
+
+/**
+ * The CSS class of a rendered model card.
+ */
+export const CLASS_NAME = 'jp-PyfuncModelCard';
+
+/**
+ * The DOM event dispatched on `document` when a saved model's card is drawn (detail: its
+ * `uri`), so that the Models panel can show a model saved a moment ago.
+ */
+export const CARD_DRAWN_EVENT = 'pyfunc-jupyter:card-drawn';
+
+/**
+ * One column (or tensor) of a signature's inputs or outputs.
+ */
+export interface IColumnRow {
+  /** The column name; `null` for unnamed columns. */
+  name: string | number | null;
+  /** The type as the Python side writes it (`double`, `Array(long)`, `tensor float64 [-1, 4]`). */
+  type: string;
+  /** Whether the column is required. */
+  required: boolean;
+}
+
+/**
+ * One inference param with its default.
+ */
+export interface IParamRow {
+  /** The param name. */
+  name: string;
+  /** Its type (with ` [-1]` for list params). */
+  type: string;
+  /** Its default value. */
+  default: unknown;
+}
+
+/**
+ * A model signature as rows of plain values.
+ */
+export interface ISignatureTables {
+  /** The input columns, or `null` when not declared. */
+  inputs: IColumnRow[] | null;
+  /** The output columns, or `null` when not declared. */
+  outputs: IColumnRow[] | null;
+  /** The params, or `null` when the model takes none. */
+  params: IParamRow[] | null;
+}
+
+/**
+ * One finding of the checks run before saving.
+ */
+export interface ICheck {
+  /** The check id, e.g. `notebook-global`. */
+  check: string;
+  /** `error` stops the save; `warning` does not. */
+  severity: 'error' | 'warning' | string;
+  /** What was found. */
+  message: string;
+  /** A one-line fix. */
+  fix: string;
+}
+
+/**
+ * A table of values: the example's rows or a prediction's.
+ */
+export interface IPreviewTable {
+  /** Column labels. */
+  columns: string[];
+  /** The first rows (at most a few). */
+  rows: unknown[][];
+  /** How many rows there were in all. */
+  total_rows: number;
+}
+
+/**
+ * One prediction shown in the preview.
+ */
+export interface IPreviewOutput {
+  /** Where it was made: `in memory`, `reloaded`, `fresh process`... */
+  label: string;
+  /** How it compares with the reference. */
+  status: 'reference' | 'match' | 'mismatch' | 'error' | 'missing' | string;
+  /** The prediction, when there is one. */
+  table?: IPreviewTable;
+  /** `[row, column]` cells that differ from the reference. */
+  diff?: number[][];
+  /** The failure, for `error`. */
+  error?: string;
+}
+
+/**
+ * The preview: the example's rows beside each prediction.
+ */
+export interface IPreview {
+  /** The input example. */
+  input: IPreviewTable;
+  /** The predictions. */
+  outputs: IPreviewOutput[];
+}
+
+/**
+ * The stable content of a card (the MIME bundle's data; compared by nbval).
+ */
+export interface ICardData {
+  /** The card schema version (1). */
+  schema: number;
+  /** `saved` or `not saved`. */
+  status: string;
+  /** The model name. */
+  name: string | null;
+  /** The version in the store, if logged there. */
+  version: number | null;
+  /** `models:/<name>/<version>`, if logged in the store. */
+  uri: string | null;
+  /** `Foo (class)` or `f (function)`, when known. */
+  model: string | null;
+  /** The signature, or `null` when the model has none. */
+  signature: ISignatureTables | null;
+  /** The requirements and where each came from. */
+  requirements: { name: string; source: string }[];
+  /** The artifacts (key and relative path). */
+  artifacts: { key: string; path: string | null }[];
+  /** Every file of the model directory. */
+  files: { path: string }[];
+  /** The pickled instance's attributes. */
+  state: { attribute: string; type: string }[];
+  /** The findings of the checks. */
+  checks: ICheck[];
+  /** How many errors and warnings. */
+  summary: { errors: number; warnings: number };
+  /** The preview, or `null`. */
+  preview: IPreview | null;
+}
+
+/**
+ * The facts that change from run to run (the output's `metadata[MIME_TYPE].volatile`).
+ */
+export interface IVolatile {
+  /** Where the model directory is. */
+  path?: string | null;
+  /** When it was created (UTC). */
+  created?: string | null;
+  /** The MLmodel's `model_uuid`. */
+  model_uuid?: string | null;
+  /** The run it was logged in. */
+  run_id?: string | null;
+  /** The Python version it was saved with. */
+  python_version?: string | null;
+  /** The cloudpickle version it was saved with. */
+  cloudpickle_version?: string | null;
+  /** Requirement name to its full `requirements.txt` line. */
+  pins?: { [name: string]: string };
+  /** Relative file path to its size in bytes. */
+  sizes?: { [path: string]: number };
+  /** Pickled attribute to its size in bytes. */
+  state_sizes?: { [attribute: string]: number };
+  /** The directory's size in bytes. */
+  total_bytes?: number | null;
+  /** Seconds spent in each step. */
+  timings?: { [step: string]: number };
+}
+
+const STATUS_MARK: { [status: string]: string } = {
+  reference: '',
+  match: '✓ match',
+  mismatch: '✗ mismatch',
+  error: '✗ failed',
+  missing: '–'
+};
+
+const STATUS_CLASS: { [status: string]: string } = {
+  reference: 'muted',
+  match: 'ok',
+  mismatch: 'error',
+  error: 'error',
+  missing: 'muted'
+};
+
+/**
+ * Bytes as B, KB, MB or GB, written as the Python side writes them.
+ *
+ * @param size - a size in bytes, or `null`/`undefined` when unknown
+ * @returns `512 B`, `4.3 KB`, ... or `?`
+ */
+export function formatSize(size: number | null | undefined): string {
+  if (size === null || size === undefined || typeof size !== 'number') {
+    return '?';
+  }
+  let value = size;
+  for (const unit of ['B', 'KB', 'MB', 'GB']) {
+    if (value < 1024 || unit === 'GB') {
+      return unit === 'B' ? `${Math.trunc(value)} B` : `${value.toFixed(1)} ${unit}`;
+    }
+    value /= 1024;
+  }
+  return `${value.toFixed(1)} GB`;
+}
+
+/**
+ * A number written as Python's `format(value, '.10g')` writes it.
+ */
+function formatG10(value: number): string {
+  if (!Number.isFinite(value)) {
+    return Number.isNaN(value) ? 'nan' : value > 0 ? 'inf' : '-inf';
+  }
+  if (value === 0) {
+    return Object.is(value, -0) ? '-0' : '0';
+  }
+  const strip = (text: string): string =>
+    text.includes('.') ? text.replace(/0+$/, '').replace(/\.$/, '') : text;
+  const [mantissa, exponentText] = value.toExponential(9).split('e');
+  const exponent = Number(exponentText);
+  if (exponent < -4 || exponent >= 10) {
+    const sign = exponent < 0 ? '-' : '+';
+    return `${strip(mantissa)}e${sign}${String(Math.abs(exponent)).padStart(2, '0')}`;
+  }
+  return strip(value.toFixed(Math.max(0, 9 - exponent)));
+}
+
+/**
+ * JSON as Python's `json.dumps` writes it (`[1, 2]`, `{"a": 1}`).
+ */
+function pythonJson(value: unknown): string {
+  if (value === null || value === undefined) {
+    return 'null';
+  }
+  if (Array.isArray(value)) {
+    return '[' + value.map(pythonJson).join(', ') + ']';
+  }
+  if (typeof value === 'object') {
+    return (
+      '{' +
+      Object.entries(value as { [key: string]: unknown })
+        .map(([key, item]) => `${JSON.stringify(key)}: ${pythonJson(item)}`)
+        .join(', ') +
+      '}'
+    );
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * A cell value as text, as the HTML fallback writes it.
+ *
+ * @param value - any JSON value
+ * @returns `null` for null, numbers to 10 significant digits, strings as they are, else JSON
+ */
+export function cellText(value: unknown): string {
+  if (value === null || value === undefined) {
+    return 'null';
+  }
+  if (typeof value === 'number') {
+    // JSON does not tell 5 from 5.0; integers print the same either way below 1e10.
+    return Number.isInteger(value) && Math.abs(value) < 1e16 ? String(value) : formatG10(value);
+  }
+  if (typeof value === 'string') {
+    return value;
+  }
+  return pythonJson(value);
+}
+
+/**
+ * Create an element with classes and text.
+ */
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  classes: string[] = [],
+  text?: string
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  for (const name of classes) {
+    node.classList.add(name);
+  }
+  if (text !== undefined) {
+    node.textContent = text;
+  }
+  return node;
+}
+
+/**
+ * The modifier class of a state (`ok`, `error`, `warning`, `muted`, `diff`).
+ */
+function mod(state: string): string {
+  return `${CLASS_NAME}-${state}`;
+}
+
+/**
+ * A table with a header row; `classes[r][c]` marks cells.
+ */
+function table(header: string[], rows: unknown[][], classes?: string[][]): HTMLTableElement {
+  const node = el('table', [`${CLASS_NAME}-table`]);
+  const head = node.createTHead().insertRow();
+  for (const label of header) {
+    head.appendChild(el('th', [], label));
+  }
+  const body = node.createTBody();
+  rows.forEach((row, r) => {
+    const tr = body.insertRow();
+    row.forEach((value, c) => {
+      const css = classes ? classes[r][c] : '';
+      tr.appendChild(el('td', css ? [mod(css)] : [], cellText(value)));
+    });
+  });
+  return node;
+}
+
+/**
+ * A section heading.
+ */
+function heading(text: string): HTMLHeadingElement {
+  return el('h4', [`${CLASS_NAME}-heading`], text);
+}
+
+function renderHead(data: ICardData, volatile: IVolatile): HTMLElement[] {
+  const status = data.status || '';
+  const version =
+    data.version !== null && data.version !== undefined ? ` v${data.version}` : '';
+  const head = el('div', [`${CLASS_NAME}-header`]);
+  head.appendChild(el('span', [`${CLASS_NAME}-title`], `${data.name || 'model'}${version}`));
+  head.appendChild(
+    el(
+      'span',
+      [`${CLASS_NAME}-badge`, mod(status === 'not saved' ? 'error' : 'ok')],
+      status
+    )
+  );
+  const facts: unknown[] = [data.model, data.uri, volatile.path];
+  if (volatile.total_bytes !== null && volatile.total_bytes !== undefined) {
+    facts.push(formatSize(volatile.total_bytes));
+  }
+  if (volatile.created) {
+    facts.push(`created ${volatile.created} UTC`);
+  }
+  const line = el(
+    'div',
+    [`${CLASS_NAME}-facts`, mod('muted')],
+    facts
+      .filter(f => f)
+      .map(f => String(f))
+      .join(' · ')
+  );
+  return [head, line];
+}
+
+function renderChecks(data: ICardData): HTMLElement[] {
+  const checks = data.checks || [];
+  if (!checks.length) {
+    return [heading('Checks'), el('div', [mod('ok')], '✓ no problems found')];
+  }
+  const summary = data.summary || { errors: 0, warnings: 0 };
+  const list = el('ul', [`${CLASS_NAME}-checks`]);
+  for (const check of checks) {
+    const item = el('li', [`${CLASS_NAME}-check`]);
+    item.dataset.severity = check.severity;
+    item.appendChild(el('span', [mod(check.severity)], check.severity));
+    item.appendChild(document.createTextNode(' '));
+    item.appendChild(el('code', [], check.check));
+    item.appendChild(document.createTextNode(`: ${check.message}`));
+    item.appendChild(el('br'));
+    item.appendChild(el('span', [mod('muted')], `Fix: ${check.fix}`));
+    list.appendChild(item);
+  }
+  return [
+    heading(
+      `Checks: ${summary.errors ?? 0} error(s), ${summary.warnings ?? 0} warning(s)`
+    ),
+    list
+  ];
+}
+
+function renderPreview(preview: IPreview | null): HTMLElement[] {
+  if (!preview) {
+    return [];
+  }
+  const input = preview.input;
+  const header = input.columns.map(c => `input: ${c}`);
+  const rows: unknown[][] = input.rows.map(r => [...r]);
+  const classes: string[][] = rows.map(r => r.map(() => ''));
+  const title = heading('Preview: ');
+  preview.outputs.forEach((output, index) => {
+    const status = output.status;
+    if (index > 0) {
+      title.appendChild(document.createTextNode(' · '));
+    }
+    title.appendChild(
+      el(
+        'span',
+        [mod(STATUS_CLASS[status] ?? 'muted')],
+        `${output.label} ${STATUS_MARK[status] ?? status}`
+      )
+    );
+    if (status === 'error' || status === 'missing' || !output.table) {
+      header.push(output.label);
+      rows.forEach((row, r) => {
+        row.push(r === 0 ? (output.error ?? '') : '');
+        classes[r].push(status === 'error' ? 'error' : '');
+      });
+      return;
+    }
+    const out = output.table;
+    const diff = new Set((output.diff || []).map(d => `${d[0]},${d[1]}`));
+    for (const column of out.columns) {
+      header.push(output.label + (column === 'value' ? '' : `: ${column}`));
+    }
+    const width = out.columns.length;
+    while (rows.length < out.rows.length) {
+      rows.push(new Array(header.length - width).fill(''));
+      classes.push(new Array(header.length - width).fill(''));
+    }
+    for (let r = 0; r < rows.length; r++) {
+      const values = r < out.rows.length ? out.rows[r] : new Array(width).fill('');
+      rows[r].push(...values);
+      for (let c = 0; c < width; c++) {
+        classes[r].push(diff.has(`${r},${c}`) ? 'diff' : '');
+      }
+    }
+  });
+  const totals = [input.total_rows || 0].concat(
+    preview.outputs.filter(o => o.table).map(o => o.table!.total_rows || 0)
+  );
+  const more = Math.max(...totals);
+  const nodes: HTMLElement[] = [title, table(header, rows, classes)];
+  if (more > rows.length) {
+    nodes.push(el('div', [mod('muted')], `first ${input.rows.length} of ${more} rows`));
+  }
+  return nodes;
+}
+
+function renderSignature(signature: ISignatureTables | null): HTMLElement[] {
+  if (!signature) {
+    return [
+      heading('Signature'),
+      el('div', [mod('warning')], 'none: inputs are not checked when the model is loaded')
+    ];
+  }
+  const nodes: HTMLElement[] = [heading('Signature')];
+  for (const part of ['inputs', 'outputs'] as const) {
+    const rows = signature[part];
+    if (rows === null || rows === undefined) {
+      nodes.push(el('div', [mod('muted')], `${part}: not declared`));
+    } else {
+      nodes.push(el('div', [`${CLASS_NAME}-label`], part));
+      nodes.push(
+        table(
+          ['name', 'type', 'required'],
+          rows.map(r => [r.name, r.type, r.required])
+        )
+      );
+    }
+  }
+  if (signature.params !== null && signature.params !== undefined) {
+    nodes.push(el('div', [`${CLASS_NAME}-label`], 'params'));
+    nodes.push(
+      table(
+        ['name', 'type', 'default'],
+        signature.params.map(p => [p.name, p.type, p.default])
+      )
+    );
+  }
+  return nodes;
+}
+
+function renderRequirements(data: ICardData, volatile: IVolatile): HTMLElement[] {
+  const rows = data.requirements || [];
+  if (!rows.length) {
+    return [];
+  }
+  const pins = volatile.pins || {};
+  return [
+    heading('Requirements'),
+    table(
+      ['requirement', 'from'],
+      rows.map(r => [pins[r.name] ?? r.name, r.source])
+    )
+  ];
+}
+
+/**
+ * The size of a file or of every file under a folder, from the card's sizes.
+ */
+function treeSize(sizes: { [path: string]: number }, path: string | null): number | null {
+  if (!path) {
+    return null;
+  }
+  const prefix = path.replace(/\/+$/, '') + '/';
+  return Object.entries(sizes)
+    .filter(([name]) => name === path || name.startsWith(prefix))
+    .reduce((total, [, size]) => total + size, 0);
+}
+
+function renderFiles(data: ICardData, volatile: IVolatile): HTMLElement[] {
+  const sizes = volatile.sizes || {};
+  const nodes: HTMLElement[] = [];
+  if (data.artifacts && data.artifacts.length) {
+    nodes.push(heading('Artifacts'));
+    nodes.push(
+      table(
+        ['key', 'path', 'size'],
+        data.artifacts.map(a => [a.key, a.path, formatSize(treeSize(sizes, a.path))])
+      )
+    );
+  }
+  if (data.files && data.files.length) {
+    nodes.push(heading('Files'));
+    nodes.push(
+      table(
+        ['file', 'size'],
+        data.files.map(f => [f.path, formatSize(sizes[f.path])])
+      )
+    );
+  }
+  if (data.state && data.state.length) {
+    const stateSizes = volatile.state_sizes || {};
+    nodes.push(heading('Pickled state'));
+    nodes.push(
+      table(
+        ['attribute', 'type', 'size'],
+        data.state.map(s => [`self.${s.attribute}`, s.type, formatSize(stateSizes[s.attribute])])
+      )
+    );
+  }
+  return nodes;
+}
+
+/**
+ * Draw a model card.
+ *
+ * @param data - the card's stable content
+ * @param volatile - paths, times, sizes (may be empty: a card still draws without them)
+ * @returns the card's root element (class `jp-PyfuncModelCard`)
+ */
+export function renderCard(data: ICardData, volatile: IVolatile = {}): HTMLElement {
+  const root = el('div', [CLASS_NAME]);
+  root.dataset.status = data.status;
+  const sections = [
+    ...renderHead(data, volatile),
+    ...renderChecks(data),
+    ...renderPreview(data.preview),
+    ...renderSignature(data.signature),
+    ...renderRequirements(data, volatile),
+    ...renderFiles(data, volatile)
+  ];
+  for (const node of sections) {
+    root.appendChild(node);
+  }
+  return root;
+}
+
+/**
+ * Draw a card whose data cannot be drawn (a newer schema, a malformed payload).
+ *
+ * @param problem - what is wrong
+ * @returns an element saying so
+ */
+export function renderProblem(problem: string): HTMLElement {
+  const root = el('div', [CLASS_NAME, `${CLASS_NAME}-broken`]);
+  root.appendChild(el('div', [`${CLASS_NAME}-title`], 'Model card'));
+  root.appendChild(el('div', [mod('error')], problem));
+  return root;
+}
