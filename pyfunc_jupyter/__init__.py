@@ -52,6 +52,11 @@ def load_ipython_extension(ipython):
     load(ipython)
 
 
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """Where JupyterLab finds our prebuilt extension (``jupyter labextension develop`` uses it)."""
+    return [{"src": "labextension", "dest": "pyfunc-jupyter"}]
+
+
 def __getattr__(name: str):
     module = _EXPORTS.get(name)
     if module is None:
