@@ -1,0 +1,1 @@
+"""Real-browser tests of the JupyterLab extension (Python Playwright + Debian chromium)."""
