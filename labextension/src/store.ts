@@ -488,6 +488,15 @@ export class ModelStore {
     };
     let root: Contents.IModel;
     try {
+      // Look in the parent first: a missing store is the usual first state, not a 404.
+      const slash = this.storeDir.lastIndexOf('/');
+      const parent = await this._contents.get(slash < 0 ? '' : this.storeDir.slice(0, slash), {
+        content: true
+      });
+      const base = this.storeDir.slice(slash + 1);
+      if (!(parent.content as Contents.IModel[]).some(c => c.name === base)) {
+        return listing;
+      }
       root = await this._contents.get(this.storeDir, { content: true });
     } catch (reason) {
       if (reasonOf(reason) !== 'not found') {
