@@ -93,6 +93,9 @@ class LabServer:
     browser: Any
     process: subprocess.Popen | None = None
     pages: list = field(default_factory=list)
+    #: Uncaught exceptions and console errors of every page opened through this object.
+    page_errors: list = field(default_factory=list)
+    console_errors: list = field(default_factory=list)
 
     # -- the server -------------------------------------------------------------------------
 
@@ -141,6 +144,9 @@ class LabServer:
         """A new page on ``/lab`` (or ``/lab/tree/<path>``), waiting until the app has started."""
         page = self.browser.new_page(viewport=VIEWPORT)
         page.set_default_timeout(TIMEOUT)
+        page.on("pageerror", lambda error: self.page_errors.append(str(error)))
+        page.on("console", lambda message: self.console_errors.append(message.text)
+                if message.type == "error" else None)
         self.pages.append(page)
         target = f"{self.url}/lab/tree/{path}" if path else f"{self.url}/lab"
         page.goto(f"{target}?token={self.token}", wait_until="domcontentloaded")

@@ -75,6 +75,16 @@ FACTS_JS = """root => {
 ROWS_JS = "t => [...t.rows].map(r => [...r.cells].map(c => c.textContent.trim()))"
 
 
+@pytest.fixture(autouse=True)
+def no_errors_in_pages(lab):
+    """Each test leaves no uncaught exception and no console error in its pages."""
+    yield
+    errors = lab.page_errors + lab.console_errors
+    lab.page_errors.clear()
+    lab.console_errors.clear()
+    assert not errors, errors
+
+
 @pytest.fixture(scope="module")
 def linear(lab):
     """``linear.ipynb`` run top to bottom in JupyterLab and saved; its page stays open."""
@@ -276,6 +286,7 @@ def test_saved_notebook_reopened_untrusted_without_kernel_shows_the_cards(lab, l
         expect(page.locator(".jp-Notebook")).to_contain_text("✗ mismatch")
         expect(page.locator("#jp-main-statusbar")).to_contain_text("No Kernel")
         lab.screenshot(page, "lab-reopened-no-kernel")
+        assert not reader.page_errors + reader.console_errors
 
 
 @pytest.fixture
@@ -452,3 +463,4 @@ def test_models_panel_shows_a_model_saved_while_it_is_open(lab, linear):
     finally:
         page.close()
         shutil.rmtree(linear.store / "auto_listed", ignore_errors=True)
+
