@@ -10,9 +10,16 @@
     port and a token, ``root_dir`` an empty temporary folder, isolated config/data/runtime/
     settings folders (news toast off, extension manager read-only), and one kernelspec,
     ``python3``, that runs this interpreter. Its helpers open notebooks and drive them through
-    ``window.jupyterapp`` (the server runs with ``expose_app_in_browser``).
+    ``window.jupyterapp`` (the server runs with ``expose_app_in_browser``); autosave is off, so
+    files change only when a test saves them; ``page_errors``/``console_errors`` collect what the
+    pages reported. All test modules here share this one server and its root (and so the
+    ``models/`` store at the root): give notebooks and models names of your own.
 
-Both are package-scoped, not session-scoped: Playwright's sync API allows one running
+``start_lab(browser, base, root=..., kernels=False)``
+    A second server, e.g. one with no kernel at all and its own trust database, to open a
+    notebook the way someone who received it would (untrusted, no kernel).
+
+Both fixtures are package-scoped, not session-scoped: Playwright's sync API allows one running
 instance per thread, and ``tests/test_card_browser.py`` starts its own for the session, so
 ours must be gone before those tests start (directories are collected first, so it is).
 
@@ -122,17 +129,14 @@ class LabServer:
 
     # -- files ------------------------------------------------------------------------------
 
-    def write_notebook(self, relative: str, cells: list[str], *, markdown: dict[int, str] | None = None) -> Path:
-        """Write a notebook of code cells (``markdown`` maps an index to a markdown cell) into the root."""
+    def write_notebook(self, relative: str, cells: list[str]) -> Path:
+        """Write a notebook of code cells, not run, into the root (kernelspec ``python3``)."""
         import nbformat
 
         nb = nbformat.v4.new_notebook()
         nb.metadata["kernelspec"] = dict(KERNELSPEC)
         nb.metadata["language_info"] = {"name": "python"}
-        for index, source in enumerate(cells):
-            if markdown and index in markdown:
-                nb.cells.append(nbformat.v4.new_markdown_cell(markdown[index]))
-            nb.cells.append(nbformat.v4.new_code_cell(source))
+        nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
         path = self.root_dir / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, str(path))
