@@ -15,6 +15,8 @@ from typing import Any, Callable
 from ._checks import Finding, Subject, local_module_path, module_fix, output_checks, static_checks
 from .errors import ModelSaveError, PyfuncError
 
+_PACKAGE = str(Path(__file__).resolve().parent)
+
 __all__ = ["AuthorRequest", "Authored", "PredictError", "author", "default_name", "infer_requirements", "open_model"]
 
 
@@ -243,11 +245,24 @@ def author(request: AuthorRequest, progress: Callable[[str], None] | None = None
 _COVERED = {"params-unused": "no `params` parameter", "function-params": "no `params` parameter"}
 
 
+def _about_the_model(record: warnings.WarningMessage) -> bool:
+    """A warning our code or the user's code raised (not a library's deprecation notice, say)."""
+    from ._checks import library_file
+
+    return str(record.filename).startswith(_PACKAGE) or not library_file(str(record.filename))
+
+
 def _add_warnings(authored: Authored, caught: list) -> None:
-    """Caught warnings as card findings, once each, unless a check already says the same."""
+    """Caught warnings about the model as card findings, once each, unless a check already says the same.
+
+    Other warnings (a library's own, raised while it was first imported, say) are re-issued unchanged.
+    """
     covered = {_COVERED[f.check] for f in authored.findings if f.check in _COVERED}
     seen: set[str] = set()
     for record in caught:
+        if not _about_the_model(record):
+            warnings.warn_explicit(record.message, record.category, record.filename, record.lineno, source=record.source)
+            continue
         message = str(record.message)
         if message in seen or any(text in message for text in covered):
             continue

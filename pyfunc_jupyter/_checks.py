@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import dis
+import functools
 import inspect
 import io
 import os
@@ -18,7 +19,7 @@ from pathlib import Path, PurePath
 from typing import Any, Iterator
 
 __all__ = ["Finding", "Subject", "HEAVY_BYTES", "static_checks", "output_checks", "state_sizes",
-           "local_module_path", "module_fix"]
+           "library_file", "local_module_path", "module_fix"]
 
 HEAVY_BYTES = 10 * 1024 * 1024
 _FRAMEWORKS = ("torch", "tensorflow", "keras", "transformers", "jax", "flax", "xgboost", "lightgbm",
@@ -122,11 +123,17 @@ def _tree(func: types.FunctionType) -> ast.AST | None:
 
 # --- where modules come from ------------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=1)
 def _library_roots() -> tuple[str, ...]:
     paths = sysconfig.get_paths()
     roots = {paths.get(k) for k in ("stdlib", "platstdlib", "purelib", "platlib")}
     roots |= {sys.prefix, sys.base_prefix, sys.exec_prefix}
     return tuple(os.path.realpath(r) + os.sep for r in roots if r)
+
+
+def library_file(filename: str) -> bool:
+    """Whether ``filename`` belongs to the standard library or an installed distribution's directory."""
+    return os.path.realpath(filename).startswith(_library_roots())
 
 
 def local_module_path(module: str) -> Path | None:
@@ -138,9 +145,9 @@ def local_module_path(module: str) -> Path | None:
     origin = getattr(loaded, "__file__", None)
     if origin is None:
         return None
-    origin = os.path.realpath(origin)
-    if origin.startswith(_library_roots()):
+    if library_file(origin):
         return None
+    origin = os.path.realpath(origin)
     from ._distributions import module_owners
 
     try:
@@ -428,10 +435,9 @@ def _iterates_artifacts(tree: ast.AST) -> bool:
 
 
 def _reads_name(func: types.FunctionType, name: str) -> bool:
-    tree = _tree(func)
-    if tree is None:
-        return name in func.__code__.co_varnames
-    return any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load) for n in ast.walk(tree))
+    """Whether the function (or a function nested in it) reads its local ``name``: from the bytecode."""
+    return any(ins.argval == name and ins.opname.startswith(("LOAD_FAST", "LOAD_DEREF", "LOAD_CLOSURE"))
+               for code in _codes(func.__code__) for ins in dis.get_instructions(code))
 
 
 def _check_params(subject: Subject) -> list[Finding]:

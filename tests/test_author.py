@@ -118,3 +118,16 @@ def test_author_unsaved_result_cannot_predict(store):
     assert authored.card.data["signature"]["inputs"] == [{"name": "x", "type": "double", "required": True}]
     with pytest.raises(ModelSaveError, match="not saved"):
         authored.predict(pd.DataFrame({"x": [1.0]}))
+
+
+def test_warnings_about_the_model_go_on_the_card_and_library_ones_are_reissued(store):
+    cell = notebook("import warnings, pandas\n"
+                    "class Noisy(PythonModel):\n"
+                    "    def predict(self, context, model_input, params=None):\n"
+                    "        warnings.warn_explicit('library notice', FutureWarning, pandas.__file__, 1)\n"
+                    "        warnings.warn('model notice')\n"
+                    "        return model_input\n")
+    with pytest.warns(FutureWarning, match="library notice"):
+        authored = author(AuthorRequest(cell["Noisy"](), pd.DataFrame({"x": [1.0]})))
+    assert [f.message for f in authored.findings if f.check == "python-warning"] == ["UserWarning: model notice"]
+    assert authored.card.data["summary"]["warnings"] == 1, authored.findings  # predict never reads params: no params finding

@@ -19,9 +19,8 @@
     A second server, e.g. one with no kernel at all and its own trust database, to open a
     notebook the way someone who received it would (untrusted, no kernel).
 
-Both fixtures are package-scoped, not session-scoped: Playwright's sync API allows one running
-instance per thread, and ``tests/test_card_browser.py`` starts its own for the session, so
-ours must be gone before those tests start (directories are collected first, so it is).
+Both fixtures are package-scoped: Playwright's sync API allows one running instance per thread,
+and every browser test lives in this package and shares it.
 
 Typical use::
 

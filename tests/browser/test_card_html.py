@@ -1,4 +1,4 @@
-"""The model card's HTML in a real headless chromium (Python Playwright + Debian chromium).
+"""The model card's HTML fallback in a real headless chromium (the package's ``chromium`` fixture).
 
 Each test authors a real model with ``author(...)`` into an empty store, loads ``card.to_html()`` into a page,
 checks what a user sees, and keeps a full-page screenshot in ``tests/artifacts/<test name>.png``.
@@ -6,19 +6,15 @@ checks what a user sees, and keeps a full-page screenshot in ``tests/artifacts/<
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pandas as pd
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from pyfunc_jupyter._author import AuthorRequest, Authored, author
 
-from .models_for_tests import define
+from ..models_for_tests import define
+from .conftest import ARTIFACTS
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 TRANSPARENT = "rgba(0, 0, 0, 0)"
 EXAMPLE = {"x": [1.0, 2.0, 3.0]}
 
@@ -48,26 +44,10 @@ class BrokenModel(PythonModel):
 """
 
 
-@pytest.fixture(scope="session")
-def browser():
-    """Headless Debian chromium (never a Playwright download)."""
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing: install it with `apt-get install -y chromium`."
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
-        yield launched
-        launched.close()
-
-
 @pytest.fixture
-def show(browser, request):
+def show(chromium, request):
     """``show(authored)``: the card's HTML in a fresh page, screenshotted to tests/artifacts/<test>.png."""
-    page = browser.new_page(viewport={"width": 1000, "height": 700})
+    page = chromium.new_page(viewport={"width": 1000, "height": 700})
 
     def _show(authored: Authored):
         page.set_content(f"<!doctype html><html><body>{authored.card.to_html()}</body></html>")
