@@ -342,8 +342,9 @@ def _author(request: AuthorRequest, progress: Callable[[str], None]) -> Authored
     mismatched = [o["label"] for o in preview["outputs"] if o["status"] == "mismatch"]
     if mismatched:
         findings.append(Finding("reload-mismatch", "warning",
-                                f"The {' and '.join(mismatched)} prediction differs from the in-memory one (cells "
-                                "marked in the preview).",
+                                f"The {' and '.join(mismatched)} "
+                                f"{'prediction differs' if len(mismatched) == 1 else 'predictions differ'} from the "
+                                "in-memory one (cells marked in the preview).",
                                 "make predict deterministic, or check what it reads besides its input and artifacts"))
     timings["total"] = time.perf_counter() - started
     data, volatile = model_card_data(
