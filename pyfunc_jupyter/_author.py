@@ -310,7 +310,7 @@ def _author(request: AuthorRequest, progress: Callable[[str], None]) -> Authored
         if not result.ok:
             raise _FreshFailed(result)
         shown = [*outputs, {"label": "fresh process", "table": _fresh_table(result)}]
-        _note_in_sidecar(built, findings, build_preview(example_table, shown))
+        _note_in_sidecar(built, request.model, subject.state, findings, build_preview(example_table, shown))
 
     progress("saving, then loading in a fresh process")
     mark = time.perf_counter()
@@ -366,15 +366,20 @@ def infer_requirements(model: Any, input_example: Any, params: dict | None = Non
     return [r.pin for r in built.requirements]
 
 
-def _note_in_sidecar(built: Path, findings: list[Finding], preview: dict) -> None:
-    """Keep the checks and preview in the model's sidecar, so a card made later (the side panel) shows them."""
+def _note_in_sidecar(built: Path, model: Any, state: list[dict], findings: list[Finding], preview: dict) -> None:
+    """Keep what only the save knows (model kind, pickled state, checks, preview) in the model's sidecar,
+
+    so that a card made later from the files (``model_card``, the side panel) shows it too.
+    """
     import json
 
+    from ._carddata import model_label
     from ._save import SIDECAR
 
     path = built / SIDECAR
     side = json.loads(path.read_text(encoding="utf-8"))
-    side["card"] = {"checks": [f.to_dict() for f in findings], "preview": preview}
+    side["card"] = {"model": model_label(model), "state": state, "checks": [f.to_dict() for f in findings],
+                    "preview": preview}
     path.write_text(json.dumps(side, indent=2, default=str), encoding="utf-8")
 
 

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CARD_SCHEMA", "signature_tables", "model_card_data", "unsaved_card_data"]
+__all__ = ["CARD_SCHEMA", "model_label", "signature_tables", "model_card_data", "unsaved_card_data"]
 
 CARD_SCHEMA = 1
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
@@ -92,7 +92,8 @@ def _files(model_dir: Path) -> tuple[list[dict], dict[str, int]]:
     return files, sizes
 
 
-def _model_label(model: Any) -> str | None:
+def model_label(model: Any) -> str | None:
+    """``Foo (class)`` or ``f (function)``."""
     if model is None:
         return None
     import inspect
@@ -127,16 +128,18 @@ def model_card_data(model_dir: str | os.PathLike, *, status: str = "saved", name
     signature = ModelSignature.from_dict(mlmodel["signature"]) if mlmodel.get("signature") else None
     requirements, pins = _requirements(model_dir, side, given_requirements or {})
     files, sizes = _files(model_dir)
-    kept = (side or {}).get("card") or {}
+    kept = (side or {}).get("card") or {}  # what the save knew, for cards made later from the files
     checks = list(checks if checks is not None else kept.get("checks") or [])
     preview = preview if preview is not None else kept.get("preview")
+    state = state if state is not None else kept.get("state")
+    label = model_label(model) if model is not None else kept.get("model")
     data = {
         "schema": CARD_SCHEMA,
         "status": status,
         "name": name or (side or {}).get("name") or model_dir.name,
         "version": version,
         "uri": uri,
-        "model": _model_label(model),
+        "model": label,
         "signature": signature_tables(signature),
         "requirements": requirements,
         "artifacts": [{"key": key, "path": spec.get("path")} for key, spec in sorted((flavor.get("artifacts") or {}).items())],
@@ -167,7 +170,7 @@ def unsaved_card_data(name: str | None, model: Any, checks: list[dict], *, signa
     """``(data, volatile)`` of the card of a model that was not saved (the checks found errors)."""
     data = {
         "schema": CARD_SCHEMA, "status": "not saved", "name": name, "version": None, "uri": None,
-        "model": _model_label(model), "signature": signature_tables(signature), "requirements": [],
+        "model": model_label(model), "signature": signature_tables(signature), "requirements": [],
         "artifacts": [], "files": [], "state": [{"attribute": r["attribute"], "type": r["type"]} for r in state or []],
         "checks": list(checks), "summary": _summary(checks), "preview": preview,
     }

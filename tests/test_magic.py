@@ -776,3 +776,19 @@ def test_check_code_module_named_like_the_standard_library(ip, store, tmp_path):
             return model_input
         """))
     assert "standard-library" in warned(ran, "code-collision")["message"]
+
+
+def test_model_card_from_files_keeps_model_kind_and_state(ip, store):
+    saved(run(ip, """
+        %%pyfunc_model weighted --example "pd.DataFrame({'x': [1.0]})"
+        class Weighted(PythonModel):
+            def __init__(self):
+                self.weight = 2.0
+            def predict(self, context, model_input):
+                return self.weight * model_input["x"]
+        """))
+    from pyfunc_jupyter import model_card
+
+    card = model_card("models:/weighted/1")
+    assert card.data["model"] == "Weighted (class)"
+    assert card.data["state"] == [{"attribute": "weight", "type": "float"}] and card.volatile["state_sizes"]["weight"] > 0

@@ -555,6 +555,13 @@ export class ModelStore {
     const { rows, pins } = requirementRows(requirementsText, side);
     const kept = side && isMapping(side.card) ? side.card : {};
     const checks = Array.isArray(kept.checks) ? (kept.checks as ICardData['checks']) : [];
+    const state = Array.isArray(kept.state) ? (kept.state as Mapping[]).filter(isMapping) : [];
+    const stateSizes: { [attribute: string]: number } = {};
+    for (const row of state) {
+      if (typeof row.bytes === 'number') {
+        stateSizes[row.attribute as string] = row.bytes;
+      }
+    }
     const sizes: { [path: string]: number } = {};
     for (const file of files) {
       sizes[file.path] = file.size;
@@ -568,12 +575,12 @@ export class ModelStore {
       name,
       version,
       uri: `models:/${name}/${version}`,
-      model: null,
+      model: typeof kept.model === 'string' ? kept.model : null,
       signature: mlmodel.signature ? signatureTables(mlmodel.signature) : null,
       requirements: rows,
       artifacts,
       files: files.map(f => ({ path: f.path })),
-      state: [],
+      state: state.map(row => ({ attribute: row.attribute as string, type: row.type as string })),
       checks,
       summary: {
         errors: checks.filter(c => c.severity === 'error').length,
@@ -590,7 +597,7 @@ export class ModelStore {
       cloudpickle_version: (flavor.cloudpickle_version as string) ?? null,
       pins,
       sizes,
-      state_sizes: {},
+      state_sizes: stateSizes,
       total_bytes: files.reduce((total, f) => total + f.size, 0),
       timings: {}
     };
