@@ -262,4 +262,45 @@ const modelsPanel: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [modelsPanel];
+/**
+ * The CSS class of the save/load panel (`pyfunc_jupyter.panel()`, an ipywidgets output).
+ */
+const SAVE_LOAD_PANEL_CLASS = 'pfj-panel';
+
+/**
+ * Keep a key pressed in a dropdown of the save/load panel with the dropdown.
+ *
+ * A focused `<select>` is not `:read-write`, so a notebook in command mode would take the key as
+ * its own shortcut (`d` `d` deletes the cell, the arrows move between cells) instead of letting the
+ * dropdown choose by typing or with the arrows. Stopping the event on its way down leaves the
+ * dropdown's own default action intact.
+ */
+function keepKeysInPanelDropdowns(event: KeyboardEvent): void {
+  const target = event.target;
+  if (
+    target instanceof HTMLSelectElement &&
+    target.closest(`.${SAVE_LOAD_PANEL_CLASS}`) &&
+    !event.ctrlKey &&
+    !event.metaKey &&
+    !event.altKey &&
+    event.key !== 'Tab' &&
+    event.key !== 'Escape'
+  ) {
+    event.stopPropagation();
+  }
+}
+
+/**
+ * Keyboard use of the save/load panel's dropdowns inside notebooks.
+ */
+const panelKeys: JupyterFrontEndPlugin<void> = {
+  id: 'pyfunc-jupyter:panel-keys',
+  description: "Lets the save/load panel's dropdowns take typed keys and arrows in a notebook.",
+  autoStart: true,
+  activate: () => {
+    // Capture on window runs before JupyterLab's own keydown handler (capture on document).
+    window.addEventListener('keydown', keepKeysInPanelDropdowns, true);
+  }
+};
+
+export default [modelsPanel, panelKeys];

@@ -53,3 +53,45 @@ def test_panel_saves_loads_and_predicts(lab):
     assert output.locator("td").all_inner_texts() == ["23.0", "7.0", "9.0"]
     assert panel.get_by_text("Predicted.").count() == 1
     lab.screenshot(page, "panel-predicted")
+
+
+def _type_to(page, select, label: str) -> None:
+    """Choose ``label`` in a focused <select> by typing its first letters, as a keyboard user does."""
+    page.keyboard.type(label.split(" ")[0])  # a space would open the list instead; "d" is a notebook shortcut
+    chosen = "el => el.selectedIndex >= 0 ? el.options[el.selectedIndex].text.replace(/\u00a0/g, ' ') : ''"
+    assert select.evaluate(chosen) == label
+
+
+def _tab_to(page, target, most: int = 12) -> None:
+    """Press Tab until ``target`` has the focus: it is reachable from the keyboard."""
+    for _ in range(most):
+        if target.evaluate("el => el === document.activeElement"):
+            return
+        page.keyboard.press("Tab")
+    assert target.evaluate("el => el === document.activeElement"), "not reachable with Tab"
+
+
+def test_panel_works_from_the_keyboard(lab):
+    lab.write_notebook("panel_keys.ipynb", CELLS)
+    page = lab.open("panel_keys.ipynb")
+    lab.run_all(page)
+    panel = page.locator(".pfj-panel")
+    panel.wait_for()
+
+    model = _control(panel, "dropdown", "Model")
+    model.focus()
+    _type_to(page, model, "SimpleLinearModel (class)")
+    example = _control(panel, "dropdown", "Input example")
+    _tab_to(page, example)
+    _type_to(page, example, "df (DataFrame 3×1)")
+    _tab_to(page, _control(panel, "text", "Name"))
+    page.keyboard.type("keyboard_linear")
+    assert _control(panel, "text", "Name").input_value() == "keyboard_linear"
+    save = panel.get_by_role("button", name="Save")
+    page.wait_for_function("el => !el.disabled", arg=save.element_handle())
+    _tab_to(page, save)
+    page.keyboard.press("Enter")
+    panel.get_by_text("Saved models:/keyboard_linear/1").wait_for(timeout=60_000)
+    # the keys went to the panel, not to the notebook's command-mode shortcuts (d d deletes a cell)
+    assert page.evaluate("() => window.jupyterapp.shell.currentWidget.content.widgets.length") == len(CELLS)
+    lab.screenshot(page, "panel-keyboard")
