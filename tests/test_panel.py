@@ -355,3 +355,23 @@ def test_every_control_is_labelled(panel):
     panel.save_tab.add_artifact.click()
     for control in controls(panel):
         assert control.description or control.tooltip, control
+
+
+def test_params_form_has_the_right_control_per_type():
+    from pyfunc_jupyter import infer_signature
+    from pyfunc_jupyter._panel_forms import ParamsForm
+
+    schema = infer_signature(pd.DataFrame({"x": [1.0]}), params={
+        "k": 3, "temperature": 0.5, "greedy": True, "prefix": "Q:", "stops": ["\n", "."]}).params
+    form = ParamsForm(schema)
+    kinds = {spec.name: type(control).__name__ for spec, control in zip(form._specs, form._controls)}
+    assert kinds == {"k": "IntText", "temperature": "FloatText", "greedy": "Checkbox", "prefix": "Text",
+                     "stops": "Text"}
+    assert form.values() == {"k": 3, "temperature": 0.5, "greedy": True, "prefix": "Q:", "stops": ["\n", "."]}
+    form._controls[4].value = '["END"]'
+    form._controls[2].value = False
+    assert form.values()["stops"] == ["END"] and form.values()["greedy"] is False
+    form._controls[4].value = "END"
+    with pytest.raises(ValueError, match="must be a JSON list"):
+        form.values()
+    assert ParamsForm(None).values() is None
