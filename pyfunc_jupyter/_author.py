@@ -276,9 +276,7 @@ def _add_warnings(authored: Authored, caught: list) -> None:
 
 def _author(request: AuthorRequest, progress: Callable[[str], None]) -> Authored:
     from ._carddata import model_card_data
-    from ._example import split_example
     from ._fresh import FreshCheck
-    from ._load import load_model
     from ._preview import as_table, build_preview
     from .card import ModelCard
 
@@ -326,26 +324,12 @@ def _author(request: AuthorRequest, progress: Callable[[str], None]) -> Authored
 
     progress("reloading")
     mark = time.perf_counter()
-    try:
-        loaded = load_model(info.path)
-        data, params = split_example(loaded.input_example)
-        outputs.append({"label": "reloaded", "table": as_table(loaded.predict(data, params))})
-    except Exception as exc:  # noqa: BLE001 - shown on the card; the model is saved and still usable
-        loaded = None
-        outputs.append({"label": "reloaded", "error": f"{type(exc).__name__}: {exc}"})
-        findings.append(Finding("reload-failed", "warning", f"Reloading in this kernel failed: {type(exc).__name__}: "
-                                f"{exc}", "see the error; the fresh-process check passed"))
+    loaded = _reload(info.path, outputs, findings)
     timings["reload"] = time.perf_counter() - mark
     if "result" in fresh:
         outputs.append({"label": "fresh process", "table": _fresh_table(fresh["result"])})
     preview = build_preview(example_table, outputs)
-    mismatched = [o["label"] for o in preview["outputs"] if o["status"] == "mismatch"]
-    if mismatched:
-        findings.append(Finding("reload-mismatch", "warning",
-                                f"The {' and '.join(mismatched)} "
-                                f"{'prediction differs' if len(mismatched) == 1 else 'predictions differ'} from the "
-                                "in-memory one (cells marked in the preview).",
-                                "make predict deterministic, or check what it reads besides its input and artifacts"))
+    findings += _mismatch(preview)
     timings["total"] = time.perf_counter() - started
     data, volatile = model_card_data(
         info.path, status="saved", name=info.name or Path(info.path).name, version=info.version,
@@ -353,6 +337,35 @@ def _author(request: AuthorRequest, progress: Callable[[str], None]) -> Authored
         checks=[f.to_dict() for f in findings], preview=preview, state=subject.state,
         given_requirements=_given_sources(request), timings=timings)
     return Authored(ModelCard(data, volatile), findings, info, loaded, timings)
+
+
+def _reload(path: str, outputs: list[dict], findings: list[Finding]) -> Any:
+    """Load the saved model in this process and predict on its saved example (the preview's "reloaded")."""
+    from ._example import split_example
+    from ._load import load_model
+    from ._preview import as_table
+
+    try:
+        loaded = load_model(path)
+        data, params = split_example(loaded.input_example)
+        outputs.append({"label": "reloaded", "table": as_table(loaded.predict(data, params))})
+        return loaded
+    except Exception as exc:  # noqa: BLE001 - shown on the card; the model is saved and still usable
+        outputs.append({"label": "reloaded", "error": f"{type(exc).__name__}: {exc}"})
+        findings.append(Finding("reload-failed", "warning", f"Reloading in this kernel failed: {type(exc).__name__}: "
+                                f"{exc}", "see the error; the fresh-process check passed"))
+        return None
+
+
+def _mismatch(preview: dict) -> list[Finding]:
+    """A warning when a reloaded prediction differs from the in-memory one."""
+    mismatched = [o["label"] for o in preview["outputs"] if o["status"] == "mismatch"]
+    if not mismatched:
+        return []
+    verb = "prediction differs" if len(mismatched) == 1 else "predictions differ"
+    return [Finding("reload-mismatch", "warning",
+                    f"The {' and '.join(mismatched)} {verb} from the in-memory one (cells marked in the preview).",
+                    "make predict deterministic, or check what it reads besides its input and artifacts")]
 
 
 def infer_requirements(model: Any, input_example: Any, params: dict | None = None) -> list[str]:
