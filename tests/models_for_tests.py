@@ -13,6 +13,17 @@ class SimpleLinearModel(PythonModel):
         return pd.DataFrame(2 * model_input + 3)
 """
 
+# The guide's ParameterizedLinearModel, as the body of a notebook cell (pandas as pd, PythonModel imported).
+PARAMETERIZED = """\
+class ParameterizedLinearModel(PythonModel):
+    def __init__(self, slope, intercept):
+        self.slope = slope
+        self.intercept = intercept
+
+    def predict(self, context, model_input):
+        return pd.DataFrame(self.slope * model_input + self.intercept)
+"""
+
 WEIGHTS = """
 import json
 from pyfunc_jupyter import PythonModel

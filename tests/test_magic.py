@@ -10,6 +10,8 @@ from IPython.utils.capture import capture_output
 
 from pyfunc_jupyter.card import MIME_TYPE
 
+from .models_for_tests import PARAMETERIZED
+
 GUIDE_SETUP = """
 import pandas as pd
 from pyfunc_jupyter import PythonModel
@@ -116,18 +118,8 @@ def test_function_model(ip, store):
 
 
 def test_parameterized_model_from_the_last_expression(ip, store):
-    ran = saved(run(ip, """
-        %%pyfunc_model --example "pd.DataFrame({'x': [1.0, 2.0, 3.0]})"
-        class ParameterizedLinearModel(PythonModel):
-            def __init__(self, slope, intercept):
-                self.slope = slope
-                self.intercept = intercept
-
-            def predict(self, context, model_input):
-                return pd.DataFrame(self.slope * model_input + self.intercept)
-
-        ParameterizedLinearModel(10, 20)
-        """))
+    ran = saved(run(ip, "%%pyfunc_model --example \"pd.DataFrame({'x': [1.0, 2.0, 3.0]})\"\n"
+                        f"{PARAMETERIZED}\nParameterizedLinearModel(10, 20)\n"))
     assert ran.column("in memory") == [30.0, 40.0, 50.0] == ran.column("fresh process")
     assert "_pyfunc_jupyter_last_value_" not in ip.user_ns
     assert [o for o in ran.outputs if "text/plain" in o.data and MIME_TYPE not in o.data] == []  # no Out[] repr

@@ -24,6 +24,8 @@ from traitlets import default
 
 from pyfunc_jupyter.card import MIME_TYPE
 
+from .models_for_tests import PARAMETERIZED
+
 KERNEL_NAME = "pyfunc-jupyter-test-this-python"
 TIMEOUT = 120
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -173,19 +175,8 @@ class SimpleLinearModel(PythonModel):
     def predict(self, context, model_input):
         return pd.DataFrame(2 * model_input + 3)
 """),
-    ("parameterized_linear", """\
-%%pyfunc_model parameterized_linear --example x_df
-class ParameterizedLinearModel(PythonModel):
-    def __init__(self, slope, intercept):
-        self.slope = slope
-        self.intercept = intercept
-
-    def predict(self, context, model_input):
-        return pd.DataFrame(self.slope * model_input + self.intercept)
-
-
-ParameterizedLinearModel(10, 20)
-"""),
+    ("parameterized_linear", f"%%pyfunc_model parameterized_linear --example x_df\n{PARAMETERIZED}\n\n"
+                             "ParameterizedLinearModel(10, 20)\n"),
     ("with_params", """\
 %%pyfunc_model with_params --example x_df --params "{'multiplier': 2}"
 class MultiplierModel(PythonModel):

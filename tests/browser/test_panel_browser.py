@@ -20,12 +20,18 @@ def _control(panel, kind: str, label: str):
     return panel.locator(f".widget-{kind}").filter(has_text=label).locator(tag).first
 
 
-def test_panel_saves_loads_and_predicts(lab):
-    lab.write_notebook("panel.ipynb", CELLS)
-    page = lab.open("panel.ipynb")
+def _open_panel(lab, notebook: str):
+    """A page with a new notebook that defines the model and shows the panel; (page, panel locator)."""
+    lab.write_notebook(notebook, CELLS)
+    page = lab.open(notebook)
     lab.run_all(page)
     panel = page.locator(".pfj-panel")
     panel.wait_for()
+    return page, panel
+
+
+def test_panel_saves_loads_and_predicts(lab):
+    page, panel = _open_panel(lab, "panel.ipynb")
 
     # Save: choose the model and the example from the notebook, name it, save
     _control(panel, "dropdown", "Model").select_option(label="SimpleLinearModel (class)")
@@ -72,11 +78,7 @@ def _tab_to(page, target, most: int = 12) -> None:
 
 
 def test_panel_works_from_the_keyboard(lab):
-    lab.write_notebook("panel_keys.ipynb", CELLS)
-    page = lab.open("panel_keys.ipynb")
-    lab.run_all(page)
-    panel = page.locator(".pfj-panel")
-    panel.wait_for()
+    page, panel = _open_panel(lab, "panel_keys.ipynb")
 
     model = _control(panel, "dropdown", "Model")
     model.focus()
