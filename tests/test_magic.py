@@ -613,14 +613,16 @@ def test_check_uint64_nullable_and_integer_labels(ip, store):
     assert "UserWarning" not in ran.stderr
 
 
-def test_check_code_module_collides_with_an_installed_one(ip, store, tmp_path):
-    (tmp_path / "yaml.py").write_text("VALUE = 1\n")
-    ran = saved(run(ip, """
-        %%pyfunc_model --example "[1.0]" --code yaml.py
+@pytest.mark.parametrize("module, said", [("yaml", "installed module"), ("json", "standard-library module")])
+def test_check_code_module_collides_with_an_installed_or_standard_one(ip, store, tmp_path, module, said):
+    (tmp_path / f"{module}.py").write_text("VALUE = 1\n")
+    ran = saved(run(ip, f"""
+        %%pyfunc_model --example "[1.0]" --code {module}.py
         def same(model_input):
             return model_input
         """))
-    assert "`yaml`" in warned(ran, "code-collision")["message"]
+    message = warned(ran, "code-collision")["message"]
+    assert f"`{module}`" in message and said in message
 
 
 def test_check_reload_mismatch_marks_cells(ip, store):
@@ -758,16 +760,6 @@ def test_check_params_given_to_a_function_model(ip, store):
             return model_input
         """))
     assert "PythonModel" in warned(ran, "function-params")["fix"]
-
-
-def test_check_code_module_named_like_the_standard_library(ip, store, tmp_path):
-    (tmp_path / "json.py").write_text("VALUE = 1\n")
-    ran = saved(run(ip, """
-        %%pyfunc_model --example "[1.0]" --code json.py
-        def same(model_input):
-            return model_input
-        """))
-    assert "standard-library" in warned(ran, "code-collision")["message"]
 
 
 def test_model_card_from_files_keeps_model_kind_and_state(ip, store):
