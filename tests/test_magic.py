@@ -615,9 +615,10 @@ def test_check_uint64_nullable_and_integer_labels(ip, store):
 
 @pytest.mark.parametrize("module, said", [("yaml", "installed module"), ("json", "standard-library module")])
 def test_check_code_module_collides_with_an_installed_or_standard_one(ip, store, tmp_path, module, said):
-    (tmp_path / f"{module}.py").write_text("VALUE = 1\n")
+    (tmp_path / "shipped").mkdir()  # not on sys.path: the notebook keeps importing the real module
+    (tmp_path / "shipped" / f"{module}.py").write_text("VALUE = 1\n")
     ran = saved(run(ip, f"""
-        %%pyfunc_model --example "[1.0]" --code {module}.py
+        %%pyfunc_model --example "[1.0]" --code shipped/{module}.py
         def same(model_input):
             return model_input
         """))
