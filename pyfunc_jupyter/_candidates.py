@@ -6,7 +6,7 @@ import inspect
 import types
 from typing import Any
 
-__all__ = ["model_candidates", "example_candidates", "describe"]
+__all__ = ["model_candidates", "example_candidates", "describe", "arity", "required_init_args"]
 
 _SCALARS = (int, float, str, bool)
 
@@ -20,13 +20,26 @@ def _is_model_class(value: Any) -> bool:
             and value.__module__ == "__main__")
 
 
-def _is_one_arg_function(value: Any) -> bool:
-    if not isinstance(value, types.FunctionType) or value.__module__ != "__main__":
-        return False
+def arity(func: Any) -> int | None:
+    """How many parameters ``func`` declares (None when that cannot be read)."""
     try:
-        return len(inspect.signature(value).parameters) == 1
+        return len(inspect.signature(func).parameters)
     except (TypeError, ValueError):
-        return False
+        return None
+
+
+def required_init_args(cls: type) -> list[str]:
+    """The ``__init__`` arguments of ``cls`` that have no default (so ``cls()`` cannot make a model)."""
+    try:
+        parameters = inspect.signature(cls).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    return [p.name for p in parameters
+            if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+
+
+def _is_one_arg_function(value: Any) -> bool:
+    return isinstance(value, types.FunctionType) and value.__module__ == "__main__" and arity(value) == 1
 
 
 def model_candidates(namespace: dict[str, Any]) -> list[tuple[str, str]]:

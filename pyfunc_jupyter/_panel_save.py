@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 from typing import Any
 
 import ipywidgets as widgets
 from IPython.display import display
 
-from ._candidates import example_candidates, model_candidates
+from ._candidates import example_candidates, model_candidates, required_init_args
 from ._panel_forms import message
 
 __all__ = ["SaveTab"]
@@ -111,12 +110,7 @@ class SaveTab(widgets.VBox):
         value = self._namespace[self.model.value]
         if not isinstance(value, type):
             return value
-        try:
-            signature = inspect.signature(value)
-        except (TypeError, ValueError):
-            signature = None
-        needed = [p.name for p in (signature.parameters.values() if signature else []) if p.default is p.empty
-                  and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        needed = required_init_args(value)
         if needed:
             raise ValueError(f"{value.__name__}.__init__ needs {', '.join(needed)}: make an instance in the notebook "
                              f"(model = {value.__name__}(...)), then Refresh and choose it.")

@@ -13,6 +13,8 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from IPython.display import display
 
+from ._candidates import arity, required_init_args
+
 __all__ = ["PyfuncMagics", "load_ipython_extension"]
 
 _LAST = "_pyfunc_jupyter_last_value_"
@@ -69,23 +71,11 @@ def _is_model_like(value: Any) -> bool:
         return False
     if callable(getattr(value, "predict", None)) and not inspect.isroutine(value):
         return True
-    return inspect.isfunction(value) and _arity(value) == 1
-
-
-def _arity(func: Any) -> int | None:
-    try:
-        return len(inspect.signature(func).parameters)
-    except (TypeError, ValueError):
-        return None
+    return inspect.isfunction(value) and arity(value) == 1
 
 
 def _instantiate(cls: type) -> Any:
-    try:
-        signature = inspect.signature(cls)
-    except (TypeError, ValueError):
-        signature = None
-    needed = [p.name for p in (signature.parameters.values() if signature else [])
-              if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    needed = required_init_args(cls)
     if needed:
         example = ", ".join(f"{n}=..." for n in needed)
         raise UsageError(f"{cls.__name__}.__init__ needs {', '.join(needed)}, so the model cannot be made "
@@ -116,8 +106,8 @@ def choose_model(namespace: dict, classes: list[str], functions: list[str], last
         raise UsageError(f"The cell defines several functions ({names}) and no model class. End the cell with the "
                          f"function to save, e.g. {routines[-1].__name__}.")
     if routines:
-        if _arity(routines[0]) != 1:
-            raise UsageError(f"{routines[0].__name__} takes {_arity(routines[0])} arguments; a function model takes "
+        if arity(routines[0]) != 1:
+            raise UsageError(f"{routines[0].__name__} takes {arity(routines[0])} arguments; a function model takes "
                              "exactly one (the input). Wrap it in a PythonModel class to use more.")
         return routines[0]
     raise UsageError("The cell defines no model. Define a class with a predict method (a PythonModel), or a "
