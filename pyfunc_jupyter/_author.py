@@ -98,37 +98,23 @@ def _is_function(model: Any) -> bool:
     return not callable(getattr(model, "predict", None)) or inspect.isroutine(model)
 
 
-def _local(path: Any) -> str:
-    text = str(path)
-    return text[len("file://"):] if text.startswith("file://") else text
-
-
-def _defines_load_context(cls: type) -> bool:
-    return any("load_context" in vars(k) for k in cls.__mro__
-               if not (k.__name__ == "PythonModel" and k.__module__.split(".")[0] in ("pyfunc_jupyter", "mlflow")))
-
-
 def _predict_in_memory(request: AuthorRequest) -> Any:
     """Predict on the example as a loaded model would: ``load_context`` (on a copy), enforcement, dispatch."""
     from ._base import PythonModelContext, _FunctionPythonModel
-    from ._load import LoadedModel, ModelMetadata
-    from ._save import _load_config, _own_signature, _signature_for
+    from ._load import LoadedModel, local_path
+    from ._save import _load_config, overrides, planned_signature
 
     model = _FunctionPythonModel(request.model) if _is_function(request.model) else request.model
-    artifacts = {k: str(Path(_local(v)).expanduser().absolute()) for k, v in (request.artifacts or {}).items()}
+    artifacts = {k: str((local_path(v) or Path(v)).absolute()) for k, v in (request.artifacts or {}).items()}
     context = PythonModelContext(artifacts=artifacts, model_config=_load_config(request.model_config))
-    if _defines_load_context(type(model)):
+    if overrides(type(model), "load_context"):
         model = copy.copy(model)  # load_context's state stays off the user's object, as it does when saving
         try:
             model.load_context(context=context)
         except Exception as exc:
             raise PredictError("load_context", exc) from exc
-    signature = _own_signature(request.signature)
-    from_hint = signature is None and getattr(getattr(model, "predict_type_hints", None), "input", None) is not None
-    signature = _signature_for(signature, request.input_example, request.params, True)
-    mlmodel = {"flavors": {"python_function": {}}, "signature": signature.to_dict() if signature else None,
-               "is_signature_from_type_hint": from_hint}
-    loaded = LoadedModel(model, context, ModelMetadata(mlmodel, Path.cwd()))
+    signature, from_hint = planned_signature(model, request.signature, request.input_example, request.params, True)
+    loaded = LoadedModel.in_memory(model, context, signature, from_hint, Path.cwd())
     try:
         data, params = loaded.prepare(request.input_example, request.params)
     except Exception as exc:
@@ -164,6 +150,7 @@ def _fresh_findings(result: Any) -> list[Finding]:
 
 
 def _given_sources(request: AuthorRequest) -> dict[str, str]:
+    from ._carddata import requirement_name
     from ._distributions import canonical_name
 
     sources = {}
@@ -176,9 +163,9 @@ def _given_sources(request: AuthorRequest) -> dict[str, str]:
             value = [d for entry in value.get("dependencies", []) if isinstance(entry, dict) for d in entry.get("pip", [])]
         if isinstance(value, (list, tuple)):
             for line in value:
-                match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", str(line))
-                if match:
-                    sources[canonical_name(match.group(1))] = label
+                name = requirement_name(str(line))
+                if name is not None:
+                    sources[canonical_name(name)] = label
     return sources
 
 
@@ -202,10 +189,11 @@ def _unsaved(request: AuthorRequest, subject: Subject, findings: list[Finding], 
 
     name = request.name or (Path(request.path).name if request.path else default_name(request.model))
     if signature is None:
-        from ._save import _own_signature, _signature_for
+        from ._save import planned_signature
 
         try:
-            signature = _signature_for(_own_signature(request.signature), request.input_example, request.params, True)
+            signature, _ = planned_signature(request.model, request.signature, request.input_example, request.params,
+                                             True)
         except Exception:  # noqa: BLE001 - the card of an unsaved model shows what it can
             signature = None
     data, volatile = unsaved_card_data(name, request.model, [f.to_dict() for f in findings], signature=signature,

@@ -13,10 +13,16 @@ import re
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CARD_SCHEMA", "model_label", "signature_tables", "model_card_data", "unsaved_card_data"]
+__all__ = ["CARD_SCHEMA", "model_label", "requirement_name", "signature_tables", "model_card_data", "unsaved_card_data"]
 
 CARD_SCHEMA = 1
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+def requirement_name(line: str) -> str | None:
+    """The distribution name a requirement line starts with (``pandas`` of ``pandas>=2 ; python_version>'3'``)."""
+    match = _NAME.match(line)
+    return match.group(1) if match and not line.lstrip().startswith("#") else None
 
 
 def signature_tables(signature: Any) -> dict[str, Any] | None:
@@ -58,10 +64,9 @@ def _requirements(model_dir: Path, side: dict | None, given: dict[str, str]) -> 
         lines = []
     for line in lines:
         line = line.strip()
-        match = _NAME.match(line)
-        if not line or line.startswith("#") or not match:
+        name = requirement_name(line)
+        if name is None:
             continue
-        name = match.group(1)
         key = canonical_name(name)
         if key in inferred:
             reasons = inferred[key].get("reasons") or []

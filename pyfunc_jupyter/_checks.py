@@ -346,20 +346,13 @@ def _check_paths(subject: Subject) -> list[Finding]:
 
 def _check_load_context(subject: Subject) -> list[Finding]:
     """``load_context`` must be callable as ``load_context(context=...)``; artifact keys read vs given."""
+    from ._save import load_context_problem
+
     findings: list[Finding] = []
-    load_context = None if subject.is_function else getattr(subject.model, "load_context", None)
-    if callable(load_context):
-        try:
-            parameters = inspect.signature(load_context).parameters
-        except (TypeError, ValueError):
-            parameters = {}
-        if parameters and "context" not in parameters and not any(
-                p.kind is p.VAR_KEYWORD for p in parameters.values()):
-            findings.append(Finding(
-                "load-context-signature", "error",
-                f"load_context{inspect.signature(load_context)} cannot be called as load_context(context=...), "
-                "which is how MLflow and our loader call it.",
-                "define it as def load_context(self, context):"))
+    problem = None if subject.is_function else load_context_problem(subject.model)
+    if problem:
+        findings.append(Finding("load-context-signature", "error", problem,
+                                "define it as def load_context(self, context):"))
     read, dynamic = _artifact_keys_read(subject)
     given = set(subject.artifacts or {})
     for key in sorted(read - given):
@@ -379,14 +372,17 @@ def _check_load_context(subject: Subject) -> list[Finding]:
 def _check_files(subject: Subject) -> list[Finding]:
     """Artifact and code paths that do not exist."""
     findings: list[Finding] = []
+    from ._load import local_path
+
     for key, path in (subject.artifacts or {}).items():
-        local = str(path)[len("file://"):] if str(path).startswith("file://") else str(path)
-        if "://" not in local and not os.path.exists(os.path.expanduser(local)):
+        local = local_path(path)  # None for a remote URI: the save refuses those with its own message
+        if local is not None and not local.exists():
             findings.append(Finding("artifact-not-found", "error",
-                                    f"The artifact {key!r} points to {local!r}, which does not exist.",
+                                    f"The artifact {key!r} points to {str(local)!r}, which does not exist.",
                                     f"fix the path in --artifact {key}=PATH"))
     for path in subject.code_paths or []:
-        if not os.path.exists(os.path.expanduser(str(path))):
+        local = local_path(path)
+        if local is not None and not local.exists():
             findings.append(Finding("code-not-found", "error", f"The code path {str(path)!r} does not exist.",
                                     "fix the path given with --code"))
     return findings

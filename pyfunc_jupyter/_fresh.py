@@ -104,7 +104,9 @@ def _run(model_dir: str) -> dict[str, Any]:
         try:
             return {"ok": True, "output": prediction_to_json(output)["predictions"]}
         except TypeError:  # reported by the caller's own output check; only the type is compared
-            return {"ok": True, "unsendable": f"{type(output).__module__}.{type(output).__qualname__}"}
+            from pyfunc_jupyter._preview import type_name
+
+            return {"ok": True, "unsendable": type_name(output)}
     except BaseException as exc:  # noqa: BLE001 - everything is reported to the parent
         import traceback
 

@@ -14,7 +14,8 @@ from typing import Any, Iterator
 from ._mlmodel import PYFUNC_LOADER, pyfunc_flavor, read_mlmodel, safe_model_path
 from .errors import MLmodelError, ModelLoadError
 
-__all__ = ["load_model", "LoadedModel", "ModelMetadata", "load_python_model", "resolve_model_dir", "local_path"]
+__all__ = ["load_model", "LoadedModel", "ModelMetadata", "load_python_model", "resolve_model_dir", "local_path",
+           "read_input_example"]
 
 _UNSET = object()
 _DECOMPRESS = {"gzip": "gzip", "bzip2": "bz2", "lzma": "lzma"}
@@ -239,6 +240,19 @@ def _check_signature(metadata: ModelMetadata, mlmodel_path: str) -> None:
         raise MLmodelError(mlmodel_path, "signature", f"the signature cannot be read ({exc})") from exc
 
 
+def read_input_example(model_dir: Path, info: dict, schema: Any = None) -> Any:
+    """The input example a model directory saved (``info`` is MLmodel's ``saved_input_example_info``)."""
+    from ._example import load_input_example
+
+    safe_model_path(model_dir, info["artifact_path"], mlmodel_path=str(model_dir / "MLmodel"),
+                    key="saved_input_example_info.artifact_path")
+    try:
+        return load_input_example(model_dir, info, schema)
+    except Exception as exc:  # noqa: BLE001 - a bad example file must not look like a bug
+        raise ModelLoadError(f"The saved input example of {model_dir} cannot be read "
+                             f"({type(exc).__name__}: {exc}).") from exc
+
+
 def _accepts(func, name: str) -> tuple[bool, bool]:
     """Whether ``func`` gets ``params`` and whether it gets the context, by MLflow's rules."""
     parameters = inspect.signature(func).parameters
@@ -261,6 +275,14 @@ class LoadedModel:
         self._input_hint: Any = _UNSET
         if not callable(getattr(python_model, "predict", None)):
             raise ModelLoadError(f"The model at {metadata.path} has no predict method.")
+
+    @classmethod
+    def in_memory(cls, python_model: Any, context: Any, signature: Any, from_hint: bool, path: Path,
+                  flavor: dict | None = None, code=None) -> "LoadedModel":
+        """A model object not read from an MLmodel file, run with the loader's enforcement and dispatch."""
+        mlmodel = {"flavors": {"python_function": flavor or {}},
+                   "signature": signature.to_dict() if signature else None, "is_signature_from_type_hint": from_hint}
+        return cls(python_model, context, ModelMetadata(mlmodel, path), code)
 
     @property
     def metadata(self) -> ModelMetadata:
@@ -288,16 +310,7 @@ class LoadedModel:
         if not self._input_example_loaded:
             info = self._metadata.saved_input_example_info
             if info:
-                from ._example import load_input_example
-
-                mlmodel_path = str(self.path / "MLmodel")
-                safe_model_path(self.path, info["artifact_path"], mlmodel_path=mlmodel_path,
-                                key="saved_input_example_info.artifact_path")
-                try:
-                    self._input_example = load_input_example(self.path, info, self._metadata.get_input_schema())
-                except Exception as exc:  # noqa: BLE001 - a bad example file must not look like a bug
-                    raise ModelLoadError(f"The saved input example of {self.path} cannot be read "
-                                         f"({type(exc).__name__}: {exc}).") from exc
+                self._input_example = read_input_example(self.path, info, self._metadata.get_input_schema())
             self._input_example_loaded = True
         return self._input_example
 

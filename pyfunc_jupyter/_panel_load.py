@@ -161,17 +161,14 @@ class LoadTab(widgets.VBox):
 
 def _saved_example(uri: str) -> tuple[Any, Any]:
     """The saved example's data and the params schema of a model, read without unpickling it."""
-    from ._example import load_input_example, split_example
-    from ._load import resolve_model_dir
-    from ._mlmodel import read_mlmodel, safe_model_path
+    from ._example import split_example
+    from ._load import read_input_example, resolve_model_dir
+    from ._mlmodel import read_mlmodel
     from ._schema import ModelSignature
 
     path = resolve_model_dir(uri)
     mlmodel = read_mlmodel(path)
     signature = ModelSignature.from_dict(mlmodel["signature"]) if mlmodel.get("signature") else None
     info = mlmodel.get("saved_input_example_info")
-    if info:
-        safe_model_path(path, info["artifact_path"], mlmodel_path=str(path / "MLmodel"),
-                        key="saved_input_example_info.artifact_path")
-    example = load_input_example(path, info, signature.inputs if signature else None) if info else None
+    example = read_input_example(path, info, signature.inputs if signature else None) if info else None
     return (split_example(example)[0] if example is not None else None), (signature.params if signature else None)

@@ -6,7 +6,7 @@ import json
 import math
 from typing import Any
 
-__all__ = ["MAX_ROWS", "as_table", "json_table", "compare", "build_preview", "unsendable_table"]
+__all__ = ["MAX_ROWS", "as_table", "json_table", "compare", "build_preview", "unsendable_table", "type_name"]
 
 MAX_ROWS = 20
 
@@ -41,7 +41,8 @@ def unsendable_table(type_name: str) -> dict[str, Any]:
     return {"columns": ["value"], "rows": [[f"<not JSON: {type_name}>"]]}
 
 
-def _type_name(value: Any) -> str:
+def type_name(value: Any) -> str:
+    """``module.QualName`` of the value's type."""
     return f"{type(value).__module__}.{type(value).__qualname__}"
 
 
@@ -62,7 +63,7 @@ def as_table(value: Any, *, is_input: bool = False) -> dict[str, Any]:
     try:
         return json_table(prediction_to_json(value)["predictions"])
     except TypeError:
-        return unsendable_table(_type_name(value))
+        return unsendable_table(type_name(value))
 
 
 def _same(a: Any, b: Any) -> bool:

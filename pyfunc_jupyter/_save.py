@@ -67,7 +67,7 @@ def _kind_of(python_model: Any) -> tuple[Any, bool]:
                              f"Pass {python_model.__name__}() (with its __init__ arguments).")
     if callable(getattr(python_model, "predict", None)) and not inspect.isroutine(python_model):
         _check_load_context(python_model)
-        return python_model, _overrides_predict_stream(type(python_model))
+        return python_model, overrides(type(python_model), "predict_stream")
     if callable(python_model):
         try:
             parameters = inspect.signature(python_model).parameters
@@ -82,22 +82,32 @@ def _kind_of(python_model: Any) -> tuple[Any, bool]:
                          f"of one argument; got {type(python_model).__name__}.")
 
 
-def _check_load_context(python_model: Any) -> None:
+def load_context_problem(python_model: Any) -> str | None:
+    """Why ``python_model.load_context`` cannot be called as ``load_context(context=...)`` (MLflow's way), or None."""
     load_context = getattr(python_model, "load_context", None)
-    if load_context is None:
-        return
-    parameters = inspect.signature(load_context).parameters
-    takes_kwargs = any(p.kind is p.VAR_KEYWORD for p in parameters.values())
-    if "context" not in parameters and not takes_kwargs:
-        raise ModelSaveError(f"{type(python_model).__name__}.load_context{inspect.signature(load_context)} cannot "
-                             "be called as load_context(context=...), which is how MLflow calls it. "
-                             "Define it as load_context(self, context).")
+    if not callable(load_context):
+        return None
+    try:
+        parameters = inspect.signature(load_context).parameters
+    except (TypeError, ValueError):
+        return None  # a builtin or C method: nothing to read, MLflow would try it as well
+    if "context" in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
+        return None
+    return (f"{type(python_model).__name__}.load_context{inspect.signature(load_context)} cannot be called as "
+            "load_context(context=...), which is how MLflow calls it.")
 
 
-def _overrides_predict_stream(cls: type) -> bool:
+def _check_load_context(python_model: Any) -> None:
+    problem = load_context_problem(python_model)
+    if problem:
+        raise ModelSaveError(f"{problem} Define it as load_context(self, context).")
+
+
+def overrides(cls: type, method: str) -> bool:
+    """Whether ``cls`` defines ``method`` itself rather than inheriting the base ``PythonModel``'s (ours or MLflow's)."""
     for klass in cls.__mro__:
-        if "predict_stream" in vars(klass):
-            return not (klass.__name__ == "PythonModel" and klass.__module__.startswith("mlflow"))
+        if method in vars(klass):
+            return not (klass.__name__ == "PythonModel" and klass.__module__.split(".")[0] in ("pyfunc_jupyter", "mlflow"))
     return False
 
 
@@ -203,15 +213,13 @@ class _Built:
 def _sample_inference(staging: Path, flavor: dict, pickle_bytes: bytes, data: Any, params: Any,
                       signature: Any, has_example: bool, capture: bool, from_hint: bool):
     """Unpickle a copy, ``load_context`` and predict on the example, as a fresh load would."""
-    from ._load import LoadedModel, ModelMetadata, load_python_model
+    from ._load import LoadedModel, load_python_model
 
     recorder = None
     if capture:
         from ._requirements import ImportRecorder
 
         recorder = ImportRecorder()
-    mlmodel = {"flavors": {"python_function": flavor}, "signature": signature.to_dict() if signature else None,
-               "is_signature_from_type_hint": from_hint}
     with recorder if recorder is not None else nullcontext():
         try:
             python_model, context, code = load_python_model(
@@ -223,7 +231,7 @@ def _sample_inference(staging: Path, flavor: dict, pickle_bytes: bytes, data: An
         if has_example:
             if recorder is not None:
                 recorder.phase = "predict"
-            loaded = LoadedModel(python_model, context, ModelMetadata(mlmodel, staging), code)
+            loaded = LoadedModel.in_memory(python_model, context, signature, from_hint, staging, flavor, code)
             try:
                 data, params = loaded.prepare(data, params)
             except Exception as exc:
@@ -250,6 +258,13 @@ def _own_signature(signature: Any):
         except (TypeError, ValueError) as exc:
             raise ModelSaveError(f"The signature cannot be read ({exc}).") from exc
     raise ModelSaveError(f"signature must be a ModelSignature (from infer_signature); got {type(signature).__name__}.")
+
+
+def planned_signature(model: Any, signature: Any, data: Any, params: Any, has_example: bool) -> tuple[Any, bool]:
+    """(the signature predict is checked against before outputs are known, whether predict's type hints give it)."""
+    signature = _own_signature(signature)
+    from_hint = signature is None and getattr(getattr(model, "predict_type_hints", None), "input", None) is not None
+    return _signature_for(signature, data, params, has_example), from_hint
 
 
 def _signature_for(signature: Any, data: Any, params: Any, has_example: bool):
@@ -375,10 +390,8 @@ def build_model(staging: Path, python_model: Any, *, artifacts=None, input_examp
         from ._example import split_example
 
         data, params = split_example(input_example)
-    signature = _own_signature(signature)
     inferred_signature = signature is None and has_example
-    from_hint = signature is None and getattr(getattr(model, "predict_type_hints", None), "input", None) is not None
-    signature = _signature_for(signature, data, params, has_example)
+    signature, from_hint = planned_signature(model, signature, data, params, has_example)
 
     # 2. write the payload, then learn outputs and requirements from one sample inference on a copy
     pickle_bytes, example_info = _write_payload(staging, model, artifact_plan, code_sources, input_example)
