@@ -10,7 +10,6 @@ cells). Screenshots go to ``tests/artifacts/lab-*.png``.
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import subprocess
@@ -165,10 +164,10 @@ def test_magic_cell_card_is_drawn_by_the_renderer(lab, linear):
         expect(output.locator(CARD)).to_have_count(1)
         expect(output.locator(f"{CARD}-title")).to_have_text(title)
     assert page.locator(".pfj-card").count() == 0, "the HTML fallback is shown instead of the renderer"
-    kinds = page.evaluate(f"""() => {{
+    kinds = page.evaluate("""() => {
         const w = window.jupyterapp.shell.currentWidget;
         return Object.keys(w.content.widgets[3].model.outputs.get(0).data).sort();
-    }}""")
+    }""")
     assert kinds == sorted([MIME, "text/html", "text/plain"])  # the fallback was there to lose
 
     card = _cell(page, 3).locator(CARD)
