@@ -146,9 +146,13 @@ def _convert_scalar(series: Any, target: DataType, name: Any):
     want = target.to_numpy()
     if not isinstance(dtype, np.dtype):  # a nullable extension dtype such as Int64
         if series.isna().any():
-            raise _incompatible(name, dtype, want, " The nullable column has missing values, which "
-                                f"{want} cannot hold.")
-        series = series.astype(numpy_dtype)
+            if numpy_dtype.kind != "f" or want.kind != "f":
+                raise _incompatible(name, dtype, want, " The nullable column has missing values, which "
+                                    f"{want} cannot hold.")
+            # As MLflow: a nullable float column's missing values become NaN.
+            series = pd.Series(series.to_numpy(numpy_dtype, na_value=np.nan), index=series.index, name=series.name)
+        else:
+            series = series.astype(numpy_dtype)
     if numpy_dtype == want:
         return series
     kind, size = numpy_dtype.kind, numpy_dtype.itemsize
