@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -131,6 +132,8 @@ def log_model(name: str | None = None, python_model: Any = None, *, artifact_pat
         version = _atomic.claim_version(staging, parent)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            parent.rmdir()  # only if empty: a name's first save that failed leaves no trace in the store
         raise
     info = model_info(built, parent / str(version), f"models:/{store_name}/{version}", name=store_name,
                       version=version, artifact_path=artifact_name)

@@ -75,7 +75,7 @@ def test_verify_runs_before_publishing_and_can_stop_the_save(tmp_path, store):
     with pytest.raises(RuntimeError):
         pyfunc_jupyter.log_model("m", Linear(), input_example=example, verify=refuse)
     assert pyfunc_jupyter.list_models() == []
-    assert not [p for p in (store / "m").iterdir()]  # no version, no staging left behind
+    assert not (store / "m").exists()  # no version, no staging, not even the name's folder
 
 
 def test_author_saves_reloads_and_previews(store):

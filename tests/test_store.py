@@ -106,6 +106,13 @@ def test_failed_log_leaves_no_version_and_no_staging(store, linear):
     assert pyfunc_jupyter.log_model("m", linear, pip_requirements=["pandas"]).version == 2
 
 
+def test_failed_first_log_of_a_name_leaves_no_empty_name_folder(store, linear):
+    with pytest.raises(ModelSaveError, match="Only one of"):
+        pyfunc_jupyter.log_model("new_name", linear, pip_requirements=["pandas"], extra_pip_requirements=["numpy"])
+    assert not (store / "new_name").exists()
+    assert [e.name for e in pyfunc_jupyter.list_models()] == []
+
+
 def test_save_into_an_existing_empty_directory(tmp_path, linear):
     (tmp_path / "empty").mkdir()
     pyfunc_jupyter.save_model(tmp_path / "empty", linear, pip_requirements=["pandas"])
