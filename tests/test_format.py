@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import platform
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -41,6 +42,16 @@ def test_layout_and_mlmodel_keys(tmp_path, linear):
     assert list(mlmodel) == sorted(mlmodel)  # keys sorted like MLflow's safe_dump
     assert (tmp_path / "m" / "python_model.pkl").read_bytes()[:2] == b"\x80\x05"
     assert info.model_uri == str(tmp_path / "m")
+
+
+def test_pickle_does_not_carry_the_folder_the_package_is_installed_in(tmp_path, linear):
+    # Our base class is pickled by value; its module's __file__ would leak the saving user's paths.
+    pyfunc_jupyter.save_model(tmp_path / "m", linear, input_example=pd.DataFrame([10, 20, 30]))
+    pickled = (tmp_path / "m" / "python_model.pkl").read_bytes()
+    assert b"PythonModel" in pickled
+    assert str(Path(pyfunc_jupyter.__file__).parent).encode() not in pickled
+    loaded = pyfunc_jupyter.load_model(tmp_path / "m")
+    assert loaded.predict(pd.DataFrame([1]))[0].tolist() == [5]
 
 
 def test_requirements_inferred_with_provenance(tmp_path, linear):
