@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from ._checks import Finding, Subject, local_module_path, module_fix, output_checks, static_checks
+from ._checks import (Finding, Subject, local_module_path, module_fix, output_checks, requirement_checks, shown_path,
+                      static_checks)
 from .errors import ModelSaveError, PyfuncError
 
 _PACKAGE = str(Path(__file__).resolve().parent)
@@ -135,7 +136,7 @@ def _fresh_findings(result: Any) -> list[Finding]:
     if result.missing_module:
         module = result.missing_module
         path = local_module_path(module)
-        where = f"the local module at {path}" if path else "a module that is not installed there"
+        where = f"the local module at {shown_path(path)}" if path else "a module that is not installed there"
         return [Finding("local-module", "error",
                         f"A fresh Python process cannot load the model: No module named {module!r} ({where}).",
                         module_fix(module, path))]
@@ -292,6 +293,7 @@ def _author(request: AuthorRequest, progress: Callable[[str], None]) -> Authored
     fresh: dict[str, Any] = {}
 
     def verify(built: Path) -> None:
+        findings.extend(requirement_checks(built))
         fresh["result"] = result = FreshCheck(built).result()
         if not result.ok:
             raise _FreshFailed(result)
@@ -307,6 +309,8 @@ def _author(request: AuthorRequest, progress: Callable[[str], None]) -> Authored
         outputs.append({"label": "fresh process", "error": failure.result.error})
         return _unsaved(request, subject, findings, build_preview(example_table, outputs), signature, timings)
     timings["save"] = time.perf_counter() - mark
+    if not request.fresh_process:
+        findings += requirement_checks(Path(info.path))
     if "result" in fresh:
         timings["fresh_process"] = fresh["result"].seconds
 

@@ -8,6 +8,7 @@ import functools
 import inspect
 import io
 import os
+import re
 import socket
 import sys
 import sysconfig
@@ -19,7 +20,7 @@ from pathlib import Path, PurePath
 from typing import Any, Iterator
 
 __all__ = ["Finding", "Subject", "HEAVY_BYTES", "static_checks", "output_checks", "state_sizes",
-           "library_file", "local_module_path", "module_fix"]
+           "library_file", "local_module_path", "module_fix", "shown_path", "requirement_checks"]
 
 HEAVY_BYTES = 10 * 1024 * 1024
 _FRAMEWORKS = ("torch", "tensorflow", "keras", "transformers", "jax", "flax", "xgboost", "lightgbm",
@@ -168,13 +169,19 @@ def _shipped(module: str, code_paths: list | None) -> bool:
     return False
 
 
+def shown_path(path: Path | str) -> str:
+    """``path`` relative to the working directory when it lies inside it, else absolute."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive
+        return str(path)
+    return str(path) if relative == ".." or relative.startswith(".." + os.sep) else relative
+
+
 def module_fix(module: str, path: Path | None) -> str:
     """How to make ``module`` importable where the model is loaded."""
     if path is not None:
-        try:
-            shown = os.path.relpath(path)
-        except ValueError:
-            shown = str(path)
+        shown = shown_path(path)
         return f"ship it with the model: add --code {shown} (code_paths=[{shown!r}])"
     return f"install it where the model is loaded and add it to the requirements (--pip {module.split('.')[0]})"
 
@@ -241,7 +248,7 @@ def _check_module(module: str, name: str, where: str, subject: Subject, reported
         return []
     reported.add(top)
     return [Finding("local-module", "error",
-                    f"{where} uses `{name}` from the local module `{module}` ({path}), which is neither installed "
+                    f"{where} uses `{name}` from the local module `{module}` ({shown_path(path)}), which is neither installed "
                     "nor shipped with the model: loading elsewhere fails with ModuleNotFoundError.",
                     module_fix(module, path))]
 
@@ -486,7 +493,12 @@ def _check_input(subject: Subject) -> list[Finding]:
             "name the columns: df.columns = [f'c{i}' for i in df.columns]"))
     ints, uints, nullable = [], [], []
     for name, dtype in data.dtypes.items():
-        if isinstance(dtype, pd.api.extensions.ExtensionDtype) and not isinstance(dtype, pd.CategoricalDtype):
+        # MLflow 3.17 infers and enforces text (pandas 3's default "str" included) and nullable floats;
+        # nullable integers and booleans with a missing value leave it no signature. Categoricals are
+        # refused by enforcement on the example itself, which says so before any check.
+        if isinstance(dtype, (pd.CategoricalDtype, pd.StringDtype, pd.Float32Dtype, pd.Float64Dtype)):
+            continue
+        if isinstance(dtype, pd.api.extensions.ExtensionDtype):
             nullable.append(f"{name} ({dtype})")
         elif dtype.kind == "u" and dtype.itemsize == 8:
             uints.append(str(name))
@@ -508,10 +520,9 @@ def _check_input(subject: Subject) -> list[Finding]:
     if nullable:
         findings.append(Finding(
             "nullable-dtypes", "warning",
-            f"Nullable/extension dtype column(s) {nullable}: MLflow cannot infer a signature from them and "
-            "enforcement converts them unpredictably.",
-            "convert to NumPy dtypes in the example: input_example = input_example.astype(float) (or object "
-            "for text)"))
+            f"Nullable/extension dtype column(s) {nullable}: with a missing value in them MLflow fails to "
+            "infer a signature and saves the model with none, and enforcement converts them unpredictably.",
+            "convert to NumPy dtypes in the example: input_example = input_example.astype(float)"))
     return findings
 
 
@@ -556,6 +567,20 @@ def static_checks(subject: Subject) -> list[Finding]:
     return [*_check_globals(subject), *([] if subject.is_function else _check_state(subject)),
             *_check_load_context(subject), *_check_files(subject), *_check_params(subject), *_check_input(subject),
             *_check_code_paths(subject)]
+
+
+def requirement_checks(model_dir: Path) -> list[Finding]:
+    """The written ``requirements.txt`` must let a new environment unpickle the model."""
+    path = Path(model_dir) / "requirements.txt"
+    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+    names = {re.split(r"[^A-Za-z0-9._-]", line.strip(), maxsplit=1)[0].lower().replace("_", "-")
+             for line in lines if line.strip() and not line.lstrip().startswith(("#", "-"))}
+    if names & {"cloudpickle", "mlflow", "mlflow-skinny"}:
+        return []
+    return [Finding("missing-cloudpickle", "warning",
+                    "requirements.txt lists neither cloudpickle nor MLflow: an environment built from it cannot "
+                    "unpickle python_model.pkl.",
+                    "add cloudpickle to the requirements you give (--pip, or the pip section of --conda)")]
 
 
 def output_checks(output: Any) -> list[Finding]:

@@ -202,6 +202,19 @@ def test_pip_requirements_and_code_paths(ip, store, tmp_path):
     assert "code/shout_helpers.py" in {f["path"] for f in ran.card["files"]}
 
 
+def test_check_requirements_that_cannot_unpickle_the_model(ip, store):
+    cell = """
+        %%pyfunc_model --pip {pip} --example "pd.DataFrame({{'x': [1.0]}})"
+        def double(model_input):
+            return model_input * 2
+        """
+    ran = saved(run(ip, cell.format(pip="pandas")))
+    assert "cloudpickle" in warned(ran, "missing-cloudpickle")["message"]
+    for pip in ("'cloudpickle>=3'", "mlflow"):
+        ran = saved(run(ip, cell.format(pip=pip)))
+        assert "missing-cloudpickle" not in [c["check"] for c in ran.card["checks"]]
+
+
 def test_extra_pip_requirements_keep_the_inferred_ones(ip, store):
     ran = saved(run(ip, """
         %%pyfunc_model --extra-pip "tabulate>=0.9" --example "pd.DataFrame({'x': [1.0]})"
@@ -611,6 +624,19 @@ def test_check_uint64_nullable_and_integer_labels(ip, store):
     assert "[3]" in warned(ran, "integer-labels")["message"]
     assert "uint64 values" in warned(ran, "python-warning")["message"]  # the save's warning, on the card
     assert "UserWarning" not in ran.stderr
+
+
+@pytest.mark.parametrize("values, dtype", [(["a", "b"], "str"), (["a", None], "string"),
+                                          ([1.5, None], "Float64")])
+def test_check_nullable_dtypes_spares_the_ones_mlflow_infers(ip, store, values, dtype):
+    # pandas 3 makes "str" the default for text; MLflow 3.17 infers and enforces all three.
+    ip.user_ns["column"] = ip.user_ns["pd"].Series(values, dtype=dtype)
+    ran = saved(run(ip, """
+        %%pyfunc_model --example "pd.DataFrame({'c': column})"
+        def same(model_input):
+            return model_input.astype(str)
+        """))
+    assert "nullable-dtypes" not in [c["check"] for c in ran.card["checks"]]
 
 
 @pytest.mark.parametrize("module, said", [("yaml", "installed module"), ("json", "standard-library module")])
