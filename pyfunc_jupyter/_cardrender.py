@@ -132,6 +132,11 @@ def _preview_html(preview: dict | None) -> str:
     return ("<h4>Preview: " + " · ".join(labels) + "</h4>" + _table(header, rows, classes) + note)
 
 
+def _column_name(name: Any) -> Any:
+    """A signature column's name; MLflow's unnamed columns (a scalar or a list input) have none."""
+    return "(unnamed)" if name is None else name
+
+
 def _signature_html(signature: dict | None) -> str:
     if not signature:
         return '<h4>Signature</h4><div class="pfj-warning">none: inputs are not checked when the model is loaded</div>'
@@ -142,7 +147,8 @@ def _signature_html(signature: dict | None) -> str:
             parts.append(f'<div class="pfj-muted">{part}: not declared</div>')
         else:
             parts.append(f"<div>{part}</div>" + _table(["name", "type", "required"],
-                                                       [[r["name"], r["type"], r["required"]] for r in rows]))
+                                                       [[_column_name(r["name"]), r["type"], r["required"]]
+                                                        for r in rows]))
     if signature.get("params") is not None:
         parts.append("<div>params</div>" + _table(["name", "type", "default"],
                                                   [[p["name"], p["type"], p["default"]] for p in signature["params"]]))

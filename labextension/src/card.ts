@@ -455,7 +455,7 @@ function renderSignature(signature: ISignatureTables | null): HTMLElement[] {
       nodes.push(
         table(
           ['name', 'type', 'required'],
-          rows.map(r => [r.name, r.type, r.required])
+          rows.map(r => [r.name ?? '(unnamed)', r.type, r.required])
         )
       );
     }
