@@ -231,7 +231,8 @@ def author(request: AuthorRequest, progress: Callable[[str], None] | None = None
     return authored
 
 
-_COVERED = {"params-unused": "no `params` parameter", "function-params": "no `params` parameter"}
+_COVERED = {"params-unused": "no `params` parameter", "function-params": "no `params` parameter",
+            "kwargs-params": "no `params` parameter", "uint64-columns": "uint64 values"}
 
 
 def _about_the_model(record: warnings.WarningMessage) -> bool:

@@ -343,10 +343,12 @@ def _check_paths(subject: Subject) -> list[Finding]:
     findings = []
     for name, value in vars(subject.model).items() if hasattr(subject.model, "__dict__") else ():
         for where, path in _absolute_paths(value, f"self.{name}"):
+            shown = shown_path(path)
+            held = f"the local path {path!r}" if shown == path else f"the absolute path of {shown!r}"
             findings.append(Finding(
                 "absolute-path", "warning",
-                f"{where} holds the local path {path!r}; it will not exist where the model is loaded.",
-                f"pass the file with --artifact {name}={path} and read context.artifacts[{name!r}] in "
+                f"{where} holds {held}; it will not exist where the model is loaded.",
+                f"pass the file with --artifact {name}={shown} and read context.artifacts[{name!r}] in "
                 "load_context"))
     return findings
 
@@ -385,14 +387,22 @@ def _check_files(subject: Subject) -> list[Finding]:
         local = local_path(path)  # None for a remote URI: the save refuses those with its own message
         if local is not None and not local.exists():
             findings.append(Finding("artifact-not-found", "error",
-                                    f"The artifact {key!r} points to {str(local)!r}, which does not exist.",
-                                    f"fix the path in --artifact {key}=PATH"))
+                                    f"The artifact {key!r} points to {str(local)!r}, which does not exist."
+                                    + _unexpanded(str(local)), f"fix the path in --artifact {key}=PATH"))
     for path in subject.code_paths or []:
         local = local_path(path)
         if local is not None and not local.exists():
-            findings.append(Finding("code-not-found", "error", f"The code path {str(path)!r} does not exist.",
-                                    "fix the path given with --code"))
+            findings.append(Finding("code-not-found", "error", f"The code path {str(path)!r} does not exist."
+                                    + _unexpanded(str(path)), "fix the path given with --code"))
     return findings
+
+
+def _unexpanded(path: str) -> str:
+    """A hint when IPython left a ``$name`` or ``{name}`` in a magic line as it was."""
+    if "$" not in path and "{" not in path:
+        return ""
+    return (" IPython expands $name and {name} on a magic line only when every {...} on the line is a valid "
+            "expression: write a params dict as dict(k=v) rather than {'k': v}.")
 
 
 def _artifact_keys_read(subject: Subject) -> tuple[set[str], bool]:
@@ -516,7 +526,7 @@ def _check_input(subject: Subject) -> list[Finding]:
             "uint64-columns", "warning",
             f"uint64 column(s) {uints} have no MLflow type: the signature falls back to no checking, and "
             "MLflow's enforcement refuses them.",
-            f"cast to int64 or float64: input_example = input_example.astype({{{uints[0]!r}: 'int64'}})"))
+            f"cast to float64 (or str for ids): input_example = input_example.astype({{{uints[0]!r}: 'float64'}})"))
     if nullable:
         findings.append(Finding(
             "nullable-dtypes", "warning",

@@ -159,12 +159,12 @@ def _schema_of(data: Any) -> Schema:
     return Schema([ColSpec(_scalar_type(data))])
 
 
-def infer_schema(data: Any) -> Schema:
-    """The schema of ``data`` (MLflow's mapping); undescribable data gives ``any`` with a warning."""
+def infer_schema(data: Any, what: str = "input") -> Schema:
+    """The schema of ``data`` (MLflow's mapping); undescribable data gives ``any`` with a warning about ``what``."""
     try:
         return _schema_of(data)
     except _Fallback as why:
-        warnings.warn(f"The input has {why}, which a signature cannot describe; it is recorded as type 'any' "
+        warnings.warn(f"The {what} has {why}, which a signature cannot describe; it is recorded as type 'any' "
                       "and not checked at predict time. Convert it (e.g. uint64 to int64, one type per "
                       "column) to get a checked signature.", UserWarning, stacklevel=2)
         return Schema([ColSpec(AnyType())])
@@ -221,5 +221,5 @@ def output_for_signature(output: Any) -> Any:
 def infer_signature(model_input: Any = None, model_output: Any = None, params: dict | None = None) -> ModelSignature:
     """A ``ModelSignature`` from example input, output and params (any may be None)."""
     inputs = infer_schema(model_input) if model_input is not None else None
-    outputs = infer_schema(output_for_signature(model_output)) if model_output is not None else None
+    outputs = infer_schema(output_for_signature(model_output), "output") if model_output is not None else None
     return ModelSignature(inputs, outputs, infer_param_schema(params) if params else None)

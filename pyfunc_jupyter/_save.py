@@ -287,7 +287,7 @@ def _with_outputs(signature: Any, output: Any, inferred: bool):
     from ._schema import ModelSignature
 
     try:
-        outputs = infer_schema(output_for_signature(output))
+        outputs = infer_schema(output_for_signature(output), "output")
     except Exception as exc:  # noqa: BLE001 - an odd output must not stop the save
         warnings.warn(f"Could not infer an output schema from the prediction ({exc}); the signature has "
                       "inputs only.", UserWarning, stacklevel=4)

@@ -122,3 +122,9 @@ def test_uint64_falls_back_to_any_with_advice():
     with pytest.warns(UserWarning, match="uint64"):
         schema = infer_signature(pd.DataFrame({"a": np.array([1], dtype="uint64")})).inputs
     assert json.loads(schema.to_json()) == [{"type": "any", "required": True}]
+
+
+def test_an_undescribable_output_is_called_the_output():
+    with pytest.warns(UserWarning, match="^The output has uint64"):
+        signature = infer_signature(pd.DataFrame({"a": [1.0]}), pd.DataFrame({"b": np.array([1], dtype="uint64")}))
+    assert json.loads(signature.outputs.to_json()) == [{"type": "any", "required": True}]
