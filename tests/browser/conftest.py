@@ -143,15 +143,20 @@ class LabServer:
 
     # -- pages ------------------------------------------------------------------------------
 
-    def new_page(self, path: str = "", *, app_ready: bool = True):
-        """A new page on ``/lab`` (or ``/lab/tree/<path>``), waiting until the app has started."""
+    def new_page(self, path: str = "", *, app_ready: bool = True, workspace: str | None = None):
+        """A new page on ``/lab`` (or ``/lab/tree/<path>``), waiting until the app has started.
+
+        With ``workspace``, the page uses that named workspace instead of the default one, so it
+        does not reopen what earlier pages left open.
+        """
         page = self.browser.new_page(viewport=VIEWPORT)
         page.set_default_timeout(TIMEOUT)
         page.on("pageerror", lambda error: self.page_errors.append(str(error)))
         page.on("console", lambda message: self.console_errors.append(message.text)
                 if message.type == "error" else None)
         self.pages.append(page)
-        target = f"{self.url}/lab/tree/{path}" if path else f"{self.url}/lab"
+        lab = f"{self.url}/lab/workspaces/{workspace}" if workspace else f"{self.url}/lab"
+        target = f"{lab}/tree/{path}" if path else lab
         page.goto(f"{target}?token={self.token}", wait_until="domcontentloaded")
         if app_ready:
             page.wait_for_function("() => !!window.jupyterapp")
