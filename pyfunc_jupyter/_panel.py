@@ -25,6 +25,10 @@ class Panel(widgets.VBox):
         super().__init__([self.tabs])
         self.add_class("pfj-panel")
 
+    def __repr__(self) -> str:
+        # ipywidgets uses this as the text/plain output: what a saved notebook shows without the widget.
+        return "<pyfunc-jupyter panel: Save, Load, Compare (needs a running kernel)>"
+
     def refresh_store(self) -> None:
         """Re-read the store in the Load and Compare tabs (after a save)."""
         self.load_tab.refresh()

@@ -8,7 +8,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
-__all__ = ["ParamsForm", "InputEditor", "message", "table_html"]
+__all__ = ["ParamsForm", "InputEditor", "display_data", "message", "table_html"]
 
 MAX_TABLE_ROWS = 20
 MAX_TABLE_COLUMNS = 12
@@ -19,6 +19,13 @@ def message(text: str, kind: str = "error") -> str:
     color = {"error": "var(--jp-error-color1, #c62828)", "ok": "var(--jp-success-color1, #2e7d32)",
              "info": "var(--jp-ui-font-color2, #666)"}[kind]
     return f'<div class="pfj-message pfj-message-{kind}" style="color:{color}">{escape(text)}</div>' if text else ""
+
+
+def display_data(obj: Any) -> dict[str, Any]:
+    """``obj`` (a card) as an ``Output`` widget's output, set as widget state so it lands in the widget however
+    the code runs (a click, a cell, nbclient, nbval), never under the cell that ran it."""
+    data, metadata = obj._repr_mimebundle_()
+    return {"output_type": "display_data", "data": data, "metadata": metadata}
 
 
 def table_html(table: dict[str, Any]) -> str:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import ipywidgets as widgets
-from IPython.display import display
 
-from ._panel_forms import InputEditor, ParamsForm, message, table_html
+from ._panel_forms import InputEditor, ParamsForm, display_data, message, table_html
 
 __all__ = ["LoadTab", "version_options"]
 
@@ -92,7 +91,7 @@ class LoadTab(widgets.VBox):
         self.editor.children, self.params_box.children = [], []
         self.status.value = self.result.value = ""
         self.load_button.disabled = self.predict_button.disabled = change["new"] is None
-        self.card_output.clear_output()
+        self.card_output.outputs = ()
         if change["new"] is None:
             return
         try:
@@ -101,8 +100,7 @@ class LoadTab(widgets.VBox):
             self.status.value = message(f"{exc} Refresh the list.")
             self.load_button.disabled = self.predict_button.disabled = True
             return
-        with self.card_output:
-            display(self.card)
+        self.card_output.outputs = (display_data(self.card),)
         try:
             example, param_schema = _saved_example(change["new"])
         except Exception as exc:  # noqa: BLE001 - an unreadable example must not hide the card

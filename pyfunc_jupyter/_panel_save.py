@@ -6,10 +6,9 @@ import json
 from typing import Any
 
 import ipywidgets as widgets
-from IPython.display import display
 
 from ._candidates import example_candidates, model_candidates, required_init_args
-from ._panel_forms import message
+from ._panel_forms import display_data, message
 
 __all__ = ["SaveTab"]
 
@@ -170,9 +169,7 @@ class SaveTab(widgets.VBox):
             self.save_button.disabled = self.model.value is None or self.example.value is None
             self.progress.value = ""
         self.result, self.card = result, result.card
-        self.output.clear_output()
-        with self.output:
-            display(result.card)
+        self.output.outputs = (display_data(result.card),)
         if result.saved:
             self.progress.value = message(f"Saved {result.info.model_uri}", "ok")
             if self._on_saved:

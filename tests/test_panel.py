@@ -12,6 +12,7 @@ import pytest
 
 import pyfunc_jupyter
 from pyfunc_jupyter import Panel
+from pyfunc_jupyter.card import MIME_TYPE
 
 CELL = '''
 import pandas as pd
@@ -125,6 +126,10 @@ def test_save_runs_the_magics_pipeline_and_shows_the_card(panel, store):
     assert {r["source"] for r in card["requirements"]} != {"given (pip_requirements)"}  # unedited: inferred
     assert stored(store) == ["steep_line/1"]
     assert [label for label, _ in panel.load_tab.versions.options][0].startswith("steep_line v1")  # store refreshed
+    # The card is the Output widget's state, not a display through the kernel: it lands in the panel even
+    # when the click is made from a cell (nbclient, nbval), never under that cell.
+    (shown,) = tab.output.outputs
+    assert shown["output_type"] == "display_data" and shown["data"][MIME_TYPE] == card
 
 
 def test_edited_requirements_are_used(panel, store):
@@ -211,6 +216,8 @@ def test_choose_shows_card_input_editor_and_params_form(two_versions):
     tab = two_versions.load_tab
     tab.versions.value = "models:/line/2"
     assert tab.card.data["name"] == "line" and tab.card.data["version"] == 2
+    (shown,) = tab.card_output.outputs
+    assert shown["data"][MIME_TYPE]["version"] == 2
     editor = tab.editor.children[0]
     assert editor.mode.options == ("Table", "JSON") and editor.cell(1, 0).value == "2.0"
     (control,) = tab.params._controls
@@ -328,6 +335,9 @@ def test_panel_magic(ipython_shell, store):
     ipython_shell.run_line_magic("load_ext", "pyfunc_jupyter")
     shown = ipython_shell.run_line_magic("pyfunc_panel", "")
     assert isinstance(shown, Panel) and [shown.tabs.get_title(i) for i in range(3)] == ["Save", "Load", "Compare"]
+    # What a saved notebook shows where the widget cannot be drawn (no kernel): a sentence, not a widget repr.
+    assert shown._repr_mimebundle_()["text/plain"] == repr(shown) == (
+        "<pyfunc-jupyter panel: Save, Load, Compare (needs a running kernel)>")
 
 
 def test_input_editor_switches_between_table_and_json(two_versions):
