@@ -573,25 +573,18 @@ def test_check_artifact_path_missing(ip, store):
 def test_check_artifact_path_left_unexpanded_by_ipython(ip, store, tmp_path):
     (tmp_path / "w.bin").write_bytes(b"1")
     ip.user_ns["weights_path"] = str(tmp_path / "w.bin")
+    cell = """
+        %%pyfunc_model --example "[1.0]" --artifact w=$weights_path --params {params}
+        class M(PythonModel):
+            def load_context(self, context):
+                self.path = context.artifacts["w"]
+            def predict(self, context, model_input, params=None):
+                return model_input
+        """
     # A {...} that is not an expression makes IPython leave the whole line as it is, $weights_path included.
-    ran = run(ip, """
-        %%pyfunc_model --example "[1.0]" --artifact w=$weights_path --params "{'k': 1}"
-        class M(PythonModel):
-            def load_context(self, context):
-                self.path = context.artifacts["w"]
-            def predict(self, context, model_input, params=None):
-                return model_input
-        """)
-    message = not_saved(ran, "artifact-not-found")["message"]
+    message = not_saved(run(ip, cell.format(params="\"{'k': 1}\"")), "artifact-not-found")["message"]
     assert "'$weights_path'" in message and "dict(k=v)" in message
-    saved(run(ip, """
-        %%pyfunc_model --example "[1.0]" --artifact w=$weights_path --params "dict(k=1)"
-        class M(PythonModel):
-            def load_context(self, context):
-                self.path = context.artifacts["w"]
-            def predict(self, context, model_input, params=None):
-                return model_input
-        """))
+    saved(run(ip, cell.format(params='"dict(k=1)"')))
 
 
 def test_check_code_path_missing(ip, store):
