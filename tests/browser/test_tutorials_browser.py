@@ -58,3 +58,33 @@ def test_saved_tutorial_shows_its_cards_without_a_kernel(reader, path):
         reader.screenshot(page, "tutorial-01-no-kernel")
     assert not reader.page_errors + reader.console_errors
     page.close()
+
+
+@pytest.mark.parametrize("name", ["04-catch-early.ipynb", "05-the-panel.ipynb"])
+def test_run_all_in_jupyterlab_runs_the_tutorial_to_the_end(lab, name):
+    # Tutorial 4's failing cells carry the raises-exception tag, so Run All goes on past them; tutorial 5
+    # clicks the panel's buttons from cells. Both must end with the cards the saved notebook shows.
+    path = next(p for p in NOTEBOOKS if p.name == name)
+    (lab.root_dir / "tutorials").mkdir(exist_ok=True)
+    shutil.copy(path, lab.root_dir / "tutorials" / name)
+    page = lab.open(f"tutorials/{name}")
+    lab.command(page, "notebook:clear-all-cell-outputs")
+    lab.run_all(page)
+    counts = page.evaluate("""() => window.jupyterapp.shell.currentWidget.content.widgets
+        .filter(c => c.model.type === 'code').map(c => c.model.executionCount)""")
+    assert counts == list(range(1, len(counts) + 1))
+    panel = page.evaluate("() => window.jupyterapp.shell.currentWidget.id")
+    titles = page.evaluate("""([panel, card]) => [...document.getElementById(panel).querySelectorAll(card)]
+        .filter(c => !c.closest('.pfj-panel')).map(c => c.querySelector(card + '-title').textContent)""",
+                           [panel, CARD])
+    assert titles == _card_titles(path)
+    if name.startswith("05"):
+        # The cards of the panel's own Save and Load clicks are drawn inside the panel, not under a cell.
+        expect(page.locator(f"[id='{panel}'] .pfj-panel {CARD}").first).to_be_attached()
+        widget = page.locator(f"[id='{panel}'] .pfj-panel").first
+        widget.scroll_into_view_if_needed()
+        expect(widget).to_be_in_viewport()
+        lab.screenshot(page, "tutorial-05-run-all")
+    lab.shutdown_kernels()
+    assert not lab.page_errors
+    page.close()
