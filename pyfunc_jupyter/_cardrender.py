@@ -57,6 +57,15 @@ def _text(value: Any) -> str:
     return json.dumps(value, default=str)
 
 
+def _param_default(param: dict) -> str:
+    """A param's default; a float param's whole-number default keeps its decimal point, which JSON loses."""
+    value = param["default"]
+    if (param["type"] in ("double", "float") and isinstance(value, (int, float)) and not isinstance(value, bool)
+            and float(value).is_integer() and abs(value) < 1e16):
+        return f"{float(value):.1f}"
+    return _text(value)
+
+
 def _table(header: list[str], rows: list[list[Any]], classes: list[list[str]] | None = None) -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h in header)
     body = []
@@ -151,7 +160,7 @@ def _signature_html(signature: dict | None) -> str:
                                                         for r in rows]))
     if signature.get("params") is not None:
         parts.append("<div>params</div>" + _table(["name", "type", "default"],
-                                                  [[p["name"], p["type"], p["default"]] for p in signature["params"]]))
+                                                  [[p["name"], p["type"], _param_default(p)] for p in signature["params"]]))
     return "".join(parts)
 
 
@@ -240,7 +249,7 @@ def render_text(data: dict[str, Any], volatile: dict[str, Any]) -> str:
             specs = ", ".join(f"{r['name']}: {r['type']}" if r["name"] is not None else r["type"] for r in rows or [])
             lines.append(f"{part.capitalize()}: [{specs}]" if rows is not None else f"{part.capitalize()}: not declared")
         if signature.get("params") is not None:
-            lines.append("Params: " + ", ".join(f"{p['name']}: {p['type']} = {_text(p['default'])}"
+            lines.append("Params: " + ", ".join(f"{p['name']}: {p['type']} = {_param_default(p)}"
                                                 for p in signature["params"]))
     else:
         lines.append("Signature: none")

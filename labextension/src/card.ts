@@ -272,6 +272,27 @@ export function cellText(value: unknown): string {
 }
 
 /**
+ * A param's default; a float param's whole-number default keeps its decimal point, which JSON loses.
+ *
+ * @param param - a row of the signature's params
+ * @returns the default as the card shows it
+ */
+export function paramDefault(param: IParamRow): string {
+  const value = param.default;
+  const base = param.type.split(' ')[0];
+  if (base !== 'double' && base !== 'float') {
+    return cellText(value);
+  }
+  const whole = (v: unknown): v is number =>
+    typeof v === 'number' && Number.isInteger(v) && Math.abs(v) < 1e16;
+  if (Array.isArray(value)) {
+    // A list param, as Python's json.dumps writes it: [1.0, 2.5].
+    return '[' + value.map(v => (whole(v) ? v.toFixed(1) : pythonJson(v))).join(', ') + ']';
+  }
+  return whole(value) ? value.toFixed(1) : cellText(value);
+}
+
+/**
  * Create an element with classes and text.
  */
 function el<K extends keyof HTMLElementTagNameMap>(
@@ -465,7 +486,7 @@ function renderSignature(signature: ISignatureTables | null): HTMLElement[] {
     nodes.push(
       table(
         ['name', 'type', 'default'],
-        signature.params.map(p => [p.name, p.type, p.default])
+        signature.params.map(p => [p.name, p.type, paramDefault(p)])
       )
     );
   }

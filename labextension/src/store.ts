@@ -334,6 +334,25 @@ export function signatureTables(signature: Value): ISignatureTables | null {
 }
 
 /**
+ * A param default as Python prints it: JSON drops the `.0` of a float param's whole numbers.
+ *
+ * @param value - the default, or an element of a list default
+ * @param type - the param's type without its shape
+ * @returns its Python repr
+ */
+function floatRepr(value: Value, type: string): string {
+  if (type !== 'double' && type !== 'float') {
+    return pythonRepr(value);
+  }
+  if (Array.isArray(value)) {
+    return '[' + value.map(v => floatRepr(v, type)).join(', ') + ']';
+  }
+  return typeof value === 'number' && Number.isInteger(value) && Math.abs(value) < 1e16
+    ? value.toFixed(1)
+    : pythonRepr(value);
+}
+
+/**
  * One line for a signature (as `ModelSignature.summary()`).
  *
  * @param tables - the signature tables
@@ -357,7 +376,10 @@ export function signatureSummary(tables: ISignatureTables): string {
     text +=
       '; params: ' +
       tables.params
-        .map(p => `${p.name}: ${p.type.replace(/ \[-1\]$/, '')} = ${pythonRepr(p.default)}`)
+        .map(p => {
+          const type = p.type.replace(/ \[-1\]$/, '');
+          return `${p.name}: ${type} = ${floatRepr(p.default as Value, type)}`;
+        })
         .join(', ');
   }
   return text;

@@ -37,10 +37,10 @@ class SimpleLinearModel(PythonModel):
         return 2 * model_input["x"] + 3""",
     # A notebook global read by the model (a warning) and params (a params table).
     "scale = 2.5",
-    """%%pyfunc_model scaled --example "pd.DataFrame({'x': [1.0, 2.0]})" --params "{'offset': 1}"
+    """%%pyfunc_model scaled --example "pd.DataFrame({'x': [1.0, 2.0]})" --params "{'offset': 1, 'gain': 1.0, 'steps': [1.0, 2.5]}"
 class ScaledModel(PythonModel):
     def predict(self, context, model_input, params=None):
-        return scale * model_input["x"] + params["offset"]""",
+        return params["gain"] * scale * model_input["x"] + params["offset"]""",
     # Different on every call: the preview marks the reloaded and fresh-process cells.
     """%%pyfunc_model noisy --example "pd.DataFrame({'x': [1.0, 2.0, 3.0]})"
 import numpy as np
@@ -211,7 +211,8 @@ def test_card_shows_checks_params_and_marked_differences(lab, linear):
     expect(item.locator(f"{CARD}-muted")).to_have_text(re.compile("^Fix: "))
     assert _style(item.locator(f"{CARD}-warning"), "color") != _style(scaled, "color")
     assert _table_after(scaled, "Signature", "params").evaluate(ROWS_JS) == [
-        ["name", "type", "default"], ["offset", "long", "1"]]
+        ["name", "type", "default"], ["offset", "long", "1"], ["gain", "double", "1.0"],
+        ["steps", "double [-1]", "[1.0, 2.5]"]]
 
     noisy = _cell(page, 6).locator(CARD)
     noisy.scroll_into_view_if_needed()
