@@ -160,7 +160,8 @@ def _signature_html(signature: dict | None) -> str:
                                                         for r in rows]))
     if signature.get("params") is not None:
         parts.append("<div>params</div>" + _table(["name", "type", "default"],
-                                                  [[p["name"], p["type"], _param_default(p)] for p in signature["params"]]))
+                                                  [[p["name"], p["type"], _param_default(p)]
+                                                   for p in signature["params"]]))
     return "".join(parts)
 
 

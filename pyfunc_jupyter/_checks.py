@@ -248,8 +248,8 @@ def _check_module(module: str, name: str, where: str, subject: Subject, reported
         return []
     reported.add(top)
     return [Finding("local-module", "error",
-                    f"{where} uses `{name}` from the local module `{module}` ({shown_path(path)}), which is neither installed "
-                    "nor shipped with the model: loading elsewhere fails with ModuleNotFoundError.",
+                    f"{where} uses `{name}` from the local module `{module}` ({shown_path(path)}), which is neither "
+                    "installed nor shipped with the model: loading elsewhere fails with ModuleNotFoundError.",
                     module_fix(module, path))]
 
 

@@ -165,7 +165,7 @@ def infer_schema(data: Any, what: str = "input") -> Schema:
         return _schema_of(data)
     except _Fallback as why:
         warnings.warn(f"The {what} has {why}, which a signature cannot describe; it is recorded as type 'any' "
-                      "and not checked at predict time. Convert it (e.g. uint64 to int64, one type per "
+                      "and not checked at predict time. Convert it (e.g. uint64 to float64, one type per "
                       "column) to get a checked signature.", UserWarning, stacklevel=2)
         return Schema([ColSpec(AnyType())])
 

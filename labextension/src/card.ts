@@ -279,17 +279,35 @@ export function cellText(value: unknown): string {
  */
 export function paramDefault(param: IParamRow): string {
   const value = param.default;
-  const base = param.type.split(' ')[0];
-  if (base !== 'double' && base !== 'float') {
+  if (!isFloatType(param.type)) {
     return cellText(value);
   }
-  const whole = (v: unknown): v is number =>
-    typeof v === 'number' && Number.isInteger(v) && Math.abs(v) < 1e16;
   if (Array.isArray(value)) {
     // A list param, as Python's json.dumps writes it: [1.0, 2.5].
-    return '[' + value.map(v => (whole(v) ? v.toFixed(1) : pythonJson(v))).join(', ') + ']';
+    return '[' + value.map(v => (isWholeNumber(v) ? v.toFixed(1) : pythonJson(v))).join(', ') + ']';
   }
-  return whole(value) ? value.toFixed(1) : cellText(value);
+  return isWholeNumber(value) ? value.toFixed(1) : cellText(value);
+}
+
+/**
+ * Whether a signature type (`double`, `float [-1]`...) holds floats, whose whole numbers JSON writes as integers.
+ *
+ * @param type - a column or param type as the card data gives it
+ * @returns true for double and float, with or without a shape
+ */
+export function isFloatType(type: string): boolean {
+  const base = type.split(' ')[0];
+  return base === 'double' || base === 'float';
+}
+
+/**
+ * Whether a JSON value is a number that Python would print with a `.0` if it were a float.
+ *
+ * @param value - any JSON value
+ * @returns true for whole numbers below 1e16
+ */
+export function isWholeNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && Math.abs(value) < 1e16;
 }
 
 /**

@@ -9,7 +9,15 @@
 import { Contents } from '@jupyterlab/services';
 import { CORE_SCHEMA, load as loadYaml } from 'js-yaml';
 
-import { ICardData, IColumnRow, IParamRow, ISignatureTables, IVolatile } from './card';
+import {
+  ICardData,
+  IColumnRow,
+  IParamRow,
+  ISignatureTables,
+  IVolatile,
+  isFloatType,
+  isWholeNumber
+} from './card';
 
 /**
  * The sidecar file our `save_model` writes beside `MLmodel`.
@@ -337,19 +345,17 @@ export function signatureTables(signature: Value): ISignatureTables | null {
  * A param default as Python prints it: JSON drops the `.0` of a float param's whole numbers.
  *
  * @param value - the default, or an element of a list default
- * @param type - the param's type without its shape
+ * @param type - the param's type
  * @returns its Python repr
  */
 function floatRepr(value: Value, type: string): string {
-  if (type !== 'double' && type !== 'float') {
+  if (!isFloatType(type)) {
     return pythonRepr(value);
   }
   if (Array.isArray(value)) {
     return '[' + value.map(v => floatRepr(v, type)).join(', ') + ']';
   }
-  return typeof value === 'number' && Number.isInteger(value) && Math.abs(value) < 1e16
-    ? value.toFixed(1)
-    : pythonRepr(value);
+  return isWholeNumber(value) ? value.toFixed(1) : pythonRepr(value);
 }
 
 /**
@@ -376,10 +382,9 @@ export function signatureSummary(tables: ISignatureTables): string {
     text +=
       '; params: ' +
       tables.params
-        .map(p => {
-          const type = p.type.replace(/ \[-1\]$/, '');
-          return `${p.name}: ${type} = ${floatRepr(p.default as Value, type)}`;
-        })
+        .map(
+          p => `${p.name}: ${p.type.replace(/ \[-1\]$/, '')} = ${floatRepr(p.default as Value, p.type)}`
+        )
         .join(', ');
   }
   return text;
