@@ -8,16 +8,25 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Iterator
 
 import pytest
+
+from pyfunc_jupyter.card import MIME_TYPE
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
 SANITIZE = ROOT / "notebooks" / "nbval_sanitize.cfg"
 
 
-def _read(path: Path) -> dict:
+def read_notebook(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def outputs(notebook: dict) -> Iterator[dict]:
+    """Every output of every cell, in order."""
+    for cell in notebook["cells"]:
+        yield from cell.get("outputs", [])
 
 
 def _title(notebook: dict) -> str:
@@ -34,12 +43,12 @@ def test_readme_links_the_tutorials_in_order_with_their_titles():
     section = readme.split("## Tutorials", 1)[1].split("\n## ", 1)[0]
     links = re.findall(r"^\d+\. \[([^\]]+)\]\((notebooks/[^)]+\.ipynb)\)", section, re.MULTILINE)
     assert [path for _, path in links] == [f"notebooks/{p.name}" for p in NOTEBOOKS]
-    assert [text for text, _ in links] == [_title(_read(p)) for p in NOTEBOOKS]
+    assert [text for text, _ in links] == [_title(read_notebook(p)) for p in NOTEBOOKS]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_saved_outputs_come_from_one_run_top_to_bottom(path):
-    notebook = _read(path)
+    notebook = read_notebook(path)
     assert notebook["metadata"]["kernelspec"]["name"] == "python3"
     code = [c for c in notebook["cells"] if c["cell_type"] == "code"]
     # A fresh kernel numbers cells 1, 2, 3...: any cell re-run or skipped breaks the sequence.
@@ -52,53 +61,46 @@ def test_saved_outputs_come_from_one_run_top_to_bottom(path):
         assert bool(errors) == expected, "".join(cell["source"])[:200]
 
 
-def _nbval(path: Path, *extra: str) -> subprocess.CompletedProcess:
+def _nbval(path: Path) -> subprocess.CompletedProcess:
     # The same options as `./dev test`, on one notebook; -x stops at the first differing cell.
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "--nbval",
-         "--nbval-current-env", "--nbval-sanitize-with", str(SANITIZE), str(path), *extra],
+         "--nbval-current-env", "--nbval-sanitize-with", str(SANITIZE), str(path)],
         cwd=path.parent, capture_output=True, text=True, timeout=600,
     )
 
 
 def _edit_stream(notebook: dict) -> None:
     """The guide's 5/7/9 printed by tutorial 1 becomes 5/7/10."""
-    for cell in notebook["cells"]:
-        for output in cell.get("outputs", []):
-            text = "".join(output.get("text", ""))
-            if output.get("output_type") == "stream" and text.endswith("2  9\n"):
-                output["text"] = text[:-2] + "10\n"
-                return
+    for output in outputs(notebook):
+        text = "".join(output.get("text", ""))
+        if output.get("output_type") == "stream" and text.endswith("2  9\n"):
+            output["text"] = text[:-2] + "10\n"
+            return
     raise AssertionError("no 5/7/9 output found")
+
+
+def _first_card(notebook: dict) -> dict:
+    """The data of the first output that is a model card."""
+    return next(o["data"] for o in outputs(notebook) if MIME_TYPE in o.get("data", {}))
 
 
 def _edit_card_json(notebook: dict) -> None:
     """A card's preview claims the reloaded model matched when it did not: the JSON payload is checked too."""
-    for cell in notebook["cells"]:
-        for output in cell.get("outputs", []):
-            card = output.get("data", {}).get("application/vnd.pyfunc-jupyter.model+json")
-            if card:
-                card["preview"]["outputs"][1]["table"]["rows"][0][0] += 1
-                return
-    raise AssertionError("no card found")
+    _first_card(notebook)[MIME_TYPE]["preview"]["outputs"][1]["table"]["rows"][0][0] += 1
 
 
 def _edit_card_text(notebook: dict) -> None:
     """A card's text and HTML name another model; sanitizing must not hide that."""
-    for cell in notebook["cells"]:
-        for output in cell.get("outputs", []):
-            data = output.get("data", {})
-            if "application/vnd.pyfunc-jupyter.model+json" in data:
-                for mime in ("text/plain", "text/html"):
-                    data[mime] = "".join(data[mime]).replace("MyModel", "YourModel")
-                return
-    raise AssertionError("no card found")
+    data = _first_card(notebook)
+    for mime in ("text/plain", "text/html"):
+        data[mime] = "".join(data[mime]).replace("MyModel", "YourModel")
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("edit", [_edit_stream, _edit_card_json, _edit_card_text], ids=lambda f: f.__name__[6:])
 def test_nbval_fails_a_notebook_whose_outputs_were_edited(tmp_path, edit):
-    notebook = _read(NOTEBOOKS[0])
+    notebook = read_notebook(NOTEBOOKS[0])
     edit(notebook)
     copy = tmp_path / NOTEBOOKS[0].name
     copy.write_text(json.dumps(notebook), encoding="utf-8")

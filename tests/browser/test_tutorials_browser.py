@@ -6,13 +6,12 @@ extension's renderer from the saved MIME bundle, in the order the notebook saved
 
 from __future__ import annotations
 
-import json
 import shutil
 
 import pytest
 from playwright.sync_api import expect
 
-from ..test_notebooks import NOTEBOOKS
+from ..test_notebooks import NOTEBOOKS, outputs, read_notebook
 from .conftest import start_lab
 from .test_lab_extension import CARD, MIME
 
@@ -30,14 +29,9 @@ def reader(chromium, tmp_path_factory):
 
 def _card_titles(path) -> list[str]:
     """Each card the file holds, as the renderer titles it: "name vN", or the name of an unsaved model."""
-    titles = []
-    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
-        for output in cell.get("outputs", []):
-            card = output.get("data", {}).get(MIME)
-            if card:
-                version = f" v{card['version']}" if card.get("version") is not None else ""
-                titles.append(f"{card.get('name') or 'model'}{version}")
-    return titles
+    cards = [o["data"][MIME] for o in outputs(read_notebook(path)) if MIME in o.get("data", {})]
+    return [f"{c.get('name') or 'model'}" + (f" v{c['version']}" if c.get("version") is not None else "")
+            for c in cards]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
