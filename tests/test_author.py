@@ -131,3 +131,73 @@ def test_warnings_about_the_model_go_on_the_card_and_library_ones_are_reissued(s
         authored = author(AuthorRequest(cell["Noisy"](), pd.DataFrame({"x": [1.0]})))
     assert [f.message for f in authored.findings if f.check == "python-warning"] == ["UserWarning: model notice"]
     assert authored.card.data["summary"]["warnings"] == 1, authored.findings  # predict never reads params: no params finding
+
+
+EDITING = """
+import numpy as np, pandas as pd
+def edit(value):
+    if isinstance(value, pd.DataFrame):
+        value[value.columns[0]] = -1.0
+    elif isinstance(value, np.ndarray):
+        value[...] = -1
+    elif isinstance(value, list):
+        for item in value:
+            edit(item)
+        value.append(-1)
+    elif isinstance(value, dict):
+        for item in value.values():
+            edit(item)
+        value["added"] = -1
+class Editing(PythonModel):
+    def predict(self, context, model_input, params=None):
+        edit(model_input)
+        if params:
+            edit(params)
+        return [1.0]
+"""
+
+
+def same(a, b) -> bool:
+    """Equal values of the same types, through DataFrames, arrays, lists, tuples and dicts."""
+    import numpy as np
+
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, pd.DataFrame):
+        return a.equals(b)
+    if isinstance(a, np.ndarray):
+        return np.array_equal(a, b)
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    return a == b
+
+
+def examples():
+    import numpy as np
+
+    return [pd.DataFrame({"x": [1.0, 2.0]}), np.array([[1.0, 2.0]]), [[1.0, 2.0], [3.0, 4.0]],
+            {"x": [1.0, 2.0]}, [{"a": {"b": [1.0]}}], (pd.DataFrame({"x": [1.0]}), {"k": [1, 2], "s": "a"})]
+
+
+@pytest.mark.parametrize("index", range(len(examples())),
+                         ids=["frame", "array", "lists", "dict", "nested", "params"])
+def test_sample_inferences_leave_the_callers_objects_alone(tmp_path, store, index):
+    """A predict that edits its input (and params) in place changes neither the caller's example nor
+    the saved one, in save_model's sample inference, the authoring pipeline and open_model's preview."""
+    import copy
+
+    model = notebook(EDITING)["Editing"]()
+    example, pristine = examples()[index], examples()[index]
+    info = pyfunc_jupyter.save_model(tmp_path / "m", model, input_example=example)
+    assert same(example, pristine) and info.example_output == [1.0]
+    data, params = example if isinstance(example, tuple) else (example, None)
+    authored = author(AuthorRequest(model, data, params=params, name="editing"))
+    assert same(example, pristine), "the pipeline edited the caller's example"
+    assert [o["status"] for o in authored.card.data["preview"]["outputs"]] == ["reference", "match", "match"]
+    saved = authored.model.input_example
+    kept = copy.deepcopy(saved)
+    assert same(pyfunc_jupyter.load_model(authored.info.path).input_example, kept)  # the file holds the original
+    opened = pyfunc_jupyter._author.open_model(authored.info.model_uri)
+    assert same(opened.model.input_example, kept), "the preview's predict edited the loaded model's example"
