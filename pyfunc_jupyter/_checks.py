@@ -20,7 +20,8 @@ from pathlib import Path, PurePath
 from typing import Any, Iterator
 
 __all__ = ["Finding", "Subject", "HEAVY_BYTES", "static_checks", "output_checks", "state_sizes",
-           "library_file", "local_module_path", "module_fix", "shown_path", "requirement_checks"]
+           "library_file", "local_module_path", "module_fix", "shown_path", "requirement_checks",
+           "LARGE_EXAMPLE_ROWS", "LARGE_EXAMPLE_BYTES", "EXAMPLE_SAMPLE_ROWS", "sample_large_example"]
 
 HEAVY_BYTES = 10 * 1024 * 1024
 _FRAMEWORKS = ("torch", "tensorflow", "keras", "transformers", "jax", "flax", "xgboost", "lightgbm",
@@ -606,3 +607,79 @@ def output_checks(output: Any) -> list[Finding]:
                         f"predict returned {_type_name(output)}, which a scoring server cannot send as JSON ({exc}).",
                         "return a DataFrame, Series, NumPy array, list or dict of plain values")]
     return []
+
+
+# --- an input example too large to save whole -------------------------------------------------------------
+
+LARGE_EXAMPLE_ROWS = 100_000
+LARGE_EXAMPLE_BYTES = 10 * 1024 * 1024
+EXAMPLE_SAMPLE_ROWS = 100
+_SAMPLE_BYTES = 1024 * 1024
+
+
+def _rows_and_bytes(data: Any) -> tuple[int | None, int | None]:
+    """The example's row count and in-memory size (None where it cannot be told cheaply)."""
+    if isinstance(data, (list, tuple)):
+        return len(data), None
+    if isinstance(data, dict):
+        lengths = [len(v) for v in data.values() if isinstance(v, (list, tuple)) or hasattr(v, "shape")]
+        return (max(lengths) if lengths else None), None
+    module = type(data).__module__.split(".")[0]
+    if module == "numpy" and getattr(data, "ndim", 0) >= 1:
+        return int(data.shape[0]), int(data.nbytes)
+    if module == "pandas" and hasattr(data, "memory_usage"):
+        rows = len(data)
+        if rows > LARGE_EXAMPLE_ROWS:
+            return rows, None  # already too large: no need to size every object cell
+        usage = data.memory_usage(deep=True, index=False)
+        return rows, int(usage.sum() if hasattr(usage, "sum") else usage)
+    return None, None
+
+
+def _head(data: Any, rows: int) -> Any:
+    if isinstance(data, (list, tuple)):
+        return type(data)(data[:rows])
+    if isinstance(data, dict):
+        return {k: (v[:rows] if isinstance(v, (list, tuple)) or hasattr(v, "shape") else v) for k, v in data.items()}
+    if type(data).__module__.split(".")[0] == "pandas":
+        import pandas as pd
+
+        head = data.head(rows)
+        if isinstance(data, pd.DataFrame):  # keep a row with a missing value for each column that has one,
+            missing = data.isna()           # so that the sample infers the same optional columns
+            extra = [missing.index[missing[c].to_numpy().argmax()] for c in data.columns
+                     if missing[c].any() and not missing[c].iloc[:rows].any()]
+            if extra:
+                head = pd.concat([head, data.loc[list(dict.fromkeys(extra))]])
+        return head
+    return data[:rows]
+
+
+def sample_large_example(data: Any) -> tuple[Any, Finding | None]:
+    """``(example to use, warning)``: an example over 100,000 rows or 10 MB is cut to its first rows.
+
+    Saving it whole would write all of it to ``input_example.json`` and predict on it in memory, in
+    the save's sample inference, in the fresh process and on reload (minutes and gigabytes for a
+    large frame). The sample (at most 100 rows and about 1 MB, plus one row with a missing value for
+    each column that has one) is what the model is checked, signed, previewed and saved with.
+    """
+    rows, size = _rows_and_bytes(data)
+    if not ((rows or 0) > LARGE_EXAMPLE_ROWS or (size or 0) > LARGE_EXAMPLE_BYTES):
+        return data, None
+    keep = EXAMPLE_SAMPLE_ROWS
+    if size and rows:
+        keep = max(1, min(keep, rows * _SAMPLE_BYTES // size))
+    keep = min(keep, rows or keep)
+    sample = _head(data, keep)
+    kept, _ = _rows_and_bytes(sample)
+    extra = (kept or keep) - keep
+    shown = ", ".join(part for part in (f"{rows:,} rows" if rows else "", _megabytes(size) if size else "") if part)
+    plus = (f" plus {extra} row{'s' if extra > 1 else ''} with a missing value (so the signature still marks "
+            "those columns optional)") if extra > 0 else ""
+    finding = Finding(
+        "large-example", "warning",
+        f"The input example is large ({shown}); saving it whole would store all of it as input_example.json and "
+        f"predict on it four times. Only its first {keep:,} rows{plus} were used: the model was checked, signed "
+        "and saved with that sample as its input example.",
+        "pass a small sample as the example, e.g. --example df.head(5) (input_example=df.head(5))")
+    return sample, finding

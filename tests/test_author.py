@@ -201,3 +201,21 @@ def test_sample_inferences_leave_the_callers_objects_alone(tmp_path, store, inde
     assert same(pyfunc_jupyter.load_model(authored.info.path).input_example, kept)  # the file holds the original
     opened = pyfunc_jupyter._author.open_model(authored.info.model_uri)
     assert same(opened.model.input_example, kept), "the preview's predict edited the loaded model's example"
+
+
+def test_a_large_example_is_sampled_by_rows_or_by_size(store):
+    import numpy as np
+
+    wide = np.zeros((200, 10_000))  # 16 MB in 200 rows: a sample of about 1 MB
+    authored = author(AuthorRequest(linear_function, wide, name="wide"))
+    (finding,) = [f for f in authored.findings if f.check == "large-example"]
+    assert finding.severity == "warning" and "15.3 MB" in finding.message and "first 13 rows" in finding.message
+    assert authored.saved and authored.model.input_example.shape == (13, 10_000) and wide.shape == (200, 10_000)
+    rows = [[float(i)] for i in range(100_001)]
+    authored = author(AuthorRequest(linear_function, rows, name="rows"))
+    assert [f.check for f in authored.findings] == ["large-example"] and len(rows) == 100_001
+    assert len(authored.model.input_example) == 100
+    from pyfunc_jupyter._checks import sample_large_example
+
+    at_the_limit = [[float(i)] for i in range(100_000)]
+    assert sample_large_example(at_the_limit) == (at_the_limit, None)
