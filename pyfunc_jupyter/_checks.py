@@ -21,7 +21,8 @@ from typing import Any, Iterator
 
 __all__ = ["Finding", "Subject", "HEAVY_BYTES", "static_checks", "output_checks", "state_sizes",
            "library_file", "local_module_path", "module_fix", "shown_path", "requirement_checks",
-           "LARGE_EXAMPLE_ROWS", "LARGE_EXAMPLE_BYTES", "EXAMPLE_SAMPLE_ROWS", "sample_large_example"]
+           "LARGE_EXAMPLE_ROWS", "LARGE_EXAMPLE_BYTES", "EXAMPLE_SAMPLE_ROWS", "sample_large_example",
+           "unpicklable_kind", "unpicklable_fix"]
 
 HEAVY_BYTES = 10 * 1024 * 1024
 _FRAMEWORKS = ("torch", "tensorflow", "keras", "transformers", "jax", "flax", "xgboost", "lightgbm",
@@ -221,7 +222,17 @@ def _check_globals(subject: Subject) -> list[Finding]:
                 if module == "__main__":
                     continue  # defined in the notebook: pickled by value with the model
             else:
-                if in_notebook and not _is_constant(value):
+                kind = unpicklable_kind(value) if in_notebook else None
+                if kind is not None:
+                    reported.add(name)
+                    findings.append(Finding(
+                        "notebook-global", "error",
+                        f"{qualified} reads the notebook variable `{name}` ({_type_name(value)}), a {kind} that "
+                        "cannot be saved with the model: the save would fail to pickle it.",
+                        f"wrap the function in a PythonModel and {unpicklable_fix(kind, f'self.{name}', value)}"
+                        if subject.is_function else unpicklable_fix(kind, f"self.{name}", value)
+                        + f", and use self.{name} in {qualified.rpartition('.')[2]}"))
+                elif in_notebook and not _is_constant(value):
                     reported.add(name)
                     findings.append(Finding(
                         "notebook-global", "warning",
@@ -300,8 +311,7 @@ def _check_state(subject: Subject) -> list[Finding]:
             findings.append(Finding(
                 "unpicklable-state", "error",
                 f"self.{name} ({row['type']}) cannot be saved with the model: {what}.",
-                f"create it in load_context instead of __init__ (and pass any file it reads with "
-                f"--artifact {name}=PATH)"))
+                unpicklable_fix(unpicklable_kind(value, row.get("error")), f"self.{name}", value)))
         elif type(value).__module__.split(".")[0] in _FRAMEWORKS:
             findings.append(Finding(
                 "framework-state", "warning",
@@ -317,6 +327,59 @@ def _check_state(subject: Subject) -> list[Finding]:
                 f"write it to a file, pass it with --artifact {name}=PATH and load it in load_context"))
     findings += _check_paths(subject)
     return findings
+
+
+_DB_MODULES = ("sqlite3", "psycopg", "psycopg2", "pymysql", "MySQLdb", "mysql", "sqlalchemy", "pyodbc", "duckdb",
+               "pymongo", "redis", "oracledb", "cx_Oracle", "snowflake", "clickhouse_connect", "asyncpg")
+
+
+def unpicklable_kind(value: Any, error: str | None = None) -> str | None:
+    """What kind of live resource ``value`` is (lock, thread, socket, database, file, buffer, generator), if any.
+
+    ``error`` is the pickler's message for a value that holds one somewhere inside (a dict with a lock).
+    """
+    kinds = ((_LOCK_TYPES, "lock"), (threading.Thread, "thread"), (socket.socket, "socket"),
+             ((io.BytesIO, io.StringIO), "buffer"), (io.IOBase, "file"), (types.GeneratorType, "generator"))
+    for types_, kind in kinds:
+        if isinstance(value, types_):
+            return kind
+    if type(value).__name__ in ("Condition", "Semaphore", "BoundedSemaphore", "Event", "Barrier"):
+        return "lock"
+    if type(value).__module__.split(".")[0] in _DB_MODULES:
+        return "database"
+    text = (error or "").lower()
+    for needle, kind in (("_thread.", "lock"), ("socket", "socket"), ("connection", "database"),
+                         ("cursor", "database"), ("textiowrapper", "file"), ("bufferedreader", "file"),
+                         ("generator", "generator")):
+        if needle in text:
+            return kind
+    return None
+
+
+def unpicklable_fix(kind: str | None, where: str, value: Any) -> str:
+    """The one-line fix for a live resource held at ``where`` (``self.lock``): made in load_context, not saved."""
+    attribute = where.removeprefix("self.")
+    target = f"self.{attribute}"
+    if kind == "lock" and isinstance(value, _LOCK_TYPES):
+        made = "threading.RLock()" if isinstance(value, type(threading.RLock())) else "threading.Lock()"
+        return (f"create the lock in load_context, not __init__ ({target} = {made} there): load_context runs on "
+                "every load, so each loaded model gets its own")
+    return {
+        "lock": f"create {target} in load_context, not __init__ (the lock it holds cannot be saved): load_context "
+                "runs on every load, so each loaded model gets its own",
+        "thread": f"start the thread in load_context ({target} = threading.Thread(...)), not __init__: a running "
+                  "thread cannot be saved, each loaded model starts its own",
+        "socket": f"keep the host and port as plain values (attributes or --config) and connect in load_context "
+                  f"({target} = socket.create_connection(...))",
+        "database": f"keep the connection string (attribute or --config), not the connection, and connect in "
+                    f"load_context ({target} = connect(...)); ship a database file with --artifact {attribute}=PATH",
+        "file": f"keep the file, not the open handle: pass it with --artifact {attribute}=PATH and open "
+                f"context.artifacts[{attribute!r}] in load_context",
+        "buffer": f"keep its contents, not the buffer ({target} = buffer.getvalue()), and wrap them again in predict",
+        "generator": "keep the values (list(...)) or the function that makes the generator, and create the "
+                     "generator where it is used (in predict): a generator cannot be saved",
+    }.get(kind, f"create it in load_context instead of __init__; if it is built from a file, pass the file with "
+                f"--artifact {attribute}=PATH")
 
 
 def _megabytes(size: int) -> str:

@@ -975,3 +975,50 @@ def test_a_failing_cell_shows_the_cells_number(ip, store):
     with capture_output() as captured:
         result = ip.run_cell("%%pyfunc_model --example 1\nraise RuntimeError('cell broke')\n", store_history=True)
     assert set(re.findall(r"Cell In\[(\d+)\]", captured.stdout)) == {str(result.execution_count)}
+
+
+@pytest.mark.parametrize("make, said, not_said", [
+    ("threading.Lock()", "self.state = threading.Lock()", "--artifact"),
+    ("{'a': threading.RLock()}", "create self.state in load_context, not __init__ (the lock it holds", "--artifact"),
+    ("threading.Thread(target=print)", "start the thread in load_context", "--artifact"),
+    ("socket.socket()", "keep the host and port", "--artifact"),
+    ("sqlite3.connect(':memory:')", "keep the connection string", "open context"),
+    ("open('data.txt')", "pass it with --artifact state=PATH and open context.artifacts['state']", "create"),
+    ("(i for i in range(3))", "keep the values (list(...))", "--artifact"),
+    ("io.StringIO('text')", "keep its contents", "--artifact"),
+])
+def test_unpicklable_state_gets_the_fix_for_its_kind(ip, store, tmp_path, make, said, not_said):
+    (tmp_path / "data.txt").write_text("x")
+    ran = run(ip, f"""
+        %%pyfunc_model --example "[1.0]"
+        import io, socket, sqlite3, threading
+        class M(PythonModel):
+            def __init__(self):
+                self.state = {make}
+            def predict(self, context, model_input):
+                return model_input
+        """)
+    finding = not_saved(ran, "unpicklable-state")
+    assert said in finding["fix"] and not_said not in finding["fix"], finding
+
+
+def test_a_notebook_global_lock_is_an_error_with_a_fix_that_fits(ip, store):
+    ran = run(ip, """
+        %%pyfunc_model --example "[1.0]"
+        import threading
+        guard = threading.Lock()
+        class Guarded(PythonModel):
+            def predict(self, context, model_input):
+                with guard:
+                    return model_input
+        """)
+    finding = not_saved(ran, "notebook-global")
+    assert "`guard`" in finding["message"] and "cannot be saved" in finding["message"]
+    assert "self.guard = threading.Lock()" in finding["fix"] and "use self.guard in predict" in finding["fix"]
+    ran = run(ip, """
+        %%pyfunc_model --example "[1.0]"
+        def guarded(model_input):
+            with guard:
+                return model_input
+        """)
+    assert not_saved(ran, "notebook-global")["fix"].startswith("wrap the function in a PythonModel and create the lock")
