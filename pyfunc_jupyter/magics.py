@@ -175,13 +175,13 @@ def _parse(magic: Any, line: str) -> Any:
     try:
         args = parse_argstring(magic, line)
     except UsageError as exc:
-        raise UsageError(f"{exc}. {_quoting_hint(line)}") from None
+        raise UsageError(f"{exc}. {_quoting_hint(line, magic.__name__)}") from None
     for key, value in vars(args).items():
         setattr(args, key, _unquote(value))
     return args
 
 
-def _quoting_hint(line: str) -> str:
+def _quoting_hint(line: str, magic: str = "pyfunc_model") -> str:
     """How to quote the option whose value the line split into several words (the usual cause)."""
     from IPython.utils.process import arg_split
 
@@ -203,8 +203,10 @@ def _quoting_hint(line: str) -> str:
                 return f"Quote an expression that has spaces: {word} '{text}' (or assign it first: {word} name)."
             return (f"The value of {word} has spaces and both kinds of quotes: assign it to a variable in an "
                     f"earlier cell and give its name ({word} name).")
-    return ("An option's value with spaces must be quoted, e.g. --example \"pd.DataFrame({'x': [1.0, 2.0]})\"; "
-            "see the magic's help (%%pyfunc_model?).")
+    if magic == "pyfunc_model":
+        return ("An option's value with spaces must be quoted, e.g. --example \"pd.DataFrame({'x': [1.0, 2.0]})\"; "
+                "%%pyfunc_model? lists the options.")
+    return f"A value with spaces must be quoted, e.g. \"my models/m1\"; %{magic}? lists the options."
 
 
 def _target(shell: Any, name: str) -> str:
@@ -244,8 +246,8 @@ class PyfuncMagics(Magics):
         try:
             return self.shell.ev(expression)
         except Exception as exc:
-            hint = f" {_quoting_hint(self._line)}" if isinstance(exc, SyntaxError) else ""
-            raise UsageError(f"{option} {expression!r} failed: {type(exc).__name__}: {exc}.{hint}") from None
+            hint = f". {_quoting_hint(self._line)}" if isinstance(exc, SyntaxError) else ""
+            raise UsageError(f"{option} {expression!r} failed: {type(exc).__name__}: {exc}{hint}") from None
 
     def _run_cell(self, cell: str) -> tuple[ast.Module | None, Any]:
         code, tree = _capture_last_expression(self.shell.transform_cell(cell))

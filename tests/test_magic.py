@@ -872,6 +872,12 @@ def test_as_must_be_a_free_variable_name(ip, store, name):
     assert type(load.error).__name__ == "UsageError" and f"--as {name!r}" in str(load.error)
 
 
+def test_load_parse_errors_get_a_hint_of_their_own(ip, store):
+    ran = run(ip, "%pyfunc_load my models/m1")
+    assert type(ran.error).__name__ == "UsageError" and "unrecognized arguments: models/m1" in str(ran.error)
+    assert "%pyfunc_load? lists the options" in str(ran.error) and "--example" not in str(ran.error)
+
+
 @pytest.mark.parametrize("line, hint", [
     ("--example pd.DataFrame({'x': [1.0, 2.0]})", '--example "pd.DataFrame({\'x\': [1.0, 2.0]})"'),
     ('--example pd.DataFrame({"x": [1.0, 2.0]}) --as m', """--example 'pd.DataFrame({"x": [1.0, 2.0]})'"""),
