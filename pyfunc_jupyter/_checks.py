@@ -333,6 +333,11 @@ _DB_MODULES = ("sqlite3", "psycopg", "psycopg2", "pymysql", "MySQLdb", "mysql", 
                "pymongo", "redis", "oracledb", "cx_Oracle", "snowflake", "clickhouse_connect", "asyncpg")
 
 
+_LOCK_HOLDERS = ("Condition", "Semaphore", "BoundedSemaphore", "Event", "Barrier", "Queue", "SimpleQueue",
+                 "LifoQueue", "PriorityQueue")
+_DB_WORDS = ("Connection", "Engine", "Session", "Cursor", "Client", "Pool", "Redis", "Database")
+
+
 def unpicklable_kind(value: Any, error: str | None = None) -> str | None:
     """What kind of live resource ``value`` is (lock, thread, socket, database, file, buffer, generator), if any.
 
@@ -343,10 +348,11 @@ def unpicklable_kind(value: Any, error: str | None = None) -> str | None:
     for types_, kind in kinds:
         if isinstance(value, types_):
             return kind
-    if type(value).__name__ in ("Condition", "Semaphore", "BoundedSemaphore", "Event", "Barrier"):
+    name = type(value).__name__
+    if type(value).__module__ in ("threading", "queue", "multiprocessing.synchronize") and name in _LOCK_HOLDERS:
         return "lock"
-    if type(value).__module__.split(".")[0] in _DB_MODULES:
-        return "database"
+    if type(value).__module__.split(".")[0] in _DB_MODULES and (error or any(w in name for w in _DB_WORDS)):
+        return "database"  # a connection, engine or client (a query object pickles fine)
     text = (error or "").lower()
     for needle, kind in (("_thread.", "lock"), ("socket", "socket"), ("connection", "database"),
                          ("cursor", "database"), ("textiowrapper", "file"), ("bufferedreader", "file"),

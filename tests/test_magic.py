@@ -1028,3 +1028,23 @@ def test_a_notebook_global_lock_is_an_error_with_a_fix_that_fits(ip, store):
                 return model_input
         """)
     assert not_saved(ran, "notebook-global")["fix"].startswith("wrap the function in a PythonModel and create the lock")
+
+
+def test_unpicklable_kinds_of_live_state():
+    import io
+    import queue
+    import socket
+    import sqlite3
+    import threading
+
+    from pyfunc_jupyter._checks import unpicklable_kind
+
+    connection = sqlite3.connect(":memory:")
+    with socket.socket() as sock:
+        kinds = [unpicklable_kind(v) for v in (threading.Lock(), threading.Condition(), queue.Queue(),
+                                               threading.Thread(), sock, connection, io.BytesIO(),
+                                               (i for i in ()), [1], {"a": 1}, sqlite3.Row)]
+    connection.close()
+    assert kinds == ["lock", "lock", "lock", "thread", "socket", "database", "buffer", "generator", None, None, None]
+    assert unpicklable_kind({"c": 1}, "TypeError: cannot pickle 'sqlite3.Connection' object") == "database"
+    assert unpicklable_kind({"c": 1}, "TypeError: cannot pickle '_thread.RLock' object") == "lock"
