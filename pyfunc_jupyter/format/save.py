@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from . import _atomic
-from ._mlmodel import PYFUNC_LOADER, write_mlmodel
-from .errors import ModelSaveError
+from . import atomic as _atomic
+from .mlmodel import PYFUNC_LOADER, write_mlmodel
+from ..errors import ModelSaveError
 
 __all__ = ["save_model", "ModelInfo", "build_model", "SIDECAR"]
 
@@ -57,7 +57,7 @@ class ModelInfo:
 
 def _kind_of(python_model: Any) -> tuple[Any, bool]:
     """Validate ``python_model``; return (object to pickle, streamable)."""
-    from ._base import _FunctionPythonModel
+    from .._base import _FunctionPythonModel
 
     if isinstance(python_model, (str, os.PathLike)):
         raise ModelSaveError("python_model is a path: models-from-code files are not supported. "
@@ -112,7 +112,7 @@ def overrides(cls: type, method: str) -> bool:
 
 
 def _local_source(uri: str, what: str) -> Path:
-    from ._load import local_path
+    from .load import local_path
 
     path = local_path(uri)
     if path is None:
@@ -213,11 +213,11 @@ class _Built:
 def _sample_inference(staging: Path, flavor: dict, pickle_bytes: bytes, data: Any, params: Any,
                       signature: Any, has_example: bool, capture: bool, from_hint: bool):
     """Unpickle a copy, ``load_context`` and predict on the example, as a fresh load would."""
-    from ._load import LoadedModel, load_python_model
+    from .load import LoadedModel, load_python_model
 
     recorder = None
     if capture:
-        from ._requirements import ImportRecorder
+        from ..environment.requirements import ImportRecorder
 
         recorder = ImportRecorder()
     with recorder if recorder is not None else nullcontext():
@@ -248,7 +248,7 @@ def _sample_inference(staging: Path, flavor: dict, pickle_bytes: bytes, data: An
 
 def _own_signature(signature: Any):
     """Our ``ModelSignature`` for ours or MLflow's (read through MLflow's MLmodel form)."""
-    from ._schema import ModelSignature
+    from .schema import ModelSignature
 
     if signature is None or isinstance(signature, ModelSignature):
         return signature
@@ -269,11 +269,11 @@ def planned_signature(model: Any, signature: Any, data: Any, params: Any, has_ex
 
 def _signature_for(signature: Any, data: Any, params: Any, has_example: bool):
     """The input/params part of the signature: given, or inferred from the example."""
-    from ._schema import ModelSignature
+    from .schema import ModelSignature
 
     if signature is not None or not has_example:
         return signature
-    from ._infer import infer_param_schema, infer_schema
+    from .infer import infer_param_schema, infer_schema
 
     return ModelSignature(inputs=infer_schema(data), params=infer_param_schema(params) if params else None)
 
@@ -283,8 +283,8 @@ def _with_outputs(signature: Any, output: Any, inferred: bool):
         return signature
     import warnings
 
-    from ._infer import infer_schema, output_for_signature
-    from ._schema import ModelSignature
+    from .infer import infer_schema, output_for_signature
+    from .schema import ModelSignature
 
     try:
         outputs = infer_schema(output_for_signature(output), "output")
@@ -298,7 +298,7 @@ def _with_outputs(signature: Any, output: Any, inferred: bool):
 def _write_payload(staging: Path, model: Any, artifact_plan: dict, code_sources: list[Path],
                    input_example: Any) -> tuple[bytes, dict | None]:
     """Write the pickle, artifacts, code and example files; return the pickle and the example info."""
-    from ._pickling import dump_model
+    from .pickling import dump_model
 
     pickle_bytes = dump_model(model)
     (staging / _PICKLE).write_bytes(pickle_bytes)
@@ -308,7 +308,7 @@ def _write_payload(staging: Path, model: Any, artifact_plan: dict, code_sources:
         _copy(source, staging / "code" / source.name)
     if input_example is None:
         return pickle_bytes, None
-    from ._example import save_input_example
+    from .example import save_input_example
 
     return pickle_bytes, save_input_example(input_example, staging)
 
@@ -335,8 +335,8 @@ def _flavor(streamable: bool, artifact_plan: dict, code_sources: list[Path], con
 def _mlmodel(flavor: dict, size: int, signature: Any, from_hint: bool, example_info: dict | None,
              metadata: dict | None, sidecar: dict | None, extra: dict | None) -> dict[str, Any]:
     """The MLmodel content, keys as MLflow writes them; our extras under ``metadata``."""
-    from . import __version__
-    from ._envfiles import installed_version
+    from .. import __version__
+    from ..environment.envfiles import installed_version
 
     mlmodel: dict[str, Any] = {
         "flavors": {"python_function": flavor},
@@ -370,8 +370,8 @@ def build_model(staging: Path, python_model: Any, *, artifacts=None, input_examp
     ``verify``, when given, is called with the finished directory; an exception from it stops the
     save before anything is published.
     """
-    from ._base import _FunctionPythonModel
-    from ._envfiles import process_requirements, write_env_files
+    from .._base import _FunctionPythonModel
+    from ..environment.envfiles import process_requirements, write_env_files
 
     # 1. check every argument before anything is written
     model, streamable = _kind_of(python_model)
@@ -387,7 +387,7 @@ def build_model(staging: Path, python_model: Any, *, artifacts=None, input_examp
     config = _load_config(model_config)
     data, params = None, None
     if has_example:
-        from ._example import split_example
+        from .example import split_example
 
         data, params = split_example(input_example)
     inferred_signature = signature is None and has_example
@@ -404,7 +404,7 @@ def build_model(staging: Path, python_model: Any, *, artifacts=None, input_examp
     signature = _with_outputs(signature, output, inferred_signature)
     result = None
     if recorder is not None:
-        from ._requirements import resolve_requirements
+        from ..environment.requirements import resolve_requirements
 
         result = resolve_requirements(recorder.uses)
 

@@ -11,7 +11,7 @@ from importlib import metadata as _metadata
 from pathlib import Path
 from typing import Any
 
-from .errors import ModelSaveError
+from ..errors import ModelSaveError
 
 __all__ = ["EnvSpec", "process_requirements", "write_env_files", "installed_version"]
 

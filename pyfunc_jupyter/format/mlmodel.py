@@ -6,7 +6,7 @@ import os
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .errors import MLmodelError, ModelLoadError
+from ..errors import MLmodelError, ModelLoadError
 
 __all__ = ["read_mlmodel", "write_mlmodel", "pyfunc_flavor", "safe_model_path", "PYFUNC_LOADER"]
 

@@ -29,7 +29,7 @@ def signature_tables(signature: Any) -> dict[str, Any] | None:
     """Inputs, outputs and params of a ``ModelSignature`` as rows of plain values."""
     if signature is None:
         return None
-    from ._schema import ColSpec, _type_repr
+    from ..format.schema import ColSpec, _type_repr
 
     def rows(schema: Any) -> list[dict[str, Any]] | None:
         if schema is None:
@@ -45,7 +45,7 @@ def signature_tables(signature: Any) -> dict[str, Any] | None:
 
     params = None
     if signature.params is not None:
-        from ._example import to_json_value
+        from ..format.example import to_json_value
 
         params = [{"name": p.name, "type": _type_repr(p.dtype) + (f" {list(p.shape)}" if p.shape else ""),
                    "default": to_json_value(p.default)} for p in signature.params]
@@ -54,7 +54,7 @@ def signature_tables(signature: Any) -> dict[str, Any] | None:
 
 def _requirements(model_dir: Path, side: dict | None, given: dict[str, str]) -> tuple[list[dict], dict[str, str]]:
     """The ``requirements.txt`` lines with where each came from; pins go to the volatile part."""
-    from ._distributions import canonical_name
+    from ..environment.distributions import canonical_name
 
     inferred = {canonical_name(r["name"]): r for r in (side or {}).get("requirements", [])}
     rows, pins = [], {}
@@ -119,9 +119,9 @@ def model_card_data(model_dir: str | os.PathLike, *, status: str = "saved", name
                     given_requirements: dict[str, str] | None = None,
                     timings: dict[str, float] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """``(data, volatile)`` of the card of the model saved in ``model_dir``."""
-    from ._mlmodel import pyfunc_flavor, read_mlmodel
-    from ._save import SIDECAR
-    from ._schema import ModelSignature
+    from ..format.mlmodel import pyfunc_flavor, read_mlmodel
+    from ..format.save import SIDECAR
+    from ..format.schema import ModelSignature
 
     model_dir = Path(model_dir)
     mlmodel = read_mlmodel(model_dir)

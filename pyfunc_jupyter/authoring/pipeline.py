@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from ._checks import (Finding, Subject, local_module_path, module_fix, output_checks, requirement_checks, shown_path,
+from .checks import (Finding, Subject, local_module_path, module_fix, output_checks, requirement_checks, shown_path,
                       static_checks)
-from .errors import ModelSaveError, PyfuncError
+from ..errors import ModelSaveError, PyfuncError
 
 _PACKAGE = str(Path(__file__).resolve().parent)
 
@@ -101,9 +101,9 @@ def _is_function(model: Any) -> bool:
 
 def _predict_in_memory(request: AuthorRequest) -> Any:
     """Predict on the example as a loaded model would: ``load_context`` (on a copy), enforcement, dispatch."""
-    from ._base import PythonModelContext, _FunctionPythonModel
-    from ._load import LoadedModel, local_path
-    from ._save import _load_config, overrides, planned_signature
+    from .._base import PythonModelContext, _FunctionPythonModel
+    from ..format.load import LoadedModel, local_path
+    from ..format.save import _load_config, overrides, planned_signature
 
     model = _FunctionPythonModel(request.model) if _is_function(request.model) else request.model
     artifacts = {k: str((local_path(v) or Path(v)).absolute()) for k, v in (request.artifacts or {}).items()}
@@ -151,8 +151,8 @@ def _fresh_findings(result: Any) -> list[Finding]:
 
 
 def _given_sources(request: AuthorRequest) -> dict[str, str]:
-    from ._carddata import requirement_name
-    from ._distributions import canonical_name
+    from ..card.data import requirement_name
+    from ..environment.distributions import canonical_name
 
     sources = {}
     for option, label in (("conda_env", "given (conda_env)"), ("extra_pip_requirements", "given (extra_pip_requirements)"),
@@ -185,12 +185,12 @@ def _read_env_file(path: Any, as_yaml: bool) -> Any:
 
 def _unsaved(request: AuthorRequest, subject: Subject, findings: list[Finding], preview: dict | None,
              signature: Any, timings: dict) -> Authored:
-    from ._carddata import unsaved_card_data
-    from .card import ModelCard
+    from ..card.data import unsaved_card_data
+    from ..card.modelcard import ModelCard
 
     name = request.name or (Path(request.path).name if request.path else default_name(request.model))
     if signature is None:
-        from ._save import planned_signature
+        from ..format.save import planned_signature
 
         try:
             signature, _ = planned_signature(request.model, request.signature, request.input_example, request.params,
@@ -209,10 +209,10 @@ def _save(request: AuthorRequest, verify: Any) -> Any:
                   extra_pip_requirements=request.extra_pip_requirements, conda_env=request.conda_env,
                   code_paths=request.code_paths, model_config=request.model_config, verify=verify)
     if request.path:
-        from ._save import save_model
+        from ..format.save import save_model
 
         return save_model(request.path, request.model, overwrite=request.overwrite, **kwargs)
-    from ._store import log_model
+    from ..store.folder import log_model
 
     return log_model(request.name or default_name(request.model), request.model, source=request.source, **kwargs)
 
@@ -237,7 +237,7 @@ _COVERED = {"params-unused": "no `params` parameter", "function-params": "no `pa
 
 def _about_the_model(record: warnings.WarningMessage) -> bool:
     """A warning our code or the user's code raised (not a library's deprecation notice, say)."""
-    from ._checks import library_file
+    from .checks import library_file
 
     return str(record.filename).startswith(_PACKAGE) or not library_file(str(record.filename))
 
@@ -265,10 +265,10 @@ def _add_warnings(authored: Authored, caught: list) -> None:
 
 
 def _author(request: AuthorRequest, progress: Callable[[str], None]) -> Authored:
-    from ._carddata import model_card_data
-    from ._fresh import FreshCheck
-    from ._preview import as_table, build_preview
-    from .card import ModelCard
+    from ..card.data import model_card_data
+    from .fresh import FreshCheck
+    from .preview import as_table, build_preview
+    from ..card.modelcard import ModelCard
 
     if request.input_example is None:
         raise ModelSaveError("An input example is required: it is what the model is checked, previewed and "
@@ -334,9 +334,9 @@ def _author(request: AuthorRequest, progress: Callable[[str], None]) -> Authored
 
 def _reload(path: str, outputs: list[dict], findings: list[Finding]) -> Any:
     """Load the saved model in this process and predict on its saved example (the preview's "reloaded")."""
-    from ._example import split_example
-    from ._load import load_model
-    from ._preview import as_table
+    from ..format.example import split_example
+    from ..format.load import load_model
+    from .preview import as_table
 
     try:
         loaded = load_model(path)
@@ -365,7 +365,7 @@ def infer_requirements(model: Any, input_example: Any, params: dict | None = Non
     """The requirement lines a save would infer, found by building the model in a temporary directory."""
     import tempfile
 
-    from ._save import build_model
+    from ..format.save import build_model
 
     with tempfile.TemporaryDirectory(prefix="pyfunc-infer-") as tmp:
         built = build_model(Path(tmp), model, input_example=(input_example, params) if params else input_example)
@@ -379,8 +379,8 @@ def _note_in_sidecar(built: Path, model: Any, state: list[dict], findings: list[
     """
     import json
 
-    from ._carddata import model_label
-    from ._save import SIDECAR
+    from ..card.data import model_label
+    from ..format.save import SIDECAR
 
     path = built / SIDECAR
     side = json.loads(path.read_text(encoding="utf-8"))
@@ -390,17 +390,17 @@ def _note_in_sidecar(built: Path, model: Any, state: list[dict], findings: list[
 
 
 def _fresh_table(result: Any) -> dict:
-    from ._preview import json_table, unsendable_table
+    from .preview import json_table, unsendable_table
 
     return unsendable_table(result.unsendable) if result.unsendable else json_table(result.output)
 
 
 def open_model(model_uri: Any) -> Authored:
     """Load a saved model and make its card, with a preview of its prediction on the saved example."""
-    from ._example import split_example
-    from ._load import load_model
-    from ._preview import MAX_ROWS, as_table, build_preview
-    from .card import model_card
+    from ..format.example import split_example
+    from ..format.load import load_model
+    from .preview import MAX_ROWS, as_table, build_preview
+    from ..card.modelcard import model_card
 
     card = model_card(model_uri)
     model = load_model(model_uri)

@@ -7,8 +7,8 @@ import re
 import sys
 from collections.abc import Iterable
 
-from ._markers import marker_applies
-from .errors import RequirementInferenceError
+from .markers import marker_applies
+from ..errors import RequirementInferenceError
 
 __all__ = ["DistMeta", "module_owners", "dist_metadata", "dependencies", "dependency_closure", "canonical_name",
            "installed_info", "refresh_if_sys_path_changed"]

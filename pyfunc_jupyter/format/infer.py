@@ -6,8 +6,8 @@ import datetime as _dt
 import warnings
 from typing import Any
 
-from ._schema import ColSpec, ModelSignature, ParamSchema, ParamSpec, Schema, TensorSpec
-from ._types import AnyType, Array, DataType, Object, Property
+from .schema import ColSpec, ModelSignature, ParamSchema, ParamSpec, Schema, TensorSpec
+from .types import AnyType, Array, DataType, Object, Property
 
 __all__ = ["infer_signature", "infer_schema", "infer_param_schema", "output_for_signature"]
 

@@ -99,7 +99,7 @@ class InputEditor(widgets.VBox):
     """Edit a model input as a table (DataFrames) or as JSON; ``value()`` gives the input to predict on."""
 
     def __init__(self, example: Any = None) -> None:
-        from ._example import to_json_value
+        from ..format.example import to_json_value
 
         import pandas as pd
 

@@ -28,13 +28,13 @@ class ModelCard:
 
     def to_html(self) -> str:
         """The card as self-contained HTML."""
-        from ._cardrender import render_html
+        from .render import render_html
 
         return render_html(self.data, self.volatile)
 
     def to_text(self) -> str:
         """The card as plain text."""
-        from ._cardrender import render_text
+        from .render import render_text
 
         return render_text(self.data, self.volatile)
 
@@ -48,10 +48,10 @@ class ModelCard:
 
 def model_card(model_uri: str | os.PathLike) -> ModelCard:
     """The card of a saved model (a directory, ``models:/`` or ``runs:/`` URI), without loading it."""
-    from ._carddata import model_card_data
-    from ._load import resolve_model_dir
+    from .data import model_card_data
+    from ..format.load import resolve_model_dir
 
-    from ._store import get_store
+    from ..store.folder import get_store
 
     path = resolve_model_dir(model_uri)
     name, version, uri = None, None, None

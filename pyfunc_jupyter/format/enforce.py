@@ -6,9 +6,9 @@ import datetime as _dt
 import warnings
 from typing import Any
 
-from ._schema import ColSpec, ParamSchema, ParamSpec, Schema
-from ._types import AnyType, Array, DataType, Map, Object
-from .errors import SchemaEnforcementError
+from .schema import ColSpec, ParamSchema, ParamSpec, Schema
+from .types import AnyType, Array, DataType, Map, Object
+from ..errors import SchemaEnforcementError
 
 __all__ = ["enforce_input", "validate_params"]
 

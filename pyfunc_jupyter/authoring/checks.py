@@ -149,7 +149,7 @@ def local_module_path(module: str) -> Path | None:
     if library_file(origin):
         return None
     origin = os.path.realpath(origin)
-    from ._distributions import module_owners
+    from ..environment.distributions import module_owners
 
     try:
         if module_owners(top, [module], []):
@@ -355,7 +355,7 @@ def _check_paths(subject: Subject) -> list[Finding]:
 
 def _check_load_context(subject: Subject) -> list[Finding]:
     """``load_context`` must be callable as ``load_context(context=...)``; artifact keys read vs given."""
-    from ._save import load_context_problem
+    from ..format.save import load_context_problem
 
     findings: list[Finding] = []
     problem = None if subject.is_function else load_context_problem(subject.model)
@@ -381,7 +381,7 @@ def _check_load_context(subject: Subject) -> list[Finding]:
 def _check_files(subject: Subject) -> list[Finding]:
     """Artifact and code paths that do not exist."""
     findings: list[Finding] = []
-    from ._load import local_path
+    from ..format.load import local_path
 
     for key, path in (subject.artifacts or {}).items():
         local = local_path(path)  # None for a remote URI: the save refuses those with its own message
@@ -597,7 +597,7 @@ def output_checks(output: Any) -> list[Finding]:
     """The prediction on the example must serialise as a scoring server would send it."""
     import json
 
-    from ._example import prediction_to_json
+    from ..format.example import prediction_to_json
 
     try:
         json.dumps(prediction_to_json(output), allow_nan=False)

@@ -7,8 +7,8 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ._candidates import example_candidates, model_candidates, required_init_args
-from ._panel_forms import display_data, message
+from ..authoring.candidates import example_candidates, model_candidates, required_init_args
+from .forms import display_data, message
 
 __all__ = ["SaveTab"]
 
@@ -92,7 +92,7 @@ class SaveTab(widgets.VBox):
             self._prefill_requirements()
 
     def _prefill_requirements(self) -> None:
-        from ._author import infer_requirements
+        from ..authoring.pipeline import infer_requirements
 
         self.progress.value = message("inferring requirements…", "info")
         try:
@@ -145,8 +145,8 @@ class SaveTab(widgets.VBox):
 
     def save(self) -> None:
         """Run the magic's pipeline on the chosen model and example, and show the card (or the error)."""
-        from ._author import AuthorRequest, PredictError, author
-        from .errors import PyfuncError
+        from ..authoring.pipeline import AuthorRequest, PredictError, author
+        from ..errors import PyfuncError
 
         self.error.value = ""
         if self.model.value is None or self.example.value is None:

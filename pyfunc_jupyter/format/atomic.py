@@ -10,7 +10,7 @@ import time
 import uuid
 from pathlib import Path
 
-from .errors import ModelSaveError
+from ..errors import ModelSaveError
 
 __all__ = ["staging_dir", "check_target", "publish", "claim_version", "remove_stale_staging", "STAGING_PREFIX"]
 

@@ -48,7 +48,7 @@ def type_name(value: Any) -> str:
 
 def as_table(value: Any, *, is_input: bool = False) -> dict[str, Any]:
     """A table of an example or a prediction (predictions go through the scoring server's JSON rules)."""
-    from ._example import prediction_to_json, to_json_value
+    from ..format.example import prediction_to_json, to_json_value
 
     import pandas as pd
 

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .errors import ModelSaveError
+from ..errors import ModelSaveError
 
 __all__ = ["split_example", "save_input_example", "load_input_example", "to_json_value", "prediction_to_json"]
 
@@ -137,7 +137,7 @@ def _typed_frame(payload: dict, orient: str | None, schema: Any):
     frame = pd.DataFrame(payload["data"], columns=columns)
     if schema is None or schema.is_tensor_spec() or len(schema.inputs) != frame.shape[1]:
         return frame
-    from ._types import DataType
+    from .types import DataType
 
     for position, spec in enumerate(schema.inputs):
         if not isinstance(spec.type, DataType):

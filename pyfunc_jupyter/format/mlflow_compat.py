@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 
-from . import _base
+from .. import _base
 
 __all__ = ["resolve_mlflow_name", "apply_type_hint"]
 
@@ -27,9 +27,9 @@ class MlflowException(Exception):
 
 def apply_type_hint(data, hint):
     """Convert a frame for a ``list[...]`` hint and check the values fit it, as MLflow does."""
-    from .errors import SchemaEnforcementError
+    from ..errors import SchemaEnforcementError
 
-    from . import _hints
+    from .. import _hints
 
     try:
         return _hints.apply_hint(data, hint)

@@ -11,8 +11,8 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, Iterator
 
-from ._mlmodel import PYFUNC_LOADER, pyfunc_flavor, read_mlmodel, safe_model_path
-from .errors import MLmodelError, ModelLoadError
+from .mlmodel import PYFUNC_LOADER, pyfunc_flavor, read_mlmodel, safe_model_path
+from ..errors import MLmodelError, ModelLoadError
 
 __all__ = ["load_model", "LoadedModel", "ModelMetadata", "load_python_model", "resolve_model_dir", "local_path",
            "read_input_example"]
@@ -45,7 +45,7 @@ class ModelMetadata:
     def signature(self):
         """The model's ``ModelSignature``, or None if it was saved without one."""
         if self._signature is None and self._data.get("signature"):
-            from ._schema import ModelSignature
+            from .schema import ModelSignature
 
             self._signature = ModelSignature.from_dict(self._data["signature"])
         return self._signature
@@ -80,7 +80,7 @@ def resolve_model_dir(model_uri: str | os.PathLike) -> Path:
     """Turn a path, ``file://`` URI, ``models:/`` or ``runs:/`` URI into a local model directory."""
     uri = os.fspath(model_uri)
     if uri.startswith(("models:/", "runs:/")):
-        from ._store import resolve_uri
+        from ..store.folder import resolve_uri
 
         return resolve_uri(uri)
     local = local_path(uri)
@@ -125,7 +125,7 @@ _PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*([^\s;,]+)\s*$")
 
 def _requirement_warnings(path: Path) -> None:
     """Warn when installed packages differ from the model's pinned requirements (as MLflow does)."""
-    from ._envfiles import installed_version
+    from ..environment.envfiles import installed_version
 
     try:
         lines = (path / "requirements.txt").read_text(encoding="utf-8").splitlines()
@@ -167,9 +167,9 @@ def load_python_model(model_dir: Path, flavor: dict[str, Any], mlmodel_path: str
 
     ``recorder`` (an ``ImportRecorder``) is told each phase and every module the pickle names.
     """
-    from ._base import PythonModelContext
-    from ._codepaths import CodeModules
-    from ._pickling import load_model_pickle
+    from .._base import PythonModelContext
+    from .codepaths import CodeModules
+    from .pickling import load_model_pickle
 
     code = None
     if flavor.get("code"):
@@ -242,7 +242,7 @@ def _check_signature(metadata: ModelMetadata, mlmodel_path: str) -> None:
 
 def read_input_example(model_dir: Path, info: dict, schema: Any = None) -> Any:
     """The input example a model directory saved (``info`` is MLmodel's ``saved_input_example_info``)."""
-    from ._example import load_input_example
+    from .example import load_input_example
 
     safe_model_path(model_dir, info["artifact_path"], mlmodel_path=str(model_dir / "MLmodel"),
                     key="saved_input_example_info.artifact_path")
@@ -320,7 +320,7 @@ class LoadedModel:
 
     def prepare(self, data: Any, params: dict | None) -> tuple[Any, dict | None]:
         """What ``predict`` would pass to the model: the input enforced, params validated."""
-        from ._enforce import enforce_input, validate_params
+        from .enforce import enforce_input, validate_params
 
         signature = self.signature
         if signature is not None and signature.inputs is not None and not self._metadata.is_signature_from_type_hint:
@@ -331,7 +331,7 @@ class LoadedModel:
         if self._input_hint is _UNSET:
             self._input_hint = getattr(getattr(self._python_model, "predict_type_hints", None), "input", None)
         if self._input_hint is not None:
-            from ._mlflow_compat import apply_type_hint
+            from .mlflow_compat import apply_type_hint
 
             data = apply_type_hint(data, self._input_hint)
         return data, params

@@ -7,7 +7,7 @@ import pickle
 import threading
 from typing import Any, Callable
 
-from .errors import UnpicklableModelError
+from ..errors import UnpicklableModelError
 
 __all__ = ["dump_model", "load_model_pickle", "find_unpicklable"]
 
@@ -19,7 +19,7 @@ def dump_model(model: Any) -> bytes:
     """Cloudpickle ``model`` (protocol 5) with our base classes by value, so MLflow needs no us."""
     import cloudpickle
 
-    from . import _base, _hints
+    from .. import _base, _hints
 
     with _BY_VALUE_LOCK:
         for module in (_base, _hints):
@@ -112,7 +112,7 @@ class _ModelUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str):
         top = module.partition(".")[0]
         if top == "mlflow":
-            from ._mlflow_compat import resolve_mlflow_name
+            from .mlflow_compat import resolve_mlflow_name
 
             return resolve_mlflow_name(module, name)
         if self._on_reference is not None:

@@ -6,9 +6,9 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ._panel_compare import CompareTab
-from ._panel_load import LoadTab
-from ._panel_save import SaveTab
+from .compare_tab import CompareTab
+from .load_tab import LoadTab
+from .save_tab import SaveTab
 
 __all__ = ["Panel", "panel"]
 

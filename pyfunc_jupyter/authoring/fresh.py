@@ -1,6 +1,6 @@
 """Load a model directory and predict on its saved example in a fresh Python process.
 
-The child runs ``python -P -m pyfunc_jupyter._fresh MODEL_DIR RESULT_FILE`` in an empty temporary
+The child runs ``python -P -m pyfunc_jupyter.authoring.fresh MODEL_DIR RESULT_FILE`` in an empty temporary
 working directory: none of the caller's globals, modules or working directory reach it, as on a
 serving machine. The result is JSON written to RESULT_FILE (the model may print to stdout).
 """
@@ -54,7 +54,7 @@ class FreshCheck:
         env["PYTHONPATH"] = _package_parent() + os.pathsep + env.get("PYTHONPATH", "") if env.get("PYTHONPATH") \
             else _package_parent()
         self._process = subprocess.Popen(
-            [sys.executable, "-P", "-m", "pyfunc_jupyter._fresh", str(Path(model_dir).absolute()),
+            [sys.executable, "-P", "-m", "pyfunc_jupyter.authoring.fresh", str(Path(model_dir).absolute()),
              str(self._result_file)],
             cwd=self._workdir.name, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE, text=True)
@@ -90,8 +90,8 @@ def _package_parent() -> str:
 def _run(model_dir: str) -> dict[str, Any]:
     stage = "load"
     try:
-        from pyfunc_jupyter._example import prediction_to_json, split_example
-        from pyfunc_jupyter._load import load_model
+        from pyfunc_jupyter.format.example import prediction_to_json, split_example
+        from pyfunc_jupyter.format.load import load_model
 
         model = load_model(model_dir, suppress_warnings=True)
         stage = "example"
@@ -104,7 +104,7 @@ def _run(model_dir: str) -> dict[str, Any]:
         try:
             return {"ok": True, "output": prediction_to_json(output)["predictions"]}
         except TypeError:  # reported by the caller's own output check; only the type is compared
-            from pyfunc_jupyter._preview import type_name
+            from pyfunc_jupyter.authoring.preview import type_name
 
             return {"ok": True, "unsendable": type_name(output)}
     except BaseException as exc:  # noqa: BLE001 - everything is reported to the parent

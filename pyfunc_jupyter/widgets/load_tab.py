@@ -6,7 +6,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ._panel_forms import InputEditor, ParamsForm, display_data, message, table_html
+from .forms import InputEditor, ParamsForm, display_data, message, table_html
 
 __all__ = ["LoadTab", "version_options"]
 
@@ -14,7 +14,7 @@ _STYLE = {"description_width": "120px"}
 
 
 def _size(size: int | None) -> str:
-    from ._cardrender import format_size
+    from ..card.render import format_size
 
     return format_size(size) if size is not None else "?"
 
@@ -69,7 +69,7 @@ class LoadTab(widgets.VBox):
 
     def refresh(self) -> None:
         """Read the store's listing (summary files only: fast, never unpickles)."""
-        from ._store import list_models
+        from ..store.folder import list_models
 
         self._entries = list_models()
         self._filter()
@@ -84,8 +84,8 @@ class LoadTab(widgets.VBox):
         self.versions.value = current if current in {uri for _, uri in options} else None
 
     def _chosen(self, change: dict) -> None:
-        from .card import model_card
-        from .errors import PyfuncError
+        from ..card.modelcard import model_card
+        from ..errors import PyfuncError
 
         self.model, self.prediction = None, None
         self.editor.children, self.params_box.children = [], []
@@ -111,7 +111,7 @@ class LoadTab(widgets.VBox):
         self.params_box.children = [self.params]
 
     def _ensure_loaded(self) -> Any:
-        from ._load import load_model
+        from ..format.load import load_model
 
         if self.model is None:
             self.model = load_model(self.versions.value)
@@ -119,7 +119,7 @@ class LoadTab(widgets.VBox):
 
     def load(self) -> None:
         """Load the chosen version and bind it to the variable name."""
-        from .errors import PyfuncError
+        from ..errors import PyfuncError
 
         name = self.variable.value.strip()
         if not name.isidentifier():
@@ -134,8 +134,8 @@ class LoadTab(widgets.VBox):
 
     def predict(self) -> None:
         """Predict on the edited input with the form's params; show the output or the enforcement error."""
-        from ._preview import as_table
-        from .errors import PyfuncError
+        from ..authoring.preview import as_table
+        from ..errors import PyfuncError
 
         self.result.value = ""
         try:
@@ -159,10 +159,10 @@ class LoadTab(widgets.VBox):
 
 def _saved_example(uri: str) -> tuple[Any, Any]:
     """The saved example's data and the params schema of a model, read without unpickling it."""
-    from ._example import split_example
-    from ._load import read_input_example, resolve_model_dir
-    from ._mlmodel import read_mlmodel
-    from ._schema import ModelSignature
+    from ..format.example import split_example
+    from ..format.load import read_input_example, resolve_model_dir
+    from ..format.mlmodel import read_mlmodel
+    from ..format.schema import ModelSignature
 
     path = resolve_model_dir(uri)
     mlmodel = read_mlmodel(path)

@@ -6,7 +6,7 @@ import datetime as _dt
 import json
 from typing import Any
 
-from ._types import AnyType, Array, DataType, Map, Object, type_from_json
+from .types import AnyType, Array, DataType, Map, Object, type_from_json
 
 __all__ = ["ColSpec", "TensorSpec", "Schema", "ParamSpec", "ParamSchema", "ModelSignature"]
 

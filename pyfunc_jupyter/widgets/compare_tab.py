@@ -7,7 +7,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ._panel_forms import InputEditor, message
+from .forms import InputEditor, message
 
 __all__ = ["CompareTab", "diff_rows"]
 
@@ -75,8 +75,8 @@ class CompareTab(widgets.VBox):
 
     def refresh(self) -> None:
         """Read the store's versions into both dropdowns."""
-        from ._panel_load import version_options
-        from ._store import list_models
+        from .load_tab import version_options
+        from ..store.folder import list_models
 
         options = [("(choose)", None), *version_options([e for e in list_models() if not e.error])]
         for dropdown in (self.a, self.b):
@@ -85,7 +85,7 @@ class CompareTab(widgets.VBox):
             dropdown.value = current if current in {v for _, v in options} else None
 
     def _chosen(self, change: dict) -> None:
-        from ._panel_load import _saved_example
+        from .load_tab import _saved_example
 
         self.compare_button.disabled = self.a.value is None or self.b.value is None
         if change["owner"] is self.a and self.a.value is not None:
@@ -98,11 +98,11 @@ class CompareTab(widgets.VBox):
 
     def compare(self) -> None:
         """Predict with A and B on the input; mark differing cells; diff signature, params, requirements, artifacts."""
-        from ._cardrender import render_preview_html
-        from ._load import load_model
-        from ._preview import as_table, build_preview
-        from .card import model_card
-        from .errors import PyfuncError
+        from ..card.render import render_preview_html
+        from ..format.load import load_model
+        from ..authoring.preview import as_table, build_preview
+        from ..card.modelcard import model_card
+        from ..errors import PyfuncError
 
         self.status.value = self.outputs.value = self.diffs.value = ""
         if self.a.value is None or self.b.value is None:

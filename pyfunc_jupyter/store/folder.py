@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import _atomic
-from .errors import ModelLoadError, ModelSaveError
+from ..format import atomic as _atomic
+from ..errors import ModelLoadError, ModelSaveError
 
 __all__ = ["log_model", "start_run", "end_run", "active_run", "set_store", "get_store", "list_models",
            "resolve_uri", "StoreEntry", "Run", "RunInfo"]
@@ -108,7 +108,7 @@ def log_model(name: str | None = None, python_model: Any = None, *, artifact_pat
     Accepts ``save_model``'s keyword arguments. ``artifact_path=`` is accepted for ``name=`` as older
     MLflow guides write it. The version is claimed atomically, so concurrent logs never collide.
     """
-    from ._save import build_model, model_info
+    from ..format.save import build_model, model_info
 
     if name is not None and artifact_path is not None:
         raise ModelSaveError("Pass the model name once: name= or artifact_path=, not both.")
@@ -164,7 +164,7 @@ class StoreEntry:
 
 
 def _entry(name: str, version_dir: Path) -> StoreEntry:
-    from ._save import SIDECAR
+    from ..format.save import SIDECAR
 
     entry = StoreEntry(name=name, version=int(version_dir.name), path=str(version_dir))
     if not (version_dir / "MLmodel").is_file():
@@ -185,8 +185,8 @@ def _entry(name: str, version_dir: Path) -> StoreEntry:
 
 def _entry_from_mlmodel(entry: StoreEntry, version_dir: Path) -> StoreEntry:
     """A directory written by MLflow (no summary file): read what the MLmodel says."""
-    from ._mlmodel import read_mlmodel
-    from .errors import PyfuncError
+    from ..format.mlmodel import read_mlmodel
+    from ..errors import PyfuncError
 
     try:
         mlmodel = read_mlmodel(version_dir)
@@ -196,7 +196,7 @@ def _entry_from_mlmodel(entry: StoreEntry, version_dir: Path) -> StoreEntry:
     entry.created, entry.run_id = mlmodel.get("utc_time_created"), mlmodel.get("run_id")
     entry.size_bytes = mlmodel.get("model_size_bytes")
     if mlmodel.get("signature"):
-        from ._schema import ModelSignature
+        from ..format.schema import ModelSignature
 
         try:
             entry.signature_summary = ModelSignature.from_dict(mlmodel["signature"]).summary()
