@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 # public name -> module that defines it (dotted, under this package)
 _EXPORTS = {
@@ -16,7 +16,7 @@ _EXPORTS = {
     "PythonModelContext": "_base",
     "save_model": "format.save",
     "ModelInfo": "format.save",
-    "load_model": "format.load",
+    "load_model": "store.loading",
     "LoadedModel": "format.load",
     "log_model": "store.folder",
     "end_run": "store.folder",

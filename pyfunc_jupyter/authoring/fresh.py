@@ -91,7 +91,7 @@ def _run(model_dir: str) -> dict[str, Any]:
     stage = "load"
     try:
         from pyfunc_jupyter.format.example import prediction_to_json, split_example
-        from pyfunc_jupyter.format.load import load_model
+        from pyfunc_jupyter.format.load import load_model_dir as load_model
 
         model = load_model(model_dir, suppress_warnings=True)
         stage = "example"

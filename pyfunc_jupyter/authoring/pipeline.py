@@ -335,7 +335,7 @@ def _author(request: AuthorRequest, progress: Callable[[str], None]) -> Authored
 def _reload(path: str, outputs: list[dict], findings: list[Finding]) -> Any:
     """Load the saved model in this process and predict on its saved example (the preview's "reloaded")."""
     from ..format.example import split_example
-    from ..format.load import load_model
+    from ..store.loading import load_model
     from .preview import as_table
 
     try:
@@ -398,7 +398,7 @@ def _fresh_table(result: Any) -> dict:
 def open_model(model_uri: Any) -> Authored:
     """Load a saved model and make its card, with a preview of its prediction on the saved example."""
     from ..format.example import split_example
-    from ..format.load import load_model
+    from ..store.loading import load_model
     from .preview import MAX_ROWS, as_table, build_preview
     from ..card.modelcard import model_card
 

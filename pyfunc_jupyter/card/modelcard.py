@@ -49,7 +49,7 @@ class ModelCard:
 def model_card(model_uri: str | os.PathLike) -> ModelCard:
     """The card of a saved model (a directory, ``models:/`` or ``runs:/`` URI), without loading it."""
     from .data import model_card_data
-    from ..format.load import resolve_model_dir
+    from ..store.loading import resolve_model_dir
 
     from ..store.folder import get_store
 

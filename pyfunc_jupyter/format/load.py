@@ -1,4 +1,4 @@
-"""The embedded loader: ``load_model`` and the ``LoadedModel`` it returns (no MLflow needed)."""
+"""The embedded loader: ``load_model_dir`` and the ``LoadedModel`` it returns (no MLflow needed)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Any, Iterator
 from .mlmodel import PYFUNC_LOADER, pyfunc_flavor, read_mlmodel, safe_model_path
 from ..errors import MLmodelError, ModelLoadError
 
-__all__ = ["load_model", "LoadedModel", "ModelMetadata", "load_python_model", "resolve_model_dir", "local_path",
+__all__ = ["load_model_dir", "LoadedModel", "ModelMetadata", "load_python_model", "local_model_dir", "local_path",
            "read_input_example"]
 
 _UNSET = object()
@@ -76,13 +76,9 @@ def local_path(uri: str | os.PathLike) -> Path | None:
     return Path(text).expanduser()
 
 
-def resolve_model_dir(model_uri: str | os.PathLike) -> Path:
-    """Turn a path, ``file://`` URI, ``models:/`` or ``runs:/`` URI into a local model directory."""
+def local_model_dir(model_uri: str | os.PathLike) -> Path:
+    """The model directory a path or ``file://`` URI names (``models:/`` and ``runs:/`` are the store's)."""
     uri = os.fspath(model_uri)
-    if uri.startswith(("models:/", "runs:/")):
-        from ..store.folder import resolve_uri
-
-        return resolve_uri(uri)
     local = local_path(uri)
     if local is None:
         raise ModelLoadError(f"Cannot load {uri!r}: only local paths, file://, models:/ and runs:/ URIs "
@@ -209,13 +205,14 @@ def load_python_model(model_dir: Path, flavor: dict[str, Any], mlmodel_path: str
     return python_model, context, code
 
 
-def load_model(model_uri: str | os.PathLike, suppress_warnings: bool = False, dst_path: str | None = None,
-               model_config: dict | None = None) -> "LoadedModel":
-    """Load a pyfunc model (ours or MLflow's) from a path or a ``models:/``/``runs:/`` URI.
+def load_model_dir(model_dir: str | os.PathLike, suppress_warnings: bool = False,
+                   model_config: dict | None = None) -> "LoadedModel":
+    """Load the pyfunc model (ours or MLflow's) in the local directory ``model_dir`` (or a ``file://`` URI).
 
-    Loading runs the model's pickled code: load only models you trust.
+    Loading runs the model's pickled code: load only models you trust. ``load_model`` (the public
+    one, in the store layer) also takes ``models:/`` and ``runs:/`` URIs.
     """
-    model_dir = resolve_model_dir(model_uri)
+    model_dir = local_model_dir(model_dir)
     mlmodel = read_mlmodel(model_dir)
     mlmodel_path = str(model_dir / "MLmodel")
     flavor = pyfunc_flavor(mlmodel)

@@ -335,7 +335,7 @@ def _flavor(streamable: bool, artifact_plan: dict, code_sources: list[Path], con
 def _mlmodel(flavor: dict, size: int, signature: Any, from_hint: bool, example_info: dict | None,
              metadata: dict | None, sidecar: dict | None, extra: dict | None) -> dict[str, Any]:
     """The MLmodel content, keys as MLflow writes them; our extras under ``metadata``."""
-    from .. import __version__
+    from .._version import __version__
     from ..environment.envfiles import installed_version
 
     mlmodel: dict[str, Any] = {

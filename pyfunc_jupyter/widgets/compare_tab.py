@@ -99,7 +99,7 @@ class CompareTab(widgets.VBox):
     def compare(self) -> None:
         """Predict with A and B on the input; mark differing cells; diff signature, params, requirements, artifacts."""
         from ..card.render import render_preview_html
-        from ..format.load import load_model
+        from ..store.loading import load_model
         from ..authoring.preview import as_table, build_preview
         from ..card.modelcard import model_card
         from ..errors import PyfuncError

@@ -111,7 +111,7 @@ class LoadTab(widgets.VBox):
         self.params_box.children = [self.params]
 
     def _ensure_loaded(self) -> Any:
-        from ..format.load import load_model
+        from ..store.loading import load_model
 
         if self.model is None:
             self.model = load_model(self.versions.value)
@@ -160,7 +160,8 @@ class LoadTab(widgets.VBox):
 def _saved_example(uri: str) -> tuple[Any, Any]:
     """The saved example's data and the params schema of a model, read without unpickling it."""
     from ..format.example import split_example
-    from ..format.load import read_input_example, resolve_model_dir
+    from ..format.load import read_input_example
+    from ..store.loading import resolve_model_dir
     from ..format.mlmodel import read_mlmodel
     from ..format.schema import ModelSignature
 
