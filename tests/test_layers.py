@@ -52,3 +52,17 @@ def test_a_jupyter_import_in_the_core_breaks_the_contract(tmp_path):
     result = _lint(project)
     assert result.returncode != 0
     assert "pyfunc_jupyter.environment is not allowed to import ipywidgets" in result.stdout
+
+
+def test_importing_every_core_module_loads_no_jupyter():
+    # lint-imports reads import statements; this also catches an importlib call or a plugin hook.
+    core = sorted(f"pyfunc_jupyter.{p.parent.name}.{p.stem}" for sub in ("format", "environment", "store")
+                  for p in (ROOT / "pyfunc_jupyter" / sub).glob("*.py") if p.stem != "__init__")
+    assert "pyfunc_jupyter.format.load" in core and "pyfunc_jupyter.store.loading" in core
+    code = ("import importlib, sys\n"
+            f"for name in {core!r}: importlib.import_module(name)\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('IPython', 'ipykernel', 'ipywidgets', 'jupyter_client', 'jupyter_server', 'comm', 'notebook')))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
