@@ -132,11 +132,18 @@ def _local_source(uri: str, what: str) -> Path:
     return path
 
 
-def _checked_source(uri: Any, what: str) -> Path:
-    """The absolute source path of an artifact or code path, refused if it cannot be shipped safely."""
+def _checked_source(uri: Any, what: str, into: Path) -> Path:
+    """The absolute source path of an artifact or code path, refused if it cannot be shipped safely.
+
+    ``into`` is the folder the model is being written into: a source holding it would copy itself.
+    """
     path = Path(os.path.abspath(_local_source(uri, what)))  # '..' and '.' get their real folder name
     if path.parent == path:
         raise ModelSaveError(f"{what} {uri!r} is the root of the file system. Name the file or folder to ship.")
+    real, inside = os.path.realpath(path), os.path.realpath(into)
+    if os.path.commonpath([real, inside]) == real:
+        raise ModelSaveError(f"{what} {uri!r} ({path}) holds the folder the model is saved into ({into}), so it "
+                             "would be copied into itself. Ship a folder beside the model instead.")
     try:
         mode = os.stat(path).st_mode
     except OSError as exc:
@@ -186,24 +193,14 @@ def _check_tree(root: Path, what: str, uri: Any) -> None:
                                      "which cannot be copied into a model. Remove it or ship another folder.")
 
 
-def _refuse_self_copy(sources: list[tuple[Path, str]], destination: Path) -> None:
-    """Refuse a source folder that holds the folder the model is being written into."""
-    inside = os.path.realpath(destination)
-    for source, what in sources:
-        real = os.path.realpath(source)
-        if os.path.isdir(real) and os.path.commonpath([real, inside]) == real:
-            raise ModelSaveError(f"{what} {source} holds the folder the model is saved into ({destination}), "
-                                 "so it would be copied into itself. Ship a folder beside the model instead.")
-
-
-def _plan_artifacts(artifacts: dict | None) -> dict[str, tuple[Path, str, str]]:
+def _plan_artifacts(artifacts: dict | None, into: Path) -> dict[str, tuple[Path, str, str]]:
     """name -> (source, relative POSIX destination, uri as given); basename collisions get a folder."""
     plan: dict[str, tuple[Path, str, str]] = {}
     used: set[str] = set()
     for name, uri in (artifacts or {}).items():
         if not isinstance(name, str) or not name:
             raise ModelSaveError(f"Artifact names must be non-empty strings; got {name!r}.")
-        source = _checked_source(uri, f"Artifact {name!r}:")
+        source = _checked_source(uri, f"Artifact {name!r}:", into)
         relative = f"artifacts/{source.name}"
         counter = 1
         while relative in used:
@@ -214,14 +211,17 @@ def _plan_artifacts(artifacts: dict | None) -> dict[str, tuple[Path, str, str]]:
     return plan
 
 
-def _plan_code(code_paths: list | None) -> list[Path]:
-    sources = [_checked_source(p, "Code path") for p in (code_paths or [])]
+def _plan_code(code_paths: list | None, into: Path) -> list[Path]:
+    sources = [_checked_source(p, "Code path", into) for p in (code_paths or [])]
     names = [s.name for s in sources]
     clashes = sorted({n for n in names if names.count(n) > 1})
     if clashes:
         raise ModelSaveError(f"Code paths {clashes} share a name and would overwrite each other under code/. "
                              "Rename one of them or ship their common parent directory.")
     return sources
+
+
+_NO_COPY_FILE_RANGE = {errno.EXDEV, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EBADF, errno.EPERM}
 
 
 def _copy_file(source: Path, destination: Path) -> None:
@@ -237,7 +237,9 @@ def _copy_file(source: Path, destination: Path) -> None:
                 if copied == 0:
                     break
                 remaining -= copied
-        except OSError:  # not supported between these filesystems: fall back to a plain copy
+        except OSError as exc:  # not supported between these filesystems: fall back to a plain copy
+            if exc.errno not in _NO_COPY_FILE_RANGE:
+                raise  # disk full, I/O error...: a plain copy would fail the same way
             src.seek(0)
             dst.seek(0)
             dst.truncate()
@@ -454,10 +456,8 @@ def build_model(staging: Path, python_model: Any, *, artifacts=None, input_examp
                              "signature and requirements can be worked out. Pass input_example=<sample input>.")
     process_requirements(pip_requirements=pip_requirements, extra_pip_requirements=extra_pip_requirements,
                          conda_env=conda_env)
-    artifact_plan = _plan_artifacts(artifacts)
-    code_sources = _plan_code(code_paths)
-    _refuse_self_copy([(src, f"Artifact {name!r}:") for name, (src, _, _) in artifact_plan.items()]
-                      + [(src, "Code path") for src in code_sources], staging.parent)
+    artifact_plan = _plan_artifacts(artifacts, staging.parent)
+    code_sources = _plan_code(code_paths, staging.parent)
     config = _load_config(model_config)
     data, params = None, None
     if has_example:
