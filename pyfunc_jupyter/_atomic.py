@@ -8,7 +8,6 @@ import errno
 import os
 import shutil
 import signal
-import stat
 import threading
 import time
 import uuid
@@ -202,9 +201,10 @@ def _owner_gone(entry: Path) -> bool:
         except (PermissionError, OverflowError):
             pass
     try:
-        return entry.lstat().st_mtime < time.time() - _STALE_UNKNOWN_OWNER
+        st = entry.lstat()
     except OSError:
         return False
+    return max(st.st_mtime, st.st_ctime) < time.time() - _STALE_UNKNOWN_OWNER  # a rename refreshes ctime
 
 
 def remove_stale_staging(parent: Path) -> None:
@@ -276,8 +276,13 @@ def _flavor_entries(target: Path) -> set[str]:
     except (PyfuncError, OSError, ValueError):
         return set()
     names: set[str] = set()
+    seen: set[int] = set()
 
     def walk(value: object) -> None:
+        if isinstance(value, (dict, list)):
+            if id(value) in seen:  # YAML aliases share objects: visit each once
+                return
+            seen.add(id(value))
         if isinstance(value, dict):
             for item in value.values():
                 walk(item)
@@ -333,7 +338,7 @@ def publish(staging: Path, target: Path, overwrite: bool) -> None:
     if _exchange(staging, target):
         shutil.rmtree(staging)  # now holds the old model
         return
-    old = staging.with_name(staging.name + "-old")
+    old = staging.with_name(staging.name + "old")  # keeps the owner pid readable in the name
     os.rename(target, old)
     try:
         os.rename(staging, target)
