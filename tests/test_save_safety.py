@@ -442,3 +442,22 @@ def test_a_failing_publish_keeps_the_old_model(tmp_path, monkeypatch):
     with pytest.raises(ModelStorageError, match="No space left"):
         save(tmp_path / "m", overwrite=True)
     assert snapshot(tmp_path) == before
+
+
+def test_listing_removes_leftovers_by_owner_not_by_name_alone(tmp_path, monkeypatch):
+    """Owner gone (its pid in the name is dead, its lock free) -> removed, also in the older name format;
+    an owner that cannot be told (no pid in the name) is given an hour."""
+    model_dir = tmp_path / "store" / "m"
+    model_dir.mkdir(parents=True)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    for name in (f".pyfunc-staging-{dead.pid}-abc123", f".pyfunc-staging-version-{dead.pid}-1234abcd",
+                 ".pyfunc-staging-unknown"):
+        (model_dir / name / "artifacts").mkdir(parents=True)
+    (tmp_path / "store" / f".pyfunc-staging-{dead.pid}-def456").mkdir()
+    assert pyfunc_jupyter.list_models(tmp_path / "store") == []
+    assert staging_left(model_dir) == [".pyfunc-staging-unknown"]
+    assert staging_left(tmp_path / "store") == []
+    monkeypatch.setattr(_atomic, "_STALE_UNKNOWN_OWNER", -60.0)  # as if the hour had passed
+    pyfunc_jupyter.list_models(tmp_path / "store")
+    assert staging_left(model_dir) == []
