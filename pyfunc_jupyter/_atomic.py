@@ -175,7 +175,7 @@ def staging(parent: Path) -> Iterator[Path]:
 
 
 def _owner_gone(entry: Path) -> bool:
-    """Whether the save that made staging dir ``entry`` is over (its lock is free and its owner is dead or it is old)."""
+    """Whether the save that made staging dir ``entry`` is over: its lock is free and its owner dead (or it is old)."""
     try:
         import fcntl
 

@@ -182,7 +182,9 @@ def _check_tree(root: Path, what: str, uri: Any) -> None:
                     problem = "is part of a symlink loop" if exc.errno == errno.ELOOP else f"dangles (-> {link})"
                     raise ModelSaveError(f"{what} {uri!r}: the symbolic link {entry} {problem}. Remove or fix "
                                          "the link.") from exc
-                if os.path.isabs(link) or os.path.commonpath([real_root, resolved]) != real_root:
+                spelled = os.path.normpath(os.path.join(os.path.relpath(folder, root), link))  # as the copy reads it
+                if (os.path.isabs(link) or spelled == ".." or spelled.startswith("../")
+                        or os.path.commonpath([real_root, resolved]) != real_root):
                     raise ModelSaveError(
                         f"{what} {uri!r}: the symbolic link {entry} -> {link} is absolute or leads outside "
                         f"{root}, so it would not work (or would leak a file) in the saved model. Links are "
@@ -221,7 +223,8 @@ def _plan_code(code_paths: list | None, into: Path) -> list[Path]:
     return sources
 
 
-_NO_COPY_FILE_RANGE = {errno.EXDEV, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EBADF, errno.EPERM}
+_NO_COPY_FILE_RANGE = {errno.EXDEV, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EBADF,
+                       errno.EPERM}
 
 
 def _copy_file(source: Path, destination: Path) -> None:

@@ -191,6 +191,7 @@ def _bad_sources(tmp_path: Path) -> dict[str, tuple[str, str]]:
     for name, link, expect in [("abs_link", "/etc/passwd", "absolute or leads outside"),
                                ("out_link", "../outside", "absolute or leads outside"),
                                ("out_file", "../outside/secret.txt", "absolute or leads outside"),
+                               ("round_trip", "../round_trip/ok.txt", "absolute or leads outside"),
                                ("loop", "loop", "symlink loop"), ("dangling", "nothing-here", "dangles")]:
         folder = tmp_path / name
         folder.mkdir()
