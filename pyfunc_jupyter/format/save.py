@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as _dt
+import errno
 import inspect
 import json
 import os
 import platform
 import shutil
+import stat
 import uuid
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -114,6 +116,12 @@ def overrides(cls: type, method: str) -> bool:
 def _local_source(uri: str, what: str) -> Path:
     from .load import local_path
 
+    if not isinstance(uri, (str, os.PathLike)):
+        raise ModelSaveError(f"{what} {uri!r} must be a path (a string or a pathlib.Path).")
+    _atomic.check_path_text(uri, what)
+    if not os.fspath(uri).strip():
+        raise ModelSaveError(f"{what} is an empty path. Name the file or folder to ship (an empty path "
+                             "would mean the whole working directory).")
     path = local_path(uri)
     if path is None:
         raise ModelSaveError(f"{what} {uri!r} is a remote URI; only local files are supported. "
@@ -124,14 +132,77 @@ def _local_source(uri: str, what: str) -> Path:
     return path
 
 
-def _plan_artifacts(artifacts: dict | None) -> dict[str, tuple[Path, str, str]]:
+def _checked_source(uri: Any, what: str, into: Path) -> Path:
+    """The absolute source path of an artifact or code path, refused if it cannot be shipped safely.
+
+    ``into`` is the folder the model is being written into: a source holding it would copy itself.
+    """
+    path = Path(os.path.abspath(_local_source(uri, what)))  # '..' and '.' get their real folder name
+    if path.parent == path:
+        raise ModelSaveError(f"{what} {uri!r} is the root of the file system. Name the file or folder to ship.")
+    real, inside = os.path.realpath(path), os.path.realpath(into)
+    if os.path.commonpath([real, inside]) == real:
+        raise ModelSaveError(f"{what} {uri!r} ({path}) holds the folder the model is saved into ({into}), so it "
+                             "would be copied into itself. Ship a folder beside the model instead.")
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        raise ModelSaveError(f"{what} {uri!r} cannot be read ({exc.strerror}). Fix the path or its "
+                             "permissions.") from exc
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise ModelSaveError(f"{what} {uri!r} is a special file (a FIFO, socket or device), which cannot "
+                             "be copied into a model. Ship a regular file or folder.")
+    if stat.S_ISDIR(mode):
+        _check_tree(path, what, uri)
+    return path
+
+
+_SKIPPED = shutil.ignore_patterns("__pycache__", "*.pyc")
+
+
+def _check_tree(root: Path, what: str, uri: Any) -> None:
+    """Refuse special files, and symlinks that dangle, loop, are absolute or lead outside ``root``."""
+    real_root = os.path.realpath(root)
+
+    def fail(exc: OSError) -> None:
+        raise ModelSaveError(f"{what} {uri!r}: cannot read {exc.filename} ({exc.strerror}). Fix its "
+                             "permissions or leave it out.") from exc
+
+    for folder, dirs, files in os.walk(root, onerror=fail):
+        skipped = _SKIPPED(folder, dirs + files)
+        dirs[:] = [d for d in dirs if d not in skipped]
+        for name in dirs + [f for f in files if f not in skipped]:
+            entry = os.path.join(folder, name)
+            mode = os.lstat(entry).st_mode
+            if stat.S_ISLNK(mode):
+                link = os.readlink(entry)
+                try:
+                    resolved = os.path.realpath(entry, strict=True)
+                except OSError as exc:
+                    problem = "is part of a symlink loop" if exc.errno == errno.ELOOP else f"dangles (-> {link})"
+                    raise ModelSaveError(f"{what} {uri!r}: the symbolic link {entry} {problem}. Remove or fix "
+                                         "the link.") from exc
+                spelled = os.path.normpath(os.path.join(os.path.relpath(folder, root), link))  # as the copy reads it
+                if (os.path.isabs(link) or spelled == ".." or spelled.startswith("../")
+                        or os.path.commonpath([real_root, resolved]) != real_root):
+                    raise ModelSaveError(
+                        f"{what} {uri!r}: the symbolic link {entry} -> {link} is absolute or leads outside "
+                        f"{root}, so it would not work (or would leak a file) in the saved model. Links are "
+                        "copied as links, so they must be relative and stay inside the folder: copy the "
+                        "file in instead.")
+            elif not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+                raise ModelSaveError(f"{what} {uri!r}: {entry} is a special file (a FIFO, socket or device), "
+                                     "which cannot be copied into a model. Remove it or ship another folder.")
+
+
+def _plan_artifacts(artifacts: dict | None, into: Path) -> dict[str, tuple[Path, str, str]]:
     """name -> (source, relative POSIX destination, uri as given); basename collisions get a folder."""
     plan: dict[str, tuple[Path, str, str]] = {}
     used: set[str] = set()
     for name, uri in (artifacts or {}).items():
         if not isinstance(name, str) or not name:
             raise ModelSaveError(f"Artifact names must be non-empty strings; got {name!r}.")
-        source = _local_source(uri, f"Artifact {name!r}:")
+        source = _checked_source(uri, f"Artifact {name!r}:", into)
         relative = f"artifacts/{source.name}"
         counter = 1
         while relative in used:
@@ -142,14 +213,18 @@ def _plan_artifacts(artifacts: dict | None) -> dict[str, tuple[Path, str, str]]:
     return plan
 
 
-def _plan_code(code_paths: list | None) -> list[Path]:
-    sources = [_local_source(p, "Code path") for p in (code_paths or [])]
+def _plan_code(code_paths: list | None, into: Path) -> list[Path]:
+    sources = [_checked_source(p, "Code path", into) for p in (code_paths or [])]
     names = [s.name for s in sources]
     clashes = sorted({n for n in names if names.count(n) > 1})
     if clashes:
         raise ModelSaveError(f"Code paths {clashes} share a name and would overwrite each other under code/. "
                              "Rename one of them or ship their common parent directory.")
     return sources
+
+
+_NO_COPY_FILE_RANGE = {errno.EXDEV, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EBADF,
+                       errno.EPERM}
 
 
 def _copy_file(source: Path, destination: Path) -> None:
@@ -165,7 +240,9 @@ def _copy_file(source: Path, destination: Path) -> None:
                 if copied == 0:
                     break
                 remaining -= copied
-        except OSError:  # not supported between these filesystems: fall back to a plain copy
+        except OSError as exc:  # not supported between these filesystems: fall back to a plain copy
+            if exc.errno not in _NO_COPY_FILE_RANGE:
+                raise  # disk full, I/O error...: a plain copy would fail the same way
             src.seek(0)
             dst.seek(0)
             dst.truncate()
@@ -178,7 +255,7 @@ def _copy_file(source: Path, destination: Path) -> None:
 def _copy(source: Path, destination: Path) -> None:
     destination.parent.mkdir(parents=True, exist_ok=True)
     if source.is_dir():
-        shutil.copytree(source, destination, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+        shutil.copytree(source, destination, symlinks=True, ignore=_SKIPPED,  # links were checked: relative, inside
                         copy_function=lambda s, d: _copy_file(Path(s), Path(d)))
     else:
         _copy_file(source, destination)
@@ -187,7 +264,7 @@ def _copy(source: Path, destination: Path) -> None:
 def _size(path: Path) -> int:
     if path.is_file():
         return path.stat().st_size
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return sum(p.lstat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
 
 
 def _load_config(model_config: Any) -> dict | None:
@@ -382,8 +459,8 @@ def build_model(staging: Path, python_model: Any, *, artifacts=None, input_examp
                              "signature and requirements can be worked out. Pass input_example=<sample input>.")
     process_requirements(pip_requirements=pip_requirements, extra_pip_requirements=extra_pip_requirements,
                          conda_env=conda_env)
-    artifact_plan = _plan_artifacts(artifacts)
-    code_sources = _plan_code(code_paths)
+    artifact_plan = _plan_artifacts(artifacts, staging.parent)
+    code_sources = _plan_code(code_paths, staging.parent)
     config = _load_config(model_config)
     data, params = None, None
     if has_example:
@@ -455,17 +532,30 @@ def save_model(path: str | os.PathLike, python_model: Any = None, *, artifacts: 
     """
     if python_model is None:
         raise ModelSaveError("save_model needs python_model=<a PythonModel instance or a one-argument function>.")
-    target = Path(path).expanduser().absolute()
+    _atomic.check_path_text(path, "The model path")
+    target = Path(os.path.abspath(os.path.expanduser(path)))  # '.' and '..' become the folders they name
+    _check_name_length(target)
     _atomic.check_target(target, overwrite)
-    staging = _atomic.staging_dir(target)
-    try:
+    with _atomic.staging(target.parent) as staging:
         built = build_model(staging, python_model, artifacts=artifacts, input_example=input_example,
                             signature=signature, pip_requirements=pip_requirements,
                             extra_pip_requirements=extra_pip_requirements, conda_env=conda_env,
                             code_paths=code_paths, model_config=model_config, metadata=metadata,
                             verify=verify)
         _atomic.publish(staging, target, overwrite)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return model_info(built, target, str(target))
+
+
+def _check_name_length(target: Path) -> None:
+    """Refuse a folder name longer than the file system allows, before anything is written."""
+    probe = target.parent
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    try:
+        limit = os.pathconf(probe, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        limit = 255
+    size = len(os.fsencode(target.name))
+    if size > limit:
+        raise ModelSaveError(f"Cannot save the model to {target}: its name is {size} bytes long and this file "
+                             f"system allows at most {limit}. Choose a shorter name.")

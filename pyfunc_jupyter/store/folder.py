@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
-import shutil
 import sys
 import time
 import uuid
@@ -15,28 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from ..format import atomic as _atomic
+from .._storeroot import STORE_ENV, get_store, set_store
 from ..errors import ModelLoadError, ModelSaveError
 
 __all__ = ["log_model", "start_run", "end_run", "active_run", "set_store", "get_store", "list_models",
            "resolve_uri", "StoreEntry", "Run", "RunInfo"]
 
-STORE_ENV = "PYFUNC_JUPYTER_STORE"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-_store_override: Path | None = None
-
-
-def set_store(path: str | os.PathLike | None) -> None:
-    """Use ``path`` as the model store; ``None`` goes back to ``$PYFUNC_JUPYTER_STORE`` or ``./models``."""
-    global _store_override
-    _store_override = Path(path).expanduser().absolute() if path is not None else None
-
-
-def get_store() -> Path:
-    """The store folder in use: ``set_store``'s, else ``$PYFUNC_JUPYTER_STORE``, else ``./models``."""
-    if _store_override is not None:
-        return _store_override
-    configured = os.environ.get(STORE_ENV)
-    return Path(configured).expanduser().absolute() if configured else Path.cwd() / "models"
 
 
 @dataclass
@@ -118,23 +101,18 @@ def log_model(name: str | None = None, python_model: Any = None, *, artifact_pat
         raise ModelSaveError("log_model needs python_model=<a PythonModel instance or a one-argument function>.")
     run = active_run()
     run_id = run.info.run_id if run else None
-    parent = get_store() / store_name
-    parent.mkdir(parents=True, exist_ok=True)
-    _atomic.remove_stale_staging(parent)
-    staging = _atomic.staging_dir(parent / "version")
+    store = get_store()
+    _atomic.check_path_text(store, "The store path")
+    parent = store / store_name
     extra = {"artifact_path": artifact_name}
     if run_id:
         extra["run_id"] = run_id
     sidecar = {"name": store_name, "artifact_name": artifact_name, "run_id": run_id,
                "source": source or _default_source()}
-    try:
+    # a failed save removes its staging folder and the folders it made (a name's first save leaves no trace)
+    with _atomic.staging(parent) as staging:
         built = build_model(staging, python_model, extra_mlmodel=extra, sidecar=sidecar, **save_kwargs)
         version = _atomic.claim_version(staging, parent)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        with contextlib.suppress(OSError):
-            parent.rmdir()  # only if empty: a name's first save that failed leaves no trace in the store
-        raise
     info = model_info(built, parent / str(version), f"models:/{store_name}/{version}", name=store_name,
                       version=version, artifact_path=artifact_name)
     if run is not None:
@@ -215,8 +193,10 @@ def list_models(store: str | os.PathLike | None = None) -> list[StoreEntry]:
     if not root.is_dir():
         return []
     entries = []
+    _atomic.remove_stale_staging(root)  # left by killed saves (their owner is gone); never a live one
     for model_dir in sorted(root.iterdir()):
         if model_dir.is_dir() and not model_dir.name.startswith("."):
+            _atomic.remove_stale_staging(model_dir)
             entries.extend(_entry(model_dir.name, v) for v in _versions(model_dir))
     return entries
 
