@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 
 import pyfunc_jupyter
-from pyfunc_jupyter._author import AuthorRequest, PredictError, author, default_name
-from pyfunc_jupyter._cardrender import format_size
-from pyfunc_jupyter._preview import build_preview, compare, json_table
+from pyfunc_jupyter.authoring.pipeline import AuthorRequest, PredictError, author, default_name, open_model
+from pyfunc_jupyter.card.render import format_size
+from pyfunc_jupyter.authoring.preview import build_preview, compare, json_table
 from pyfunc_jupyter.errors import ModelSaveError
 
 
@@ -199,7 +199,7 @@ def test_sample_inferences_leave_the_callers_objects_alone(tmp_path, store, inde
     saved = authored.model.input_example
     kept = copy.deepcopy(saved)
     assert same(pyfunc_jupyter.load_model(authored.info.path).input_example, kept)  # the file holds the original
-    opened = pyfunc_jupyter._author.open_model(authored.info.model_uri)
+    opened = open_model(authored.info.model_uri)
     assert same(opened.model.input_example, kept), "the preview's predict edited the loaded model's example"
 
 
@@ -215,7 +215,7 @@ def test_a_large_example_is_sampled_by_rows_or_by_size(store):
     authored = author(AuthorRequest(linear_function, rows, name="rows"))
     assert [f.check for f in authored.findings] == ["large-example"] and len(rows) == 100_001
     assert len(authored.model.input_example) == 100
-    from pyfunc_jupyter._checks import sample_large_example
+    from pyfunc_jupyter.authoring.checks import sample_large_example
 
     at_the_limit = [[float(i)] for i in range(100_000)]
     assert sample_large_example(at_the_limit) == (at_the_limit, None)

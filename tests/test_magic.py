@@ -1037,7 +1037,7 @@ def test_unpicklable_kinds_of_live_state():
     import sqlite3
     import threading
 
-    from pyfunc_jupyter._checks import unpicklable_kind
+    from pyfunc_jupyter.authoring.checks import unpicklable_kind
 
     connection = sqlite3.connect(":memory:")
     with socket.socket() as sock:
