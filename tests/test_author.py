@@ -219,3 +219,46 @@ def test_a_large_example_is_sampled_by_rows_or_by_size(store):
 
     at_the_limit = [[float(i)] for i in range(100_000)]
     assert sample_large_example(at_the_limit) == (at_the_limit, None)
+
+
+def test_sigterm_during_the_fresh_process_check_kills_the_child(tmp_path, store):
+    """A SIGTERMed author run (a kernel being shut down) takes the fresh-process child with it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    pidfile = tmp_path / "fresh.pid"
+    script = tmp_path / "author.py"
+    script.write_text(
+        "import pandas as pd\n"
+        "from pyfunc_jupyter.authoring.pipeline import AuthorRequest, author\n"
+        "def slow(model_input):\n"
+        "    import os, signal, sys, time\n"
+        "    if sys.flags.safe_path:  # only in the fresh process (python -P)\n"
+        "        signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        f"        open({str(pidfile)!r}, 'w').write(str(os.getpid()))\n"
+        "        time.sleep(300)\n"
+        "    return model_input\n"
+        "author(AuthorRequest(slow, pd.DataFrame({'x': [1.0]}), name='slow'))\n", encoding="utf-8")
+    parent = subprocess.Popen([sys.executable, str(script)], cwd=tmp_path, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not pidfile.exists() and time.monotonic() < deadline and parent.poll() is None:
+        time.sleep(0.05)
+    time.sleep(0.2)
+    parent.send_signal(signal.SIGTERM)
+    _, stderr = parent.communicate(timeout=60)
+    assert parent.returncode == -signal.SIGTERM, stderr
+    child = int(pidfile.read_text())
+    for _ in range(50):  # the child is not ours to reap: give init a moment
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(child, signal.SIGKILL)
+        raise AssertionError("the fresh-process child outlived its SIGTERMed parent")
+    assert pyfunc_jupyter.list_models() == [] and not any(store.rglob("*")) if store.exists() else True
