@@ -80,7 +80,7 @@ def publish(staging: Path, target: Path, overwrite: bool) -> None:
 
 def claim_version(staging: Path, parent: Path) -> int:
     """Rename ``staging`` to ``parent/<N>`` for the next free integer N; safe across processes."""
-    version = 1 + max((int(p.name) for p in parent.iterdir() if p.name.isdigit()), default=0)
+    version = 1 + max((int(p.name) for p in parent.iterdir() if p.name.isascii() and p.name.isdigit()), default=0)
     while True:
         try:
             os.rename(staging, parent / str(version))
