@@ -8,7 +8,7 @@ from typing import Any
 
 from .errors import MLmodelError, ModelLoadError
 
-__all__ = ["read_mlmodel", "write_mlmodel", "pyfunc_flavor", "safe_model_path", "read_model_file",
+__all__ = ["read_mlmodel", "parse_mlmodel", "write_mlmodel", "pyfunc_flavor", "safe_model_path", "read_model_file",
            "read_signature", "PYFUNC_LOADER"]
 
 PYFUNC_LOADER = "mlflow.pyfunc.model"
@@ -26,8 +26,6 @@ def _yaml_loader():
 
 def read_mlmodel(model_dir: str | os.PathLike) -> dict[str, Any]:
     """Parse and validate ``<model_dir>/MLmodel``; raise ``MLmodelError`` naming file and key."""
-    import yaml
-
     path = Path(model_dir) / "MLmodel"
     if not path.is_file():
         raise ModelLoadError(
@@ -35,22 +33,29 @@ def read_mlmodel(model_dir: str | os.PathLike) -> dict[str, Any]:
             "Pass the directory that save_model wrote (the one holding MLmodel)."
         )
     raw = read_model_file(model_dir, "MLmodel", mlmodel_path=str(path), key=None)
+    return parse_mlmodel(raw, str(path))
+
+
+def parse_mlmodel(raw: bytes, path: str) -> dict[str, Any]:
+    """Parse and validate the bytes of an ``MLmodel`` file; any problem is an ``MLmodelError``."""
+    import yaml
+
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise MLmodelError(str(path), None, f"not UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 1]!r}); "
-                                            "save the file as UTF-8") from None
+        raise MLmodelError(path, None, f"not UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 1]!r}); "
+                                       "save the file as UTF-8") from None
     try:
         data = _parse_yaml(text)
     except yaml.YAMLError as exc:
-        raise MLmodelError(str(path), None, f"not valid YAML ({_short(str(exc), 300)})") from None
+        raise MLmodelError(path, None, f"not valid YAML ({_short(str(exc), 300)})") from None
     except _TooLarge as exc:
-        raise MLmodelError(str(path), None, str(exc)) from None
+        raise MLmodelError(path, None, str(exc)) from None
     except (ValueError, TypeError, OverflowError, RecursionError, MemoryError) as exc:
         # PyYAML's constructors raise these for values such as ``!!float 'a'`` or ``!!timestamp 'x'``
-        raise MLmodelError(str(path), None, f"a value cannot be read ({type(exc).__name__}: "
-                                            f"{_short(str(exc), 200)})") from None
-    _validate(str(path), data)
+        raise MLmodelError(path, None, f"a value cannot be read ({type(exc).__name__}: "
+                                       f"{_short(str(exc), 200)})") from None
+    _validate(path, data)
     return data
 
 

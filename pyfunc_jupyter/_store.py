@@ -18,7 +18,8 @@ from . import _atomic
 from .errors import ModelLoadError, ModelSaveError
 
 __all__ = ["log_model", "start_run", "end_run", "active_run", "set_store", "get_store", "list_models",
-           "resolve_uri", "StoreEntry", "Run", "RunInfo", "is_model_name", "is_version_name", "read_sidecar"]
+           "resolve_uri", "StoreEntry", "Run", "RunInfo", "is_model_name", "is_version_name", "read_sidecar",
+           "parse_sidecar", "mlmodel_facts"]
 
 STORE_ENV = "PYFUNC_JUPYTER_STORE"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")  # matched whole (fullmatch): no trailing newline
@@ -189,6 +190,13 @@ def read_sidecar(version_dir: Path) -> dict | None:
     if not (version_dir / SIDECAR).exists() and not (version_dir / SIDECAR).is_symlink():
         return None
     raw = read_model_file(version_dir, SIDECAR, mlmodel_path=str(version_dir / "MLmodel"), key=SIDECAR)
+    return parse_sidecar(raw)
+
+
+def parse_sidecar(raw: bytes) -> dict:
+    """The bytes of a summary file as a mapping whose keys have their types; else ``ModelLoadError``."""
+    from ._save import SIDECAR
+
     try:
         side = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
@@ -242,12 +250,24 @@ def _entry(name: str, version_dir: Path) -> StoreEntry:
 
 def _entry_from_mlmodel(entry: StoreEntry, version_dir: Path) -> StoreEntry:
     """A directory written by MLflow (no summary file): read what the MLmodel says."""
-    from ._mlmodel import read_mlmodel, read_signature
+    from ._mlmodel import read_mlmodel
     from .errors import PyfuncError
 
     try:
         mlmodel = read_mlmodel(version_dir)
-        signature = read_signature(mlmodel, str(version_dir / "MLmodel"))
+    except PyfuncError as exc:
+        entry.error = str(exc)
+        return entry
+    return mlmodel_facts(entry, mlmodel, str(version_dir / "MLmodel"))
+
+
+def mlmodel_facts(entry: StoreEntry, mlmodel: dict, mlmodel_path: str) -> StoreEntry:
+    """Fill a listing entry from a parsed MLmodel; a signature that cannot be read makes it broken."""
+    from ._mlmodel import read_signature
+    from .errors import PyfuncError
+
+    try:
+        signature = read_signature(mlmodel, mlmodel_path)
         entry.signature_summary = signature.summary() if signature is not None else None
     except PyfuncError as exc:
         entry.error = str(exc)
