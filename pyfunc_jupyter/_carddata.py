@@ -183,7 +183,9 @@ def model_card_data(model_dir: str | os.PathLike, *, status: str = "saved", name
 
 def _text(value: Any) -> str | None:
     """A fact of the MLmodel as text (YAML may have read a date or a number), for JSON display metadata."""
-    return value if value is None or isinstance(value, str) else str(value)
+    from ._store import text_or_none
+
+    return text_or_none(value)
 
 
 def _renders(kept: dict) -> bool:

@@ -19,7 +19,7 @@ from .errors import ModelLoadError, ModelSaveError
 
 __all__ = ["log_model", "start_run", "end_run", "active_run", "set_store", "get_store", "list_models",
            "resolve_uri", "StoreEntry", "Run", "RunInfo", "is_model_name", "is_version_name", "read_sidecar",
-           "parse_sidecar", "mlmodel_facts"]
+           "parse_sidecar", "mlmodel_facts", "text_or_none"]
 
 STORE_ENV = "PYFUNC_JUPYTER_STORE"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")  # matched whole (fullmatch): no trailing newline
@@ -211,11 +211,11 @@ def parse_sidecar(raw: bytes) -> dict:
     return side
 
 
-def _text_or_none(value: Any) -> str | None:
-    """A date YAML read as a ``datetime`` is shown as text; other non-strings are None."""
+def text_or_none(value: Any) -> str | None:
+    """An MLmodel fact as text: YAML may read a date or a number; a list, mapping or flag is None."""
     import datetime
 
-    if isinstance(value, (datetime.date, datetime.datetime)):
+    if isinstance(value, (datetime.date, int, float)) and not isinstance(value, bool):
         return str(value)
     return value if isinstance(value, str) else None
 
@@ -272,7 +272,7 @@ def mlmodel_facts(entry: StoreEntry, mlmodel: dict, mlmodel_path: str) -> StoreE
     except PyfuncError as exc:
         entry.error = str(exc)
         return entry
-    entry.created, entry.run_id = _text_or_none(mlmodel.get("utc_time_created")), _text_or_none(mlmodel.get("run_id"))
+    entry.created, entry.run_id = text_or_none(mlmodel.get("utc_time_created")), text_or_none(mlmodel.get("run_id"))
     size = mlmodel.get("model_size_bytes")
     entry.size_bytes = size if isinstance(size, int) and not isinstance(size, bool) else None
     return entry
