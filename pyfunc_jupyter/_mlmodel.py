@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -125,14 +127,46 @@ def _brief(value: Any) -> str:
     return _short(brief.repr(value), 100)
 
 
-def read_model_file(model_dir: str | os.PathLike, relative: str, *, mlmodel_path: str, key: str | None) -> bytes:
-    """The bytes of a file of the model directory; one that links outside the directory is refused."""
-    path = safe_model_path(model_dir, relative, mlmodel_path=mlmodel_path, key=key or relative)
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise ModelLoadError(f"Cannot read {path} ({exc.strerror or exc}); check that the model directory "
-                             "is complete and readable.") from None
+def read_model_file(model_dir: str | os.PathLike, relative: str, *, mlmodel_path: str, key: str | None,
+                    missing_ok: bool = False) -> bytes | None:
+    """The bytes of a regular file of the model directory; one that links outside the directory is refused.
+
+    With ``missing_ok``, a missing file gives None.
+    """
+    joined = os.path.join(os.fspath(model_dir), relative)
+    fd = None
+    if relative and "/" not in relative and "\\" not in relative and "\x00" not in relative \
+            and relative not in (".", ".."):
+        try:  # fast path: a file right in the directory that is not a link is inside it
+            fd = os.open(joined, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        except FileNotFoundError:
+            if missing_ok:
+                return None
+            raise _unreadable(joined, "no such file") from None
+        except OSError as exc:
+            if exc.errno != errno.ELOOP:  # ELOOP: it is a link, checked below
+                raise _unreadable(joined, exc.strerror or str(exc)) from None
+    if fd is None:
+        path = safe_model_path(model_dir, relative, mlmodel_path=mlmodel_path, key=key or relative)
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        except FileNotFoundError:
+            if missing_ok:
+                return None
+            raise _unreadable(joined, "no such file") from None
+        except OSError as exc:
+            raise _unreadable(joined, exc.strerror or str(exc)) from None
+    with os.fdopen(fd, "rb") as file:
+        try:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):  # a folder, a FIFO, a device
+                raise _unreadable(joined, "not a regular file")
+            return file.read()
+        except OSError as exc:
+            raise _unreadable(joined, exc.strerror or str(exc)) from None
+
+
+def _unreadable(path: str, why: str) -> ModelLoadError:
+    return ModelLoadError(f"Cannot read {path} ({why}); check that the model directory is complete and readable.")
 
 
 def read_signature(mlmodel: dict[str, Any], mlmodel_path: str) -> Any:
@@ -206,8 +240,17 @@ def safe_model_path(model_dir: str | os.PathLike, relative: str, *, mlmodel_path
     """Join ``relative`` to ``model_dir``, refusing absolute paths, ``..`` and symlinks out of it."""
     if not relative or "\x00" in relative or "\\" in relative or os.path.isabs(relative) or PurePosixPath(relative).is_absolute():
         raise MLmodelError(mlmodel_path, key, f"path {relative!r} must be a relative POSIX path inside the model directory")
-    if ".." in PurePosixPath(relative).parts:
+    parts = PurePosixPath(relative).parts
+    if ".." in parts:
         raise MLmodelError(mlmodel_path, key, f"path {relative!r} escapes the model directory")
+    if len(parts) == 1 and parts[0] != ".":  # a file right in the directory: inside unless it is a link
+        try:
+            if not stat.S_ISLNK(os.lstat(Path(model_dir) / relative).st_mode):
+                return Path(model_dir) / relative
+        except FileNotFoundError:
+            return Path(model_dir) / relative
+        except OSError:
+            pass  # resolved below
     try:
         root = Path(model_dir).resolve()
         joined = (root / relative).resolve()

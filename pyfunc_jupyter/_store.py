@@ -187,10 +187,9 @@ def read_sidecar(version_dir: Path) -> dict | None:
     from ._mlmodel import read_model_file
     from ._save import SIDECAR
 
-    if not (version_dir / SIDECAR).exists() and not (version_dir / SIDECAR).is_symlink():
-        return None
-    raw = read_model_file(version_dir, SIDECAR, mlmodel_path=str(version_dir / "MLmodel"), key=SIDECAR)
-    return parse_sidecar(raw)
+    raw = read_model_file(version_dir, SIDECAR, mlmodel_path=os.path.join(version_dir, "MLmodel"), key=SIDECAR,
+                          missing_ok=True)
+    return parse_sidecar(raw) if raw is not None else None
 
 
 def parse_sidecar(raw: bytes) -> dict:
@@ -228,14 +227,17 @@ def _entry(name: str, version_dir: Path) -> StoreEntry:
     if not is_model_name(name):
         entry.error = (f"{name!r} is not a valid model name (letters, digits, '.', '_', '-'); rename the folder")
         return entry
-    if version_dir.parent.is_symlink() or version_dir.is_symlink():
+    folder = str(version_dir)
+    if os.path.islink(os.path.dirname(folder)) or os.path.islink(folder):
         entry.error = "the folder is a symbolic link; the store holds only real folders (copy the model in)"
         return entry
-    if not (version_dir / "MLmodel").is_file():
+    mlmodel = os.path.join(folder, "MLmodel")
+    if not os.path.isfile(mlmodel):
         entry.error = "no MLmodel file: not a model directory"
         return entry
     try:
-        safe_model_path(version_dir, "MLmodel", mlmodel_path=str(version_dir / "MLmodel"), key="MLmodel")
+        if os.path.islink(mlmodel):
+            safe_model_path(version_dir, "MLmodel", mlmodel_path=mlmodel, key="MLmodel")
         side = read_sidecar(version_dir)
     except PyfuncError as exc:
         entry.error = str(exc)

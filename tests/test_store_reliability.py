@@ -219,3 +219,18 @@ def test_a_few_plain_aliases_still_load(good):
     text = (good / "MLmodel").read_text()
     (good / "MLmodel").write_text(text + "metadata: &m {a: 1}\nextra: *m\n")
     assert pyfunc_jupyter.load_model(good).metadata.metadata == {"a": 1}
+
+
+def test_special_files_in_a_version_never_hang_the_listing_or_the_card(good, store):
+    copy = good.parent / "2"
+    shutil.copytree(good, copy)
+    (copy / "pyfunc_jupyter.json").unlink()
+    os.mkfifo(copy / "pyfunc_jupyter.json")  # reading a FIFO would block forever
+    listed = _listed(store)
+    assert listed[("good", 1)] is None and "not a regular file" in listed[("good", 2)]
+    assert pyfunc_jupyter.model_card("models:/good/2").data["name"] == "good"
+    (copy / "MLmodel").unlink()
+    os.mkfifo(copy / "MLmodel")
+    assert "no MLmodel file" in _listed(store)[("good", 2)]
+    with pytest.raises(ModelLoadError):
+        pyfunc_jupyter.load_model("models:/good/2")
