@@ -79,6 +79,8 @@ def local_path(uri: str | os.PathLike) -> Path | None:
 def resolve_model_dir(model_uri: str | os.PathLike) -> Path:
     """Turn a path, ``file://`` URI, ``models:/`` or ``runs:/`` URI into a local model directory."""
     uri = os.fspath(model_uri)
+    if not isinstance(uri, str) or "\x00" in uri:
+        raise ModelLoadError(f"Cannot load {uri!r}: a model path or URI is text without NUL characters.")
     if uri.startswith(("models:/", "runs:/")):
         from ._store import resolve_uri
 

@@ -64,6 +64,11 @@ def test_versions_are_ascii_digits_only(good, version):
     assert pyfunc_jupyter.log_model("good", lambda df: df, input_example=[1.0]).version == 2
 
 
+@pytest.mark.parametrize("uri", ["models:/good\x00/1", "models:/good/1\x00", "runs:/x\x00/good", "a\x00b", b"models:/good/1"])
+def test_nul_characters_and_bytes_are_refused(good, uri):
+    _refused(uri, "NUL|not a model name|has no version|No model|is text")
+
+
 def test_names_are_matched_whole(store, linear):
     for name in ("model\n", "model\r", "../model", "a/b", ".hidden", "", "-x"):
         with pytest.raises(ModelSaveError, match="cannot name a store folder"):
