@@ -8,39 +8,39 @@ from __future__ import annotations
 
 import importlib
 
-__version__ = "0.1.0"
+from ._version import __version__
 
-# public name -> private module that defines it
+# public name -> module that defines it (dotted, under this package)
 _EXPORTS = {
     "PythonModel": "_base",
     "PythonModelContext": "_base",
-    "save_model": "_save",
-    "ModelInfo": "_save",
-    "load_model": "_load",
-    "LoadedModel": "_load",
-    "log_model": "_store",
-    "end_run": "_store",
-    "start_run": "_store",
-    "active_run": "_store",
-    "set_store": "_store",
-    "get_store": "_store",
-    "list_models": "_store",
-    "resolve_uri": "_store",
-    "infer_signature": "_infer",
-    "ModelSignature": "_schema",
-    "Schema": "_schema",
-    "ColSpec": "_schema",
-    "TensorSpec": "_schema",
-    "ParamSchema": "_schema",
-    "ParamSpec": "_schema",
-    "DataType": "_types",
-    "ModelCard": "card",
-    "model_card": "card",
-    "panel": "_panel",
-    "Panel": "_panel",
+    "save_model": "format.save",
+    "ModelInfo": "format.save",
+    "load_model": "store.loading",
+    "LoadedModel": "format.load",
+    "log_model": "store.folder",
+    "end_run": "store.folder",
+    "start_run": "store.folder",
+    "active_run": "store.folder",
+    "set_store": "store.folder",
+    "get_store": "store.folder",
+    "list_models": "store.folder",
+    "resolve_uri": "store.folder",
+    "infer_signature": "format.infer",
+    "ModelSignature": "format.schema",
+    "Schema": "format.schema",
+    "ColSpec": "format.schema",
+    "TensorSpec": "format.schema",
+    "ParamSchema": "format.schema",
+    "ParamSpec": "format.schema",
+    "DataType": "format.types",
+    "ModelCard": "card.modelcard",
+    "model_card": "card.modelcard",
+    "panel": "widgets.panel",
+    "Panel": "widgets.panel",
 }
 
-_SUBMODULES = ("errors", "pyfunc", "models", "card", "listing")
+_SUBMODULES = ("errors", "pyfunc", "models", "card")
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES, "__version__", "load_ipython_extension"])
 

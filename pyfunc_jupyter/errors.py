@@ -6,6 +6,7 @@ __all__ = [
     "PyfuncError",
     "ModelSaveError",
     "UnpicklableModelError",
+    "ModelStorageError",
     "RequirementInferenceError",
     "ModelLoadError",
     "MLmodelError",
@@ -27,6 +28,14 @@ class UnpicklableModelError(ModelSaveError):
     def __init__(self, message: str, attribute_path: str = "model") -> None:
         super().__init__(message)
         self.attribute_path = attribute_path
+
+
+class ModelStorageError(ModelSaveError):
+    """The file system refused a write (disk full, read-only, no permission...); ``errno`` says which."""
+
+    def __init__(self, message: str, errno: int | None = None) -> None:
+        super().__init__(message)
+        self.errno = errno
 
 
 class RequirementInferenceError(ModelSaveError):

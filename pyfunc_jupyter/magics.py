@@ -13,7 +13,7 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from IPython.display import display
 
-from ._candidates import arity, required_init_args
+from .authoring.candidates import arity, required_init_args
 
 __all__ = ["PyfuncMagics", "load_ipython_extension"]
 
@@ -163,7 +163,7 @@ class PyfuncMagics(Magics):
         return tree, last
 
     def _example(self, args: Any, assigned: set[str]) -> tuple[Any, dict | None]:
-        from ._example import split_example
+        from .format.example import split_example
 
         if args.example is not None:
             example = self._eval("--example", args.example)
@@ -212,7 +212,7 @@ class PyfuncMagics(Magics):
         fails; the card lists every finding with its fix.
         """
         __tracebackhide__ = True  # noqa: F841 - IPython hides this frame in tracebacks
-        from ._author import AuthorRequest, PredictError, author
+        from .authoring.pipeline import AuthorRequest, PredictError, author
         from .errors import PyfuncError
 
         args = _parse(self.pyfunc_model, line)
@@ -251,7 +251,7 @@ class PyfuncMagics(Magics):
     @line_magic
     def pyfunc_load(self, line: str) -> None:
         """Load a saved model with the embedded loader, bind it to a variable and show its card."""
-        from ._author import open_model
+        from .authoring.pipeline import open_model
         from .errors import PyfuncError
 
         args = _parse(self.pyfunc_load, line)
@@ -265,7 +265,7 @@ class PyfuncMagics(Magics):
     @line_magic
     def pyfunc_panel(self, line: str) -> Any:
         """The save/load panel: Save (a model and an example from this notebook), Load and try, Compare."""
-        from ._panel import panel
+        from .widgets.panel import panel
 
         if line.strip():
             raise UsageError("%pyfunc_panel takes no arguments.")
@@ -274,7 +274,7 @@ class PyfuncMagics(Magics):
     @line_magic
     def pyfunc_models(self, line: str) -> Any:
         """The models in the local store: name, versions, latest created, signature summary."""
-        from .listing import ModelList
+        from .card.listing import ModelList
 
         if line.strip():
             raise UsageError("%pyfunc_models takes no arguments; use pyfunc_jupyter.set_store(path) to change store.")

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 
 import pyfunc_jupyter
-from pyfunc_jupyter._author import AuthorRequest, PredictError, author, default_name
-from pyfunc_jupyter._cardrender import format_size
-from pyfunc_jupyter._preview import build_preview, compare, json_table
+from pyfunc_jupyter.authoring.pipeline import AuthorRequest, PredictError, author, default_name
+from pyfunc_jupyter.card.render import format_size
+from pyfunc_jupyter.authoring.preview import build_preview, compare, json_table
 from pyfunc_jupyter.errors import ModelSaveError
 
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pyfunc_jupyter import ColSpec, ParamSchema, ParamSpec, Schema
-from pyfunc_jupyter._enforce import enforce_input, validate_params
+from pyfunc_jupyter.format.enforce import enforce_input, validate_params
 from pyfunc_jupyter.errors import SchemaEnforcementError
 
 TYPES = ["boolean", "integer", "long", "float", "double", "string", "binary", "datetime"]

@@ -7,7 +7,7 @@ import platform
 import pytest
 import yaml
 
-from pyfunc_jupyter._envfiles import process_requirements, write_env_files
+from pyfunc_jupyter.environment.envfiles import process_requirements, write_env_files
 from pyfunc_jupyter.errors import ModelSaveError
 
 

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pyfunc_jupyter._example import load_input_example, prediction_to_json, save_input_example
-from pyfunc_jupyter._infer import infer_schema
+from pyfunc_jupyter.format.example import load_input_example, prediction_to_json, save_input_example
+from pyfunc_jupyter.format.infer import infer_schema
 from pyfunc_jupyter.errors import ModelSaveError
 
 

@@ -20,11 +20,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import pyfunc_jupyter
-from pyfunc_jupyter._carddata import model_card_data
-from pyfunc_jupyter._mlmodel import parse_mlmodel, read_signature
-from pyfunc_jupyter._store import StoreEntry, _entry, mlmodel_facts, parse_sidecar
+from pyfunc_jupyter.card.data import model_card_data
+from pyfunc_jupyter.format.mlmodel import parse_mlmodel, read_signature
+from pyfunc_jupyter.store.folder import StoreEntry, _entry, mlmodel_facts, parse_sidecar
 from pyfunc_jupyter.errors import ModelLoadError, PyfuncError
-from pyfunc_jupyter.listing import ModelList
+from pyfunc_jupyter.card.listing import ModelList
 
 from .models_for_tests import LINEAR, define
 

@@ -369,7 +369,7 @@ def test_every_control_is_labelled(panel):
 
 def test_params_form_has_the_right_control_per_type():
     from pyfunc_jupyter import infer_signature
-    from pyfunc_jupyter._panel_forms import ParamsForm
+    from pyfunc_jupyter.widgets.forms import ParamsForm
 
     schema = infer_signature(pd.DataFrame({"x": [1.0]}), params={
         "k": 3, "temperature": 0.5, "greedy": True, "prefix": "Q:", "stops": ["\n", "."]}).params

@@ -16,9 +16,9 @@ import pandas  # noqa: F401 - loaded before any recording, as in a notebook
 import pytest
 import yaml  # noqa: F401 - loaded before any recording
 
-from pyfunc_jupyter._distributions import dependencies, dist_metadata, module_owners
-from pyfunc_jupyter._markers import marker_applies
-from pyfunc_jupyter._requirements import (
+from pyfunc_jupyter.environment.distributions import dependencies, dist_metadata, module_owners
+from pyfunc_jupyter.environment.markers import marker_applies
+from pyfunc_jupyter.environment.requirements import (
     ImportRecorder,
     ModuleUse,
     Requirement,
@@ -303,7 +303,7 @@ def test_by_value_code_without_a_file_is_direct_and_library_code_indirect():
 
 def test_imports_of_our_loader_and_the_kernel_are_not_the_models():
     with ImportRecorder() as recorder:
-        exec("import yaml", {"__name__": "pyfunc_jupyter._enforce", "__file__": "x.py"})
+        exec("import yaml", {"__name__": "pyfunc_jupyter.format.enforce", "__file__": "x.py"})
         exec("import json", {"__name__": "ipykernel.iostream", "__file__": "/x/site-packages/ipykernel/iostream.py"})
         exec("import inspect", {"__name__": "pyfunc_jupyter._hints", "__file__": "x.py"})  # pickled by value
     assert [(u.name, u.direct) for u in recorder.uses] == [("inspect", False)]
@@ -380,7 +380,7 @@ BENCH = textwrap.dedent("""
     import time
     import pandas, numpy, yaml  # the model's libraries, loaded as in a notebook
     t0 = time.perf_counter()
-    from pyfunc_jupyter._requirements import ImportRecorder, ModuleUse, resolve_requirements
+    from pyfunc_jupyter.environment.requirements import ImportRecorder, ModuleUse, resolve_requirements
     t1 = time.perf_counter()
     with ImportRecorder() as recorder:
         recorder.phase = "predict"

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from pyfunc_jupyter import ColSpec, DataType, ModelSignature, ParamSchema, ParamSpec, Schema, TensorSpec
 from pyfunc_jupyter import infer_signature
-from pyfunc_jupyter._enforce import enforce_input, validate_params
-from pyfunc_jupyter._types import Array, Object, Property
+from pyfunc_jupyter.format.enforce import enforce_input, validate_params
+from pyfunc_jupyter.format.types import Array, Object, Property
 from pyfunc_jupyter.errors import SchemaEnforcementError
 
 SCALAR_TYPES = st.sampled_from(list(DataType))

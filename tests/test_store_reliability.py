@@ -11,7 +11,7 @@ import pytest
 
 import pyfunc_jupyter
 from pyfunc_jupyter.errors import MLmodelError, ModelLoadError, ModelSaveError
-from pyfunc_jupyter.listing import ModelList
+from pyfunc_jupyter.card.listing import ModelList
 
 from .models_for_tests import LINEAR, define
 

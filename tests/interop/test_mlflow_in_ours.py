@@ -100,7 +100,7 @@ def test_type_hinted_model_is_flagged_and_converts_frames(mlflow_written):
 
 @pytest.mark.parametrize("name", MLFLOW_KINDS)
 def test_mlflow_written_models_get_a_card(mlflow_written, name):
-    from pyfunc_jupyter._author import open_model
+    from pyfunc_jupyter.authoring.pipeline import open_model
 
     opened = open_model(_entry(mlflow_written, name, "save")["dir"])
     data = opened.card.data

@@ -85,7 +85,7 @@ if TOOL == "mlflow":
     from mlflow.models.utils import _enforce_schema as enforce
 else:
     from pyfunc_jupyter import infer_signature
-    from pyfunc_jupyter._enforce import enforce_input as enforce
+    from pyfunc_jupyter.format.enforce import enforce_input as enforce
 
 def parts(sig):
     return {{k: (json.loads(v) if v else None) for k, v in sig.to_dict().items()}}

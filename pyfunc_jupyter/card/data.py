@@ -1,0 +1,225 @@
+"""The model card's content, read from a model directory: stable facts in ``data``, volatile ones apart.
+
+``data`` holds what a notebook's saved output may compare (names, types, provenance, checks,
+preview); ``volatile`` holds what changes from run to run or machine to machine (paths, times,
+ids, versions, byte sizes), which the card's MIME bundle carries in its display metadata.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+__all__ = ["CARD_SCHEMA", "model_label", "requirement_name", "signature_tables", "model_card_data", "unsaved_card_data"]
+
+CARD_SCHEMA = 1
+_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+def requirement_name(line: str) -> str | None:
+    """The distribution name a requirement line starts with (``pandas`` of ``pandas>=2 ; python_version>'3'``)."""
+    match = _NAME.match(line)
+    return match.group(1) if match and not line.lstrip().startswith("#") else None
+
+
+def signature_tables(signature: Any) -> dict[str, Any] | None:
+    """Inputs, outputs and params of a ``ModelSignature`` as rows of plain values."""
+    if signature is None:
+        return None
+    from ..format.schema import ColSpec, _type_repr
+
+    def rows(schema: Any) -> list[dict[str, Any]] | None:
+        if schema is None:
+            return None
+        out = []
+        for spec in schema.inputs:
+            if isinstance(spec, ColSpec):
+                out.append({"name": spec.name, "type": _type_repr(spec.type), "required": spec.required})
+            else:
+                out.append({"name": spec.name, "type": f"tensor {spec.type.name} {list(spec.shape)}",
+                            "required": True})
+        return out
+
+    params = None
+    if signature.params is not None:
+        from ..format.example import to_json_value
+
+        params = [{"name": p.name, "type": _type_repr(p.dtype) + (f" {list(p.shape)}" if p.shape else ""),
+                   "default": to_json_value(p.default)} for p in signature.params]
+    return {"inputs": rows(signature.inputs), "outputs": rows(signature.outputs), "params": params}
+
+
+def _requirements(model_dir: Path, side: dict | None, given: dict[str, str]) -> tuple[list[dict], dict[str, str]]:
+    """The ``requirements.txt`` lines with where each came from; pins go to the volatile part."""
+    from ..environment.distributions import canonical_name
+
+    saved = (side or {}).get("requirements")
+    inferred = {canonical_name(r["name"]): r for r in (saved if isinstance(saved, list) else [])
+                if isinstance(r, dict) and isinstance(r.get("name"), str)}
+    rows, pins = [], {}
+    lines = []
+    if (model_dir / "requirements.txt").is_file():
+        from ..format.mlmodel import read_model_file
+
+        raw = read_model_file(model_dir, "requirements.txt", mlmodel_path=str(model_dir / "MLmodel"),
+                              key="requirements.txt")  # one linking outside the model is refused
+        lines = raw.decode("utf-8", errors="replace").splitlines()
+    for line in lines:
+        line = line.strip()
+        name = requirement_name(line)
+        if name is None:
+            continue
+        key = canonical_name(name)
+        if key in inferred:
+            reasons = [r for r in inferred[key].get("reasons") or [] if isinstance(r, str)]
+            source = "inferred: " + "; ".join(reasons) if reasons else "inferred"
+        elif key in given:
+            source = given[key]
+        elif side is not None and key in ("mlflow", "mlflow-skinny"):
+            source = "added: MLflow is installed where the model was saved"
+        else:
+            source = "given" if side is not None else "requirements.txt"
+        rows.append({"name": name, "source": source})
+        pins[name] = line
+    return rows, pins
+
+
+def _files(model_dir: Path) -> tuple[list[dict], dict[str, int]]:
+    files, sizes = [], {}
+    for root, dirs, names in os.walk(model_dir):
+        dirs.sort()
+        for name in sorted(names):
+            path = Path(root) / name
+            relative = path.relative_to(model_dir).as_posix()
+            files.append({"path": relative})
+            try:
+                sizes[relative] = path.lstat().st_size  # a link's own size: nothing outside is looked at
+            except OSError:
+                sizes[relative] = 0
+    return files, sizes
+
+
+def model_label(model: Any) -> str | None:
+    """``Foo (class)`` or ``f (function)``."""
+    if model is None:
+        return None
+    import inspect
+
+    if inspect.isroutine(model):
+        return f"{getattr(model, '__name__', 'function')} (function)"
+    return f"{type(model).__name__} (class)"
+
+
+def _summary(checks: list[dict]) -> dict[str, int]:
+    return {"errors": sum(c["severity"] == "error" for c in checks),
+            "warnings": sum(c["severity"] == "warning" for c in checks)}
+
+
+def model_card_data(model_dir: str | os.PathLike, *, status: str = "saved", name: str | None = None,
+                    version: int | None = None, uri: str | None = None, model: Any = None,
+                    checks: list[dict] | None = None, preview: dict | None = None, state: list[dict] | None = None,
+                    given_requirements: dict[str, str] | None = None,
+                    timings: dict[str, float] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(data, volatile)`` of the card of the model saved in ``model_dir``."""
+    from ..errors import MLmodelError, ModelLoadError
+    from ..format.mlmodel import pyfunc_flavor, read_mlmodel, read_signature, safe_model_path
+    from ..format.save import SIDECAR
+    from ..store.folder import read_sidecar
+
+    model_dir = Path(model_dir)
+    mlmodel = read_mlmodel(model_dir)
+    mlmodel_path = str(model_dir / "MLmodel")
+    flavor = pyfunc_flavor(mlmodel)
+    safe_model_path(model_dir, SIDECAR, mlmodel_path=mlmodel_path, key=SIDECAR)  # a link out of it is refused
+    try:
+        side = read_sidecar(model_dir)
+    except MLmodelError:
+        raise
+    except ModelLoadError:
+        side = None  # a malformed summary file: the card shows what the MLmodel and the files say
+    signature = read_signature(mlmodel, mlmodel_path)
+    requirements, pins = _requirements(model_dir, side, given_requirements or {})
+    files, sizes = _files(model_dir)
+    kept = (side or {}).get("card")  # what the save knew, for cards made later from the files
+    kept = kept if isinstance(kept, dict) and _renders(kept) else {}
+    checks = list(checks if checks is not None else kept.get("checks") or [])
+    preview = preview if preview is not None else kept.get("preview")
+    state = state if state is not None else kept.get("state")
+    label = model_label(model) if model is not None else kept.get("model")
+    data = {
+        "schema": CARD_SCHEMA,
+        "status": status,
+        "name": name or (side or {}).get("name") or model_dir.name,  # read_sidecar checked it is text
+        "version": version,
+        "uri": uri,
+        "model": label,
+        "signature": signature_tables(signature),
+        "requirements": requirements,
+        "artifacts": [{"key": key, "path": spec.get("path")} for key, spec in sorted((flavor.get("artifacts") or {}).items())],
+        "files": files,
+        "state": [{"attribute": r["attribute"], "type": r["type"]} for r in state or []],
+        "checks": checks,
+        "summary": _summary(checks),
+        "preview": preview,
+    }
+    volatile = {
+        "path": str(model_dir.absolute()),
+        "created": _text(mlmodel.get("utc_time_created")),
+        "model_uuid": _text(mlmodel.get("model_uuid")),
+        "run_id": _text(mlmodel.get("run_id")),
+        "python_version": _text(flavor.get("python_version")),
+        "cloudpickle_version": _text(flavor.get("cloudpickle_version")),
+        "pins": pins,
+        "sizes": sizes,
+        "state_sizes": {r["attribute"]: r["bytes"] for r in state or [] if r.get("bytes") is not None},
+        "total_bytes": sum(sizes.values()),
+        "timings": dict(timings or {}),
+    }
+    return data, volatile
+
+
+def _text(value: Any) -> str | None:
+    """A fact of the MLmodel as text (YAML may have read a date or a number), for JSON display metadata."""
+    from ..store.folder import text_or_none
+
+    return text_or_none(value)
+
+
+def _renders(kept: dict) -> bool:
+    """Whether the card facts a summary file kept (checks, preview, state) are well formed enough to show."""
+    from .render import render_html, render_text
+
+    checks, state = kept.get("checks") or [], kept.get("state") or []
+    if not isinstance(checks, list) or not isinstance(state, list) or not isinstance(kept.get("model"), (str, type(None))):
+        return False
+    if not all(isinstance(c, dict) and all(isinstance(c.get(k), str) for k in ("severity", "check", "message", "fix"))
+               for c in checks):
+        return False
+    if not all(isinstance(r, dict) and isinstance(r.get("attribute"), str) and isinstance(r.get("type"), str)
+               and isinstance(r.get("bytes"), (int, type(None))) for r in state):
+        return False
+    data = {"checks": checks, "summary": _summary(checks), "preview": kept.get("preview"),
+            "state": [{"attribute": r["attribute"], "type": r["type"]} for r in state]}
+    try:
+        render_html(data, {})
+        render_text(data, {})
+        json.dumps(data)
+    except Exception:  # noqa: BLE001 - any shape the renderers cannot show is dropped
+        return False
+    return True
+
+
+def unsaved_card_data(name: str | None, model: Any, checks: list[dict], *, signature: Any = None,
+                      state: list[dict] | None = None, preview: dict | None = None) -> tuple[dict, dict]:
+    """``(data, volatile)`` of the card of a model that was not saved (the checks found errors)."""
+    data = {
+        "schema": CARD_SCHEMA, "status": "not saved", "name": name, "version": None, "uri": None,
+        "model": model_label(model), "signature": signature_tables(signature), "requirements": [],
+        "artifacts": [], "files": [], "state": [{"attribute": r["attribute"], "type": r["type"]} for r in state or []],
+        "checks": list(checks), "summary": _summary(checks), "preview": preview,
+    }
+    volatile = {"state_sizes": {r["attribute"]: r["bytes"] for r in state or [] if r.get("bytes") is not None}}
+    return data, volatile

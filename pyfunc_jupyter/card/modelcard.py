@@ -1,0 +1,63 @@
+"""``ModelCard``: a model's card as a MIME bundle for JupyterLab, with HTML and text fallbacks."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+__all__ = ["MIME_TYPE", "ModelCard", "model_card"]
+
+MIME_TYPE = "application/vnd.pyfunc-jupyter.model+json"
+
+
+class ModelCard:
+    """Signature, requirements, files, checks and preview of one model, displayable in any frontend.
+
+    ``data`` is the card's stable content; ``volatile`` (paths, times, ids, versions, sizes) travels
+    in the display metadata so that saved notebooks compare equal from run to run.
+    """
+
+    def __init__(self, data: dict[str, Any], volatile: dict[str, Any] | None = None) -> None:
+        self.data = data
+        self.volatile = volatile or {}
+
+    @property
+    def findings(self) -> list[dict[str, str]]:
+        """The checks shown on the card."""
+        return list(self.data.get("checks") or [])
+
+    def to_html(self) -> str:
+        """The card as self-contained HTML."""
+        from .render import render_html
+
+        return render_html(self.data, self.volatile)
+
+    def to_text(self) -> str:
+        """The card as plain text."""
+        from .render import render_text
+
+        return render_text(self.data, self.volatile)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict, dict]:
+        bundle = {MIME_TYPE: self.data, "text/html": self.to_html(), "text/plain": self.to_text()}
+        return bundle, {MIME_TYPE: {"volatile": self.volatile}}
+
+    def __repr__(self) -> str:
+        return self.to_text()
+
+
+def model_card(model_uri: str | os.PathLike) -> ModelCard:
+    """The card of a saved model (a directory, ``models:/`` or ``runs:/`` URI), without loading it."""
+    from .data import model_card_data
+    from ..store.loading import resolve_model_dir
+
+    from ..store.folder import get_store, is_model_name, is_version_name
+
+    path = resolve_model_dir(model_uri)
+    name, version, uri = None, None, None
+    if (is_version_name(path.name) and is_model_name(path.parent.name)
+            and path.parent.parent.resolve() == get_store().resolve()):
+        name, version = path.parent.name, int(path.name)
+        uri = f"models:/{name}/{version}"
+    data, volatile = model_card_data(path, status="saved", name=name, version=version, uri=uri)
+    return ModelCard(data, volatile)

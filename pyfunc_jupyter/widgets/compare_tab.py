@@ -1,0 +1,136 @@
+"""The panel's Compare tab: two versions side by side on one input; signature, params, requirements, artifacts diffed."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+import ipywidgets as widgets
+
+from .forms import InputEditor, message
+
+__all__ = ["CompareTab", "diff_rows"]
+
+_STYLE = {"description_width": "60px"}
+
+
+def diff_rows(a: dict[str, str], b: dict[str, str]) -> list[tuple[str, str, str, bool]]:
+    """(key, value in A, value in B, differs) for the union of keys, sorted."""
+    return [(k, a.get(k, "—"), b.get(k, "—"), a.get(k) != b.get(k)) for k in sorted(set(a) | set(b))]
+
+
+def _facts(card: Any) -> dict[str, dict[str, str]]:
+    """What is compared between two cards, as key -> text per section."""
+    data, volatile = card.data, card.volatile
+    signature = data.get("signature") or {}
+    pins = volatile.get("pins") or {}
+    sizes = volatile.get("sizes") or {}
+
+    def columns(part: str) -> dict[str, str]:
+        rows = signature.get(part) or []
+        return {str(r["name"]): r["type"] + ("" if r.get("required", True) else " (optional)") for r in rows}
+
+    return {
+        "inputs": columns("inputs"),
+        "outputs": columns("outputs"),
+        "params": {p["name"]: f"{p['type']} = {p['default']!r}" for p in signature.get("params") or []},
+        "requirements": {r["name"]: pins.get(r["name"], r["name"]) for r in data.get("requirements") or []},
+        "artifacts": {a["key"]: f"{a['path']} ({sizes.get(a['path'], '?')} B)" if a["path"] in sizes else a["path"]
+                      for a in data.get("artifacts") or []},
+    }
+
+
+def _diff_html(section: str, rows: list[tuple[str, str, str, bool]]) -> str:
+    if not rows:
+        return ""
+    body = "".join(
+        f'<tr class="{"pfj-changed" if changed else ""}"><td>{escape(k)}</td><td>{escape(a)}</td><td>{escape(b)}</td>'
+        f"<td>{'changed' if changed else ''}</td></tr>" for k, a, b, changed in rows)
+    return (f"<h4>{escape(section)}</h4><table><thead><tr><th></th><th>A</th><th>B</th><th></th></tr></thead>"
+            f"<tbody>{body}</tbody></table>")
+
+
+class CompareTab(widgets.VBox):
+    """Pick versions A and B; run the same input through both; show outputs and the diffs."""
+
+    def __init__(self) -> None:
+        self.a = widgets.Dropdown(description="A", style=_STYLE, layout=widgets.Layout(width="95%"))
+        self.b = widgets.Dropdown(description="B", style=_STYLE, layout=widgets.Layout(width="95%"))
+        self.refresh_button = widgets.Button(description="Refresh", icon="refresh", tooltip="Read the store again")
+        self.editor = widgets.VBox([])
+        self.compare_button = widgets.Button(description="Compare", button_style="primary", icon="columns",
+                                             disabled=True, tooltip="Run the input through A and B")
+        self.status = widgets.HTML()
+        self.outputs = widgets.HTML()
+        self.diffs = widgets.HTML()
+        self.preview = None
+        self.differences: dict[str, list] = {}
+        self.refresh_button.on_click(lambda _: self.refresh())
+        self.a.observe(self._chosen, names="value")
+        self.b.observe(self._chosen, names="value")
+        self.compare_button.on_click(lambda _: self.compare())
+        super().__init__([widgets.HBox([self.a, self.refresh_button]), self.b, self.editor, self.compare_button,
+                          self.status, self.outputs, self.diffs])
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Read the store's versions into both dropdowns."""
+        from .load_tab import version_options
+        from ..store.folder import list_models
+
+        options = [("(choose)", None), *version_options([e for e in list_models() if not e.error])]
+        for dropdown in (self.a, self.b):
+            current = dropdown.value
+            dropdown.options = options
+            dropdown.value = current if current in {v for _, v in options} else None
+
+    def _chosen(self, change: dict) -> None:
+        from .load_tab import _saved_example
+
+        self.compare_button.disabled = self.a.value is None or self.b.value is None
+        if change["owner"] is self.a and self.a.value is not None:
+            try:
+                example, _ = _saved_example(self.a.value)
+            except Exception as exc:  # noqa: BLE001 - typed JSON input still works
+                example = None
+                self.status.value = message(f"A's saved input example cannot be read ({exc}); type an input as JSON.")
+            self.editor.children = [InputEditor(example)]
+
+    def compare(self) -> None:
+        """Predict with A and B on the input; mark differing cells; diff signature, params, requirements, artifacts."""
+        from ..card.render import render_preview_html
+        from ..store.loading import load_model
+        from ..authoring.preview import as_table, build_preview
+        from ..card.modelcard import model_card
+        from ..errors import PyfuncError
+
+        self.status.value = self.outputs.value = self.diffs.value = ""
+        if self.a.value is None or self.b.value is None:
+            self.status.value = message("Choose two versions first.")
+            return
+        try:
+            data = self.editor.children[0].value() if self.editor.children else None
+        except ValueError as exc:
+            self.status.value = message(str(exc))
+            return
+        outputs = []
+        cards = []
+        for label, uri in (("A", self.a.value), ("B", self.b.value)):
+            try:
+                cards.append(model_card(uri))
+                model = load_model(uri)
+            except (PyfuncError, OSError) as exc:
+                self.status.value = message(f"Cannot load {label} ({uri}): {exc} Refresh the list.")
+                return
+            try:
+                outputs.append({"label": f"{label}: {uri}", "table": as_table(model.predict(data))})
+            except Exception as exc:  # noqa: BLE001 - shown in the comparison
+                outputs.append({"label": f"{label}: {uri}", "error": f"{type(exc).__name__}: {exc}"})
+        self.preview = build_preview(as_table(data, is_input=True), outputs)
+        self.outputs.value = render_preview_html(self.preview)
+        a, b = _facts(cards[0]), _facts(cards[1])
+        self.differences = {section: diff_rows(a[section], b[section]) for section in a}
+        self.diffs.value = "".join(_diff_html(section, rows) for section, rows in self.differences.items())
+        changed = [section for section, rows in self.differences.items() if any(r[3] for r in rows)]
+        status = self.preview["outputs"][1]["status"]
+        self.status.value = message(f"Outputs: {status}. Changed: {', '.join(changed) or 'nothing'}.", "info")

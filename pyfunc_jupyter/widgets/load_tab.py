@@ -1,0 +1,173 @@
+"""The panel's Load tab: browse the store, show a version's card, load it, and try inputs and params."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ipywidgets as widgets
+
+from .forms import InputEditor, ParamsForm, display_data, message, table_html
+
+__all__ = ["LoadTab", "version_options"]
+
+_STYLE = {"description_width": "120px"}
+
+
+def _size(size: int | None) -> str:
+    from ..card.render import format_size
+
+    return format_size(size) if size is not None else "?"
+
+
+def version_options(entries: list[Any], needle: str = "") -> list[tuple[str, str]]:
+    """(label, uri) of store entries whose name or signature contains ``needle``, newest version first."""
+    needle = needle.strip().lower()
+    options = []
+    for entry in sorted(entries, key=lambda e: (e.name, -e.version)):
+        if needle and needle not in entry.name.lower() and needle not in (entry.signature_summary or "").lower():
+            continue
+        facts = f"broken: {entry.error}" if entry.error else (
+            f"{entry.created or '?'} · {entry.signature_summary or 'no signature'} · {_size(entry.size_bytes)}")
+        options.append((f"{entry.name} v{entry.version} · {facts}", entry.uri))
+    return options
+
+
+class LoadTab(widgets.VBox):
+    """The store's versions (searchable); a chosen version's card, Load into a variable, and Predict."""
+
+    def __init__(self, namespace: dict[str, Any]) -> None:
+        self._namespace = namespace
+        self._entries: list[Any] = []
+        self.model = None  # the LoadedModel being tried
+        self.card = None
+        self.prediction = None
+        self.search = widgets.Text(description="Search", placeholder="name or signature", style=_STYLE,
+                                   continuous_update=True)
+        self.refresh_button = widgets.Button(description="Refresh", icon="refresh", tooltip="Read the store again")
+        self.versions = widgets.Select(description="Versions", style=_STYLE, rows=8,
+                                       layout=widgets.Layout(width="95%"))
+        self.variable = widgets.Text(value="model", description="Load as", style=_STYLE)
+        self.load_button = widgets.Button(description="Load", icon="download", disabled=True,
+                                          tooltip="Bind the loaded model to this variable in the notebook")
+        self.card_output = widgets.Output()
+        self.editor = widgets.VBox([])
+        self.params = ParamsForm()
+        self.params_box = widgets.VBox([self.params])
+        self.predict_button = widgets.Button(description="Predict", button_style="primary", icon="play",
+                                             disabled=True, tooltip="Run the model on this input with these params")
+        self.status = widgets.HTML()
+        self.result = widgets.HTML()
+        self.search.observe(lambda _: self._filter(), names="value")
+        self.refresh_button.on_click(lambda _: self.refresh())
+        self.versions.observe(self._chosen, names="value")
+        self.load_button.on_click(lambda _: self.load())
+        self.predict_button.on_click(lambda _: self.predict())
+        super().__init__([widgets.HBox([self.search, self.refresh_button]), self.versions, self.card_output,
+                          widgets.HBox([self.variable, self.load_button]), self.editor, self.params_box,
+                          self.predict_button, self.status, self.result])
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Read the store's listing (summary files only: fast, never unpickles)."""
+        from ..store.folder import list_models
+
+        self._entries = list_models()
+        self._filter()
+        if not self._entries:
+            self.status.value = message("The store is empty: save a model with the Save tab or a %%pyfunc_model "
+                                        "cell.", "info")
+
+    def _filter(self) -> None:
+        current = self.versions.value
+        options = version_options(self._entries, self.search.value)
+        self.versions.options = options
+        self.versions.value = current if current in {uri for _, uri in options} else None
+
+    def _chosen(self, change: dict) -> None:
+        from ..card.modelcard import model_card
+        from ..errors import PyfuncError
+
+        self.model, self.prediction = None, None
+        self.editor.children, self.params_box.children = [], []
+        self.status.value = self.result.value = ""
+        self.load_button.disabled = self.predict_button.disabled = change["new"] is None
+        self.card_output.outputs = ()
+        if change["new"] is None:
+            return
+        try:
+            self.card = model_card(change["new"])
+        except (PyfuncError, OSError) as exc:
+            self.status.value = message(f"{exc} Refresh the list.")
+            self.load_button.disabled = self.predict_button.disabled = True
+            return
+        self.card_output.outputs = (display_data(self.card),)
+        try:
+            example, param_schema = _saved_example(change["new"])
+        except Exception as exc:  # noqa: BLE001 - an unreadable example must not hide the card
+            example, param_schema = None, None
+            self.status.value = message(f"The saved input example cannot be read ({exc}); type an input as JSON.")
+        self.editor.children = [InputEditor(example)]
+        self.params = ParamsForm(param_schema)
+        self.params_box.children = [self.params]
+
+    def _ensure_loaded(self) -> Any:
+        from ..store.loading import load_model
+
+        if self.model is None:
+            self.model = load_model(self.versions.value)
+        return self.model
+
+    def load(self) -> None:
+        """Load the chosen version and bind it to the variable name."""
+        from ..errors import PyfuncError
+
+        name = self.variable.value.strip()
+        if not name.isidentifier():
+            self.status.value = message(f"{name!r} is not a valid variable name.")
+            return
+        try:
+            self._namespace[name] = self._ensure_loaded()
+        except (PyfuncError, OSError) as exc:
+            self.status.value = message(f"Cannot load {self.versions.value}: {exc} Refresh the list.")
+            return
+        self.status.value = message(f"Loaded {self.versions.value} as `{name}`.", "ok")
+
+    def predict(self) -> None:
+        """Predict on the edited input with the form's params; show the output or the enforcement error."""
+        from ..authoring.preview import as_table
+        from ..errors import PyfuncError
+
+        self.result.value = ""
+        try:
+            model = self._ensure_loaded()
+            data = self.editor.children[0].value()
+            params = self.params.values()
+        except (PyfuncError, OSError) as exc:
+            self.status.value = message(f"Cannot load {self.versions.value}: {exc} Refresh the list.")
+            return
+        except ValueError as exc:
+            self.status.value = message(str(exc))
+            return
+        try:
+            self.prediction = model.predict(data, params)
+        except Exception as exc:  # noqa: BLE001 - the model's or the enforcement's error, shown inline
+            self.status.value = message(f"{type(exc).__name__}: {exc}")
+            return
+        self.status.value = message("Predicted.", "ok")
+        self.result.value = table_html(as_table(self.prediction))
+
+
+def _saved_example(uri: str) -> tuple[Any, Any]:
+    """The saved example's data and the params schema of a model, read without unpickling it."""
+    from ..format.example import split_example
+    from ..format.load import read_input_example
+    from ..store.loading import resolve_model_dir
+    from ..format.mlmodel import read_mlmodel
+    from ..format.schema import ModelSignature
+
+    path = resolve_model_dir(uri)
+    mlmodel = read_mlmodel(path)
+    signature = ModelSignature.from_dict(mlmodel["signature"]) if mlmodel.get("signature") else None
+    info = mlmodel.get("saved_input_example_info")
+    example = read_input_example(path, info, signature.inputs if signature else None) if info else None
+    return (split_example(example)[0] if example is not None else None), (signature.params if signature else None)

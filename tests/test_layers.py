@@ -1,0 +1,68 @@
+"""The import layers of ARCHITECTURE.md hold: ``lint-imports`` checks the contracts in pyproject.toml.
+
+magics > widgets > authoring > card > store > format > environment > (_base, _hints, errors, _version):
+each imports only from layers below it, and the core (format, environment, store and the base) imports
+no IPython, ipywidgets or other Jupyter package, directly or through another module of ours.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+
+
+def _lint(project: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([str(LINT_IMPORTS), "--no-cache"], cwd=project, capture_output=True, text=True,
+                          timeout=300, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(project)})
+
+
+def test_the_package_keeps_its_import_contracts():
+    result = _lint(ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 kept, 0 broken" in result.stdout
+
+
+def _copy(tmp_path: Path) -> Path:
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    shutil.copytree(ROOT / "pyfunc_jupyter", tmp_path / "pyfunc_jupyter",
+                    ignore=shutil.ignore_patterns("labextension", "__pycache__"))
+    return tmp_path
+
+
+def _add_import(module: Path, line: str) -> None:
+    module.write_text(module.read_text(encoding="utf-8") + f"\n\ndef _upward():\n    {line}\n", encoding="utf-8")
+
+
+def test_an_upward_import_breaks_the_layers(tmp_path):
+    project = _copy(tmp_path)
+    _add_import(project / "pyfunc_jupyter" / "format" / "load.py", "from ..store.folder import resolve_uri")
+    result = _lint(project)
+    assert result.returncode != 0
+    assert "pyfunc_jupyter.format is not allowed to import pyfunc_jupyter.store" in result.stdout
+
+
+def test_a_jupyter_import_in_the_core_breaks_the_contract(tmp_path):
+    project = _copy(tmp_path)
+    _add_import(project / "pyfunc_jupyter" / "environment" / "markers.py", "import ipywidgets")
+    result = _lint(project)
+    assert result.returncode != 0
+    assert "pyfunc_jupyter.environment is not allowed to import ipywidgets" in result.stdout
+
+
+def test_importing_every_core_module_loads_no_jupyter():
+    # lint-imports reads import statements; this also catches an importlib call or a plugin hook.
+    core = sorted(f"pyfunc_jupyter.{p.parent.name}.{p.stem}" for sub in ("format", "environment", "store")
+                  for p in (ROOT / "pyfunc_jupyter" / sub).glob("*.py") if p.stem != "__init__")
+    assert "pyfunc_jupyter.format.load" in core and "pyfunc_jupyter.store.loading" in core
+    code = ("import importlib, sys\n"
+            f"for name in {core!r}: importlib.import_module(name)\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('IPython', 'ipykernel', 'ipywidgets', 'jupyter_client', 'jupyter_server', 'comm', 'notebook')))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
