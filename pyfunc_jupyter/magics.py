@@ -200,6 +200,8 @@ class PyfuncMagics(Magics):
     @argument("--config", metavar="EXPR", help="The model_config dict (or YAML path) given to load_context.")
     @argument("--path", metavar="DIR", help="Save to this directory instead of the local store.")
     @argument("--overwrite", action="store_true", help="With --path: replace a model already there (atomically).")
+    @argument("--new-version", action="store_true", help="Add a store version even if the latest one holds exactly "
+                                                           "this model (by default it is reused: 'unchanged').")
     @argument("--as", dest="as_var", metavar="VAR", default="_pyfunc",
               help="Variable to bind the result to (default: _pyfunc): .info, .model, .card, .findings.")
     @cell_magic
@@ -218,6 +220,8 @@ class PyfuncMagics(Magics):
         args = _parse(self.pyfunc_model, line)
         if args.overwrite and not args.path:
             raise UsageError("--overwrite applies only with --path DIR; the store adds a new version instead.")
+        if args.new_version and args.path:
+            raise UsageError("--new-version applies only to the store; with --path DIR use --overwrite.")
         tree, last = self._run_cell(cell)
         classes, functions, assigned = _defined(tree)
         model = choose_model(self.shell.user_ns, classes, functions, last)
@@ -228,7 +232,8 @@ class PyfuncMagics(Magics):
             model=model, input_example=data, params=params, name=args.name, path=args.path, overwrite=args.overwrite,
             signature=self._eval("--signature", args.signature), artifacts=_artifacts(args.artifact),
             pip_requirements=args.pip, extra_pip_requirements=args.extra_pip, conda_env=args.conda,
-            code_paths=args.code, model_config=self._eval("--config", args.config), source="notebook")
+            code_paths=args.code, model_config=self._eval("--config", args.config), source="notebook",
+            new_version=args.new_version)
         try:
             authored = author(request)
         except PredictError as exc:
