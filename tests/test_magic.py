@@ -836,3 +836,32 @@ def test_model_card_from_files_keeps_model_kind_and_state(ip, store):
     card = model_card("models:/weighted/1")
     assert card.data["model"] == "Weighted (class)"
     assert card.data["state"] == [{"attribute": "weight", "type": "float"}] and card.volatile["state_sizes"]["weight"] > 0
+
+
+# --- an unchanged cell reuses its version (issue 14 item 9) ------------------------------------------------
+
+UNCHANGED_CELL = """
+%%pyfunc_model same_again --example "pd.DataFrame({{'x': [1.0, 2.0]}})" {flag}
+class SameAgain(PythonModel):
+    def predict(self, context, model_input):
+        return 3 * model_input["x"]
+"""
+
+
+def test_rerunning_an_unchanged_cell_reuses_the_version(ip, store):
+    first = saved(run(ip, UNCHANGED_CELL.format(flag="")))
+    again = run(ip, UNCHANGED_CELL.format(flag=""))
+    assert again.error is None and again.card["status"] == "unchanged: same as v1"
+    assert again.card["version"] == 1 and first.card["version"] == 1
+    assert "unchanged: same as v1" in again.bundle["text/html"] and "unchanged: same as v1" in again.bundle["text/plain"]
+    assert ip.user_ns["_pyfunc"].info.unchanged and models_in(store) == ["same_again/1"]
+    forced = run(ip, UNCHANGED_CELL.format(flag="--new-version"))
+    assert forced.card["status"] == "saved" and forced.card["version"] == 2
+    changed = run(ip, UNCHANGED_CELL.format(flag="").replace("3 *", "4 *"))
+    assert changed.card["status"] == "saved" and models_in(store) == ["same_again/1", "same_again/2", "same_again/3"]
+
+
+def test_new_version_with_path_is_a_usage_error(ip, tmp_path):
+    ran = run(ip, UNCHANGED_CELL.format(flag=f"--new-version --path {tmp_path / 'there'}"))
+    assert "--new-version applies only to the store" in str(ran.error)
+    assert not (tmp_path / "there").exists()
