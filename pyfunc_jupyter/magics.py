@@ -294,4 +294,7 @@ def load_ipython_extension(ipython: Any) -> None:
     ipython : IPython.core.interactiveshell.InteractiveShell
         The running shell.
     """
+    from ._fresh import prestart_spare
+
     ipython.register_magics(PyfuncMagics)
+    prestart_spare()  # the first cell's fresh-process check need not wait for an interpreter to start
