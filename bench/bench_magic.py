@@ -6,7 +6,8 @@ Measured, for the MLflow guide's SimpleLinearModel, after one untimed warm-up in
   start to the card: run the cell, check, predict, save with the fresh-process check, reload, render the card;
 - MLflow (``.venv-mlflow``, sqlite tracking): ``mlflow.pyfunc.log_model`` in a run, ``load_model``, ``predict``.
 
-Target: our median at most 0.5 of MLflow's. Workers alternate between the two interpreters for fairness on a
+Target: our median at most 0.5 of MLflow's, and at most 0.3 s in absolute terms (every timed run re-runs the
+same cell, as a user does: the fresh-process check then uses the interpreter kept ready since the previous run). Workers alternate between the two interpreters for fairness on a
 noisy machine. Also reports how much of our time is the fresh-process check. Results go to
 ``bench/results_magic.json``. Run with ``./dev bench`` (after the core benchmark).
 """
@@ -25,6 +26,7 @@ from bench_core import HERE, MLFLOW, OURS, _fmt, worker
 ROUNDS = 3  # worker pairs, alternating ours / MLflow
 RUNS = 3  # timed runs per worker, after its warm-up
 TARGET = 0.5
+RERUN_TARGET = 0.3  # seconds, a re-run's cell -> card (issue 14 item 12)
 
 
 def measure(have_mlflow: bool, workdir: Path) -> dict:
@@ -56,10 +58,13 @@ def main() -> int:
     figures["ratio"], figures["samples"] = ratio, samples
 
     verdict = "no MLflow" if ratio is None else "PASS" if ratio <= TARGET else "FAIL"
+    rerun_verdict = "PASS" if ours <= RERUN_TARGET else "FAIL"
+    figures["rerun_target_seconds"] = RERUN_TARGET
     best = figures["cell_to_card_best"]
     rows = [("figure", "ours", "MLflow", "ours/MLflow", "target", "result"),
             ("cell_to_card (median)", _fmt(ours, "s"), _fmt(theirs, "s"), "-" if ratio is None else f"{ratio:.3f}",
              f"<= {TARGET} of MLflow", verdict),
+            ("cell_to_card, a re-run (median)", _fmt(ours, "s"), "-", "-", f"<= {RERUN_TARGET} s", rerun_verdict),
             ("cell_to_card (best)", _fmt(best["ours"], "s"), _fmt(best.get("mlflow"), "s"),
              f"{best['ours'] / best['mlflow']:.3f}" if have_mlflow else "-", "(for information)", ""),
             ("  of which fresh-process check", _fmt(fresh, "s"), "-", "-", f"({fresh / ours:.0%} of our median)", "")]
@@ -69,7 +74,7 @@ def main() -> int:
     (HERE / "results_magic.json").write_text(json.dumps(figures, indent=2))
     print(f"\n{ROUNDS * RUNS} runs each; total {time.perf_counter() - start:.0f} s; "
           f"results in {HERE / 'results_magic.json'}")
-    return 1 if verdict == "FAIL" else 0
+    return 1 if "FAIL" in (verdict, rerun_verdict) else 0
 
 
 if __name__ == "__main__":

@@ -256,14 +256,15 @@ def test_path_and_overwrite(ip, store, tmp_path):
     assert models_in(store) == []
 
 
-def test_as_binds_the_result_and_reruns_add_versions(ip, store):
+def test_as_binds_the_result_and_reruns_add_versions_when_asked(ip, store):
     cell = """
-        %%pyfunc_model twice --as result --example "[1.0, 2.0]"
+        %%pyfunc_model twice --as result --example "[1.0, 2.0]" {flag}
         def twice(model_input):
             return [2 * v for v in model_input[0]]
         """
-    saved(run(ip, cell))
-    second = saved(run(ip, cell))
+    saved(run(ip, cell.format(flag="")))
+    assert run(ip, cell.format(flag="")).card["status"] == "unchanged: same as v1"
+    second = saved(run(ip, cell.format(flag="--new-version")))
     assert second.card["version"] == 2 and models_in(store) == ["twice/1", "twice/2"]
     result = ip.user_ns["result"]
     assert result.saved and result.info.version == 2 and result.model.path.name == "2"
@@ -736,9 +737,9 @@ def test_load_errors_are_usage_errors(ip, store):
 def test_models_lists_the_store(ip, store):
     empty = run(ip, "%pyfunc_models")
     assert "No models in the store" in repr(empty.result.result)
-    for _ in range(2):
-        saved(run(ip, """
-            %%pyfunc_model listed --example "[1.0]"
+    for flag in ("", "--new-version"):
+        saved(run(ip, f"""
+            %%pyfunc_model listed --example "[1.0]" {flag}
             def listed(model_input):
                 return model_input
             """))

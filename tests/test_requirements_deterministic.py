@@ -108,3 +108,40 @@ def test_the_kernel_behind_print_and_the_standard_library_are_not_recorded(libs,
     uses = _record("import functools\nprint('hi')\nfunctools.partial(outerlib.work, 1)()", outerlib=outerlib)
     assert ("outerlib", "called by predict", True) in uses  # through functools: attributed to its caller
     assert {name for name, _, _ in uses} == {"outerlib", "innerlib", "functools"}, uses
+
+
+PANEL_CELL = textwrap.dedent("""
+    import pandas as pd
+    from pyfunc_jupyter import PythonModel
+
+    class Linear(PythonModel):
+        def predict(self, context, model_input):
+            return 10 * model_input["x"] + 20
+
+    df = pd.DataFrame({"x": [1.0, 2.0, 3.0]})
+""")
+
+PANEL_SCRIPT = textwrap.dedent("""
+    import json, sys
+    import pyfunc_jupyter
+    pyfunc_jupyter.set_store(sys.argv[1])
+    ns = {"__name__": "__main__"}
+    exec(sys.argv[2], ns)
+    tab = pyfunc_jupyter.panel(ns).save_tab
+    tab.model.value, tab.example.value = "Linear", "df"  # the box is prefilled with the inferred requirements
+    shown = tab.requirements.value.split("\\n")
+    tab.save_button.click()  # saved without editing the box
+    print(json.dumps({"shown": shown, "status": tab.card.data["status"],
+                      "path": pyfunc_jupyter.list_models()[0].path}))
+""")
+
+
+def test_the_panel_shows_what_it_writes(tmp_path):
+    """In a fresh process the prefill is the first inference (it used to see first-time imports the save missed)."""
+    run = subprocess.run([sys.executable, "-c", PANEL_SCRIPT, str(tmp_path / "store"), PANEL_CELL], capture_output=True,
+                         text=True, cwd=tmp_path, timeout=300, check=False)
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert result["status"] == "saved"
+    written = (Path(result["path"]) / "requirements.txt").read_text().split()
+    assert result["shown"] == written and [line.split("==")[0] for line in written] == ["cloudpickle", "pandas"]
