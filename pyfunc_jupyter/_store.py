@@ -155,7 +155,10 @@ def _same_as_latest(staging: Path, parent: Path, built: Any) -> int | None:
     from ._save import SIDECAR
 
     flavor = built.mlmodel["flavors"]["python_function"]
-    digest = content_hash(staging, built.mlmodel, flavor.get("python_model"))
+    try:
+        digest = content_hash(staging, built.mlmodel, flavor.get("python_model"))
+    except (OSError, TypeError, ValueError):  # no hash: simply a new version, as before
+        return None
     side_path = staging / SIDECAR
     side = json.loads(side_path.read_text(encoding="utf-8"))
     side["content_hash"] = digest
