@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from pyfunc_jupyter import PythonModel, save_model
 from pyfunc_jupyter._requirements import ImportRecorder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,10 +80,15 @@ def libs(tmp_path, monkeypatch):
     site = tmp_path / "site-packages"
     site.mkdir()
     _lib(site, "innerlib", "def helper(x):\n    return x + 1\n")
-    _lib(site, "outerlib", "import innerlib\n\ndef work(x):\n    return innerlib.helper(x)\n")
+    _lib(site, "outerlib", "import innerlib\n\ndef work(x):\n    return innerlib.helper(x)\n\n"
+                           "def lazy(x):\n    from outerlib import _impl  # first call: runs _impl's body\n"
+                           "    return _impl.go(x)\n")
+    (site / "outerlib" / "_impl.py").write_text("import innerlib\n\ndef go(x):\n    return innerlib.helper(x) * 2\n")
+    with (site / "outerlib-1.0.dist-info" / "RECORD").open("a") as record:
+        record.write("outerlib/_impl.py,,\n")
     monkeypatch.syspath_prepend(str(site))
     yield
-    for name in ("innerlib", "outerlib"):
+    for name in ("innerlib", "outerlib", "outerlib._impl"):
         sys.modules.pop(name, None)
 
 
@@ -145,3 +151,26 @@ def test_the_panel_shows_what_it_writes(tmp_path):
     assert result["status"] == "saved"
     written = (Path(result["path"]) / "requirements.txt").read_text().split()
     assert result["shown"] == written and [line.split("==")[0] for line in written] == ["cloudpickle", "pandas"]
+
+
+class UsesLazyLib(PythonModel):
+    def predict(self, context, model_input):
+        import outerlib
+
+        return [outerlib.lazy(x) for x in model_input]
+
+
+def test_a_librarys_first_lazy_import_does_not_change_the_requirements(libs, tmp_path):
+    """outerlib imports a submodule on first use, whose body imports innerlib: once per process only.
+
+    Recording imports alone gave innerlib on the first save and not on the next. What runs is the same
+    each time: outerlib calls into innerlib on every predict.
+    """
+    saved = []
+    for run in ("first", "again"):
+        save_model(tmp_path / run, UsesLazyLib(), input_example=[1, 2])
+        saved.append(_environment(tmp_path / run))
+    assert saved[0] == saved[1]
+    assert {"innerlib==1.0", "outerlib==1.0"} <= set(saved[0]["requirements.txt"].split())
+    reasons = {r["name"]: r["reasons"] for r in saved[0]["requirements"]}
+    assert reasons["innerlib"] == ["innerlib: called by outerlib during predict"]
