@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["FreshResult", "FreshCheck", "prestart_spare", "shutdown_spare"]
+__all__ = ["FreshResult", "FreshCheck", "prestart_spare", "shutdown_spare", "wait_for_spare"]
 
 _TIMEOUT = 300.0
 
@@ -84,8 +84,19 @@ class _Child:
         args = ["--wait", str(self.result_file)] if wait else [*argv_tail, str(self.result_file)]
         self.process = subprocess.Popen(
             [sys.executable, "-P", "-m", "pyfunc_jupyter._fresh", *args], cwd=self.workdir.name, env=self.env,
-            stdin=subprocess.PIPE if wait else subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stdin=subprocess.PIPE if wait else subprocess.DEVNULL,
+            stdout=subprocess.PIPE if wait else subprocess.DEVNULL,  # a spare says "ready" there
             stderr=subprocess.PIPE, text=True)
+        self.ready = not wait
+
+    def wait_ready(self, timeout: float) -> bool:
+        """Wait until a spare has done its imports (it prints a line then); False on timeout or exit."""
+        if not self.ready and self.process.stdout is not None:
+            import select
+
+            readable, _, _ = select.select([self.process.stdout], [], [], timeout)
+            self.ready = bool(readable) and self.process.stdout.readline() == "ready\n"
+        return self.ready
 
     def still_equivalent(self) -> bool:
         """Whether a new child started now would be the same: alive, same interpreter, env and installs."""
@@ -132,6 +143,13 @@ def _take_spare() -> _Child | None:
         return spare
     spare.stop()
     return None
+
+
+def wait_for_spare(timeout: float = 60.0) -> bool:
+    """Wait until the spare (if any) is ready; for benchmarks and tests, a user's pause between cells."""
+    with _spare_lock:
+        spare = _spare
+    return spare is not None and spare.wait_ready(timeout)
 
 
 def shutdown_spare() -> None:
@@ -242,6 +260,8 @@ def _wait_for_model() -> str | None:
         except ImportError:
             pass
 
+    sys.stdout.write("ready\n")
+    sys.stdout.flush()
     line = sys.stdin.readline()  # EOF: the parent is gone or stopped us
     return line.rstrip("\n") or None
 

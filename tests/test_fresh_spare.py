@@ -64,8 +64,7 @@ def _spare_pids() -> list[int]:
 
 def _wait_ready() -> None:
     """Let the spare finish its imports (it waits on stdin afterwards)."""
-    time.sleep(0.2)
-    assert _fresh._spare is not None
+    assert _fresh.wait_for_spare(120)
 
 
 def test_a_check_uses_the_spare_and_leaves_exactly_one_new_one(model):
