@@ -62,11 +62,16 @@ def _child_env() -> dict[str, str]:
 
 
 def _installed_stamp() -> tuple:
-    """What a package install or removal changes: the mtimes of the directories on ``sys.path``."""
+    """What a package install or removal changes: the mtimes of the child's package directories.
+
+    Those are the site-packages directories and ``$PYTHONPATH``; not the caller's working directory
+    (``-P``: the child does not see it), which changes whenever the notebook is saved.
+    """
     stamp = []
-    for entry in sys.path:
+    extra = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    for entry in [p for p in sys.path if p.endswith(("site-packages", "dist-packages"))] + extra:
         try:
-            stamp.append((entry, os.stat(entry or ".").st_mtime_ns))
+            stamp.append((entry, os.stat(entry).st_mtime_ns))
         except OSError:
             stamp.append((entry, None))
     return tuple(stamp)
@@ -116,13 +121,12 @@ class _Child:
 
 _spare: _Child | None = None
 _spare_lock = threading.Lock()
-_spare_enabled = os.environ.get("PYFUNC_JUPYTER_NO_SPARE", "") == ""
 
 
 def prestart_spare() -> None:
     """Start a spare child in the background if none is ready (the magic calls it when loaded)."""
     global _spare
-    if not _spare_enabled:
+    if os.environ.get("PYFUNC_JUPYTER_NO_SPARE"):
         return
     with _spare_lock:
         if _spare is not None and _spare.process.poll() is None:

@@ -104,8 +104,8 @@ def test_a_stale_spare_is_replaced(model, tmp_path, monkeypatch):
     check = _fresh.FreshCheck(model)
     assert not check.used_spare and check.result().ok
     _wait_ready()
-    site = tmp_path / "site"
-    site.mkdir()
+    site = tmp_path / "lib" / "site-packages"
+    site.mkdir(parents=True)
     monkeypatch.syspath_prepend(str(site))
     _fresh.shutdown_spare()
     _fresh.prestart_spare()
@@ -156,3 +156,20 @@ def test_the_spare_ends_with_its_parent(ending):
     while not _gone(pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _gone(pid)
+
+
+def test_files_written_in_the_working_directory_do_not_make_the_spare_stale(model, tmp_path, monkeypatch):
+    """The child never sees the caller's directory (-P, its own cwd): saving a notebook there changes nothing."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend("")
+    _fresh.prestart_spare()
+    _wait_ready()
+    (tmp_path / "notebook.ipynb").write_text("{}")
+    check = _fresh.FreshCheck(model)
+    assert check.used_spare and check.result().ok
+
+
+def test_the_spare_can_be_turned_off(model, monkeypatch):
+    monkeypatch.setenv("PYFUNC_JUPYTER_NO_SPARE", "1")
+    check = _fresh.FreshCheck(model)
+    assert check.result().ok and not check.used_spare and _fresh._spare is None and _spare_pids() == []
