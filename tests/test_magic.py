@@ -716,6 +716,22 @@ def test_load_binds_the_model_and_shows_its_card(ip, store):
     assert run(ip, "loaded.predict(pd.DataFrame({'x': [0.0]}))['x'].tolist()").result.result == [3.0]
 
 
+def test_load_by_alias(ip, store):
+    import pyfunc_jupyter
+
+    for factor in (2, 3):
+        saved(run(ip, f"""
+            %%pyfunc_model scaled --example "pd.DataFrame({{'x': [1.0, 2.0]}})"
+            def scaled(model_input):
+                return {factor} * model_input
+            """))
+    pyfunc_jupyter.set_registered_model_alias("scaled", "champion", 1)
+    ran = run(ip, "%pyfunc_load models:/scaled@champion --as champ")
+    assert ran.error is None and ran.card["version"] == 1 and ran.column("loaded") == [2.0, 4.0]
+    missing = run(ip, "%pyfunc_load models:/scaled@nobody")
+    assert type(missing.error).__name__ == "UsageError" and "has no alias 'nobody'" in str(missing.error)
+
+
 def test_model_card_of_a_saved_model_keeps_its_checks(ip, store):
     saved(run(ip, """
         %%pyfunc_model counted --example "pd.DataFrame({'n': [1, 2]})"
