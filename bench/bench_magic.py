@@ -9,7 +9,8 @@ Measured, for the MLflow guide's SimpleLinearModel, after one untimed warm-up in
 Target: our median at most 0.5 of MLflow's, and at most 0.3 s in absolute terms (every timed run re-runs the
 same cell, as a user does: the fresh-process check then uses the interpreter kept ready since the previous run;
 before each timed run the worker waits, untimed, until that interpreter has done its imports, as a user's pause
-between two runs of a cell lets it; that wait is reported as "spare ready after"). Workers alternate between the two interpreters for fairness on a
+between two runs of a cell lets it; that wait is reported as "spare ready after").
+Workers alternate between the two interpreters for fairness on a
 noisy machine. Also reports how much of our time is the fresh-process check. Results go to
 ``bench/results_magic.json``. Run with ``./dev bench`` (after the core benchmark).
 """

@@ -250,7 +250,8 @@ class PyfuncMagics(Magics):
                              "run the cell again.")
 
     @magic_arguments()
-    @argument("uri", help="A model directory, models:/<name>/<version|latest> or runs:/<run_id>/<name>.")
+    @argument("uri", help="A model directory, models:/<name>/<version|latest>, models:/<name>@<alias> "
+                          "or runs:/<run_id>/<name>.")
     @argument("--as", dest="as_var", metavar="VAR", default="model",
               help="Variable to bind the loaded model to (default: model).")
     @line_magic

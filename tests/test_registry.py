@@ -68,7 +68,8 @@ def test_descriptions_and_tags(store):
     pj.set_registered_model_tag("m", "team", "pricing")
     pj.update_registered_model("m", description="prices")
     listed = {e.version: e for e in pj.list_models()}
-    assert listed[1].tags == {"stage": "prod", "score": "0.93"} and listed[2].tags == {} and listed[2].description is None
+    assert listed[1].tags == {"stage": "prod", "score": "0.93"}
+    assert listed[2].tags == {} and listed[2].description is None
     pj.delete_model_version_tag("m", 1, "score")
     pj.update_model_version("m", 1, description="")
     got = pj.get_model_version("m", 1)
