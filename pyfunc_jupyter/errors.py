@@ -11,6 +11,7 @@ __all__ = [
     "ModelLoadError",
     "MLmodelError",
     "SchemaEnforcementError",
+    "RegistryError",
 ]
 
 
@@ -55,6 +56,11 @@ class MLmodelError(ModelLoadError):
         self.path = path
         self.key = key
         self.problem = problem
+
+
+class RegistryError(PyfuncError, ValueError):
+    """A registry operation (description, tag, alias, deleting a version) named no such model, version,
+    tag or alias, or got an unusable value; nothing was changed."""
 
 
 class SchemaEnforcementError(PyfuncError, ValueError):

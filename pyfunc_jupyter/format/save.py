@@ -45,6 +45,7 @@ class ModelInfo:
     model_size_bytes: int = 0
     requirements: list = field(default_factory=list)
     example_output: Any = field(default=None, repr=False)
+    unchanged: bool = False  # log_model found the latest version identical and returned it (no new version)
 
     @property
     def registered_model_version(self) -> int | None:
