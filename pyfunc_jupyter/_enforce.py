@@ -10,7 +10,7 @@ from ._schema import ColSpec, ParamSchema, ParamSpec, Schema
 from ._types import AnyType, Array, DataType, Map, Object
 from .errors import SchemaEnforcementError
 
-__all__ = ["enforce_input", "validate_params"]
+__all__ = ["enforce_input", "validate_params", "check_param_value"]
 
 _FIX_NUMERIC = ("Cast the column before calling predict, or save the model with an example whose column "
                 "has the type you will send (e.g. float64 where values may be missing).")
@@ -332,32 +332,41 @@ def _param_error(spec: ParamSpec, value: Any, why: str) -> str:
 
 def _check_param_value(spec: ParamSpec, value: Any) -> Any:
     """One param value as a Python builtin of the spec's type, or a ValueError saying why not."""
-    import numpy as np
-
     dtype = spec.dtype
     if isinstance(dtype, Object):
         return _check_value(value, dtype, f"Param {spec.name!r}")
+    return check_param_value(dtype, value)
+
+
+def check_param_value(dtype: DataType, value: Any) -> Any:
+    """A scalar param value converted as MLflow does (ints to float/double, numpy datetimes to datetime)."""
+    import numpy as np
+
     if value is None:
         return None
     if dtype == DataType.datetime:
         if isinstance(value, _dt.date):
             return value
-        if isinstance(value, str):
+        if isinstance(value, (str, np.datetime64)):
             try:
-                return _dt.datetime.fromisoformat(value)
+                converted = np.datetime64(value).item()
             except ValueError:
-                raise ValueError("not an ISO date or datetime") from None
+                raise ValueError(f"Failed to convert value `{value}` from type `{type(value)}` to "
+                                 "`DataType.datetime`: not an ISO date or datetime") from None
+            if isinstance(converted, _dt.date):
+                return converted
         raise ValueError(f"Can not safely convert `{type(value)}` to `DataType.datetime`")
+    integer = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+    number = integer or isinstance(value, (float, np.floating))
     checks = {
-        DataType.long: lambda v: isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)),
-        DataType.integer: lambda v: isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)),
-        DataType.double: lambda v: isinstance(v, (int, float, np.integer, np.floating))
-        and not isinstance(v, (bool, np.bool_)),
-        DataType.float: lambda v: isinstance(v, (float, np.floating)),
-        DataType.string: lambda v: isinstance(v, str),
-        DataType.boolean: lambda v: isinstance(v, (bool, np.bool_)),
+        DataType.long: integer,
+        DataType.integer: integer,
+        DataType.double: number,
+        DataType.float: number,
+        DataType.string: isinstance(value, str),
+        DataType.boolean: isinstance(value, (bool, np.bool_)),
     }
-    if not checks[dtype](value):
+    if not checks[dtype]:
         raise ValueError(f"Can not safely convert `{type(value)}` to `DataType.{dtype.name}`")
     cast = {DataType.double: float, DataType.float: float, DataType.long: int, DataType.integer: int,
             DataType.boolean: bool}.get(dtype)

@@ -284,14 +284,15 @@ def _with_outputs(signature: Any, output: Any, inferred: bool):
     import warnings
 
     from ._infer import infer_schema, output_for_signature
-    from ._schema import ModelSignature
+    from ._schema import ColSpec, ModelSignature, Schema
+    from ._types import AnyType
 
     try:
-        outputs = infer_schema(output_for_signature(output), "output")
+        outputs = infer_schema(output_for_signature(output, signature.inputs), "output")
     except Exception as exc:  # noqa: BLE001 - an odd output must not stop the save
-        warnings.warn(f"Could not infer an output schema from the prediction ({exc}); the signature has "
-                      "inputs only.", UserWarning, stacklevel=4)
-        outputs = None
+        warnings.warn(f"Could not infer an output schema from the prediction ({exc}); the output is recorded "
+                      "as type 'any'.", UserWarning, stacklevel=4)
+        outputs = Schema([ColSpec(AnyType())])  # as MLflow does
     return ModelSignature(inputs=signature.inputs, outputs=outputs, params=signature.params)
 
 
