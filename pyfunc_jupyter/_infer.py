@@ -9,7 +9,7 @@ from typing import Any
 from ._schema import ColSpec, ModelSignature, ParamSchema, ParamSpec, Schema, TensorSpec
 from ._types import AnyType, Array, DataType, Object, Property
 
-__all__ = ["infer_signature", "infer_schema", "infer_param_schema", "output_for_signature"]
+__all__ = ["infer_signature", "infer_schema", "infer_param_schema", "output_for_signature", "hint_signature"]
 
 
 class _Fallback(Exception):
@@ -264,4 +264,38 @@ def infer_signature(model_input: Any = None, model_output: Any = None, params: d
     """A ``ModelSignature`` from example input, output and params (any may be None)."""
     inputs = infer_schema(model_input) if model_input is not None else None
     outputs = infer_schema(model_output, "output") if model_output is not None else None
+    return ModelSignature(inputs, outputs, infer_param_schema(params) if params else None)
+
+
+def hint_signature(model: Any, input_hint: Any, output_hint: Any, params: dict | None) -> ModelSignature | None:
+    """The signature the type hints of ``predict`` give (MLflow 3), or None without a usable input hint.
+
+    The input is one column of the hinted element type; the output likewise for a ``list[...]`` hint,
+    the hinted type otherwise, ``any`` without a hint or with one no schema can describe.
+    """
+    if input_hint is None:
+        return None
+    from ._hints import _BadHint, hint_type, input_schema_type
+    from ._types import type_from_json
+
+    inputs = Schema([ColSpec(type_from_json(input_schema_type(input_hint)))])
+    outputs = Schema([ColSpec(AnyType())])
+    if output_hint is not None:
+        try:
+            import typing
+
+            if typing.get_origin(output_hint) is list or output_hint is list:
+                dtype = input_schema_type(output_hint)
+            else:
+                dtype, required = hint_type(output_hint)
+                if not required:
+                    raise _BadHint("optional output")
+            outputs = Schema([ColSpec(type_from_json(dtype))])
+        except _BadHint:
+            pass
+    func = getattr(model, "func", None)
+    if func is not None and not getattr(func, "_is_pyfunc", False):
+        warnings.warn("Decorate your function with @pyfunc (from pyfunc_jupyter.pyfunc import pyfunc) to enable "
+                      "data validation against the model input type hints, as MLflow's "
+                      "@mlflow.pyfunc.utils.pyfunc does.", UserWarning, stacklevel=4)
     return ModelSignature(inputs, outputs, infer_param_schema(params) if params else None)

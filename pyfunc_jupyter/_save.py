@@ -262,9 +262,20 @@ def _own_signature(signature: Any):
 
 def planned_signature(model: Any, signature: Any, data: Any, params: Any, has_example: bool) -> tuple[Any, bool]:
     """(the signature predict is checked against before outputs are known, whether predict's type hints give it)."""
+    from ._infer import hint_signature
+
     signature = _own_signature(signature)
-    from_hint = signature is None and getattr(getattr(model, "predict_type_hints", None), "input", None) is not None
-    return _signature_for(signature, data, params, has_example), from_hint
+    hints = getattr(model, "predict_type_hints", None)
+    from_hints = hint_signature(model, getattr(hints, "input", None), getattr(hints, "output", None), params)
+    if from_hints is not None:  # MLflow 3: the hints give the signature, over a given one or the example
+        if signature is not None and signature != from_hints:
+            import warnings
+
+            warnings.warn("The given signature differs from the one the type hints of predict give; the type "
+                          f"hints' signature is used ({from_hints.summary()}). Leave signature= out, or make "
+                          "it match the hints.", UserWarning, stacklevel=4)
+        return from_hints, True
+    return _signature_for(signature, data, params, has_example), False
 
 
 def _signature_for(signature: Any, data: Any, params: Any, has_example: bool):
@@ -378,9 +389,11 @@ def build_model(staging: Path, python_model: Any, *, artifacts=None, input_examp
     model, streamable = _kind_of(python_model)
     has_example = input_example is not None
     is_function = isinstance(model, _FunctionPythonModel) and model is not python_model
-    if is_function and not (has_example or pip_requirements or extra_pip_requirements):
-        raise ModelSaveError("A function model needs an input_example (or pip_requirements) so that its "
-                             "signature and requirements can be worked out. Pass input_example=<sample input>.")
+    hinted = getattr(getattr(model, "predict_type_hints", None), "input", None) is not None
+    if is_function and not (has_example or hinted or pip_requirements or extra_pip_requirements):
+        raise ModelSaveError("A function model needs an input_example (or type hints, or pip_requirements) so "
+                             "that its signature and requirements can be worked out. Pass "
+                             "input_example=<sample input>, or hint it: def f(model_input: list[str]) -> list[str].")
     process_requirements(pip_requirements=pip_requirements, extra_pip_requirements=extra_pip_requirements,
                          conda_env=conda_env)
     artifact_plan = _plan_artifacts(artifacts)
@@ -393,6 +406,7 @@ def build_model(staging: Path, python_model: Any, *, artifacts=None, input_examp
         data, params = split_example(input_example)
     inferred_signature = signature is None and has_example
     signature, from_hint = planned_signature(model, signature, data, params, has_example)
+    inferred_signature = inferred_signature and not from_hint  # the hints give the outputs too
 
     # 2. write the payload, then learn outputs and requirements from one sample inference on a copy
     pickle_bytes, example_info = _write_payload(staging, model, artifact_plan, code_sources, input_example)

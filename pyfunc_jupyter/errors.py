@@ -10,6 +10,7 @@ __all__ = [
     "ModelLoadError",
     "MLmodelError",
     "SchemaEnforcementError",
+    "TypeHintError",
 ]
 
 
@@ -50,3 +51,7 @@ class MLmodelError(ModelLoadError):
 
 class SchemaEnforcementError(PyfuncError, ValueError):
     """The input or the params of a predict call do not fit the model's signature."""
+
+
+class TypeHintError(SchemaEnforcementError):
+    """The model input does not fit the type hint of ``predict``, or the hint itself is invalid."""
