@@ -389,11 +389,9 @@ def build_model(staging: Path, python_model: Any, *, artifacts=None, input_examp
     model, streamable = _kind_of(python_model)
     has_example = input_example is not None
     is_function = isinstance(model, _FunctionPythonModel) and model is not python_model
-    hinted = getattr(getattr(model, "predict_type_hints", None), "input", None) is not None
-    if is_function and not (has_example or hinted or pip_requirements or extra_pip_requirements):
-        raise ModelSaveError("A function model needs an input_example (or type hints, or pip_requirements) so "
-                             "that its signature and requirements can be worked out. Pass "
-                             "input_example=<sample input>, or hint it: def f(model_input: list[str]) -> list[str].")
+    if is_function and not (has_example or pip_requirements or extra_pip_requirements):  # as MLflow, hints or not
+        raise ModelSaveError("A function model needs an input_example (or pip_requirements) so that its "
+                             "signature and requirements can be worked out. Pass input_example=<sample input>.")
     process_requirements(pip_requirements=pip_requirements, extra_pip_requirements=extra_pip_requirements,
                          conda_env=conda_env)
     artifact_plan = _plan_artifacts(artifacts)
