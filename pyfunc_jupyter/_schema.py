@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 from typing import Any
 
@@ -185,9 +184,7 @@ def _check_param_default(name: str, dtype: Any, default: Any, shape: tuple | Non
     values = default if shape is not None else [default]
     if shape is not None and not isinstance(default, (list, tuple)):
         raise ValueError(f"Param {name!r} has shape [-1], so its default must be a list; got {default!r:.80}")
-    if dtype == DataType.datetime:
-        values = [_dt.datetime.fromisoformat(v) if isinstance(v, str) else v for v in values]
-    if isinstance(dtype, DataType):
+    if isinstance(dtype, DataType):  # ISO strings become dates or datetimes, by their precision (as MLflow)
         from ._enforce import check_param_value
 
         try:
