@@ -187,16 +187,27 @@ def _integral(series: Any) -> bool:
     return bool(len(finite) and (finite == np.round(finite)).all())
 
 
-def _check_value(value: Any, dtype: Any, where: str) -> Any:
-    """Check one composite value (array, object or map element) against ``dtype``."""
+def _check_value(value: Any, dtype: Any, where: str, required: bool = True) -> Any:
+    """Check one composite value (array, object or map element) against ``dtype``.
+
+    As MLflow: a missing value (None) passes only where the column or property is optional, or the
+    type is ``any``; inside a list, None is refused for boolean and integer items (MLflow turns it
+    into False or fails) and kept for the others.
+    """
     import numpy as np
 
-    if isinstance(dtype, AnyType) or value is None:
+    if isinstance(dtype, AnyType):
         return value
+    if value is None:
+        if not required:
+            return None
+        raise _fail(f"{where}: expected {_type_name(dtype)}, got None, but the value is required. Fill in the "
+                    "value, or save the model with an example where it is missing (so it is optional).")
     if isinstance(dtype, Array):
         if not isinstance(value, (list, tuple, np.ndarray)):
             raise _fail(f"{where}: expected a list, got {type(value).__name__} {value!r:.60}.")
-        return [_check_value(v, dtype.dtype, where) for v in value]
+        nullable = not (isinstance(dtype.dtype, DataType) and dtype.dtype in _NO_NONE_ITEMS)
+        return [_check_value(v, dtype.dtype, where, required=not nullable) for v in value]
     if isinstance(dtype, Object):
         if not isinstance(value, dict):
             raise _fail(f"{where}: expected a dict, got {type(value).__name__} {value!r:.60}.")
@@ -207,11 +218,12 @@ def _check_value(value: Any, dtype: Any, where: str) -> Any:
         unknown = {k for k in value if k not in props}
         if unknown:
             raise _fail(f"{where}: Invalid properties not defined in the schema found: {unknown}.")
-        return {k: _check_value(v, props[k].dtype, where) for k, v in value.items()}
+        return {k: _check_value(v, props[k].dtype, f"{where}, key {k!r}", props[k].required)
+                for k, v in value.items()}
     if isinstance(dtype, Map):
         if not isinstance(value, dict):
             raise _fail(f"{where}: expected a dict, got {type(value).__name__} {value!r:.60}.")
-        return {k: _check_value(v, dtype.value_type, where) for k, v in value.items()}
+        return {k: _check_value(v, dtype.value_type, where, required) for k, v in value.items()}
     numbers = (int, float, np.integer, np.floating)
     accepted = {"integer": (int, np.integer), "long": (int, np.integer), "float": numbers, "double": numbers,
                 "boolean": (bool, np.bool_)}.get(dtype.name, (dtype.to_python(),))
@@ -220,13 +232,20 @@ def _check_value(value: Any, dtype: Any, where: str) -> Any:
     return value
 
 
+_NO_NONE_ITEMS = (DataType.boolean, DataType.integer, DataType.long)
+
+
+def _type_name(dtype: Any) -> str:
+    return dtype.name if isinstance(dtype, DataType) else type(dtype).__name__.lower()
+
+
 def _convert_column(series: Any, spec: ColSpec, name: Any):
     if isinstance(spec.type, AnyType):
         return series
     if isinstance(spec.type, DataType):
         return _convert_scalar(series, spec.type, name)
     for value in series:
-        _check_value(value, spec.type, f"Column {name!r}")
+        _check_value(value, spec.type, f"Column {name!r}", spec.required)
     return series
 
 

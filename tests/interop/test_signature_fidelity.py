@@ -92,6 +92,16 @@ ENFORCE = [
     ("pd.DataFrame({'a': [True, False]})", "pd.DataFrame({'a': [1.0, None]})"),
     ("pd.DataFrame({'a': [True, False]})", "pd.DataFrame({'a': pd.array([True, None], dtype='boolean')})"),
     ("pd.DataFrame({'a': [True, None]})", "pd.DataFrame({'a': [None, False]})"),
+    # None inside composite values: refused where the value is required (issue 11, item 11)
+    ("[{'a': {'b': True}}]", "[{'a': {'b': None}}]"),
+    ("[{'a': {'b': True}}, {'a': {}}]", "[{'a': {'b': None}}]"),
+    ("[{'a': {'b': 1}}]", "[{'a': {'b': None}}]"),
+    ("[{'a': [True]}]", "[{'a': None}]"),
+    ("[{'a': [True]}, {'a': None}]", "[{'a': None}]"),
+    ("[{'a': [1]}]", "[{'a': [1, None]}]"),
+    ("[{'a': [True]}]", "[{'a': [1]}]"),
+    ("[{'a': [1]}]", "[{'a': [True]}]"),
+    ("[{'a': {'b': 'x'}}]", "[{'a': {'b': 'y'}}]"),
 ]
 
 DRIVER = """
@@ -192,3 +202,18 @@ def test_the_cases_show_what_they_claim(results):
     assert theirs["params"][5] == {"f": ["float", 2.0]}
     assert theirs["construct"][0] == "error" and theirs["construct"][11] == "error"
     assert theirs["construct"][12] == "error" and theirs["construct"][14] == "error"
+
+
+def test_none_in_a_boolean_list_is_refused_where_mlflow_would_turn_it_into_false():
+    """MLflow 3.17 enforces ``[True, None]`` against ``array<boolean>`` as ``[True, False]``; we refuse it."""
+    import pandas as pd
+
+    from pyfunc_jupyter import infer_signature
+    from pyfunc_jupyter._enforce import enforce_input
+    from pyfunc_jupyter.errors import SchemaEnforcementError
+
+    schema = infer_signature([{"a": [True]}]).inputs
+    with pytest.raises(SchemaEnforcementError, match="expected boolean, got None"):
+        enforce_input([{"a": [True, None]}], schema)
+    optional = infer_signature([{"a": [True]}, {"a": None}]).inputs
+    assert enforce_input(pd.DataFrame({"a": [None]}), optional)["a"].tolist() == [None]
