@@ -275,11 +275,11 @@ def _output_hint(func):
         return None
 
 
-def _warn_parameter_names(func):
+def _warn_parameter_names(func, method="predict"):
     names = [p for p in inspect.signature(func).parameters if p != "self"]
     invalid = sorted(set(names) - _ALLOWED_NAMES)
     if invalid:
-        warnings.warn(f"The model's `predict` method has parameters {invalid} other than context, model_input "
+        warnings.warn(f"The model's `{method}` method has parameters {invalid} other than context, model_input "
                       "and params. Only the following parameter names are allowed: context, model_input, and "
                       "params; MLflow warns that other names will not be permitted in future versions. Rename "
                       "them.", FutureWarning, stacklevel=4)
@@ -310,6 +310,9 @@ def _checked_input_hint(func):
 
 def wrap_hinted_predict(cls) -> None:
     """At class definition, wrap a hinted ``predict`` so its input is checked; warn as MLflow does."""
+    stream = cls.__dict__.get("predict_stream")
+    if callable(stream):
+        _warn_parameter_names(stream, "predict_stream")
     predict = cls.__dict__.get("predict")
     if not callable(predict) or getattr(predict, "_is_pyfunc", False):
         return

@@ -91,6 +91,14 @@ class M(PythonModel):
     def predict(self, context, data: list[str]) -> list[str]:
         return [s * 2 for s in data]
 """, "M()", None, ["['ab']", "[1]"], ["['x']", "[2]"]),
+    "stream_parameter_name": ("""
+class M(PythonModel):
+    def predict(self, context, model_input: list[str]) -> list[str]:
+        return model_input
+
+    def predict_stream(self, context, inputs, params=None):
+        yield from inputs
+""", "M()", None, ["['s']"], []),
     "function_without_example": ("""
 def f(model_input: list[str]) -> list[str]:
     return model_input
