@@ -1,7 +1,8 @@
 """Type hints of ``predict`` as MLflow 3 reads them: validation, conversion, warnings, ``@pyfunc``.
 
-Pickled by value with every model (see ``_pickling``), so it imports nothing of ours at module level
-and keeps its import path; pydantic is used only through the hinted classes themselves.
+Pickled by value into models whose ``predict`` is hinted or decorated (see ``_pickling``), so it
+imports nothing of ours at module level and keeps its import path; pydantic is used only through
+the hinted classes themselves.
 """
 
 from __future__ import annotations
@@ -163,9 +164,19 @@ def convert_for_hint(data, hint):
             raise _error("Expected model input to contain at least one string column. Pass a list of "
                          "strings or a DataFrame with a string column.")
         return data[column].tolist()
-    if list(data.columns) == [0]:
-        return data.iloc[:, 0].tolist()
-    return data.to_dict(orient="records")
+    element = typing.get_args(hint)[0]
+    if element is dict or typing.get_origin(element) is dict or _is_pydantic(element):
+        return data.iloc[:, 0].tolist() if list(data.columns) == [0] else data.to_dict(orient="records")
+    return [_plain_cell(v) for v in data.iloc[:, 0].tolist()]  # MLflow: the first column
+
+
+def _plain_cell(value):
+    """A frame cell as MLflow's wrapper passes it on: arrays as lists, NaN as None."""
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
+        value = value.tolist()
+    if isinstance(value, float) and value != value:
+        return None
+    return value
 
 
 def _name(hint):

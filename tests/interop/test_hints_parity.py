@@ -119,6 +119,19 @@ class M(PythonModel):
     def predict(self, context, model_input: pd.DataFrame) -> pd.DataFrame:
         return model_input * 2
 """, "M()", "pd.DataFrame({'a': [1, 2]})", ["pd.DataFrame({'a': [3]})", "pd.DataFrame({'a': ['x']})"], []),
+    # the save-time rule (a 1-D array output is one column) applies to column inputs only (issue 13, item 4)
+    "tensor_input_1d_output": ("""
+class M(PythonModel):
+    def predict(self, context, model_input):
+        return model_input[:, 0] * 2
+""", "M()", "np.array([[1.0, 2.0], [3.0, 4.0]])", ["np.array([[5.0, 6.0]])"], []),
+    "column_input_1d_output": ("""
+import numpy as np
+
+class M(PythonModel):
+    def predict(self, context, model_input):
+        return np.asarray(model_input['a']) * 2
+""", "M()", "pd.DataFrame({'a': [1.0, 2.0]})", ["pd.DataFrame({'a': [3.0]})"], []),
     "optional_elements_refused": ("""
 from typing import Optional
 
@@ -134,7 +147,10 @@ class M(PythonModel):
 }
 
 DRIVER = """
-import datetime, json, sys, tempfile, warnings
+import datetime, inspect, json, sys, tempfile, warnings
+# MLflow imports pyspark for array examples; under `python -c` (no __main__.__file__) pyspark takes
+# itself to be running doctests and exits the process.
+sys.modules["__main__"].__file__ = "hints_parity_driver.py"
 from pathlib import Path
 import numpy as np, pandas as pd, yaml
 
@@ -172,7 +188,7 @@ for name, (cell, obj, example, calls, direct) in CASES.items():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            exec(HEADER + "import datetime\\nimport pandas as pd\\n" + cell, namespace)
+            exec(HEADER + "import datetime\\nimport numpy as np\\nimport pandas as pd\\n" + cell, namespace)
         except Exception:
             result["define"] = "error"
             continue
@@ -195,7 +211,12 @@ for name, (cell, obj, example, calls, direct) in CASES.items():
         warnings.simplefilter("ignore")
         loaded = namespace["load_model"](str(root / name))
         result["calls"] = [attempt(lambda: loaded.predict(eval(e, namespace))) for e in calls]
-        call = model if callable(model) else (lambda data: model.predict(None, data))
+        if callable(model):
+            call = model
+        elif "context" in inspect.signature(model.predict).parameters:
+            call = lambda data: model.predict(None, data)
+        else:
+            call = model.predict
         result["direct"] = [attempt(lambda: call(eval(e, namespace))) for e in direct]
 print(json.dumps(out))
 """
@@ -234,3 +255,6 @@ def test_the_cases_show_what_they_claim(results):
     assert theirs["function_decorated"]["calls"] == [["a?"], "error"]
     assert theirs["optional_elements_refused"]["define"] == "error"
     assert theirs["function_without_example"]["save"] == "error"  # MLflow wants an example, hints or not
+    assert theirs["tensor_input_1d_output"]["signature"]["outputs"] == [
+        {"type": "tensor", "tensor-spec": {"dtype": "float64", "shape": [-1]}}]
+    assert theirs["column_input_1d_output"]["signature"]["outputs"] == [{"type": "double", "required": True}]
