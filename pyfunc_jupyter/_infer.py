@@ -278,7 +278,10 @@ def hint_signature(model: Any, input_hint: Any, output_hint: Any, params: dict |
     from ._hints import _BadHint, hint_type, input_schema_type
     from ._types import type_from_json
 
-    inputs = Schema([ColSpec(type_from_json(input_schema_type(input_hint)))])
+    try:
+        inputs = Schema([ColSpec(type_from_json(input_schema_type(input_hint)))])
+    except _BadHint:  # e.g. the raw hints of an MLflow class: MLflow falls back to the example too
+        return None
     outputs = Schema([ColSpec(AnyType())])
     if output_hint is not None:
         try:
