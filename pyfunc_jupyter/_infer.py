@@ -296,8 +296,9 @@ def hint_signature(model: Any, input_hint: Any, output_hint: Any, params: dict |
             outputs = Schema([ColSpec(type_from_json(dtype))])
         except _BadHint:
             pass
-    func = getattr(model, "func", None)
-    if func is not None and not getattr(func, "_is_pyfunc", False):
+    from ._base import _FunctionPythonModel
+
+    if isinstance(model, _FunctionPythonModel) and not getattr(model.func, "_is_pyfunc", False):
         warnings.warn("Decorate your function with @pyfunc (from pyfunc_jupyter.pyfunc import pyfunc) to enable "
                       "data validation against the model input type hints, as MLflow's "
                       "@mlflow.pyfunc.utils.pyfunc does.", UserWarning, stacklevel=4)
