@@ -12,6 +12,7 @@ __all__ = [
     "MLmodelError",
     "SchemaEnforcementError",
     "RegistryError",
+    "TypeHintError",
 ]
 
 
@@ -65,3 +66,7 @@ class RegistryError(PyfuncError, ValueError):
 
 class SchemaEnforcementError(PyfuncError, ValueError):
     """The input or the params of a predict call do not fit the model's signature."""
+
+
+class TypeHintError(SchemaEnforcementError):
+    """The model input does not fit the type hint of ``predict``, or the hint itself is invalid."""
