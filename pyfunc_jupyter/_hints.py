@@ -119,7 +119,7 @@ def _no_inference(hint) -> bool:
 def predict_hints(func):
     """(input hint, output hint) of a ``predict`` (or function) whose model input hint MLflow supports."""
     try:
-        index, name = _input_position(func)
+        _index, name = _input_position(func)
         hints = typing.get_type_hints(func)
     except Exception:  # noqa: BLE001 - unresolvable annotations mean no hints
         return None, None
@@ -270,7 +270,7 @@ def _validating(predict, hint):
         if name in kwargs:
             kwargs[name] = apply_hint(kwargs[name], hint)
         elif len(args) > position:
-            args = args[:position] + (apply_hint(args[position], hint),) + args[position + 1:]
+            args = (*args[:position], apply_hint(args[position], hint), *args[position + 1:])
         return predict(*args, **kwargs)
 
     checked._pyfunc_hint = hint

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import itertools
 import os
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,7 @@ def _user_traceback(tb: Any) -> Any:
         tb = tb.tb_next
     if not frames:
         return last
-    for first, second in zip(frames, frames[1:]):
+    for first, second in itertools.pairwise(frames):
         first.tb_next = second
     frames[-1].tb_next = None
     return frames[0]
@@ -127,7 +128,7 @@ def _instantiate(cls: type) -> Any:
                          f"without arguments. End the cell with the instance to save, e.g. {cls.__name__}({example}).")
     try:
         return cls()
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - the user's __init__ may raise anything
         raise UsageError(f"{cls.__name__}() failed ({type(exc).__name__}: {exc}). End the cell with the instance "
                          "to save, e.g. MyModel(...), or fix __init__.") from None
 
@@ -245,7 +246,7 @@ class PyfuncMagics(Magics):
             return None
         try:
             return self.shell.ev(expression)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - the user's expression may raise anything
             hint = f". {_quoting_hint(self._line)}" if isinstance(exc, SyntaxError) else ""
             raise UsageError(f"{option} {expression!r} failed: {type(exc).__name__}: {exc}{hint}") from None
 
@@ -328,7 +329,7 @@ class PyfuncMagics(Magics):
         function it defines. Nothing is written if the cell, ``predict`` on the example, or a check
         fails; the card lists every finding with its fix.
         """
-        __tracebackhide__ = True  # noqa: F841 - IPython hides this frame in tracebacks
+        __tracebackhide__ = True
         from .authoring.pipeline import AuthorRequest, PredictError, author
         from .errors import PyfuncError
 

@@ -15,9 +15,10 @@ import sysconfig
 import textwrap
 import threading
 import types
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
-from typing import Any, Iterator
+from typing import Any
 
 __all__ = ["Finding", "Subject", "HEAVY_BYTES", "static_checks", "output_checks", "state_sizes",
            "library_file", "local_module_path", "module_fix", "shown_path", "requirement_checks",

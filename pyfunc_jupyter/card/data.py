@@ -158,7 +158,9 @@ def model_card_data(model_dir: str | os.PathLike, *, status: str = "saved", name
         "model": label,
         "signature": signature_tables(signature),
         "requirements": requirements,
-        "artifacts": [{"key": key, "path": spec.get("path")} for key, spec in sorted((flavor.get("artifacts") or {}).items())],
+        "artifacts": [
+            {"key": key, "path": spec.get("path")} for key, spec in sorted((flavor.get("artifacts") or {}).items())
+        ],
         "files": files,
         "state": [{"attribute": r["attribute"], "type": r["type"]} for r in state or []],
         "checks": checks,
@@ -193,7 +195,11 @@ def _renders(kept: dict) -> bool:
     from .render import render_html, render_text
 
     checks, state = kept.get("checks") or [], kept.get("state") or []
-    if not isinstance(checks, list) or not isinstance(state, list) or not isinstance(kept.get("model"), (str, type(None))):
+    if (
+        not isinstance(checks, list)
+        or not isinstance(state, list)
+        or not isinstance(kept.get("model"), (str, type(None)))
+    ):
         return False
     if not all(isinstance(c, dict) and all(isinstance(c.get(k), str) for k in ("severity", "check", "message", "fix"))
                for c in checks):

@@ -11,9 +11,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .distributions import canonical_name, dependency_closure, DistMeta, dist_metadata, module_owners, refresh_if_sys_path_changed
-from .imports import ImportRecorder, ModuleUse
 from ..errors import RequirementInferenceError
+from .distributions import (
+    DistMeta,
+    canonical_name,
+    dependency_closure,
+    dist_metadata,
+    module_owners,
+    refresh_if_sys_path_changed,
+)
+from .imports import ImportRecorder, ModuleUse
 
 __all__ = ["ImportRecorder", "ModuleUse", "Requirement", "RequirementsResult", "resolve_requirements"]
 

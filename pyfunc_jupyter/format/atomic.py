@@ -11,8 +11,8 @@ import signal
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from ..errors import ModelSaveError, ModelStorageError
 
@@ -38,7 +38,7 @@ MODEL_FILES = frozenset({
 def check_path_text(path: object, what: str) -> None:
     """Refuse a path holding a NUL byte (no file system accepts one) before any OS call sees it."""
     text = os.fspath(path) if isinstance(path, (str, bytes, os.PathLike)) else None
-    if isinstance(text, str) and "\x00" in text or isinstance(text, bytes) and b"\x00" in text:
+    if (isinstance(text, str) and "\x00" in text) or (isinstance(text, bytes) and b"\x00" in text):
         raise ModelSaveError(f"{what} {text!r} holds a NUL byte ('\\x00'), which no file name may contain. "
                              "Remove it from the path.")
 
@@ -268,8 +268,8 @@ def _protected(target: Path) -> str | None:
 
 def _flavor_entries(target: Path) -> set[str]:
     """Top-level names the MLmodel's flavors refer to (e.g. sklearn's ``model.pkl``); empty if unreadable."""
-    from .mlmodel import read_mlmodel
     from ..errors import PyfuncError
+    from .mlmodel import read_mlmodel
 
     try:
         flavors = read_mlmodel(target).get("flavors")

@@ -146,9 +146,10 @@ def _typed_frame(payload: dict, orient: str | None, schema: Any):
         try:
             if spec.type == DataType.datetime:
                 frame.isetitem(position, pd.to_datetime(column))
-            elif spec.type in (DataType.long, DataType.integer) and not column.isna().any():
-                frame.isetitem(position, column.astype(spec.type.to_numpy()))
-            elif spec.type in (DataType.double, DataType.float):
+            elif (spec.type in (DataType.long, DataType.integer) and not column.isna().any()) or spec.type in (
+                DataType.double,
+                DataType.float,
+            ):
                 frame.isetitem(position, column.astype(spec.type.to_numpy()))
         except (TypeError, ValueError):
             continue

@@ -1,4 +1,4 @@
-"""The panel's Compare tab: two versions side by side on one input; signature, params, requirements, artifacts diffed."""
+"""The panel's Compare tab: two versions side by side on one input; signature, params, requirements, files diffed."""
 
 from __future__ import annotations
 
@@ -75,8 +75,8 @@ class CompareTab(widgets.VBox):
 
     def refresh(self) -> None:
         """Read the store's versions into both dropdowns."""
-        from .load_tab import version_options
         from ..store.folder import list_models
+        from .load_tab import version_options
 
         options = [("(choose)", None), *version_options([e for e in list_models() if not e.error])]
         for dropdown in (self.a, self.b):
@@ -98,12 +98,12 @@ class CompareTab(widgets.VBox):
 
     def compare(self) -> None:
         """Predict with A and B on the input; mark differing cells; diff signature, params, requirements, artifacts."""
-        from ..card.render import render_preview_html
-        from ..store.loading import load_model
         from ..authoring.preview import as_table, build_preview
         from ..card.modelcard import model_card
-        from ..format.samplecopy import sample_copy
+        from ..card.render import render_preview_html
         from ..errors import PyfuncError
+        from ..format.samplecopy import sample_copy
+        from ..store.loading import load_model
 
         self.status.value = self.outputs.value = self.diffs.value = ""
         if self.a.value is None or self.b.value is None:

@@ -161,9 +161,9 @@ def _saved_example(uri: str) -> tuple[Any, Any]:
     """The saved example's data and the params schema of a model, read without unpickling it."""
     from ..format.example import split_example
     from ..format.load import read_input_example
-    from ..store.loading import resolve_model_dir
     from ..format.mlmodel import read_mlmodel
     from ..format.schema import ModelSignature
+    from ..store.loading import resolve_model_dir
 
     path = resolve_model_dir(uri)
     mlmodel = read_mlmodel(path)
