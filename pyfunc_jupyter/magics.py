@@ -7,7 +7,7 @@ import inspect
 import itertools
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
@@ -15,6 +15,11 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 from IPython.display import display
 
 from .authoring.candidates import arity, required_init_args
+
+if TYPE_CHECKING:
+    from types import FrameType
+
+    from IPython.core.interactiveshell import InteractiveShell
 
 __all__ = ["PyfuncMagics", "load_ipython_extension"]
 
@@ -239,6 +244,7 @@ def _artifacts(pairs: list[str] | None) -> dict[str, str] | None:
 class PyfuncMagics(Magics):
     """Author, save, load and list MLflow pyfunc models from notebook cells."""
 
+    shell: InteractiveShell  # never None here: the magics are only made by load_ipython_extension(shell)
     _line = ""  # the magic line being run, for hints
 
     def _eval(self, option: str, expression: str | None) -> Any:
@@ -270,7 +276,7 @@ class PyfuncMagics(Magics):
         import sys
 
         names = getattr(self.shell.compile, "_filename_map", {})
-        frame = sys._getframe(1)
+        frame: FrameType | None = sys._getframe(1)
         while frame is not None:
             number = names.get(frame.f_code.co_filename)
             if isinstance(number, int):

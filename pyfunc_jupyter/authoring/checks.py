@@ -385,7 +385,7 @@ def unpicklable_fix(kind: str | None, where: str, value: Any) -> str:
         "buffer": f"keep its contents, not the buffer ({target} = buffer.getvalue()), and wrap them again in predict",
         "generator": "keep the values (list(...)) or the function that makes the generator, and create the "
                      "generator where it is used (in predict): a generator cannot be saved",
-    }.get(kind, f"create it in load_context instead of __init__; if it is built from a file, pass the file with "
+    }.get(kind or "", f"create it in load_context instead of __init__; if it is built from a file, pass the file with "
                 f"--artifact {attribute}=PATH")
 
 
@@ -717,7 +717,7 @@ def _head(data: Any, rows: int) -> Any:
         head = data.head(rows)
         if isinstance(data, pd.DataFrame):  # keep a row with a missing value for each column that has one,
             missing = data.isna()           # so that the sample infers the same optional columns
-            extra = [missing.index[missing[c].to_numpy().argmax()] for c in data.columns
+            extra = [missing.index[int(missing[c].to_numpy().argmax())] for c in data.columns
                      if missing[c].any() and not missing[c].iloc[:rows].any()]
             if extra:
                 head = pd.concat([head, data.loc[list(dict.fromkeys(extra))]])

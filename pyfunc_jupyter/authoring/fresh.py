@@ -68,7 +68,7 @@ def _installed_stamp() -> tuple:
     Those are the site-packages directories and ``$PYTHONPATH``; not the caller's working directory
     (``-P``: the child does not see it), which changes whenever the notebook is saved.
     """
-    stamp = []
+    stamp: list[tuple[str, int | None]] = []
     extra = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     for entry in [p for p in sys.path if p.endswith(("site-packages", "dist-packages"))] + extra:
         try:
@@ -178,8 +178,10 @@ class FreshCheck:
         self.used_spare = child is not None
         if child is not None:
             try:
-                child.process.stdin.write(model + "\n")
-                child.process.stdin.close()
+                stdin = child.process.stdin
+                assert stdin is not None  # spares start with stdin=PIPE
+                stdin.write(model + "\n")
+                stdin.close()
                 child.process.stdin = None  # closed: communicate() must not flush it
             except OSError:  # it died just now: start a new one as before
                 child.stop()

@@ -434,7 +434,8 @@ def open_model(model_uri: Any) -> Authored:
     if example is not None:
         data, _params = split_example(example)
         try:  # on a copy: the preview's input table and model.input_example show the example as saved
-            output = {"label": "loaded", "table": as_table(model.predict(*split_example(sample_copy(example))))}
+            table = as_table(model.predict(*split_example(sample_copy(example))))
+            output: dict[str, Any] = {"label": "loaded", "table": table}
         except Exception as exc:  # noqa: BLE001 - the card shows it; the model is still returned
             output = {"label": "loaded", "error": f"{type(exc).__name__}: {exc}"}
         saved = card.data.get("preview")  # what the model gave when it was saved, if the sidecar kept it

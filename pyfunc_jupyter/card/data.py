@@ -60,7 +60,7 @@ def _requirements(model_dir: Path, side: dict | None, given: dict[str, str]) -> 
     inferred = {canonical_name(r["name"]): r for r in (saved if isinstance(saved, list) else [])
                 if isinstance(r, dict) and isinstance(r.get("name"), str)}
     rows, pins = [], {}
-    lines = []
+    lines: list[str] = []
     if (model_dir / "requirements.txt").is_file():
         from ..format.mlmodel import read_model_file
 

@@ -124,7 +124,8 @@ def _map_uses(uses: list[ModuleUse], notes: list[str]) -> tuple[dict[str, _Found
         if top and not top.startswith("_") and top not in _STDLIB and top != "__main__":
             by_module.setdefault(top, []).append(use)
     found: dict[str, _Found] = {}
-    local, unowned = [], []
+    local: list[str] = []
+    unowned: list[str] = []
     for top, module_uses in by_module.items():
         submodules = sorted({s for use in module_uses for s in use.submodules})
         infos = module_owners(top, submodules, notes)

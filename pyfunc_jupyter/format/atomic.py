@@ -160,6 +160,7 @@ def staging(parent: Path) -> Iterator[Path]:
                 except FileNotFoundError:  # a failing save removed the parent it made just now
                     if attempt == 2:
                         raise
+            assert path is not None  # the loop made it or raised
             fd = _lock(path)
             yield path
         except BaseException as exc:

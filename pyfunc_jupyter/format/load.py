@@ -131,10 +131,10 @@ def _requirement_warnings(path: Path) -> None:
     if not (path / "requirements.txt").is_file():
         return
     try:  # a requirements.txt linking outside the model is not read
-        lines = read_model_file(path, "requirements.txt", mlmodel_path=str(path / "MLmodel"), key="requirements.txt")
+        raw = read_model_file(path, "requirements.txt", mlmodel_path=str(path / "MLmodel"), key="requirements.txt")
     except PyfuncError:
         return
-    lines = lines.decode("utf-8", errors="replace").splitlines()
+    lines = raw.decode("utf-8", errors="replace").splitlines()
     problems = []
     for match in filter(None, map(_PIN.match, lines)):
         name, pinned = match.groups()

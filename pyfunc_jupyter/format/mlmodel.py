@@ -6,7 +6,7 @@ import errno
 import os
 import stat
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Literal, overload
 
 from ..errors import MLmodelError, ModelLoadError
 
@@ -127,6 +127,12 @@ def _brief(value: Any) -> str:
     return _short(brief.repr(value), 100)
 
 
+@overload
+def read_model_file(model_dir: str | os.PathLike, relative: str, *, mlmodel_path: str, key: str | None,
+                    missing_ok: Literal[False] = False) -> bytes: ...
+@overload
+def read_model_file(model_dir: str | os.PathLike, relative: str, *, mlmodel_path: str, key: str | None,
+                    missing_ok: bool) -> bytes | None: ...
 def read_model_file(model_dir: str | os.PathLike, relative: str, *, mlmodel_path: str, key: str | None,
                     missing_ok: bool = False) -> bytes | None:
     """The bytes of a regular file of the model directory; one that links outside the directory is refused.

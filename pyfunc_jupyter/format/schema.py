@@ -306,7 +306,7 @@ class ModelSignature:
         if not isinstance(data, dict):
             raise ValueError(f"A signature must be a mapping; got {type(data).__name__}.")
 
-        def read(key: str, kind: type) -> Any:
+        def read(key: str, kind: type[Schema] | type[ParamSchema]) -> Any:
             value = data.get(key)
             if value is None:
                 return None

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
 from ..authoring.candidates import example_candidates, model_candidates, required_init_args
 from .forms import display_data, message
+
+if TYPE_CHECKING:
+    from ..authoring.pipeline import Authored
 
 __all__ = ["SaveTab"]
 
@@ -35,7 +38,7 @@ class SaveTab(widgets.VBox):
         self._on_saved = on_saved
         self._inferred: list[str] | None = None
         self.card = None  # the last card shown
-        self.result = None  # the last Authored
+        self.result: Authored | None = None  # the last one saved
         self.model = widgets.Dropdown(description="Model", style=_STYLE, layout=_WIDE)
         self.example = widgets.Dropdown(description="Input example", style=_STYLE, layout=_WIDE)
         self.refresh_button = widgets.Button(description="Refresh", icon="refresh",
