@@ -208,12 +208,13 @@ def test_pip_requirements_and_code_paths(ip, store, tmp_path):
 
 
 def test_card_keeps_the_decimal_point_of_a_float_params_default(ip, store):
-    ran = saved(run(ip, """
+    cell = """
         %%pyfunc_model --example "pd.DataFrame({'x': [1.0]})" --params "dict(surge=1.0, n=2, ratio=0.5, steps=[1.0, 2.5])"
         class M(PythonModel):
             def predict(self, context, model_input, params=None):
                 return model_input * params["surge"]
-        """))  # noqa: E501 - a %%magic line cannot wrap
+        """  # noqa: E501 - a %%magic line cannot wrap
+    ran = saved(run(ip, cell))
     assert "Params: surge: double = 1.0, n: long = 2, ratio: double = 0.5, steps: double [-1] = [1.0, 2.5]" in (
         ran.bundle["text/plain"])
     assert "<td>surge</td><td>double</td><td>1.0</td>" in ran.bundle["text/html"]

@@ -438,13 +438,15 @@ def _check_load_context(subject: Subject) -> list[Finding]:
     for key in sorted(read - given):
         findings.append(Finding(
             "missing-artifact", "error",
-            f"The code reads context.artifacts[{key!r}], but no artifact {key!r} was given: loading raises KeyError.",
+            f"The code reads context.artifacts[{key!r}], but no artifact {key!r} was given: "
+            "loading raises KeyError.",
             f"add --artifact {key}=PATH (artifacts={{{key!r}: PATH}})"))
     if not dynamic:
         for key in sorted(given - read):
             findings.append(Finding(
                 "unused-artifact", "warning",
-                f"The artifact {key!r} is saved with the model but the code never reads context.artifacts[{key!r}].",
+                f"The artifact {key!r} is saved with the model but the code never reads "
+                f"context.artifacts[{key!r}].",
                 f"read it in load_context, or drop --artifact {key}"))
     return findings
 
