@@ -7,7 +7,6 @@ ids, versions, byte sizes), which the card's MIME bundle carries in its display 
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path
@@ -120,16 +119,17 @@ def model_card_data(model_dir: str | os.PathLike, *, status: str = "saved", name
                     timings: dict[str, float] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """``(data, volatile)`` of the card of the model saved in ``model_dir``."""
     from ..format.mlmodel import pyfunc_flavor, read_mlmodel
-    from ..format.save import SIDECAR
     from ..format.schema import ModelSignature
+    from ..format.sidecar import read_sidecar
+    from ..errors import ModelLoadError
 
     model_dir = Path(model_dir)
     mlmodel = read_mlmodel(model_dir)
     flavor = pyfunc_flavor(mlmodel)
     try:
-        side = json.loads((model_dir / SIDECAR).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        side = None
+        side = read_sidecar(model_dir)
+    except ModelLoadError:
+        side = None  # unreadable or of another format: the card shows what MLmodel and the files say
     signature = ModelSignature.from_dict(mlmodel["signature"]) if mlmodel.get("signature") else None
     requirements, pins = _requirements(model_dir, side, given_requirements or {})
     files, sizes = _files(model_dir)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sys
@@ -142,19 +141,19 @@ class StoreEntry:
 
 
 def _entry(name: str, version_dir: Path) -> StoreEntry:
-    from ..format.save import SIDECAR
+    from ..format.sidecar import read_sidecar
 
     entry = StoreEntry(name=name, version=int(version_dir.name), path=str(version_dir))
     if not (version_dir / "MLmodel").is_file():
         entry.error = "no MLmodel file: not a model directory"
         return entry
     try:
-        side = json.loads((version_dir / SIDECAR).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return _entry_from_mlmodel(entry, version_dir)
-    except (OSError, ValueError) as exc:
-        entry.error = f"unreadable {SIDECAR}: {exc}"
+        side = read_sidecar(version_dir)
+    except ModelLoadError as exc:
+        entry.error = str(exc)
         return entry
+    if side is None:
+        return _entry_from_mlmodel(entry, version_dir)
     entry.created, entry.run_id = side.get("created"), side.get("run_id")
     entry.artifact_name, entry.source = side.get("artifact_name"), side.get("source")
     entry.signature_summary, entry.size_bytes = side.get("signature_summary"), side.get("size_bytes")
