@@ -1,0 +1,635 @@
+/**
+ * A model card and a store listing entry built from a model directory's files (no I/O here).
+ *
+ * The side panel reads the files through the Jupyter contents API (`store.ts`) and hands their
+ * text to these functions, which do what the kernel's `card/data.py`, `format/mlmodel.py`,
+ * `format/sidecar.py` and `store/folder.py` do. The golden fixtures in `tests/fixtures/cards/`
+ * (model directories and the card and listing entry each must give) are checked against both:
+ * by pytest for the Python side and by `npm run test:node` for this module.
+ */
+import { CORE_SCHEMA, load as loadYaml } from 'js-yaml';
+
+import { isFloatType, isWholeNumber } from './card';
+import {
+  CARD_SCHEMA,
+  ICardData,
+  IColumnRow,
+  IParamRow,
+  ISignatureTables,
+  IVolatile
+} from './cardschema';
+
+/**
+ * The sidecar file our `save_model` writes beside `MLmodel` (`format/sidecar.py`).
+ */
+export const SIDECAR = 'pyfunc_jupyter.json';
+
+/**
+ * The sidecar format this extension reads (`format.sidecar.FORMAT`).
+ */
+export const SIDECAR_FORMAT = 1;
+
+/**
+ * The loader module of custom pyfunc models.
+ */
+const PYFUNC_LOADER = 'mlflow.pyfunc.model';
+
+/**
+ * The pickle compressions MLflow writes (`format.mlmodel._COMPRESSIONS`).
+ */
+const COMPRESSIONS = ['gzip', 'bzip2', 'lzma'];
+
+/**
+ * A JSON-ish value from YAML or JSON.
+ */
+export type Value = unknown;
+
+/**
+ * A mapping read from YAML or JSON.
+ */
+export type Mapping = { [key: string]: Value };
+
+/**
+ * Whether a value is a mapping (not `null`, not a list).
+ */
+export function isMapping(value: Value): value is Mapping {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The Python name of a value's type, as Python's messages name it.
+ */
+export function pythonType(value: Value): string {
+  if (value === null || value === undefined) {
+    return 'NoneType';
+  }
+  if (Array.isArray(value)) {
+    return 'list';
+  }
+  if (typeof value === 'string') {
+    return 'str';
+  }
+  if (typeof value === 'boolean') {
+    return 'bool';
+  }
+  if (typeof value === 'number') {
+    return Number.isInteger(value) ? 'int' : 'float';
+  }
+  return isMapping(value) ? 'dict' : typeof value;
+}
+
+/**
+ * A value's JSON type name, as `format.sidecar` names it in messages.
+ */
+function jsonType(value: Value): string {
+  if (value === null || value === undefined) {
+    return 'null';
+  }
+  if (Array.isArray(value)) {
+    return 'array';
+  }
+  if (typeof value === 'number') {
+    return Number.isInteger(value) ? 'integer' : 'number';
+  }
+  return typeof value === 'object' ? 'object' : typeof value;
+}
+
+/**
+ * A value as Python's `repr` writes it (near enough for messages and summaries).
+ */
+export function pythonRepr(value: Value): string {
+  if (value === null || value === undefined) {
+    return 'None';
+  }
+  if (typeof value === 'boolean') {
+    return value ? 'True' : 'False';
+  }
+  if (typeof value === 'string') {
+    return value.includes("'") && !value.includes('"')
+      ? `"${value}"`
+      : `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  }
+  if (Array.isArray(value)) {
+    return '[' + value.map(pythonRepr).join(', ') + ']';
+  }
+  if (isMapping(value)) {
+    return (
+      '{' +
+      Object.entries(value)
+        .map(([k, v]) => `${pythonRepr(k)}: ${pythonRepr(v)}`)
+        .join(', ') +
+      '}'
+    );
+  }
+  return String(value);
+}
+
+/**
+ * The error of a malformed MLmodel, worded as `pyfunc_jupyter.errors.MLmodelError`.
+ */
+export class MLmodelError extends Error {
+  /**
+   * @param path - the MLmodel file
+   * @param key - the key at fault, if any
+   * @param problem - what is wrong
+   */
+  constructor(path: string, key: string | null, problem: string) {
+    super(`Malformed MLmodel file ${path}${key ? `, key '${key}'` : ''}: ${problem}`);
+  }
+}
+
+/**
+ * Parse and check the keys of an MLmodel that the loader reads (as `format.mlmodel.read_mlmodel`).
+ *
+ * @param path - the MLmodel path (for messages)
+ * @param text - its content
+ * @returns the parsed mapping
+ * @throws MLmodelError naming the file, key and problem
+ */
+export function parseMlmodel(path: string, text: string): Mapping {
+  let data: Value;
+  try {
+    data = loadYaml(text, { schema: CORE_SCHEMA });
+  } catch (reason) {
+    const detail = (reason as { message?: string }).message ?? String(reason);
+    throw new MLmodelError(path, null, `not valid YAML (${detail.split('\n')[0]})`);
+  }
+  const expect = (key: string, value: Value, kinds: string[], what: string): void => {
+    if (!kinds.includes(pythonType(value))) {
+      const shown = pythonRepr(value).slice(0, 80);
+      throw new MLmodelError(path, key, `expected ${what}, found ${pythonType(value)} ${shown}`);
+    }
+  };
+  const compressions = `(${COMPRESSIONS.map(pythonRepr).join(', ')})`;
+  expect('(top level)', data, ['dict'], 'a mapping of keys');
+  const top = data as Mapping;
+  expect('flavors', top.flavors, ['dict'], 'a mapping of flavors');
+  const flavor = (top.flavors as Mapping).python_function;
+  if (flavor === undefined || flavor === null) {
+    throw new MLmodelError(
+      path,
+      'flavors.python_function',
+      'the model has no python_function flavor, so it is not a pyfunc model'
+    );
+  }
+  expect('flavors.python_function', flavor, ['dict'], 'a mapping');
+  const pyfunc = flavor as Mapping;
+  expect('flavors.python_function.loader_module', pyfunc.loader_module, ['str'], 'a module name');
+  if (pyfunc.loader_module === PYFUNC_LOADER) {
+    expect(
+      'flavors.python_function.python_model',
+      pyfunc.python_model,
+      ['str'],
+      'the relative path of the pickled model'
+    );
+  }
+  const optional: [string, string[], string][] = [
+    ['code', ['str', 'NoneType'], 'a relative path or null'],
+    ['artifacts', ['dict', 'NoneType'], 'a mapping of artifact names'],
+    ['config', ['dict', 'NoneType'], 'a mapping'],
+    ['streamable', ['bool', 'NoneType'], 'true or false'],
+    ['env', ['dict', 'str', 'NoneType'], 'a mapping or a path'],
+    ['python_model_compression', ['str', 'NoneType'], `one of ${compressions}`],
+    ['data', ['str', 'NoneType'], 'a relative path or null']
+  ];
+  for (const [key, kinds, what] of optional) {
+    expect(`flavors.python_function.${key}`, pyfunc[key], kinds, what);
+  }
+  const compression = pyfunc.python_model_compression;
+  if (typeof compression === 'string' && !COMPRESSIONS.includes(compression)) {
+    throw new MLmodelError(
+      path,
+      'flavors.python_function.python_model_compression',
+      `unknown compression ${pythonRepr(compression)}; expected one of ${compressions}`
+    );
+  }
+  for (const [name, entry] of Object.entries((pyfunc.artifacts as Mapping) || {})) {
+    const key = `flavors.python_function.artifacts.${name}`;
+    expect(key, entry, ['dict'], "a mapping with a 'path'");
+    expect(`${key}.path`, (entry as Mapping).path, ['str'], 'a relative path');
+  }
+  const signature = top.signature;
+  expect('signature', signature, ['dict', 'NoneType'], 'a mapping of JSON strings');
+  if (isMapping(signature) && Object.keys(signature).length) {
+    for (const part of ['inputs', 'outputs', 'params']) {
+      expect(`signature.${part}`, signature[part], ['str', 'NoneType'], 'a JSON string or null');
+    }
+  }
+  const info = top.saved_input_example_info;
+  expect('saved_input_example_info', info, ['dict', 'NoneType'], 'a mapping');
+  if (isMapping(info) && Object.keys(info).length) {
+    expect(
+      'saved_input_example_info.artifact_path',
+      info.artifact_path,
+      ['str'],
+      'a relative path'
+    );
+  }
+  expect('metadata', top.metadata, ['dict', 'NoneType'], 'a mapping');
+  return top;
+}
+
+/**
+ * Keys of the sidecar that readers use, with their JSON types (`format.sidecar._TYPES`).
+ */
+const SIDECAR_TYPES: [string, string][] = [
+  ['created', 'string'],
+  ['run_id', 'string'],
+  ['artifact_name', 'string'],
+  ['source', 'string'],
+  ['name', 'string'],
+  ['signature_summary', 'string'],
+  ['size_bytes', 'integer'],
+  ['requirements', 'array'],
+  ['card', 'object']
+];
+
+/**
+ * The text of a sidecar as a checked mapping (as `format.sidecar.parse_sidecar`).
+ *
+ * @param text - the file's content
+ * @returns the mapping
+ * @throws Error starting `unreadable pyfunc_jupyter.json:` when it is not JSON, not an object, of
+ *   another format, or a key has the wrong type
+ */
+export function parseSidecar(text: string): Mapping {
+  let side: Value;
+  try {
+    side = JSON.parse(text);
+  } catch {
+    throw new Error(`unreadable ${SIDECAR}: not valid JSON`);
+  }
+  if (!isMapping(side)) {
+    throw new Error(`unreadable ${SIDECAR}: expected a JSON object, found ${jsonType(side)}`);
+  }
+  if (side.format !== SIDECAR_FORMAT) {
+    throw new Error(
+      `unreadable ${SIDECAR}: format ${JSON.stringify(side.format ?? null)} is not the format ` +
+        `${SIDECAR_FORMAT} this pyfunc-jupyter reads; install the pyfunc-jupyter version that saved the model`
+    );
+  }
+  for (const [key, kind] of SIDECAR_TYPES) {
+    const value = side[key];
+    if (value !== null && value !== undefined && jsonType(value) !== kind) {
+      throw new Error(`unreadable ${SIDECAR}: '${key}' should be ${kind}, found ${jsonType(value)}`);
+    }
+  }
+  return side;
+}
+
+/**
+ * A type of a signature's JSON, written as `format.schema._type_repr` writes it.
+ */
+function typeRepr(spec: Value): string {
+  if (!isMapping(spec) || typeof spec.type !== 'string') {
+    throw new Error(`A type must be a JSON object with a string 'type'; got ${pythonRepr(spec)}`);
+  }
+  switch (spec.type) {
+    case 'array':
+      return `Array(${typeRepr(spec.items)})`;
+    case 'object': {
+      if (!isMapping(spec.properties)) {
+        throw new Error("An object type needs a 'properties' mapping");
+      }
+      const props = Object.entries(spec.properties)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(
+          ([name, p]) =>
+            `${name}: ${typeRepr(p)}` +
+            (isMapping(p) && p.required === false ? ' (optional)' : '')
+        );
+      return '{' + props.join(', ') + '}';
+    }
+    case 'map':
+      return `Map(str -> ${typeRepr(spec.values)})`;
+    case 'any':
+      return 'Any';
+    default:
+      return spec.type;
+  }
+}
+
+/**
+ * A schema's JSON string as rows; tensors as `tensor <dtype> [shape]`.
+ */
+function schemaRows(text: Value): IColumnRow[] | null {
+  if (text === null || text === undefined) {
+    return null;
+  }
+  const specs = JSON.parse(String(text));
+  if (!Array.isArray(specs)) {
+    throw new Error('A schema must be a JSON list of specs.');
+  }
+  return specs.map((spec: Mapping) => {
+    if (spec.type === 'tensor') {
+      const inner = spec['tensor-spec'] as Mapping;
+      if (!isMapping(inner) || !('dtype' in inner) || !Array.isArray(inner.shape)) {
+        throw new Error("A tensor spec needs 'tensor-spec' with 'dtype' and 'shape'.");
+      }
+      return {
+        name: (spec.name as string) ?? null,
+        type: `tensor ${inner.dtype} [${(inner.shape as number[]).join(', ')}]`,
+        required: true
+      };
+    }
+    return {
+      name: (spec.name as string) ?? null,
+      type: typeRepr(spec),
+      required: spec.required === undefined ? true : Boolean(spec.required)
+    };
+  });
+}
+
+/**
+ * A params JSON string as rows.
+ */
+function paramRows(text: Value): IParamRow[] | null {
+  if (text === null || text === undefined) {
+    return null;
+  }
+  const specs = JSON.parse(String(text));
+  if (!Array.isArray(specs) || !specs.every(isMapping)) {
+    throw new Error('A param schema must be a JSON list of objects.');
+  }
+  return specs.map((spec: Mapping) => ({
+    name: String(spec.name),
+    type: typeRepr(spec) + (Array.isArray(spec.shape) ? ` [${spec.shape.join(', ')}]` : ''),
+    default: spec.default ?? null
+  }));
+}
+
+/**
+ * The signature tables of an MLmodel's `signature` mapping (as `card.data.signature_tables`).
+ *
+ * @param signature - the mapping of JSON strings, or `null`
+ * @returns the tables, or `null` when there is no signature
+ */
+export function signatureTables(signature: Value): ISignatureTables | null {
+  if (!isMapping(signature)) {
+    return null;
+  }
+  return {
+    inputs: schemaRows(signature.inputs),
+    outputs: schemaRows(signature.outputs),
+    params: paramRows(signature.params)
+  };
+}
+
+/**
+ * A param default as Python prints it: JSON drops the `.0` of a float param's whole numbers.
+ */
+function floatRepr(value: Value, type: string): string {
+  if (!isFloatType(type)) {
+    return pythonRepr(value);
+  }
+  if (Array.isArray(value)) {
+    return '[' + value.map(v => floatRepr(v, type)).join(', ') + ']';
+  }
+  return isWholeNumber(value) ? value.toFixed(1) : pythonRepr(value);
+}
+
+/**
+ * One line for a signature (as `ModelSignature.summary()`).
+ *
+ * @param tables - the signature tables
+ * @returns `[x: double] -> [x: double]; params: k: long = 1`
+ */
+export function signatureSummary(tables: ISignatureTables): string {
+  const cols = (rows: IColumnRow[] | null): string =>
+    rows === null
+      ? '?'
+      : '[' +
+        rows
+          .map(
+            r =>
+              (r.name !== null ? `${r.name}: ` : '') +
+              (r.type.startsWith('tensor ') ? r.type.slice(7).replace(' ', '') : r.type)
+          )
+          .join(', ') +
+        ']';
+  let text = `${cols(tables.inputs)} -> ${cols(tables.outputs)}`;
+  if (tables.params !== null) {
+    text +=
+      '; params: ' +
+      tables.params
+        .map(
+          p => `${p.name}: ${p.type.replace(/ \[-1\]$/, '')} = ${floatRepr(p.default as Value, p.type)}`
+        )
+        .join(', ');
+  }
+  return text;
+}
+
+/**
+ * Whether an MLmodel declares a signature (Python's truthiness: an empty mapping does not).
+ */
+function hasSignature(mlmodel: Mapping): boolean {
+  return isMapping(mlmodel.signature) && Object.keys(mlmodel.signature).length > 0;
+}
+
+/**
+ * A PEP 503 normalised distribution name.
+ */
+function canonicalName(name: string): string {
+  return name.replace(/[-_.]+/g, '-').toLowerCase();
+}
+
+const REQUIREMENT_NAME = /^\s*([A-Za-z0-9][A-Za-z0-9._-]*)/;
+
+/**
+ * The `requirements.txt` lines with where each came from (as `card.data._requirements`).
+ */
+function requirementRows(
+  text: string | null,
+  side: Mapping | null
+): { rows: { name: string; source: string }[]; pins: { [name: string]: string } } {
+  const inferred = new Map<string, Mapping>();
+  const listed = side && Array.isArray(side.requirements) ? side.requirements : [];
+  for (const r of listed) {
+    if (isMapping(r) && typeof r.name === 'string') {
+      inferred.set(canonicalName(r.name), r);
+    }
+  }
+  const rows: { name: string; source: string }[] = [];
+  const pins: { [name: string]: string } = {};
+  for (const raw of (text || '').split(/\r?\n/)) {
+    const line = raw.trim();
+    const match = REQUIREMENT_NAME.exec(line);
+    if (!line || line.startsWith('#') || !match) {
+      continue;
+    }
+    const name = match[1];
+    const key = canonicalName(name);
+    let source: string;
+    if (inferred.has(key)) {
+      const reasons = inferred.get(key)!.reasons;
+      source =
+        Array.isArray(reasons) && reasons.length
+          ? 'inferred: ' + reasons.join('; ')
+          : 'inferred';
+    } else if (side !== null && (key === 'mlflow' || key === 'mlflow-skinny')) {
+      source = 'added: MLflow is installed where the model was saved';
+    } else {
+      source = side !== null ? 'given' : 'requirements.txt';
+    }
+    rows.push({ name, source });
+    pins[name] = line;
+  }
+  return { rows, pins };
+}
+
+/**
+ * A model directory's files as the card needs them (read by the caller).
+ */
+export interface IModelFiles {
+  /** The directory, as it is shown (the card's volatile `path`). */
+  dir: string;
+  /** Every file under it with its size, in `os.walk` order (files, then sorted folders). */
+  files: { path: string; size: number }[];
+  /** The text of `MLmodel`. */
+  mlmodel: string;
+  /** The text of the sidecar, or `null` when there is none or it cannot be read. */
+  sidecar: string | null;
+  /** The text of `requirements.txt`, or `null` when there is none or it cannot be read. */
+  requirements: string | null;
+}
+
+/**
+ * A model version's card: the same shape as the kernel's.
+ */
+export interface IStoredCard {
+  /** The card data. */
+  data: ICardData;
+  /** The volatile facts. */
+  volatile: IVolatile;
+}
+
+/**
+ * The card of a version of the store (as `card.modelcard.model_card("models:/<name>/<version>")`).
+ *
+ * @param name - the model name
+ * @param version - the version
+ * @param input - the directory's files
+ * @returns the card data and volatile facts
+ * @throws MLmodelError when the MLmodel is malformed
+ */
+export function buildCard(name: string, version: number, input: IModelFiles): IStoredCard {
+  const mlmodel = parseMlmodel(`${input.dir}/MLmodel`, input.mlmodel);
+  const flavor = (mlmodel.flavors as Mapping).python_function as Mapping;
+  let side: Mapping | null = null;
+  if (input.sidecar !== null) {
+    try {
+      side = parseSidecar(input.sidecar);
+    } catch {
+      side = null; // as the kernel's card: an unreadable sidecar is ignored here
+    }
+  }
+  const { rows, pins } = requirementRows(input.requirements, side);
+  const kept = side && isMapping(side.card) ? side.card : {};
+  const checks = Array.isArray(kept.checks) ? (kept.checks as ICardData['checks']) : [];
+  const state = Array.isArray(kept.state) ? (kept.state as Mapping[]).filter(isMapping) : [];
+  const stateSizes: { [attribute: string]: number } = {};
+  for (const row of state) {
+    if (typeof row.bytes === 'number') {
+      stateSizes[row.attribute as string] = row.bytes;
+    }
+  }
+  const sizes: { [path: string]: number } = {};
+  for (const file of input.files) {
+    sizes[file.path] = file.size;
+  }
+  const artifacts = Object.entries((flavor.artifacts as Mapping) || {})
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([key, spec]) => ({ key, path: ((spec as Mapping).path as string) ?? null }));
+  const data: ICardData = {
+    schema: CARD_SCHEMA,
+    status: 'saved',
+    name,
+    version,
+    uri: `models:/${name}/${version}`,
+    model: typeof kept.model === 'string' ? kept.model : null,
+    signature: hasSignature(mlmodel) ? signatureTables(mlmodel.signature) : null,
+    requirements: rows,
+    artifacts,
+    files: input.files.map(f => ({ path: f.path })),
+    state: state.map(row => ({ attribute: row.attribute as string, type: row.type as string })),
+    checks,
+    summary: {
+      errors: checks.filter(c => c.severity === 'error').length,
+      warnings: checks.filter(c => c.severity === 'warning').length
+    },
+    preview: isMapping(kept.preview) ? (kept.preview as unknown as ICardData['preview']) : null
+  };
+  const volatile: IVolatile = {
+    path: input.dir,
+    created: (mlmodel.utc_time_created as string) ?? null,
+    model_uuid: (mlmodel.model_uuid as string) ?? null,
+    run_id: (mlmodel.run_id as string) ?? null,
+    python_version: (flavor.python_version as string) ?? null,
+    cloudpickle_version: (flavor.cloudpickle_version as string) ?? null,
+    pins,
+    sizes,
+    state_sizes: stateSizes,
+    total_bytes: input.files.reduce((total, f) => total + f.size, 0),
+    timings: {}
+  };
+  return { data, volatile };
+}
+
+/**
+ * What the store's listing shows of one version (as `store.folder.StoreEntry`).
+ */
+export interface IVersionFacts {
+  /** When it was created (UTC), if known. */
+  created: string | null;
+  /** `[x: double] -> [value: double]; params: ...`, if it has a signature. */
+  signatureSummary: string | null;
+  /** Its size in bytes, if known. */
+  sizeBytes: number | null;
+  /** Why it cannot be used, for a broken version; else `null`. */
+  error: string | null;
+}
+
+/**
+ * The listing facts of a version (as `store.folder._entry`): from the sidecar when there is one,
+ * else from the MLmodel (a directory MLflow wrote). Never throws: a broken version has `error`.
+ *
+ * @param mlmodelPath - the MLmodel path (for messages)
+ * @param mlmodelText - the MLmodel's text, or `null` when the directory has none
+ * @param sidecarText - the sidecar's text, or `null` when the directory has none
+ * @returns the facts
+ */
+export function versionFacts(
+  mlmodelPath: string,
+  mlmodelText: string | null,
+  sidecarText: string | null
+): IVersionFacts {
+  const facts: IVersionFacts = { created: null, signatureSummary: null, sizeBytes: null, error: null };
+  if (mlmodelText === null) {
+    facts.error = 'no MLmodel file: not a model directory';
+    return facts;
+  }
+  try {
+    if (sidecarText !== null) {
+      const side = parseSidecar(sidecarText);
+      facts.created = (side.created as string) ?? null;
+      facts.signatureSummary = (side.signature_summary as string) ?? null;
+      facts.sizeBytes = (side.size_bytes as number) ?? null;
+      return facts;
+    }
+    const mlmodel = parseMlmodel(mlmodelPath, mlmodelText);
+    facts.created = (mlmodel.utc_time_created as string) ?? null;
+    facts.sizeBytes = (mlmodel.model_size_bytes as number) ?? null;
+    if (hasSignature(mlmodel)) {
+      try {
+        const tables = signatureTables(mlmodel.signature);
+        facts.signatureSummary = tables ? signatureSummary(tables) : null;
+      } catch (reason) {
+        facts.error = `unreadable signature: ${(reason as Error).message ?? reason}`;
+      }
+    }
+  } catch (reason) {
+    facts.error = (reason as Error).message ?? String(reason);
+  }
+  return facts;
+}
