@@ -1,5 +1,8 @@
 """The model card's content, read from a model directory: stable facts in ``data``, volatile ones apart.
 
+The shape is defined once, in ``card.schema.json``; tests validate what this module builds against
+it, and golden fixtures (``tests/fixtures/cards``) hold it equal to the side panel's TypeScript builder.
+
 ``data`` holds what a notebook's saved output may compare (names, types, provenance, checks,
 preview); ``volatile`` holds what changes from run to run or machine to machine (paths, times,
 ids, versions, byte sizes), which the card's MIME bundle carries in its display metadata.
@@ -7,6 +10,7 @@ ids, versions, byte sizes), which the card's MIME bundle carries in its display 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -14,7 +18,10 @@ from typing import Any
 
 __all__ = ["CARD_SCHEMA", "model_label", "requirement_name", "signature_tables", "model_card_data", "unsaved_card_data"]
 
-CARD_SCHEMA = 1
+# The card's one definition is card.schema.json (its TypeScript types are generated from it); the
+# version a card carries is the one the schema fixes.
+CARD_SCHEMA: int = json.loads((Path(__file__).with_name("card.schema.json")).read_text(encoding="utf-8"))[
+    "properties"]["schema"]["const"]
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
