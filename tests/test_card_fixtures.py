@@ -151,3 +151,31 @@ def test_typescript_builder_matches_the_fixtures():
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     assert f"# pass {len(CASES) * 2 + 1}" in result.stdout, result.stdout[-2000:]
     assert "# fail 0" in result.stdout
+
+
+@pytest.mark.slow
+def test_cards_of_the_pipeline_and_of_open_model_fit_the_schema(tmp_path):
+    """The cards the magic and the panel show: authored (saved, with warnings) and opened again."""
+    import warnings
+
+    import pandas as pd
+
+    from pyfunc_jupyter.authoring.pipeline import AuthorRequest, author, open_model
+
+    class Noisy(pyfunc_jupyter.PythonModel):
+        def predict(self, context, model_input):
+            warnings.warn("noisy model")
+            return model_input * 2
+
+    Noisy.__module__ = "__main__"  # as if defined in a notebook: pickled by value
+    pyfunc_jupyter.set_store(tmp_path / "store")
+    try:
+        authored = author(AuthorRequest(model=Noisy(), input_example=pd.DataFrame({"x": [1.0]}), name="noisy"))
+        assert authored.saved and authored.card.data["checks"], authored.card.data["checks"]
+        _validate(authored.card.data, authored.card.volatile)
+        with pytest.warns(UserWarning, match="noisy model"):  # the loaded model's predict, run for the preview
+            opened = open_model("models:/noisy/1")
+        assert opened.card.data["preview"]["outputs"][-1]["label"] == "loaded"
+        _validate(opened.card.data, opened.card.volatile)
+    finally:
+        pyfunc_jupyter.set_store(None)
