@@ -179,3 +179,17 @@ def test_cards_of_the_pipeline_and_of_open_model_fit_the_schema(tmp_path):
         _validate(opened.card.data, opened.card.volatile)
     finally:
         pyfunc_jupyter.set_store(None)
+
+
+def test_cards_saved_in_the_tutorials_fit_the_schema():
+    """The cards the tutorial notebooks were saved with (what nbval compares) are cards of this schema."""
+    from pyfunc_jupyter.card.modelcard import MIME_TYPE
+
+    seen = 0
+    for notebook in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        for cell in json.loads(notebook.read_text())["cells"]:
+            for output in cell.get("outputs", []):
+                if MIME_TYPE in output.get("data", {}):
+                    _validate(output["data"][MIME_TYPE], output.get("metadata", {}).get(MIME_TYPE, {}).get("volatile"))
+                    seen += 1
+    assert seen >= 5, f"only {seen} cards in the tutorials"
