@@ -68,7 +68,7 @@ function typeOf(schema, indent, where) {
           return 'null';
         case 'array': {
           const item = schema.items ? typeOf(schema.items, indent, `${where}.items`) : 'unknown';
-          return /^[\w.]+$/.test(item) ? `${item}[]` : `(${item})[]`;
+          return /^[\w.[\]]+$/.test(item) ? `${item}[]` : `(${item})[]`;
         }
         case 'object':
           return objectType(schema, indent, where);

@@ -123,7 +123,7 @@ export interface IPreviewTable {
   /** Column labels. */
   columns: string[];
   /** The first rows (at most a few); cells are any JSON value. */
-  rows: (unknown[])[];
+  rows: unknown[][];
   /** How many rows there were in all. */
   total_rows: number;
 }
@@ -137,7 +137,7 @@ export interface IPreviewOutput {
   /** The prediction, when there is one. */
   table?: IPreviewTable;
   /** `[row, column]` cells that differ from the reference. */
-  diff?: (number[])[];
+  diff?: number[][];
   /** The failure, for `error`. */
   error?: string;
 }
