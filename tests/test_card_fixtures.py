@@ -193,3 +193,82 @@ def test_cards_saved_in_the_tutorials_fit_the_schema():
                     _validate(output["data"][MIME_TYPE], output.get("metadata", {}).get(MIME_TYPE, {}).get("volatile"))
                     seen += 1
     assert seen >= 5, f"only {seen} cards in the tutorials"
+
+
+def _expectations_writer():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_card_fixtures", FIXTURES / "make_fixtures.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.write_expectations
+
+
+# MLmodel keys the loader reads, each given values of the wrong type (and a few right ones): the
+# card's error (or card) and the listing's entry must be the same from both builders.
+_MUTATIONS = [
+    ((), v) for v in ([], "text", 3)
+] + [
+    (("flavors",), v) for v in ([], None, "x")
+] + [
+    (("flavors", "python_function"), v) for v in ("x", None, [1])
+] + [
+    (("flavors", "python_function", key), v)
+    for key, values in {
+        "loader_module": (3, None, ["a"]),
+        "python_model": (3, None, {"a": 1}),
+        "code": (3, [], None, "code"),
+        "artifacts": ([], "x", {"a": "x"}, {"a": {"path": 3}}, {"a": {"path": "artifacts/a"}}, None),
+        "config": ("x", [1], {"k": [1, 2]}),
+        "streamable": ("yes", 1, True, "y" * 200, {"a": [1, "b", None, True, 1.5]}),
+        "env": (3, [], "conda.yaml"),
+        "python_model_compression": (3, "zstd", None, "lzma"),
+        "data": (3, False),
+    }.items() for v in values
+] + [
+    (("signature",), v) for v in ("x", [], {}, {"inputs": None, "outputs": None})
+] + [
+    (("signature", part), v) for part in ("inputs", "outputs", "params") for v in (3, [], True)
+] + [
+    (("saved_input_example_info",), v) for v in ("x", {}, {"artifact_path": 3}, {"artifact_path": ["a"]})
+] + [
+    (("metadata",), v) for v in ("x", [], None)
+] + [
+    (("utc_time_created",), "2024-01-02 03:04:05.000006"), (("model_size_bytes",), None),
+]
+
+
+@pytest.mark.slow
+def test_both_builders_agree_on_mutated_mlmodels(tmp_path):
+    """A differential check beyond the golden fixtures: many malformed MLmodels, one answer."""
+    import yaml
+
+    root = tmp_path / "cases"
+    store = root / "store"
+    base = STORE / "ours_logged" / "1"
+    for index, (path, value) in enumerate(_MUTATIONS):
+        case = f"m{index:03d}_" + "_".join(path or ("top",))
+        target = store / case / "1"
+        shutil.copytree(base, target)
+        (target / "pyfunc_jupyter.json").unlink()  # so the listing reads the MLmodel too
+        mlmodel = yaml.safe_load((target / "MLmodel").read_text())
+        if not path:
+            mlmodel = value
+        else:
+            node = mlmodel
+            for key in path[:-1]:
+                node = node[key]
+            node[path[-1]] = value
+        (target / "MLmodel").write_text(yaml.safe_dump(mlmodel, sort_keys=True))
+    try:
+        _expectations_writer()(store, root / "expected")
+    finally:
+        pyfunc_jupyter.set_store(None)
+    npm = shutil.which("npm")
+    assert npm
+    result = subprocess.run([npm, "run", "--silent", "test:node"], cwd=ROOT / "labextension",
+                            capture_output=True, text=True, timeout=300,
+                            env={**__import__("os").environ, "CARD_FIXTURES": str(root)})
+    failed = [line for line in result.stdout.splitlines() if line.startswith("not ok")]
+    assert result.returncode == 0 and not failed, "\n".join(failed) + "\n" + result.stdout[-6000:]
+    assert f"# pass {len(_MUTATIONS) * 2 + 1}" in result.stdout

@@ -14,7 +14,8 @@ const { buildCard, versionFacts, SIDECAR } = require('../lib-test/cardbuilder.js
 const { CARD_SCHEMA } = require('../lib-test/cardschema.js');
 
 const ROOT = join(here, '..', '..');
-const FIXTURES = join(ROOT, 'tests', 'fixtures', 'cards');
+// CARD_FIXTURES points elsewhere for pytest's generated differential cases (same layout).
+const FIXTURES = process.env.CARD_FIXTURES || join(ROOT, 'tests', 'fixtures', 'cards');
 const STORE = join(FIXTURES, 'store');
 const SHOWN = '<store>'; // how the expectations write the store folder
 const cases = readdirSync(join(FIXTURES, 'expected'))
@@ -43,7 +44,7 @@ function text(file) {
 test('the schema version is the one the schema file fixes', () => {
   const schema = JSON.parse(readFileSync(join(ROOT, 'pyfunc_jupyter', 'card', 'card.schema.json'), 'utf8'));
   assert.equal(CARD_SCHEMA, schema.properties.schema.const);
-  assert.ok(cases.length >= 10, `only ${cases.length} fixtures`);
+  assert.ok(cases.length >= 10, `only ${cases.length} fixtures in ${FIXTURES}`);
 });
 
 for (const name of cases) {
