@@ -238,17 +238,24 @@ _MUTATIONS = [
 ]
 
 
-@pytest.mark.slow
-def test_both_builders_agree_on_mutated_mlmodels(tmp_path):
-    """A differential check beyond the golden fixtures: many malformed MLmodels, one answer."""
+# Sidecar keys the listing and the card read, given values of other types (and the format others).
+_SIDECAR_MUTATIONS = [
+    (key, v) for key, values in {
+        "format": (None, 2, "1", True, 1.0),
+        "created": (5, None, ["x"]), "signature_summary": (3, {}), "size_bytes": ("12", 1.5, True, None),
+        "name": (3,), "run_id": (False,), "source": ([],), "artifact_name": ({},),
+        "requirements": ({}, "x", [{"name": 3}, "x", {"name": "cloudpickle", "reasons": "r"}]),
+        "card": ([], "x", {"model": 3, "checks": "x", "state": [1]}, {"preview": []}),
+    }.items() for v in values
+]
+
+
+def _mutated(root: Path, base: Path, mlmodel_mutations: list, sidecar_mutations: list) -> None:
+    """Copies of ``base`` under ``root/store``, one thing changed in each."""
     import yaml
 
-    root = tmp_path / "cases"
-    store = root / "store"
-    base = STORE / "ours_logged" / "1"
-    for index, (path, value) in enumerate(_MUTATIONS):
-        case = f"m{index:03d}_" + "_".join(path or ("top",))
-        target = store / case / "1"
+    for index, (path, value) in enumerate(mlmodel_mutations):
+        target = root / "store" / (f"m{index:03d}_" + "_".join(path or ("top",))) / "1"
         shutil.copytree(base, target)
         (target / "pyfunc_jupyter.json").unlink()  # so the listing reads the MLmodel too
         mlmodel = yaml.safe_load((target / "MLmodel").read_text())
@@ -260,6 +267,20 @@ def test_both_builders_agree_on_mutated_mlmodels(tmp_path):
                 node = node[key]
             node[path[-1]] = value
         (target / "MLmodel").write_text(yaml.safe_dump(mlmodel, sort_keys=True))
+    for index, (key, value) in enumerate(sidecar_mutations):
+        target = root / "store" / f"s{index:03d}_{key}" / "1"
+        shutil.copytree(base, target)
+        side = json.loads((target / "pyfunc_jupyter.json").read_text())
+        side[key] = value
+        (target / "pyfunc_jupyter.json").write_text(json.dumps(side))
+
+
+@pytest.mark.slow
+def test_both_builders_agree_on_mutated_mlmodels_and_sidecars(tmp_path):
+    """A differential check beyond the golden fixtures: many malformed MLmodels and sidecars, one answer."""
+    root = tmp_path / "cases"
+    store = root / "store"
+    _mutated(root, STORE / "ours_authored" / "1", _MUTATIONS, _SIDECAR_MUTATIONS)
     try:
         _expectations_writer()(store, root / "expected")
     finally:
@@ -271,4 +292,4 @@ def test_both_builders_agree_on_mutated_mlmodels(tmp_path):
                             env={**__import__("os").environ, "CARD_FIXTURES": str(root)})
     failed = [line for line in result.stdout.splitlines() if line.startswith("not ok")]
     assert result.returncode == 0 and not failed, "\n".join(failed) + "\n" + result.stdout[-6000:]
-    assert f"# pass {len(_MUTATIONS) * 2 + 1}" in result.stdout
+    assert f"# pass {(len(_MUTATIONS) + len(_SIDECAR_MUTATIONS)) * 2 + 1}" in result.stdout

@@ -462,11 +462,9 @@ function requirementRows(
     const key = canonicalName(name);
     let source: string;
     if (inferred.has(key)) {
-      const reasons = inferred.get(key)!.reasons;
-      source =
-        Array.isArray(reasons) && reasons.length
-          ? 'inferred: ' + reasons.join('; ')
-          : 'inferred';
+      const saved = inferred.get(key)!.reasons;
+      const reasons = Array.isArray(saved) ? saved.filter(r => typeof r === 'string') : [];
+      source = reasons.length ? 'inferred: ' + reasons.join('; ') : 'inferred';
     } else if (side !== null && (key === 'mlflow' || key === 'mlflow-skinny')) {
       source = 'added: MLflow is installed where the model was saved';
     } else {
@@ -476,6 +474,85 @@ function requirementRows(
     pins[name] = line;
   }
   return { rows, pins };
+}
+
+const TABLE_STATUSES = ['reference', 'match', 'mismatch', 'error', 'missing'];
+
+function isInt(value: Value): boolean {
+  return typeof value === 'number' && Number.isInteger(value);
+}
+
+function isText(value: Value): boolean {
+  return typeof value === 'string';
+}
+
+function optional(check: (value: Value) => boolean): (value: Value) => boolean {
+  return value => value === null || value === undefined || check(value);
+}
+
+/**
+ * Whether `value` is a list of mappings whose `fields` pass their checks.
+ */
+function rowsOf(value: Value, fields: { [key: string]: (value: Value) => boolean }): boolean {
+  return (
+    Array.isArray(value) &&
+    value.every(
+      row => isMapping(row) && Object.entries(fields).every(([key, ok]) => ok(row[key]))
+    )
+  );
+}
+
+function isTable(value: Value): boolean {
+  return (
+    isMapping(value) &&
+    isInt(value.total_rows) &&
+    Array.isArray(value.columns) &&
+    value.columns.every(isText) &&
+    Array.isArray(value.rows) &&
+    value.rows.every(r => Array.isArray(r))
+  );
+}
+
+function isPreview(value: Value): boolean {
+  const isDiff = (v: Value): boolean =>
+    Array.isArray(v) && v.every(d => Array.isArray(d) && d.every(isInt));
+  return (
+    isMapping(value) &&
+    isTable(value.input) &&
+    rowsOf(value.outputs, {
+      label: isText,
+      status: v => TABLE_STATUSES.includes(v as string),
+      table: optional(isTable),
+      diff: optional(isDiff),
+      error: optional(isText)
+    })
+  );
+}
+
+/**
+ * What the save kept in the sidecar for later cards; each malformed part is left out (as
+ * `card.data._kept`).
+ */
+function keptFacts(side: Mapping | null): {
+  model: string | null;
+  checks: ICardData['checks'];
+  state: Mapping[];
+  preview: ICardData['preview'];
+} {
+  const kept = side && isMapping(side.card) ? side.card : {};
+  const checksOk = rowsOf(kept.checks, {
+    check: isText,
+    severity: v => v === 'error' || v === 'warning',
+    message: isText,
+    fix: isText
+  });
+  const stateOk = rowsOf(kept.state, { attribute: isText, type: isText, bytes: optional(isInt) });
+  return {
+    model: typeof kept.model === 'string' ? kept.model : null,
+    checks: checksOk ? (kept.checks as ICardData['checks']) : [],
+    state: stateOk ? (kept.state as Mapping[]) : [],
+    preview: isPreview(kept.preview) ? (kept.preview as unknown as ICardData['preview']) : null
+  };
 }
 
 /**
@@ -525,9 +602,9 @@ export function buildCard(name: string, version: number, input: IModelFiles): IS
     }
   }
   const { rows, pins } = requirementRows(input.requirements, side);
-  const kept = side && isMapping(side.card) ? side.card : {};
-  const checks = Array.isArray(kept.checks) ? (kept.checks as ICardData['checks']) : [];
-  const state = Array.isArray(kept.state) ? (kept.state as Mapping[]).filter(isMapping) : [];
+  const kept = keptFacts(side);
+  const checks = kept.checks;
+  const state = kept.state;
   const stateSizes: { [attribute: string]: number } = {};
   for (const row of state) {
     if (typeof row.bytes === 'number') {
@@ -547,7 +624,7 @@ export function buildCard(name: string, version: number, input: IModelFiles): IS
     name,
     version,
     uri: `models:/${name}/${version}`,
-    model: typeof kept.model === 'string' ? kept.model : null,
+    model: kept.model,
     signature: hasSignature(mlmodel) ? signatureTables(mlmodel.signature) : null,
     requirements: rows,
     artifacts,
@@ -558,7 +635,7 @@ export function buildCard(name: string, version: number, input: IModelFiles): IS
       errors: checks.filter(c => c.severity === 'error').length,
       warnings: checks.filter(c => c.severity === 'warning').length
     },
-    preview: isMapping(kept.preview) ? (kept.preview as unknown as ICardData['preview']) : null
+    preview: kept.preview
   };
   const volatile: IVolatile = {
     path: input.dir,

@@ -62,7 +62,8 @@ def _requirements(model_dir: Path, side: dict | None, given: dict[str, str]) -> 
     """The ``requirements.txt`` lines with where each came from; pins go to the volatile part."""
     from ..environment.distributions import canonical_name
 
-    inferred = {canonical_name(r["name"]): r for r in (side or {}).get("requirements", [])}
+    saved = (side or {}).get("requirements") or []  # the sidecar reader checked it is a list
+    inferred = {canonical_name(r["name"]): r for r in saved if isinstance(r, dict) and isinstance(r.get("name"), str)}
     rows, pins = [], {}
     try:
         lines = (model_dir / "requirements.txt").read_text(encoding="utf-8").splitlines()
@@ -75,7 +76,8 @@ def _requirements(model_dir: Path, side: dict | None, given: dict[str, str]) -> 
             continue
         key = canonical_name(name)
         if key in inferred:
-            reasons = inferred[key].get("reasons") or []
+            reasons = inferred[key].get("reasons")
+            reasons = [r for r in reasons if isinstance(r, str)] if isinstance(reasons, list) else []
             source = "inferred: " + "; ".join(reasons) if reasons else "inferred"
         elif key in given:
             source = given[key]
@@ -101,6 +103,57 @@ def _files(model_dir: Path) -> tuple[list[dict], dict[str, int]]:
             except OSError:
                 sizes[relative] = 0
     return files, sizes
+
+
+_TABLE_STATUSES = ("reference", "match", "mismatch", "error", "missing")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _rows_of(value: Any, fields: dict[str, Any]) -> bool:
+    """Whether ``value`` is a list of mappings whose ``fields`` pass their checks."""
+    return isinstance(value, list) and all(isinstance(row, dict) and all(ok(row.get(k)) for k, ok in fields.items())
+                                           for row in value)
+
+
+def _is_table(value: Any) -> bool:
+    return (isinstance(value, dict) and _rows_of([value], {"total_rows": _is_int})
+            and isinstance(value.get("columns"), list) and all(isinstance(c, str) for c in value["columns"])
+            and isinstance(value.get("rows"), list) and all(isinstance(r, list) for r in value["rows"]))
+
+
+def _is_preview(value: Any) -> bool:
+    def optional(check):
+        return lambda v: v is None or check(v)
+
+    def is_diff(v: Any) -> bool:
+        return isinstance(v, list) and all(isinstance(d, list) and all(_is_int(i) for i in d) for d in v)
+
+    return (isinstance(value, dict) and _is_table(value.get("input"))
+            and _rows_of(value.get("outputs"), {"label": lambda v: isinstance(v, str),
+                                                "status": lambda v: v in _TABLE_STATUSES,
+                                                "table": optional(_is_table), "diff": optional(is_diff),
+                                                "error": optional(lambda v: isinstance(v, str))}))
+
+
+def _kept(side: dict | None) -> dict[str, Any]:
+    """What the save kept in the sidecar for later cards; each part that is malformed is left out.
+
+    ``cardbuilder.ts`` applies the same rules (the card fixtures' differential test holds them equal).
+    """
+    kept = (side or {}).get("card") or {}
+    text = lambda v: isinstance(v, str)  # noqa: E731
+    checks, state = kept.get("checks"), kept.get("state")
+    return {
+        "model": kept.get("model") if text(kept.get("model")) else None,
+        "checks": checks if _rows_of(checks, {"check": text, "severity": lambda v: v in ("error", "warning"),
+                                              "message": text, "fix": text}) else None,
+        "state": state if _rows_of(state, {"attribute": text, "type": text,
+                                           "bytes": lambda v: v is None or _is_int(v)}) else None,
+        "preview": kept.get("preview") if _is_preview(kept.get("preview")) else None,
+    }
 
 
 def model_label(model: Any) -> str | None:
@@ -140,7 +193,7 @@ def model_card_data(model_dir: str | os.PathLike, *, status: str = "saved", name
     signature = ModelSignature.from_dict(mlmodel["signature"]) if mlmodel.get("signature") else None
     requirements, pins = _requirements(model_dir, side, given_requirements or {})
     files, sizes = _files(model_dir)
-    kept = (side or {}).get("card") or {}  # what the save knew, for cards made later from the files
+    kept = _kept(side)  # what the save knew, for cards made later from the files
     checks = list(checks if checks is not None else kept.get("checks") or [])
     preview = preview if preview is not None else kept.get("preview")
     state = state if state is not None else kept.get("state")
