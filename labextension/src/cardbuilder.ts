@@ -40,6 +40,11 @@ const PYFUNC_LOADER = 'mlflow.pyfunc.model';
 const COMPRESSIONS = ['gzip', 'bzip2', 'lzma'];
 
 /**
+ * YAML aliases that would expand past this many values are refused (`format.mlmodel._MAX_NODES`).
+ */
+const MAX_NODES = 100000;
+
+/**
  * A JSON-ish value from YAML or JSON.
  */
 export type Value = unknown;
@@ -154,6 +159,21 @@ export function parseMlmodel(path: string, text: string): Mapping {
     const detail = (reason as { message?: string }).message ?? String(reason);
     throw new MLmodelError(path, null, `not valid YAML (${detail.split('\n')[0]})`);
   }
+  // js-yaml shares an aliased value; anything that walks it (a message, the card) would expand it
+  let size: number;
+  try {
+    size = expandedSize(data, new Map(), new Set());
+  } catch {
+    size = Infinity; // a value that contains itself, or nested past the stack
+  }
+  if (size > MAX_NODES) {
+    throw new MLmodelError(
+      path,
+      null,
+      `its YAML aliases expand to more than ${MAX_NODES.toLocaleString('en-US')} values (a YAML bomb) ` +
+        'or contain themselves; write the values out instead of repeating them through &anchors and *aliases'
+    );
+  }
   const expect = (key: string, value: Value, kinds: string[], what: string): void => {
     if (!kinds.includes(pythonType(value))) {
       const shown = pythonRepr(value).slice(0, 80);
@@ -227,6 +247,43 @@ export function parseMlmodel(path: string, text: string): Mapping {
   }
   expect('metadata', top.metadata, ['dict', 'NoneType'], 'a mapping');
   return top;
+}
+
+/**
+ * How many values `value` expands to, each alias counted every time; throws on a value containing itself.
+ */
+function expandedSize(value: Value, sizes: Map<object, number>, open: Set<object>): number {
+  if (typeof value !== 'object' || value === null) {
+    return 1;
+  }
+  const known = sizes.get(value);
+  if (known !== undefined) {
+    return known;
+  }
+  if (open.has(value)) {
+    throw new Error('recursive');
+  }
+  open.add(value);
+  let total = 1;
+  for (const child of Object.values(value as Mapping)) {
+    total += expandedSize(child, sizes, open);
+    if (total > MAX_NODES) {
+      break;
+    }
+  }
+  open.delete(value);
+  sizes.set(value, total);
+  return total;
+}
+
+/**
+ * An MLmodel fact as text (`store.folder.text_or_none`): a number as text; a list, mapping or flag is `null`.
+ */
+function textOrNull(value: Value): string | null {
+  if (typeof value === 'string') {
+    return value;
+  }
+  return typeof value === 'number' ? String(value) : null;
 }
 
 /**
@@ -428,6 +485,23 @@ function hasSignature(mlmodel: Mapping): boolean {
 }
 
 /**
+ * The signature tables of a parsed MLmodel, `null` without one (as `format.mlmodel.read_signature`).
+ *
+ * @throws MLmodelError when the signature's JSON cannot be read
+ */
+function readSignature(path: string, mlmodel: Mapping): ISignatureTables | null {
+  if (!hasSignature(mlmodel)) {
+    return null;
+  }
+  try {
+    return signatureTables(mlmodel.signature);
+  } catch (reason) {
+    const detail = (reason as Error).message ?? String(reason);
+    throw new MLmodelError(path, 'signature', `the signature cannot be read (${detail.slice(0, 300)})`);
+  }
+}
+
+/**
  * A PEP 503 normalised distribution name.
  */
 function canonicalName(name: string): string {
@@ -625,7 +699,7 @@ export function buildCard(name: string, version: number, input: IModelFiles): IS
     version,
     uri: `models:/${name}/${version}`,
     model: kept.model,
-    signature: hasSignature(mlmodel) ? signatureTables(mlmodel.signature) : null,
+    signature: readSignature(`${input.dir}/MLmodel`, mlmodel),
     requirements: rows,
     artifacts,
     files: input.files.map(f => ({ path: f.path })),
@@ -639,11 +713,11 @@ export function buildCard(name: string, version: number, input: IModelFiles): IS
   };
   const volatile: IVolatile = {
     path: input.dir,
-    created: (mlmodel.utc_time_created as string) ?? null,
-    model_uuid: (mlmodel.model_uuid as string) ?? null,
-    run_id: (mlmodel.run_id as string) ?? null,
-    python_version: (flavor.python_version as string) ?? null,
-    cloudpickle_version: (flavor.cloudpickle_version as string) ?? null,
+    created: textOrNull(mlmodel.utc_time_created),
+    model_uuid: textOrNull(mlmodel.model_uuid),
+    run_id: textOrNull(mlmodel.run_id),
+    python_version: textOrNull(flavor.python_version),
+    cloudpickle_version: textOrNull(flavor.cloudpickle_version),
     pins,
     sizes,
     state_sizes: stateSizes,
@@ -695,16 +769,11 @@ export function versionFacts(
       return facts;
     }
     const mlmodel = parseMlmodel(mlmodelPath, mlmodelText);
-    facts.created = (mlmodel.utc_time_created as string) ?? null;
-    facts.sizeBytes = (mlmodel.model_size_bytes as number) ?? null;
-    if (hasSignature(mlmodel)) {
-      try {
-        const tables = signatureTables(mlmodel.signature);
-        facts.signatureSummary = tables ? signatureSummary(tables) : null;
-      } catch (reason) {
-        facts.error = `unreadable signature: ${(reason as Error).message ?? reason}`;
-      }
-    }
+    const tables = readSignature(mlmodelPath, mlmodel);
+    facts.signatureSummary = tables ? signatureSummary(tables) : null;
+    facts.created = textOrNull(mlmodel.utc_time_created);
+    const size = mlmodel.model_size_bytes;
+    facts.sizeBytes = typeof size === 'number' && Number.isInteger(size) ? size : null;
   } catch (reason) {
     facts.error = (reason as Error).message ?? String(reason);
   }

@@ -8,10 +8,34 @@
  */
 import { Contents } from '@jupyterlab/services';
 
-import { buildCard, IStoredCard, SIDECAR, versionFacts } from './cardbuilder';
+import { buildCard, IStoredCard, pythonRepr, SIDECAR, versionFacts } from './cardbuilder';
 
 export { SIDECAR };
 export type { IStoredCard };
+
+/**
+ * A model name of the store (`store.folder._NAME`): so `..` or `a/b` never leave the store.
+ */
+const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/**
+ * A version folder (`store.folder._VERSION`): ASCII digits without a leading zero.
+ */
+const VERSION_NAME = /^[1-9][0-9]{0,17}$/;
+
+/**
+ * Whether `name` may name a model folder of the store.
+ */
+export function isModelName(name: string): boolean {
+  return MODEL_NAME.test(name);
+}
+
+/**
+ * Whether `name` is a version folder's name.
+ */
+export function isVersionName(name: string): boolean {
+  return VERSION_NAME.test(name);
+}
 
 /**
  * One version of a model in the store, as listed.
@@ -173,6 +197,14 @@ export class ModelStore {
    * @throws when the version has no readable, valid MLmodel
    */
   async card(name: string, version: number): Promise<IStoredCard> {
+    if (!isModelName(name)) {
+      throw new Error(
+        `${pythonRepr(name)} is not a valid model name (letters, digits, '.', '_', '-'); rename the folder`
+      );
+    }
+    if (!isVersionName(String(version))) {
+      throw new Error(`${pythonRepr(String(version))} is not a version folder (ASCII digits).`);
+    }
     const dir = join(this.storeDir, name, String(version));
     const files = await this._walk(dir, '');
     const names = new Set(files.map(f => f.path));
@@ -202,7 +234,7 @@ export class ModelStore {
       return model;
     }
     const versions = (folder.content as Contents.IModel[])
-      .filter(c => c.type === 'directory' && /^\d+$/.test(c.name))
+      .filter(c => c.type === 'directory' && isVersionName(c.name))
       .map(c => Number(c.name))
       .sort((a, b) => b - a);
     if (!versions.length) {
@@ -228,6 +260,11 @@ export class ModelStore {
       sizeBytes: null,
       error: null
     };
+    if (!isModelName(name)) {
+      // as `store.folder._entry`: listed, never read (its URI could not be loaded)
+      entry.error = `${pythonRepr(name)} is not a valid model name (letters, digits, '.', '_', '-'); rename the folder`;
+      return entry;
+    }
     try {
       const folder = await this._contents.get(path, { content: true });
       const names = new Set((folder.content as Contents.IModel[]).map(c => c.name));

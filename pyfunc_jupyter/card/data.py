@@ -62,13 +62,17 @@ def _requirements(model_dir: Path, side: dict | None, given: dict[str, str]) -> 
     """The ``requirements.txt`` lines with where each came from; pins go to the volatile part."""
     from ..environment.distributions import canonical_name
 
-    saved = (side or {}).get("requirements") or []  # the sidecar reader checked it is a list
-    inferred = {canonical_name(r["name"]): r for r in saved if isinstance(r, dict) and isinstance(r.get("name"), str)}
+    saved = (side or {}).get("requirements")
+    inferred = {canonical_name(r["name"]): r for r in (saved if isinstance(saved, list) else [])
+                if isinstance(r, dict) and isinstance(r.get("name"), str)}
     rows, pins = [], {}
-    try:
-        lines = (model_dir / "requirements.txt").read_text(encoding="utf-8").splitlines()
-    except OSError:
-        lines = []
+    lines = []
+    if (model_dir / "requirements.txt").is_file():
+        from ..format.mlmodel import read_model_file
+
+        raw = read_model_file(model_dir, "requirements.txt", mlmodel_path=str(model_dir / "MLmodel"),
+                              key="requirements.txt")  # one linking outside the model is refused
+        lines = raw.decode("utf-8", errors="replace").splitlines()
     for line in lines:
         line = line.strip()
         name = requirement_name(line)
@@ -99,7 +103,7 @@ def _files(model_dir: Path) -> tuple[list[dict], dict[str, int]]:
             relative = path.relative_to(model_dir).as_posix()
             files.append({"path": relative})
             try:
-                sizes[relative] = path.stat().st_size
+                sizes[relative] = path.lstat().st_size  # a link's own size: nothing outside is looked at
             except OSError:
                 sizes[relative] = 0
     return files, sizes
@@ -178,19 +182,22 @@ def model_card_data(model_dir: str | os.PathLike, *, status: str = "saved", name
                     given_requirements: dict[str, str] | None = None,
                     timings: dict[str, float] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """``(data, volatile)`` of the card of the model saved in ``model_dir``."""
-    from ..format.mlmodel import pyfunc_flavor, read_mlmodel
-    from ..format.schema import ModelSignature
-    from ..format.sidecar import read_sidecar
-    from ..errors import ModelLoadError
+    from ..errors import MLmodelError, ModelLoadError
+    from ..format.mlmodel import pyfunc_flavor, read_mlmodel, read_signature, safe_model_path
+    from ..format.sidecar import SIDECAR, read_sidecar
 
     model_dir = Path(model_dir)
     mlmodel = read_mlmodel(model_dir)
+    mlmodel_path = str(model_dir / "MLmodel")
     flavor = pyfunc_flavor(mlmodel)
+    safe_model_path(model_dir, SIDECAR, mlmodel_path=mlmodel_path, key=SIDECAR)  # a link out of it is refused
     try:
         side = read_sidecar(model_dir)
+    except MLmodelError:
+        raise
     except ModelLoadError:
-        side = None  # unreadable or of another format: the card shows what MLmodel and the files say
-    signature = ModelSignature.from_dict(mlmodel["signature"]) if mlmodel.get("signature") else None
+        side = None  # a malformed summary file: the card shows what the MLmodel and the files say
+    signature = read_signature(mlmodel, mlmodel_path)
     requirements, pins = _requirements(model_dir, side, given_requirements or {})
     files, sizes = _files(model_dir)
     kept = _kept(side)  # what the save knew, for cards made later from the files
@@ -201,7 +208,7 @@ def model_card_data(model_dir: str | os.PathLike, *, status: str = "saved", name
     data = {
         "schema": CARD_SCHEMA,
         "status": status,
-        "name": name or (side or {}).get("name") or model_dir.name,
+        "name": name or (side or {}).get("name") or model_dir.name,  # read_sidecar checked it is text
         "version": version,
         "uri": uri,
         "model": label,
@@ -216,11 +223,11 @@ def model_card_data(model_dir: str | os.PathLike, *, status: str = "saved", name
     }
     volatile = {
         "path": str(model_dir.absolute()),
-        "created": mlmodel.get("utc_time_created"),
-        "model_uuid": mlmodel.get("model_uuid"),
-        "run_id": mlmodel.get("run_id"),
-        "python_version": flavor.get("python_version"),
-        "cloudpickle_version": flavor.get("cloudpickle_version"),
+        "created": _text(mlmodel.get("utc_time_created")),
+        "model_uuid": _text(mlmodel.get("model_uuid")),
+        "run_id": _text(mlmodel.get("run_id")),
+        "python_version": _text(flavor.get("python_version")),
+        "cloudpickle_version": _text(flavor.get("cloudpickle_version")),
         "pins": pins,
         "sizes": sizes,
         "state_sizes": {r["attribute"]: r["bytes"] for r in state or [] if r.get("bytes") is not None},
@@ -228,6 +235,13 @@ def model_card_data(model_dir: str | os.PathLike, *, status: str = "saved", name
         "timings": dict(timings or {}),
     }
     return data, volatile
+
+
+def _text(value: Any) -> str | None:
+    """A fact of the MLmodel as text (YAML may have read a date or a number), for JSON display metadata."""
+    from ..store.folder import text_or_none
+
+    return text_or_none(value)
 
 
 def unsaved_card_data(name: str | None, model: Any, checks: list[dict], *, signature: Any = None,

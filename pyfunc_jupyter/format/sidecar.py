@@ -46,16 +46,14 @@ def read_sidecar(model_dir: str | os.PathLike) -> dict[str, Any] | None:
     """The sidecar of a model directory, checked; ``None`` when it has none (MLflow wrote it).
 
     Raises ``ModelLoadError`` (message starting ``unreadable pyfunc_jupyter.json:``) when the file
-    is not a JSON object of our format with its keys of the right types.
+    is not a JSON object of our format with its keys of the right types, and ``MLmodelError`` when
+    it is a link that leads outside the model directory.
     """
-    path = Path(model_dir) / SIDECAR
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise ModelLoadError(f"unreadable {SIDECAR}: {exc.strerror or exc}") from None
-    return parse_sidecar(raw)
+    from .mlmodel import read_model_file
+
+    raw = read_model_file(model_dir, SIDECAR, mlmodel_path=os.path.join(model_dir, "MLmodel"), key=SIDECAR,
+                          missing_ok=True)  # a sidecar that links outside the model directory is refused
+    return parse_sidecar(raw) if raw is not None else None
 
 
 def parse_sidecar(raw: bytes | str) -> dict[str, Any]:
