@@ -220,7 +220,8 @@ _MUTATIONS = [
         "code": (3, [], None, "code"),
         "artifacts": ([], "x", {"a": "x"}, {"a": {"path": 3}}, {"a": {"path": "artifacts/a"}}, None),
         "config": ("x", [1], {"k": [1, 2]}),
-        "streamable": ("yes", 1, True, "y" * 200, {"a": [1, "b", None, True, 1.5]}),
+        "streamable": ("yes", 1, True, "y" * 200, {"a": [1, "b", None, True, 1.5]}, list(range(9)), "it's",
+                       {"g": 1, "b": {"c": {"d": [1], "e": "x" * 90}}, "a": [[[1]]], "f": None, "e": 2}),
         "env": (3, [], "conda.yaml"),
         "python_model_compression": (3, "zstd", None, "lzma"),
         "data": (3, False),
@@ -229,6 +230,8 @@ _MUTATIONS = [
     (("signature",), v) for v in ("x", [], {}, {"inputs": None, "outputs": None})
 ] + [
     (("signature", part), v) for part in ("inputs", "outputs", "params") for v in (3, [], True)
+] + [
+    (("signature", "inputs"), v) for v in ("not json", '[{"type": "nonsense"}]', '{"a": 1}', '[{"name": "x"}]')
 ] + [
     (("saved_input_example_info",), v) for v in ("x", {}, {"artifact_path": 3}, {"artifact_path": ["a"]})
 ] + [

@@ -130,6 +130,72 @@ export function pythonRepr(value: Value): string {
 }
 
 /**
+ * The middle of a long text cut out, as Python's `reprlib` cuts it.
+ */
+function cutMiddle(text: string, limit: number): string {
+  if (text.length <= limit) {
+    return text;
+  }
+  const head = Math.max(0, Math.floor((limit - 3) / 2));
+  const tail = Math.max(0, limit - 3 - head);
+  return text.slice(0, head) + '...' + text.slice(text.length - tail);
+}
+
+/**
+ * `reprlib.Repr` with `maxstring = maxother = 80` and `maxlevel = 3` (lists 6 items, dicts 4).
+ */
+function reprBounded(value: Value, level: number): string {
+  if (typeof value === 'string') {
+    let text = pythonRepr(value.slice(0, 80));
+    if (text.length > 80) {
+      const head = Math.floor((80 - 3) / 2);
+      const tail = 80 - 3 - head;
+      text = pythonRepr(value.slice(0, head) + value.slice(value.length - tail));
+      text = text.slice(0, head) + '...' + text.slice(text.length - tail);
+    }
+    return text;
+  }
+  if (Array.isArray(value)) {
+    if (level <= 0 && value.length) {
+      return '[...]';
+    }
+    const pieces = value.slice(0, 6).map(item => reprBounded(item, level - 1));
+    if (value.length > 6) {
+      pieces.push('...');
+    }
+    return '[' + pieces.join(', ') + ']';
+  }
+  if (isMapping(value)) {
+    const keys = Object.keys(value).sort();
+    if (!keys.length) {
+      return '{}';
+    }
+    if (level <= 0) {
+      return '{...}';
+    }
+    const pieces = keys
+      .slice(0, 4)
+      .map(key => `${reprBounded(key, level - 1)}: ${reprBounded(value[key], level - 1)}`);
+    if (keys.length > 4) {
+      pieces.push('...');
+    }
+    return '{' + pieces.join(', ') + '}';
+  }
+  if (typeof value === 'number' && Number.isInteger(value)) {
+    return cutMiddle(String(value), 40);
+  }
+  return cutMiddle(pythonRepr(value), 80);
+}
+
+/**
+ * A bounded `repr` of a value in a message (as `format.mlmodel._brief`).
+ */
+export function briefRepr(value: Value): string {
+  const text = reprBounded(value, 3);
+  return text.length <= 100 ? text : text.slice(0, 100) + '...';
+}
+
+/**
  * The error of a malformed MLmodel, worded as `pyfunc_jupyter.errors.MLmodelError`.
  */
 export class MLmodelError extends Error {
@@ -176,7 +242,7 @@ export function parseMlmodel(path: string, text: string): Mapping {
   }
   const expect = (key: string, value: Value, kinds: string[], what: string): void => {
     if (!kinds.includes(pythonType(value))) {
-      const shown = pythonRepr(value).slice(0, 80);
+      const shown = briefRepr(value);
       throw new MLmodelError(path, key, `expected ${what}, found ${pythonType(value)} ${shown}`);
     }
   };
@@ -335,6 +401,11 @@ export function parseSidecar(text: string): Mapping {
 }
 
 /**
+ * The scalar type names of a signature (`format.types.DataType`).
+ */
+const DATA_TYPES = ['boolean', 'integer', 'long', 'float', 'double', 'string', 'binary', 'datetime'];
+
+/**
  * A type of a signature's JSON, written as `format.schema._type_repr` writes it.
  */
 function typeRepr(spec: Value): string {
@@ -362,6 +433,12 @@ function typeRepr(spec: Value): string {
     case 'any':
       return 'Any';
     default:
+      if (!DATA_TYPES.includes(spec.type)) {
+        throw new Error(
+          `Unknown type ${pythonRepr(spec.type)}; expected one of ${pythonRepr(DATA_TYPES)}, ` +
+            'array, object, map or any.'
+        );
+      }
       return spec.type;
   }
 }
