@@ -114,10 +114,13 @@ def test_the_schema_refuses_what_a_renderer_cannot_draw():
 
     good = json.loads((FIXTURES / "expected" / "ours_authored.json").read_text())["card"]["data"]
     _validate(good)
+    _validate({**good, "status": "unchanged: same as v12"})  # log_model found the store's latest identical
     for broken in (
         {k: v for k, v in good.items() if k != "summary"},
         {**good, "serve": "new section the schema does not know"},
         {**good, "schema": 2},
+        {**good, "status": "unchanged"},
+        {**good, "status": "unchanged: same as v0"},
         {**good, "checks": [{"check": "x", "severity": "fatal", "message": "m", "fix": "f"}]},
         {**good, "signature": {"inputs": [{"name": "x", "type": 3, "required": True}], "outputs": None,
                                "params": None}},

@@ -48,6 +48,7 @@ def test_update_keeps_other_keys_and_checks_first(tmp_path):
     ('{"format": 1, "created": 5}', "'created' should be string, found integer"),
     ('{"format": 1, "requirements": {}}', "'requirements' should be array, found object"),
     ('{"format": 1, "card": []}', "'card' should be object, found array"),
+    ('{"format": 1, "content_hash": 3}', "'content_hash' should be string, found integer"),
 ])
 def test_bad_sidecars_are_refused_with_what_is_wrong(text, problem):
     with pytest.raises(ModelLoadError) as caught:

@@ -12,7 +12,7 @@ const SCHEMA = join(here, '..', '..', 'pyfunc_jupyter', 'card', 'card.schema.jso
 const TARGET = join(here, '..', 'src', 'cardschema.ts');
 const KNOWN = new Set([
   '$schema', '$id', '$defs', '$ref', 'title', 'description', 'type', 'properties', 'required',
-  'additionalProperties', 'items', 'enum', 'const', 'oneOf', 'minimum'
+  'additionalProperties', 'items', 'enum', 'const', 'oneOf', 'minimum', 'pattern'
 ]);
 
 function fail(message) {

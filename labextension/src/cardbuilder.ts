@@ -364,7 +364,8 @@ const SIDECAR_TYPES: [string, string][] = [
   ['signature_summary', 'string'],
   ['size_bytes', 'integer'],
   ['requirements', 'array'],
-  ['card', 'object']
+  ['card', 'object'],
+  ['content_hash', 'string']
 ];
 
 /**

@@ -10,8 +10,8 @@ export const CARD_SCHEMA = 1;
 export interface ICardData {
   /** The card schema version: a renderer draws only the version it knows. */
   schema: 1;
-  /** Whether the model was saved. */
-  status: 'saved' | 'not saved';
+  /** Whether the model was saved: `saved`, `not saved`, or `unchanged: same as v<N>` when the store already held an identical version. */
+  status: 'saved' | 'not saved' | string;
   /** The model name. */
   name: string | null;
   /** The version in the store, if logged there. */

@@ -24,6 +24,7 @@ FORMAT = 1  # the format written; a reader accepts this one only (a newer writer
 _TYPES: dict[str, tuple[type, ...]] = {
     "created": (str,), "run_id": (str,), "artifact_name": (str,), "source": (str,), "name": (str,),
     "signature_summary": (str,), "size_bytes": (int,), "requirements": (list,), "card": (dict,),
+    "content_hash": (str,),
 }
 
 
