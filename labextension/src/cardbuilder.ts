@@ -503,11 +503,15 @@ export function signatureTables(signature: Value): ISignatureTables | null {
   if (!isMapping(signature)) {
     return null;
   }
-  return {
+  const tables = {
     inputs: schemaRows(signature.inputs),
     outputs: schemaRows(signature.outputs),
     params: paramRows(signature.params)
   };
+  if (tables.inputs === null && tables.outputs === null && tables.params === null) {
+    throw new Error('At least one of inputs, outputs or params must be provided to ModelSignature.');
+  }
+  return tables;
 }
 
 /**
