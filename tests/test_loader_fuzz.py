@@ -25,7 +25,8 @@ from pyfunc_jupyter.card.data import model_card_data
 from pyfunc_jupyter.card.listing import ModelList
 from pyfunc_jupyter.errors import ModelLoadError, PyfuncError
 from pyfunc_jupyter.format.mlmodel import parse_mlmodel, read_signature
-from pyfunc_jupyter.store.folder import StoreEntry, _entry, mlmodel_facts, parse_sidecar
+from pyfunc_jupyter.format.sidecar import parse_sidecar
+from pyfunc_jupyter.store.folder import StoreEntry, _entry, mlmodel_facts
 
 from .models_for_tests import LINEAR, define
 
