@@ -200,6 +200,8 @@ class PyfuncMagics(Magics):
     @argument("--config", metavar="EXPR", help="The model_config dict (or YAML path) given to load_context.")
     @argument("--path", metavar="DIR", help="Save to this directory instead of the local store.")
     @argument("--overwrite", action="store_true", help="With --path: replace a model already there (atomically).")
+    @argument("--store", metavar="URI", help="Log to this store instead of the one in use: a folder, or an MLflow "
+              "tracking server (http://host:port), where it becomes a new version of the registered model.")
     @argument("--as", dest="as_var", metavar="VAR", default="_pyfunc",
               help="Variable to bind the result to (default: _pyfunc): .info, .model, .card, .findings.")
     @cell_magic
@@ -218,6 +220,8 @@ class PyfuncMagics(Magics):
         args = _parse(self.pyfunc_model, line)
         if args.overwrite and not args.path:
             raise UsageError("--overwrite applies only with --path DIR; the store adds a new version instead.")
+        if args.store and args.path:
+            raise UsageError("Give --path DIR (a directory) or --store URI (a store), not both.")
         tree, last = self._run_cell(cell)
         classes, functions, assigned = _defined(tree)
         model = choose_model(self.shell.user_ns, classes, functions, last)
@@ -228,7 +232,8 @@ class PyfuncMagics(Magics):
             model=model, input_example=data, params=params, name=args.name, path=args.path, overwrite=args.overwrite,
             signature=self._eval("--signature", args.signature), artifacts=_artifacts(args.artifact),
             pip_requirements=args.pip, extra_pip_requirements=args.extra_pip, conda_env=args.conda,
-            code_paths=args.code, model_config=self._eval("--config", args.config), source="notebook")
+            code_paths=args.code, model_config=self._eval("--config", args.config), source="notebook",
+            store=args.store)
         try:
             authored = author(request)
         except PredictError as exc:
@@ -273,11 +278,12 @@ class PyfuncMagics(Magics):
 
     @line_magic
     def pyfunc_models(self, line: str) -> Any:
-        """The models in the local store: name, versions, latest created, signature summary."""
+        """The models in the store in use (a folder or a tracking server): name, versions, created, signature."""
         from .card.listing import ModelList
 
         if line.strip():
-            raise UsageError("%pyfunc_models takes no arguments; use pyfunc_jupyter.set_store(path) to change store.")
+            raise UsageError("%pyfunc_models takes no arguments; use pyfunc_jupyter.set_store(path_or_server_uri) "
+                             "to change store.")
         return ModelList.from_store()
 
 

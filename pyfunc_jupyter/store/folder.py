@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..format import atomic as _atomic
-from .._storeroot import STORE_ENV, get_store, set_store
+from .._storeroot import STORE_ENV, folder_store, get_store, set_store
 from ..errors import ModelLoadError, ModelSaveError
 
 __all__ = ["log_model", "start_run", "end_run", "active_run", "set_store", "get_store", "list_models",
@@ -85,11 +85,13 @@ def _default_source() -> str:
 
 
 def log_model(name: str | None = None, python_model: Any = None, *, artifact_path: str | None = None,
-              registered_model_name: str | None = None, source: str | None = None, **save_kwargs: Any):
+              registered_model_name: str | None = None, source: str | None = None,
+              store: str | os.PathLike | None = None, **save_kwargs: Any):
     """Save ``python_model`` into the store as a new version of ``name``; returns ``ModelInfo``.
 
     Accepts ``save_model``'s keyword arguments. ``artifact_path=`` is accepted for ``name=`` as older
     MLflow guides write it. The version is claimed atomically, so concurrent logs never collide.
+    ``store`` is the store folder (default: the folder store in use).
     """
     from ..format.save import build_model, model_info
 
@@ -101,7 +103,7 @@ def log_model(name: str | None = None, python_model: Any = None, *, artifact_pat
         raise ModelSaveError("log_model needs python_model=<a PythonModel instance or a one-argument function>.")
     run = active_run()
     run_id = run.info.run_id if run else None
-    store = get_store()
+    store = Path(store).expanduser().absolute() if store is not None else folder_store()
     _atomic.check_path_text(store, "The store path")
     parent = store / store_name
     extra = {"artifact_path": artifact_name}
@@ -134,6 +136,9 @@ class StoreEntry:
     size_bytes: int | None = None
     source: str | None = None
     error: str | None = None
+    description: str | None = None  # registry metadata (a tracking server's, or the folder store's)
+    tags: dict = field(default_factory=dict)
+    aliases: list = field(default_factory=list)
 
     @property
     def uri(self) -> str:
@@ -189,7 +194,7 @@ def _versions(model_dir: Path) -> list[Path]:
 
 def list_models(store: str | os.PathLike | None = None) -> list[StoreEntry]:
     """Every model version in the store, by name then version; broken ones carry ``error``."""
-    root = Path(store) if store is not None else get_store()
+    root = Path(store) if store is not None else folder_store()
     if not root.is_dir():
         return []
     entries = []
@@ -201,9 +206,9 @@ def list_models(store: str | os.PathLike | None = None) -> list[StoreEntry]:
     return entries
 
 
-def resolve_uri(uri: str) -> Path:
-    """The directory of a ``models:/<name>/<version|latest>`` or ``runs:/<run_id>/<name>`` URI."""
-    root = get_store()
+def resolve_uri(uri: str, store: str | os.PathLike | None = None) -> Path:
+    """The directory of a ``models:/<name>/<version|latest>`` or ``runs:/<run_id>/<name>`` URI in a store folder."""
+    root = Path(store) if store is not None else folder_store()
     if uri.startswith("models:/"):
         name, _, version = uri[len("models:/"):].strip("/").partition("/")
         model_dir = root / name

@@ -69,9 +69,16 @@ class LoadTab(widgets.VBox):
 
     def refresh(self) -> None:
         """Read the store's listing (summary files only: fast, never unpickles)."""
-        from ..store.folder import list_models
+        from ..errors import PyfuncError
+        from ..store.active import list_models
 
-        self._entries = list_models()
+        try:
+            self._entries = list_models()
+        except PyfuncError as exc:  # a tracking server that is down: say so, keep the panel usable
+            self._entries = []
+            self._filter()
+            self.status.value = message(str(exc))
+            return
         self._filter()
         if not self._entries:
             self.status.value = message("The store is empty: save a model with the Save tab or a %%pyfunc_model "
