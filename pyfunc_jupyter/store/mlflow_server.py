@@ -158,13 +158,14 @@ class MlflowServerStore:
                 sidecar = {"name": store_name, "artifact_name": artifact_name, "run_id": run_id, "source": source}
                 with _atomic.staging(cache) as staging:
                     built = build_model(staging, python_model, extra_mlmodel=extra, sidecar=sidecar, **save_kwargs)
-                    client.log_model_artifacts(model_id, str(staging))
-                    client.finalize_logged_model(model_id, "READY")
                     summary = {"artifact_name": artifact_name, "source": source,
                                "size_bytes": str(built.mlmodel.get("model_size_bytes", "")),
                                "signature": ModelSignature.from_dict(built.mlmodel["signature"]).summary()
                                if built.mlmodel.get("signature") else ""}
-                    version = self._register(client, store_name, model_id, run_id, summary)
+                    with self._talking(f"logging {store_name!r}"):  # the server's errors, not the disk's
+                        client.log_model_artifacts(model_id, str(staging))
+                        client.finalize_logged_model(model_id, "READY")
+                        version = self._register(client, store_name, model_id, run_id, summary)
                     _keep(staging, cache / model_id)
             except BaseException:
                 with contextlib.suppress(Exception):
