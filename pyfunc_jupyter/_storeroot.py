@@ -6,9 +6,11 @@ A store is a local folder or, given an ``http://`` or ``https://`` URI, an MLflo
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
-__all__ = ["STORE_ENV", "TRACKING_ENV", "set_store", "get_store", "remote_store", "folder_store", "is_remote_uri"]
+__all__ = ["STORE_ENV", "TRACKING_ENV", "set_store", "get_store", "remote_store", "folder_store", "is_remote_uri",
+           "as_store"]
 
 STORE_ENV = "PYFUNC_JUPYTER_STORE"
 TRACKING_ENV = "MLFLOW_TRACKING_URI"
@@ -24,6 +26,21 @@ def _normalise_uri(uri: str) -> str:
     return uri.strip().rstrip("/")
 
 
+def as_store(location: str | os.PathLike) -> Path | str:
+    """A store location as a folder ``Path`` or a server URI; another URI scheme is an error naming the choices."""
+    if is_remote_uri(location):
+        return _normalise_uri(location)
+    text = os.fspath(location)
+    if isinstance(text, str) and text.startswith("file://"):
+        text = text[len("file://"):]
+    elif isinstance(text, str) and re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", text):
+        from .errors import PyfuncError
+
+        raise PyfuncError(f"{text!r} is not a store this package can use: give a folder path, or an MLflow tracking "
+                          "server's http:// or https:// URI (e.g. http://127.0.0.1:5000).")
+    return Path(text).expanduser().absolute()
+
+
 def set_store(path: str | os.PathLike | None) -> None:
     """Use ``path`` as the model store: a folder, or an MLflow tracking server's ``http(s)://host:port``.
 
@@ -31,12 +48,7 @@ def set_store(path: str | os.PathLike | None) -> None:
     else ``./models``.
     """
     global _store_override
-    if path is None:
-        _store_override = None
-    elif is_remote_uri(path):
-        _store_override = _normalise_uri(path)
-    else:
-        _store_override = Path(path).expanduser().absolute()
+    _store_override = None if path is None else as_store(path)
 
 
 def remote_store() -> str | None:

@@ -339,6 +339,13 @@ class PyfuncMagics(Magics):
             raise UsageError("--overwrite applies only with --path DIR; the store adds a new version instead.")
         if args.store and args.path:
             raise UsageError("Give --path DIR (a directory) or --store URI (a store), not both.")
+        if args.store:
+            from ._storeroot import as_store
+
+            try:
+                as_store(args.store)
+            except PyfuncError as exc:
+                raise UsageError(f"--store: {exc}") from None
         tree, last = self._run_cell(cell)
         classes, functions, assigned = _defined(tree)
         model = choose_model(self.shell.user_ns, classes, functions, last)

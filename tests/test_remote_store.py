@@ -192,6 +192,21 @@ def test_mlflow_tracking_uri_is_used_only_when_no_store_is_set(mlflow_server, li
         pyfunc_jupyter.set_store(None)
 
 
+def test_other_uri_schemes_are_refused_and_file_uris_are_folders(tmp_path, ipython_shell):
+    with pytest.raises(PyfuncError, match="'s3://bucket/models' is not a store.*http:// or https://"):
+        pyfunc_jupyter.set_store("s3://bucket/models")
+    try:
+        pyfunc_jupyter.set_store(f"file://{tmp_path}/models")
+        assert pyfunc_jupyter.get_store() == tmp_path / "models"
+    finally:
+        pyfunc_jupyter.set_store(None)
+    ipython_shell.run_line_magic("load_ext", "pyfunc_jupyter")
+    for line, message in (("m --store s3://bucket", "--store: 's3://bucket' is not a store"),
+                          ("m --store http://127.0.0.1:1 --path out", "not both")):
+        result = ipython_shell.run_cell(f"%%pyfunc_model {line}\nraise SystemExit('the cell must not run')\n")
+        assert not result.success and message in str(result.error_in_exec)
+
+
 # --- failures: nothing half-registered ----------------------------------------------------------------------
 
 def test_a_server_that_is_down(linear, monkeypatch, tmp_path):

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .._storeroot import folder_store, get_store, is_remote_uri, remote_store, set_store
+from .._storeroot import as_store, folder_store, get_store, remote_store, set_store
 
 if TYPE_CHECKING:
     from ..format.save import ModelInfo
@@ -123,12 +123,11 @@ _servers: dict[str, Any] = {}
 
 def open_store(store: str | os.PathLike | None = None) -> Any:
     """The ``Store`` at ``store`` (a folder, or an ``http(s)://`` tracking server URI); default: the one in use."""
-    if store is None:
-        store = remote_store() or folder_store()
-    if is_remote_uri(store):
+    store = remote_store() or folder_store() if store is None else as_store(store)
+    if isinstance(store, str):
         from .mlflow_server import MlflowServerStore
 
-        uri = str(store).strip().rstrip("/")
+        uri = store
         if uri not in _servers:  # one client per server (MLflow's client keeps an HTTP session)
             _servers[uri] = MlflowServerStore(uri)
         return _servers[uri]
