@@ -392,7 +392,7 @@ def test_magic_store_option_and_load_and_list(ipython_shell, mlflow_server, monk
         shell.user_ns.pop("remote_doubler", None)
 
 
-def test_panel_load_and_compare_list_the_server(remote, monkeypatch, tmp_path):
+def test_panel_load_and_compare_list_the_server(remote, client, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     namespace = {"__name__": "__main__"}
     exec(compile(LINEAR, "<cell>", "exec"), namespace)  # noqa: S102
@@ -413,6 +413,23 @@ def test_panel_load_and_compare_list_the_server(remote, monkeypatch, tmp_path):
     assert namespace["from_server"].predict(pd.DataFrame([1]))[0].tolist() == [5]
     load.predict_button.click()
     assert load.prediction is not None and "Predicted" in load.status.value
+    # the registry from the panel: aliases and the description, written to the server
+    assert f"models:/{name}@champion" in load.registry_info.value
+    load.versions.value = f"models:/{name}/1"
+    load.alias.value = "challenger"
+    load.alias_button.click()
+    assert f"models:/{name}@challenger now points to models:/{name}/1" in load.status.value
+    assert client.get_model_version_by_alias(name, "challenger").version == "1"
+    assert any("@challenger" in label for label, uri in load.versions.options if uri == f"models:/{name}/1")
+    load.description.value = "baseline fit"
+    load.description_button.click()
+    assert client.get_model_version(name, "1").description == "baseline fit"
+    load.alias.value = "champion"
+    load.remove_alias_button.click()
+    assert "champion" not in client.get_registered_model(name).aliases
+    load.alias.value = "latest"  # reserved by MLflow: the server's refusal is shown, nothing changes
+    load.alias_button.click()
+    assert remote in load.status.value and client.get_model_version_by_alias(name, "challenger").version == "1"
 
     compare = panel.compare_tab
     uris = [uri for _, uri in compare.a.options]
