@@ -53,6 +53,7 @@ def model_card(model_uri: str | os.PathLike) -> ModelCard:
     from ..store.loading import resolve_model_dir
 
     from .._storeroot import folder_store, remote_store
+    from ..store.folder import is_model_name, is_version_name
 
     path = resolve_model_dir(model_uri)
     name, version, uri = None, None, None
@@ -60,7 +61,8 @@ def model_card(model_uri: str | os.PathLike) -> ModelCard:
     if remote_store() is not None and re.fullmatch(r"models:/[A-Za-z0-9][A-Za-z0-9._-]*/\d+", given):
         name, _, number = given[len("models:/"):].partition("/")  # a tracking server's version, downloaded
         version, uri = int(number), given
-    elif path.name.isdigit() and path.parent.parent.resolve() == folder_store().resolve():
+    elif (is_version_name(path.name) and is_model_name(path.parent.name)
+            and path.parent.parent.resolve() == folder_store().resolve()):
         name, version = path.parent.name, int(path.name)
         uri = f"models:/{name}/{version}"
     data, volatile = model_card_data(path, status="saved", name=name, version=version, uri=uri)

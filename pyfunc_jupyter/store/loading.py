@@ -20,7 +20,7 @@ def resolve_model_dir(model_uri: str | os.PathLike, dst_path: str | None = None)
     URIs resolve in the store in use; a tracking server's model is downloaded (into ``dst_path`` if given).
     """
     uri = os.fspath(model_uri)
-    if uri.startswith(("models:/", "runs:/")):
+    if isinstance(uri, str) and "\x00" not in uri and uri.startswith(("models:/", "runs:/")):
         from .active import open_store
 
         return open_store().resolve(uri, dst_path)
