@@ -20,7 +20,7 @@ _EXPORTS = {
     "LoadedModel": "format.load",
     "log_model": "store.active",
     "end_run": "store.folder",
-    "start_run": "store.folder",
+    "start_run": "store.active",
     "active_run": "store.folder",
     "set_store": "store.active",
     "get_store": "store.active",

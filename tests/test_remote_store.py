@@ -95,12 +95,15 @@ def test_listing_reads_the_registry(remote, linear):
     assert pyfunc_jupyter.get_store() == remote and pyfunc_jupyter.list_models(remote) == pyfunc_jupyter.list_models()
 
 
-def test_registered_model_name_and_runs(remote, linear):
+def test_registered_model_name_and_runs(remote, linear, client):
     name = unique("registered")
     with pyfunc_jupyter.start_run(run_name="training") as run:
         info = pyfunc_jupyter.log_model(artifact_path="model", python_model=linear, registered_model_name=name,
                                         input_example=EXAMPLE)
     assert info.name == name and info.artifact_path == "model" and run.logged == [info]
+    assert info.run_id == run.info.run_id  # the server's run, ended with the block
+    server_run = client.get_run(run.info.run_id)
+    assert server_run.info.status == "FINISHED" and server_run.info.run_name == "training"
     assert pyfunc_jupyter.load_model(f"runs:/{info.run_id}/model").predict(pd.DataFrame([0]))[0].tolist() == [3]
     with pytest.raises(ModelLoadError, match="no version '7'"):
         pyfunc_jupyter.load_model(f"models:/{name}/7")

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from ..format.save import ModelInfo
     from .folder import StoreEntry
 
-__all__ = ["Store", "FolderStore", "open_store", "log_model", "list_models", "resolve_uri", "get_store",
+__all__ = ["Store", "FolderStore", "open_store", "start_run", "log_model", "list_models", "resolve_uri", "get_store",
            "set_store", "set_registered_model_alias", "delete_registered_model_alias", "update_model_version",
            "update_registered_model", "set_model_version_tag", "delete_model_version_tag",
            "set_registered_model_tag", "delete_registered_model_tag", "delete_model_version", "get_model_version",
@@ -132,6 +132,21 @@ def open_store(store: str | os.PathLike | None = None) -> Any:
             _servers[uri] = MlflowServerStore(uri)
         return _servers[uri]
     return FolderStore(store)
+
+
+def start_run(run_id: str | None = None, run_name: str | None = None, nested: bool = False) -> Any:
+    """Start a run (``with start_run():``); models logged inside it record its ``run_id``.
+
+    With a tracking server as the store, the run is the server's (made, or resumed by ``run_id``) and
+    ends there with the ``with`` block or ``end_run()``.
+    """
+    from . import folder
+
+    remote = remote_store()
+    if remote is None or (folder.active_run() is not None and not nested):
+        return folder.start_run(run_id, run_name, nested)  # the folder store's run, or its "already active" error
+    run_id = open_store(remote).start_run(run_id, run_name)
+    return folder.start_run(run_id, run_name, nested)
 
 
 def log_model(name: str | None = None, python_model: Any = None, *, store: str | os.PathLike | None = None,

@@ -62,11 +62,17 @@ def start_run(run_id: str | None = None, run_name: str | None = None, nested: bo
     return run
 
 
+# called with (run, status) when a run ends: a tracking-server store ends its server run there
+end_run_hooks: list = []
+
+
 def end_run(status: str = "FINISHED") -> None:
     """End the active run, if any."""
     if _runs:
         run = _runs.pop()
         run.info.status, run.info.end_time = status, int(time.time() * 1000)
+        for hook in end_run_hooks:
+            hook(run, status)
 
 
 def active_run() -> Run | None:

@@ -60,6 +60,7 @@ class MlflowServerStore:
         self.uri = uri.rstrip("/")
         self.location = self.uri
         self._mlflow_client: Any = None
+        self._runs: set[str] = set()  # server runs started with start_run(), ended by end_run()
 
     def __repr__(self) -> str:
         return f"MlflowServerStore({self.uri!r})"
@@ -120,6 +121,37 @@ class MlflowServerStore:
         key = re.sub(r"[^A-Za-z0-9._-]+", "_", self.uri.split("://", 1)[-1])[:80]
         return cache_root() / "servers" / f"{key}-{hashlib.sha256(self.uri.encode()).hexdigest()[:8]}"
 
+    # ------------------------------------------------------------------ runs
+
+    def start_run(self, run_id: str | None = None, run_name: str | None = None) -> str:
+        """A run on the server (``run_id`` resumes one); it ends when the ``start_run`` block does."""
+        from . import folder
+
+        self._probe()
+        with self._talking("starting a run") as client:
+            if run_id is not None:
+                run_id = client.get_run(run_id).info.run_id
+                client.update_run(run_id, status="RUNNING")
+            else:
+                run_id = client.create_run(_experiment_id(client), run_name=run_name,
+                                           tags={"mlflow.source.type": "NOTEBOOK"}).info.run_id
+        self._runs.add(run_id)
+        if self._end_run not in folder.end_run_hooks:
+            folder.end_run_hooks.append(self._end_run)
+        return run_id
+
+    def _end_run(self, run: Any, status: str) -> None:
+        if run.info.run_id in self._runs:
+            self._runs.discard(run.info.run_id)
+            try:
+                with self._talking(f"ending run {run.info.run_id}") as client, \
+                        contextlib.redirect_stdout(io.StringIO()):  # MLflow prints the run's UI links here
+                    client.set_terminated(run.info.run_id, status)
+            except PyfuncError as exc:  # the run ended here; the server keeps it RUNNING
+                import warnings
+
+                warnings.warn(f"{exc} The run stays RUNNING on the server.", stacklevel=3)
+
     # ------------------------------------------------------------------ logging
 
     def log_model(self, name: str | None = None, python_model: Any = None, *, artifact_path: str | None = None,
@@ -140,10 +172,15 @@ class MlflowServerStore:
         cache = self._cache()
         with self._talking(f"logging {store_name!r}") as client:
             experiment_id = _experiment_id(client)
-            run = client.create_run(experiment_id, run_name=(local_run.info.run_name if local_run else None)
-                                    or f"{store_name}-{source}",
-                                    tags={"mlflow.source.name": source, "mlflow.source.type": "NOTEBOOK"})
-            run_id = run.info.run_id
+            own_run = local_run is None or local_run.info.run_id not in self._runs
+            if own_run:  # a run of its own, as `mlflow.pyfunc.log_model` outside a run makes none to share
+                run_id = client.create_run(experiment_id, run_name=(local_run.info.run_name if local_run else None)
+                                           or f"{store_name}-{source}",
+                                           tags={"mlflow.source.name": source,
+                                                 "mlflow.source.type": "NOTEBOOK"}).info.run_id
+            else:
+                run_id = local_run.info.run_id
+                experiment_id = client.get_run(run_id).info.experiment_id
             logged = None
             try:
                 logged = client.create_logged_model(experiment_id, name=artifact_name, source_run_id=run_id)
@@ -171,11 +208,13 @@ class MlflowServerStore:
                 with contextlib.suppress(Exception):
                     if logged is not None:
                         client.finalize_logged_model(logged.model_id, "FAILED")
-                with contextlib.suppress(Exception), contextlib.redirect_stdout(io.StringIO()):
-                    client.set_terminated(run_id, "FAILED")
+                if own_run:
+                    with contextlib.suppress(Exception), contextlib.redirect_stdout(io.StringIO()):
+                        client.set_terminated(run_id, "FAILED")
                 raise
-            with contextlib.redirect_stdout(io.StringIO()):  # MLflow prints the run's UI links here
-                client.set_terminated(run_id, "FINISHED")
+            if own_run:
+                with contextlib.redirect_stdout(io.StringIO()):  # MLflow prints the run's UI links here
+                    client.set_terminated(run_id, "FINISHED")
         info = model_info(built, cache / model_id, f"models:/{store_name}/{version}", name=store_name,
                           version=version, artifact_path=artifact_name)
         if local_run is not None:
