@@ -248,7 +248,7 @@ class _Refusing(http.server.BaseHTTPRequestHandler):
         pass
 
 
-@pytest.mark.parametrize("health", [200, 403])
+@pytest.mark.parametrize("health", [200, 403, 503])
 def test_a_server_that_refuses(linear, monkeypatch, tmp_path, health):
     monkeypatch.setenv("PYFUNC_JUPYTER_CACHE", str(tmp_path / "cache"))
     handler = type("Handler", (_Refusing,), {"health": health})
@@ -258,7 +258,7 @@ def test_a_server_that_refuses(linear, monkeypatch, tmp_path, health):
     uri = f"http://127.0.0.1:{server.server_address[1]}"
     pyfunc_jupyter.set_store(uri)
     try:
-        with pytest.raises(RemoteStoreError, match=f"{uri} refused.*403|{uri} refused .*PERMISSION_DENIED"):
+        with pytest.raises(RemoteStoreError, match=f"{uri} refused.*(HTTP 503|PERMISSION_DENIED)"):
             pyfunc_jupyter.log_model("m", linear, input_example=EXAMPLE)
         with pytest.raises(RemoteStoreError, match=uri):
             pyfunc_jupyter.list_models()

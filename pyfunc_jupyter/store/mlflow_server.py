@@ -80,15 +80,18 @@ class MlflowServerStore:
         return self._mlflow_client
 
     def _probe(self) -> None:
-        """Fail fast (MLflow's client retries a refused connection for minutes) when the server is not there."""
+        """Fail fast when the server is not there or failing: MLflow's client retries a refused connection and
+        5xx answers with a growing back-off ($MLFLOW_HTTP_REQUEST_MAX_RETRIES, 7 by default) for minutes."""
         try:
             with urllib.request.urlopen(f"{self.uri}/health", timeout=_PROBE_TIMEOUT) as answer:
                 answer.read(64)
         except urllib.error.HTTPError as exc:
+            if exc.code < 500:  # it answers: MLflow's client, with its credentials, gets the real verdict
+                return
             raise RemoteStoreError(
                 f"The MLflow tracking server at {self.uri} refused the request (HTTP {exc.code} {exc.reason} on "
-                "/health). Check the URI (set_store(...), $MLFLOW_TRACKING_URI) and that it is an MLflow server "
-                "you may use; nothing was changed.") from None
+                "/health). Check the server's log, the URI (set_store(...), $MLFLOW_TRACKING_URI), and try again; "
+                "nothing was changed.") from None
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             raise RemoteStoreError(
