@@ -12,6 +12,8 @@ __all__ = [
     "MLmodelError",
     "SchemaEnforcementError",
     "RemoteStoreError",
+    "RegistryError",
+    "TypeHintError",
 ]
 
 
@@ -63,5 +65,14 @@ class RemoteStoreError(PyfuncError):
     server is down or refused the request; the message names the server. Nothing was registered."""
 
 
+class RegistryError(PyfuncError, ValueError):
+    """A registry operation (description, tag, alias, deleting a version) named no such model, version,
+    tag or alias, or got an unusable value; nothing was changed."""
+
+
 class SchemaEnforcementError(PyfuncError, ValueError):
     """The input or the params of a predict call do not fit the model's signature."""
+
+
+class TypeHintError(SchemaEnforcementError):
+    """The model input does not fit the type hint of ``predict``, or the hint itself is invalid."""

@@ -317,6 +317,8 @@ class PyfuncMagics(Magics):
     @argument("--overwrite", action="store_true", help="With --path: replace a model already there (atomically).")
     @argument("--store", metavar="URI", help="Log to this store instead of the one in use: a folder, or an MLflow "
               "tracking server (http://host:port), where it becomes a new version of the registered model.")
+    @argument("--new-version", action="store_true", help="Add a store version even if the latest one holds exactly "
+                                                           "this model (by default it is reused: 'unchanged').")
     @argument("--as", dest="as_var", metavar="VAR", default="_pyfunc",
               help="Variable to bind the result to (default: _pyfunc): .info, .model, .card, .findings.")
     @cell_magic
@@ -346,6 +348,8 @@ class PyfuncMagics(Magics):
                 as_store(args.store)
             except PyfuncError as exc:
                 raise UsageError(f"--store: {exc}") from None
+        if args.new_version and args.path:
+            raise UsageError("--new-version applies only to the store; with --path DIR use --overwrite.")
         tree, last = self._run_cell(cell)
         classes, functions, assigned = _defined(tree)
         model = choose_model(self.shell.user_ns, classes, functions, last)
@@ -357,7 +361,7 @@ class PyfuncMagics(Magics):
             signature=self._eval("--signature", args.signature), artifacts=_artifacts(args.artifact),
             pip_requirements=args.pip, extra_pip_requirements=args.extra_pip, conda_env=args.conda,
             code_paths=args.code, model_config=self._eval("--config", args.config), source="notebook",
-            store=args.store)
+            store=args.store, new_version=args.new_version)
         try:
             authored = author(request)
         except PredictError as exc:
@@ -375,7 +379,8 @@ class PyfuncMagics(Magics):
                              "run the cell again.")
 
     @magic_arguments()
-    @argument("uri", help="A model directory, models:/<name>/<version|latest> or runs:/<run_id>/<name>.")
+    @argument("uri", help="A model directory, models:/<name>/<version|latest>, models:/<name>@<alias> "
+                          "or runs:/<run_id>/<name>.")
     @argument("--as", dest="as_var", metavar="VAR", default="model",
               help="Variable to bind the loaded model to (default: model).")
     @line_magic
@@ -422,4 +427,7 @@ def load_ipython_extension(ipython: Any) -> None:
     ipython : IPython.core.interactiveshell.InteractiveShell
         The running shell.
     """
+    from .authoring.fresh import prestart_spare
+
     ipython.register_magics(PyfuncMagics)
+    prestart_spare()  # the first cell's fresh-process check need not wait for an interpreter to start

@@ -18,7 +18,7 @@ import pytest
 
 import pyfunc_jupyter
 from pyfunc_jupyter.card import MIME_TYPE
-from pyfunc_jupyter.errors import ModelLoadError, ModelSaveError, PyfuncError, RemoteStoreError
+from pyfunc_jupyter.errors import ModelLoadError, ModelSaveError, PyfuncError, RegistryError, RemoteStoreError
 
 from .conftest import free_port, run_python
 from .models_for_tests import LINEAR, define
@@ -145,8 +145,10 @@ def test_aliases_descriptions_tags_and_deleting(remote, linear, client):
     assert [e.version for e in pyfunc_jupyter.list_models() if e.name == name] == [2]
     with pytest.raises(ModelLoadError, match="no version '1'"):
         pyfunc_jupyter.load_model(f"models:/{name}/1")
-    with pytest.raises(PyfuncError, match=remote):  # the server's refusal, naming the server
+    with pytest.raises(RegistryError, match=remote):  # no such version on the server
         pyfunc_jupyter.set_registered_model_alias(name, "champion", 9)
+    with pytest.raises(RegistryError, match="reserved"):
+        pyfunc_jupyter.set_registered_model_alias(name, "v2", 2)
 
 
 def test_plain_mlflow_loads_what_we_registered(remote, linear, mlflow_python):
@@ -430,9 +432,9 @@ def test_panel_load_and_compare_list_the_server(remote, client, monkeypatch, tmp
     load.alias.value = "champion"
     load.remove_alias_button.click()
     assert "champion" not in client.get_registered_model(name).aliases
-    load.alias.value = "latest"  # reserved by MLflow: the server's refusal is shown, nothing changes
+    load.alias.value = "latest"  # reserved: refused, nothing changes
     load.alias_button.click()
-    assert remote in load.status.value and client.get_model_version_by_alias(name, "challenger").version == "1"
+    assert "reserved" in load.status.value and client.get_model_version_by_alias(name, "challenger").version == "1"
 
     compare = panel.compare_tab
     uris = [uri for _, uri in compare.a.options]

@@ -41,6 +41,7 @@ class AuthorRequest:
     source: str | None = None
     fresh_process: bool = True
     store: str | None = None  # a folder or an MLflow tracking server URI; default: the store in use
+    new_version: bool = False  # store: add a version even when the latest one holds the same content
 
 
 class PredictError(PyfuncError):
@@ -217,7 +218,7 @@ def _save(request: AuthorRequest, verify: Any) -> Any:
     from ..store.active import log_model
 
     return log_model(request.name or default_name(request.model), request.model, source=request.source,
-                     store=request.store, **kwargs)
+                     store=request.store, new_version=request.new_version, **kwargs)
 
 
 def author(request: AuthorRequest, progress: Callable[[str], None] | None = None) -> Authored:
@@ -331,7 +332,8 @@ def _author(request: AuthorRequest, progress: Callable[[str], None]) -> Authored
     findings += _mismatch(preview)
     timings["total"] = time.perf_counter() - started
     data, volatile = model_card_data(
-        info.path, status="saved", name=info.name or Path(info.path).name, version=info.version,
+        info.path, status=f"unchanged: same as v{info.version}" if info.unchanged else "saved",
+        name=info.name or Path(info.path).name, version=info.version,
         uri=info.model_uri if info.version is not None else None, model=request.model,
         checks=[f.to_dict() for f in findings], preview=preview, state=subject.state,
         given_requirements=_given_sources(request), timings=timings)

@@ -72,16 +72,13 @@ class FolderStore:
         return list_models(self.root)
 
     def _registry(self) -> Any:
-        from ..errors import PyfuncError
+        """``store.registry`` (it works on the folder store in use)."""
+        from ..errors import RegistryError
+        from . import registry
 
         if self.root != folder_store():
-            raise PyfuncError(f"Registry changes apply to the store in use ({get_store()}); call "
-                              f"set_store({self.location!r}) first.")
-        try:
-            from . import registry
-        except ImportError:  # the folder store's registry (branch ux-store) is not in this build
-            raise PyfuncError("The local folder store has no aliases, descriptions or tags in this version; "
-                              "use an MLflow tracking server (set_store('http://host:port')).") from None
+            raise RegistryError(f"Registry changes apply to the store in use ({get_store()}); call "
+                                f"set_store({self.location!r}) first.")
         return registry
 
     def set_registered_model_alias(self, name: str, alias: str, version: int | str) -> None:

@@ -158,8 +158,11 @@ class MlflowServerStore:
     # ------------------------------------------------------------------ logging
 
     def log_model(self, name: str | None = None, python_model: Any = None, *, artifact_path: str | None = None,
-                  registered_model_name: str | None = None, source: str | None = None, **save_kwargs: Any):
-        """Build the model locally, upload it as a logged model in a new run, then register a new version."""
+                  registered_model_name: str | None = None, source: str | None = None, new_version: bool = True,
+                  **save_kwargs: Any):
+        """Build the model locally, upload it as a logged model (in the ``start_run`` run, else a new one), then
+        register a new version. Every log is a new version on a server (``new_version`` is accepted, as the
+        folder store's; the folder store's reuse of an unchanged latest version does not apply)."""
         from ..format.save import build_model, model_info
         from ..format.schema import ModelSignature
         from .folder import _default_source, active_run
@@ -380,13 +383,16 @@ class MlflowServerStore:
     # ------------------------------------------------------------------ registry (MLflow's client names)
 
     def _call(self, doing: str, method: str, *args: Any) -> Any:
-        from ..errors import ModelLoadError as Missing
+        from ..errors import RegistryError as Missing
 
         self._probe()
         with self._talking(doing, missing=Missing) as client:
             return getattr(client, method)(*args)
 
     def set_registered_model_alias(self, name: str, alias: str, version: int | str) -> None:
+        from .registry import _check_alias
+
+        alias = _check_alias(alias)  # the folder store's rules ('latest', v<N> reserved), checked before asking
         self._call(f"setting alias {alias!r} of {name!r}", "set_registered_model_alias", name, alias, str(version))
 
     def delete_registered_model_alias(self, name: str, alias: str) -> None:
