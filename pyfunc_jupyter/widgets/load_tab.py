@@ -157,12 +157,13 @@ class LoadTab(widgets.VBox):
                                     + "</div>")
         self.description.value = entry.description or ""
 
-    def _registry_change(self, change: Any, done: str) -> None:
+    def _registry_change(self, change: Any, done: Any) -> None:
         """Run a registry change on the chosen version, then re-read the store (keeping the choice)."""
         from ..errors import PyfuncError
 
         entry = self._entry()
         if entry is None:
+            self.status.value = message("Choose a version first.")
             return
         try:
             change(entry)
@@ -171,7 +172,7 @@ class LoadTab(widgets.VBox):
             return
         self.refresh()
         self._show_registry()
-        self.status.value = message(done, "ok")
+        self.status.value = message(done(entry), "ok")
 
     def set_alias(self) -> None:
         """Point the typed alias of the chosen version's model at that version."""
@@ -182,7 +183,7 @@ class LoadTab(widgets.VBox):
             self.status.value = message("Type an alias first, e.g. champion.")
             return
         self._registry_change(lambda e: set_registered_model_alias(e.name, alias, e.version),
-                              f"models:/{self._entry().name}@{alias} now points to {self.versions.value}.")
+                              lambda e: f"models:/{e.name}@{alias} now points to {e.uri}.")
 
     def remove_alias(self) -> None:
         """Remove the typed alias of the chosen version's model."""
@@ -192,7 +193,8 @@ class LoadTab(widgets.VBox):
         if not alias:
             self.status.value = message("Type the alias to remove.")
             return
-        self._registry_change(lambda e: delete_registered_model_alias(e.name, alias), f"Removed alias {alias!r}.")
+        self._registry_change(lambda e: delete_registered_model_alias(e.name, alias),
+                              lambda e: f"Removed alias {alias!r} of {e.name}.")
 
     def save_description(self) -> None:
         """Set the chosen version's description to the text in the box."""
@@ -200,7 +202,7 @@ class LoadTab(widgets.VBox):
 
         text = self.description.value
         self._registry_change(lambda e: update_model_version(e.name, e.version, description=text),
-                              f"Saved the description of {self.versions.value}.")
+                              lambda e: f"Saved the description of {e.uri}.")
 
     def _ensure_loaded(self) -> Any:
         from ..store.loading import load_model
