@@ -360,14 +360,24 @@ def sys_executable() -> str:
 # --- the magic and the panel --------------------------------------------------------------------------------
 
 def test_magic_store_option_and_load_and_list(ipython_shell, mlflow_server, monkeypatch, tmp_path, client):
-    from IPython.utils.capture import capture_output
-
     shell = ipython_shell
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("PYFUNC_JUPYTER_STORE", str(tmp_path / "folder"))
     monkeypatch.setenv("PYFUNC_JUPYTER_CACHE", str(tmp_path / "cache"))
     pyfunc_jupyter.set_store(None)
     shell.run_line_magic("load_ext", "pyfunc_jupyter")
+    before = set(shell.user_ns)
+    try:
+        _magic_store_option_and_load_and_list(shell, mlflow_server, client, tmp_path)
+    finally:  # the shell is shared by the whole session: leave nothing behind
+        pyfunc_jupyter.set_store(None)
+        for added in set(shell.user_ns) - before:
+            del shell.user_ns[added]
+
+
+def _magic_store_option_and_load_and_list(shell, mlflow_server, client, tmp_path):
+    from IPython.utils.capture import capture_output
+
     name = unique("magic")
     cell = ("import pandas as pd\nfrom pyfunc_jupyter import PythonModel\n"
             "class Doubler(PythonModel):\n    def predict(self, context, model_input):\n        return model_input * 2\n"
@@ -394,7 +404,6 @@ def test_magic_store_option_and_load_and_list(ipython_shell, mlflow_server, monk
         assert name in listing._repr_html_() and mlflow_server in repr(listing)
     finally:
         pyfunc_jupyter.set_store(None)
-        shell.user_ns.pop("remote_doubler", None)
 
 
 def test_panel_load_and_compare_list_the_server(remote, client, monkeypatch, tmp_path):
