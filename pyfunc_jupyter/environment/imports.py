@@ -22,6 +22,9 @@ _HOST_PACKAGES = frozenset({
     "jupyter_core", "debugpy", "pydevd", "pytest", "pluggy", "coverage", "hypothesis",
 })
 _STDLIB = frozenset(sys.stdlib_module_names) | frozenset(sys.builtin_module_names)
+# How an import is phrased in the phases named for what runs (others: "imported by <phase>").
+_DURING = {"unpickle": "while unpickling", "code": "while the model's code file ran"}
+_DIRECT = {"unpickle": "imported while unpickling", "code": "imported by the model's code file"}
 
 
 
@@ -81,9 +84,9 @@ class ImportRecorder:
         key = (self.phase, importer, direct)
         how = self._phrases.get(key)
         if how is None:
-            during = "while unpickling" if self.phase == "unpickle" else f"during {self.phase}"
+            during = _DURING.get(self.phase, f"during {self.phase}")
             if direct:
-                how = "imported while unpickling" if self.phase == "unpickle" else f"imported by {self.phase}"
+                how = _DIRECT.get(self.phase, f"imported by {self.phase}")
             else:
                 how = f"imported by {importer or 'a library'} {during}"
             self._phrases[key] = how
