@@ -27,6 +27,8 @@ _EXPORTS = {
     "list_models": "store.folder",
     "resolve_uri": "store.folder",
     "infer_signature": "format.infer",
+    "set_model": "format.codemodel",
+    "ModelConfig": "format.codemodel",
     "ModelSignature": "format.schema",
     "Schema": "format.schema",
     "ColSpec": "format.schema",
