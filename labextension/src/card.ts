@@ -134,6 +134,8 @@ export interface ICardData {
   artifacts: { key: string; path: string | null }[];
   /** Every file of the model directory. */
   files: { path: string }[];
+  /** A model from code's file (its name and text), or `null` for a pickled model. */
+  code?: { path: string; text: string | null } | null;
   /** The pickled instance's attributes. */
   state: { attribute: string; type: string }[];
   /** The findings of the checks. */
@@ -558,6 +560,12 @@ function renderFiles(data: ICardData, volatile: IVolatile): HTMLElement[] {
         ['file', 'size'],
         data.files.map(f => [f.path, formatSize(sizes[f.path])])
       )
+    );
+  }
+  if (data.code) {
+    nodes.push(heading(`Code: ${data.code.path}`));
+    nodes.push(
+      el('pre', [`${CLASS_NAME}-code`], data.code.text ?? '(the file cannot be read)')
     );
   }
   if (data.state && data.state.length) {

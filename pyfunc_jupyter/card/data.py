@@ -97,6 +97,25 @@ def _files(model_dir: Path) -> tuple[list[dict], dict[str, int]]:
     return files, sizes
 
 
+_CODE_SHOWN = 20_000  # characters of a model's code file the card shows
+
+
+def _code(model_dir: Path, flavor: dict) -> dict | None:
+    """A model from code's file: ``{"path", "text"}`` (the text cut at ``_CODE_SHOWN`` characters), or None."""
+    from ..format.codemodel import code_file_name
+
+    recorded = flavor.get("model_code_path")
+    if not isinstance(recorded, str):
+        return None
+    name = code_file_name(recorded)
+    try:
+        text = (model_dir / name).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return {"path": name, "text": None}
+    cut = len(text) > _CODE_SHOWN
+    return {"path": name, "text": text[:_CODE_SHOWN] + ("\n# ... (cut; the file is longer)\n" if cut else "")}
+
+
 def model_label(model: Any) -> str | None:
     """``Foo (class)`` or ``f (function)``."""
     if model is None:
@@ -149,6 +168,7 @@ def model_card_data(model_dir: str | os.PathLike, *, status: str = "saved", name
         "requirements": requirements,
         "artifacts": [{"key": key, "path": spec.get("path")} for key, spec in sorted((flavor.get("artifacts") or {}).items())],
         "files": files,
+        "code": _code(model_dir, flavor),
         "state": [{"attribute": r["attribute"], "type": r["type"]} for r in state or []],
         "checks": checks,
         "summary": _summary(checks),
@@ -176,7 +196,7 @@ def unsaved_card_data(name: str | None, model: Any, checks: list[dict], *, signa
     data = {
         "schema": CARD_SCHEMA, "status": "not saved", "name": name, "version": None, "uri": None,
         "model": model_label(model), "signature": signature_tables(signature), "requirements": [],
-        "artifacts": [], "files": [], "state": [{"attribute": r["attribute"], "type": r["type"]} for r in state or []],
+        "artifacts": [], "files": [], "code": None, "state": [{"attribute": r["attribute"], "type": r["type"]} for r in state or []],
         "checks": list(checks), "summary": _summary(checks), "preview": preview,
     }
     volatile = {"state_sizes": {r["attribute"]: r["bytes"] for r in state or [] if r.get("bytes") is not None}}
