@@ -135,3 +135,35 @@ def test_both_refuse_a_model_config_the_file_needs_but_was_not_given(mlflow_writ
         with pytest.raises(ModelSaveError, match="Config file is not provided"):
             pyfunc_jupyter.save_model(tmp_path / key, write_code_file(str(tmp_path), case), **save_kwargs(case))
         assert not (tmp_path / key).exists()
+
+
+def test_a_cell_saved_with_from_code_loads_in_mlflow(ipython_shell, store, mlflow_python, tmp_path, monkeypatch):
+    """The file ``%%pyfunc_model --from-code`` writes (our imports ported to MLflow's) is a model MLflow loads."""
+    import textwrap
+
+    import pandas as pd
+
+    monkeypatch.chdir(tmp_path)
+    ipython_shell.run_line_magic("load_ext", "pyfunc_jupyter")
+    result = ipython_shell.run_cell(textwrap.dedent("""
+        %%pyfunc_model greeter --from-code --example "pd.DataFrame({'name': ['ann']})" --config "{'greeting': 'hello'}"
+        import pandas as pd
+        from pyfunc_jupyter import PythonModel
+
+        class Greeter(PythonModel):
+            def load_context(self, context):
+                self.greeting = context.model_config["greeting"]
+
+            def predict(self, context, model_input, params=None):
+                return pd.DataFrame({"text": [f"{self.greeting} {n}" for n in model_input["name"]]})
+        """).lstrip())
+    assert result.success
+    path = ipython_shell.user_ns.pop("_pyfunc").info.path
+    for name in ("pd", "PythonModel", "Greeter"):
+        ipython_shell.user_ns.pop(name, None)
+    program = (f"import mlflow.pyfunc, pandas as pd\n"
+               f"model = mlflow.pyfunc.load_model({str(path)!r})\n"
+               f"print({MARK!r} + model.predict(pd.DataFrame({{'name': ['bo']}})).to_json())\n")
+    theirs = parse(run_python(mlflow_python, program, cwd=tmp_path).stdout)
+    ours = json.loads(pyfunc_jupyter.load_model(path).predict(pd.DataFrame({"name": ["bo"]})).to_json())
+    assert theirs == ours == {"text": {"0": "hello bo"}}
