@@ -168,12 +168,14 @@ def model_card_data(model_dir: str | os.PathLike, *, status: str = "saved", name
         "requirements": requirements,
         "artifacts": [{"key": key, "path": spec.get("path")} for key, spec in sorted((flavor.get("artifacts") or {}).items())],
         "files": files,
-        "code": _code(model_dir, flavor),
         "state": [{"attribute": r["attribute"], "type": r["type"]} for r in state or []],
         "checks": checks,
         "summary": _summary(checks),
         "preview": preview,
     }
+    code = _code(model_dir, flavor)
+    if code is not None:  # only for models from code, so that other cards stay as they were
+        data["code"] = code
     volatile = {
         "path": str(model_dir.absolute()),
         "created": mlmodel.get("utc_time_created"),
@@ -196,7 +198,7 @@ def unsaved_card_data(name: str | None, model: Any, checks: list[dict], *, signa
     data = {
         "schema": CARD_SCHEMA, "status": "not saved", "name": name, "version": None, "uri": None,
         "model": model_label(model), "signature": signature_tables(signature), "requirements": [],
-        "artifacts": [], "files": [], "code": None, "state": [{"attribute": r["attribute"], "type": r["type"]} for r in state or []],
+        "artifacts": [], "files": [], "state": [{"attribute": r["attribute"], "type": r["type"]} for r in state or []],
         "checks": list(checks), "summary": _summary(checks), "preview": preview,
     }
     volatile = {"state_sizes": {r["attribute"]: r["bytes"] for r in state or [] if r.get("bytes") is not None}}
