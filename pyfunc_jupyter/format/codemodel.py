@@ -49,7 +49,11 @@ class ModelConfig:
     """
 
     def __init__(self, *, development_config: str | dict | None = None) -> None:
-        self.config = _config if _config is not None else development_config
+        config = _config
+        real = sys.modules.get("mlflow.models.model_config")
+        if config is None and real is not None and not getattr(real, "_pyfunc_jupyter_stand_in", False):
+            config = getattr(real, "__mlflow_model_config__", None)  # real MLflow is loading this file
+        self.config = config if config is not None else development_config
         if not self.config:
             raise FileNotFoundError("Config file is not provided which is needed to load the model. Save the model "
                                     "with model_config=... (a dict or a YAML file path).")

@@ -218,3 +218,47 @@ def mlflow_load_code_models(spec: dict) -> dict:
     return {"environment": {**environment(), "mlflow_version": mlflow.__version__},
             "results": {key: load_and_call_code(mlflow.pyfunc.load_model, directory, CASES[case])
                         for key, (case, directory) in spec.items()}}
+
+
+def both_installed(workdir: str) -> dict:
+    """MLflow interpreter *with* pyfunc_jupyter importable: every case saved by ``pyfunc_jupyter.save_model``
+    (so the files import real MLflow), loaded back by both loaders; plus a file written with our names."""
+    import warnings
+
+    import mlflow.pyfunc
+
+    import pyfunc_jupyter
+
+    warnings.simplefilter("ignore")
+    out = {"environment": {**environment(), "mlflow_version": mlflow.__version__}, "models": {}}
+    cases = dict(CASES, ours_names={"file": ("ours_names.py", _OURS_NAMES), "save": "dict(input_example="
+                                    "pd.DataFrame({'name': ['ann']}), model_config={'greeting': 'hello'})",
+                                    "calls": [["df", "pd.DataFrame({'name': ['bo']})", None]],
+                                    "load_configs": {"override": {"greeting": "hi"}}})
+    for key, case in cases.items():
+        directory = os.path.join(workdir, "both", key)
+        try:
+            with isolated(workdir):
+                pyfunc_jupyter.save_model(directory, write_code_file(workdir, case), **save_kwargs(case))
+        except Exception:  # noqa: BLE001
+            out["models"][key] = {"write_error": traceback.format_exc()[-3000:]}
+            continue
+        out["models"][key] = {"mlflow": load_and_call_code(mlflow.pyfunc.load_model, directory, case),
+                              "ours": load_and_call_code(pyfunc_jupyter.load_model, directory, case)}
+    return out
+
+
+_OURS_NAMES = """
+    from pyfunc_jupyter import PythonModel
+    from pyfunc_jupyter.models import ModelConfig, set_model
+
+    config = ModelConfig(development_config={"greeting": "dev"})
+
+
+    class Greeter(PythonModel):
+        def predict(self, context, model_input, params=None):
+            return [f"{config.get('greeting')} {name}" for name in model_input["name"]]
+
+
+    set_model(Greeter())
+"""

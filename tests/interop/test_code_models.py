@@ -167,3 +167,23 @@ def test_a_cell_saved_with_from_code_loads_in_mlflow(ipython_shell, store, mlflo
     theirs = parse(run_python(mlflow_python, program, cwd=tmp_path).stdout)
     ours = json.loads(pyfunc_jupyter.load_model(path).predict(pd.DataFrame({"name": ["bo"]})).to_json())
     assert theirs == ours == {"text": {"0": "hello bo"}}
+
+
+def test_with_mlflow_installed_beside_us_both_loaders_agree(mlflow_python, tmp_path):
+    """Where real MLflow is installed too, a code file's `import mlflow` is the real one (no stand-in):
+    our save and load still get the model set_model recorded and the model_config, as MLflow's loader does."""
+    from ..conftest import ROOT
+
+    result = parse(run_python(mlflow_python, _program(f"both_installed({str(tmp_path)!r})"), cwd=tmp_path,
+                              env={"PYTHONPATH": str(ROOT)}).stdout)
+    assert result["environment"]["pyfunc_jupyter_importable"] and result["environment"]["mlflow_importable"]
+    assert set(result["models"]) == {*CASES, "ours_names"}
+    for key, entry in result["models"].items():
+        assert "write_error" not in entry, (key, entry["write_error"])
+        for variant, results in entry["mlflow"].items():
+            assert "load_error" not in results, (key, variant, results["load_error"])
+        problems = compare(entry["ours"], entry["mlflow"], key)
+        assert not problems, "\n".join(problems)
+    greeted = result["models"]["ours_names"]["ours"]
+    assert greeted["default"]["df"]["items"][0]["value"] == "hello bo"
+    assert greeted["override"]["df"]["items"][0]["value"] == "hi bo"
