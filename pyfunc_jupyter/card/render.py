@@ -27,9 +27,11 @@ _STYLE = """
 .pfj-card td.pfj-diff{background:var(--jp-error-color3,#fde0e0);color:var(--jp-error-color0,#8e0000);
  font-weight:600}
 .pfj-card ul{margin:2px 0 6px;padding-left:18px}
-.pfj-card pre.pfj-code{margin:2px 0 6px;padding:4px 6px;background:var(--jp-layout-color2,#f7f7f7);
- font-family:var(--jp-code-font-family,monospace);font-size:12px;overflow-x:auto;white-space:pre}
 """
+
+# Inline, not in _STYLE: every card's HTML carries _STYLE, and only code-model cards need this.
+_CODE_STYLE = ("margin:2px 0 6px;padding:4px 6px;background:var(--jp-layout-color2,#f7f7f7);"
+               "font-family:var(--jp-code-font-family,monospace);font-size:12px;overflow-x:auto;white-space:pre")
 
 _STATUS_CLASS = {"reference": "pfj-muted", "match": "pfj-ok", "mismatch": "pfj-error", "error": "pfj-error",
                  "missing": "pfj-muted"}
@@ -189,7 +191,7 @@ def _files_html(data: dict, volatile: dict) -> str:
     code = data.get("code")
     if code:
         text = code["text"] if code.get("text") is not None else "(the file cannot be read)"
-        parts.append(f'<h4>Code: {escape(code["path"])}</h4><pre class="pfj-code">{escape(text)}</pre>')
+        parts.append(f'<h4>Code: {escape(code["path"])}</h4><pre class="pfj-code" style="{_CODE_STYLE}">{escape(text)}</pre>')
     if data.get("state"):
         state_sizes = volatile.get("state_sizes") or {}
         parts.append("<h4>Pickled state</h4>" + _table(

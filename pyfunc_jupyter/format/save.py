@@ -77,8 +77,9 @@ def _kind_of(python_model: Any) -> tuple[Any, bool]:
                                  f"{getattr(python_model, '__name__', python_model)} takes {len(parameters)}. "
                                  "Wrap it in a PythonModel class to use more.")
         return _FunctionPythonModel(python_model), False
-    raise ModelSaveError(f"python_model must be a PythonModel instance (with a predict method) or a function "
-                         f"of one argument; got {type(python_model).__name__}.")
+    raise ModelSaveError(f"python_model must be a PythonModel instance (with a predict method), a function "
+                         f"of one argument, or the path of a .py file that ends with set_model(...); got "
+                         f"{type(python_model).__name__}.")
 
 
 def load_context_problem(python_model: Any) -> str | None:
@@ -569,7 +570,8 @@ def save_model(path: str | os.PathLike, python_model: Any = None, *, artifacts: 
     ``verify(built_dir)`` (ours, not MLflow's) runs before that rename; if it raises, nothing is saved.
     """
     if python_model is None:
-        raise ModelSaveError("save_model needs python_model=<a PythonModel instance or a one-argument function>.")
+        raise ModelSaveError("save_model needs python_model=<a PythonModel instance, a one-argument function, or "
+                             "the path of a .py file that ends with set_model(...)>.")
     _atomic.check_path_text(path, "The model path")
     target = Path(os.path.abspath(os.path.expanduser(path)))  # '.' and '..' become the folders they name
     _check_name_length(target)

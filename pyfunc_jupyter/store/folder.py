@@ -98,7 +98,8 @@ def log_model(name: str | None = None, python_model: Any = None, *, artifact_pat
     artifact_name = _check_name(name if name is not None else artifact_path)
     store_name = _check_name(registered_model_name or artifact_name)
     if python_model is None:
-        raise ModelSaveError("log_model needs python_model=<a PythonModel instance or a one-argument function>.")
+        raise ModelSaveError("log_model needs python_model=<a PythonModel instance, a one-argument function, or "
+                             "the path of a .py file that ends with set_model(...)>.")
     run = active_run()
     run_id = run.info.run_id if run else None
     store = get_store()
