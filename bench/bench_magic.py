@@ -6,7 +6,11 @@ Measured, for the MLflow guide's SimpleLinearModel, after one untimed warm-up in
   start to the card: run the cell, check, predict, save with the fresh-process check, reload, render the card;
 - MLflow (``.venv-mlflow``, sqlite tracking): ``mlflow.pyfunc.log_model`` in a run, ``load_model``, ``predict``.
 
-Target: our median at most 0.5 of MLflow's. Workers alternate between the two interpreters for fairness on a
+Target: our median at most 0.5 of MLflow's, and at most 0.3 s in absolute terms (every timed run re-runs the
+same cell, as a user does: the fresh-process check then uses the interpreter kept ready since the previous run;
+before each timed run the worker waits, untimed, until that interpreter has done its imports, as a user's pause
+between two runs of a cell lets it; that wait is reported as "spare ready after").
+Workers alternate between the two interpreters for fairness on a
 noisy machine. Also reports how much of our time is the fresh-process check. Results go to
 ``bench/results_magic.json``. Run with ``./dev bench`` (after the core benchmark).
 """
@@ -25,12 +29,14 @@ from bench_core import HERE, MLFLOW, OURS, _fmt, worker
 ROUNDS = 3  # worker pairs, alternating ours / MLflow
 RUNS = 3  # timed runs per worker, after its warm-up
 TARGET = 0.5
+RERUN_TARGET = 0.3  # seconds, a re-run's cell -> card (issue 14 item 12)
 
 
 def measure(have_mlflow: bool, workdir: Path) -> dict:
     """{"ours": {"seconds": [...], "fresh_process": [...]}, "mlflow": {...}} over every round."""
     tools = [("ours", OURS)] + ([("mlflow", MLFLOW)] if have_mlflow else [])
-    samples: dict[str, dict[str, list]] = {tool: {"seconds": [], "fresh_process": []} for tool, _ in tools}
+    samples: dict[str, dict[str, list]] = {tool: {"seconds": [], "fresh_process": [], "spare_wait": []}
+                                           for tool, _ in tools}
     for _ in range(ROUNDS):
         for tool, python in tools:
             for key, values in worker(python, tool, "magic", workdir / tool, str(RUNS)).items():
@@ -53,23 +59,29 @@ def main() -> int:
     ratio = ours / theirs if theirs else None
     fresh = statistics.median(samples["ours"]["fresh_process"])
     figures["fresh_process"] = {"ours": fresh, "share_of_ours": fresh / ours}
+    spare_wait = statistics.median(samples["ours"]["spare_wait"])
+    figures["spare_wait"] = {"ours": spare_wait}
     figures["ratio"], figures["samples"] = ratio, samples
 
     verdict = "no MLflow" if ratio is None else "PASS" if ratio <= TARGET else "FAIL"
+    rerun_verdict = "PASS" if ours <= RERUN_TARGET else "FAIL"
+    figures["rerun_target_seconds"] = RERUN_TARGET
     best = figures["cell_to_card_best"]
     rows = [("figure", "ours", "MLflow", "ours/MLflow", "target", "result"),
             ("cell_to_card (median)", _fmt(ours, "s"), _fmt(theirs, "s"), "-" if ratio is None else f"{ratio:.3f}",
              f"<= {TARGET} of MLflow", verdict),
+            ("cell_to_card, a re-run (median)", _fmt(ours, "s"), "-", "-", f"<= {RERUN_TARGET} s", rerun_verdict),
             ("cell_to_card (best)", _fmt(best["ours"], "s"), _fmt(best.get("mlflow"), "s"),
              f"{best['ours'] / best['mlflow']:.3f}" if have_mlflow else "-", "(for information)", ""),
-            ("  of which fresh-process check", _fmt(fresh, "s"), "-", "-", f"({fresh / ours:.0%} of our median)", "")]
+            ("  of which fresh-process check", _fmt(fresh, "s"), "-", "-", f"({fresh / ours:.0%} of our median)", ""),
+            ("  spare ready after (untimed pause)", _fmt(spare_wait, "s"), "-", "-", "(for information)", "")]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)))
     (HERE / "results_magic.json").write_text(json.dumps(figures, indent=2))
     print(f"\n{ROUNDS * RUNS} runs each; total {time.perf_counter() - start:.0f} s; "
           f"results in {HERE / 'results_magic.json'}")
-    return 1 if verdict == "FAIL" else 0
+    return 1 if "FAIL" in (verdict, rerun_verdict) else 0
 
 
 if __name__ == "__main__":

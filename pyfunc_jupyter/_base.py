@@ -62,7 +62,10 @@ class PythonModel:
     def predict_type_hints(self):
         """The ``list[...]`` type hints of ``predict`` that MLflow's loader validates inputs against."""
         cached = self.__dict__.get("_predict_type_hints")
-        return cached if cached is not None else _TypeHints(getattr(type(self).predict, "_pyfunc_hint", None))
+        if cached is not None:
+            return cached
+        predict = type(self).predict
+        return _TypeHints(getattr(predict, "_pyfunc_hint", None), getattr(predict, "_pyfunc_output_hint", None))
 
 
 class _FunctionPythonModel(PythonModel):

@@ -11,6 +11,8 @@ __all__ = [
     "ModelLoadError",
     "MLmodelError",
     "SchemaEnforcementError",
+    "RegistryError",
+    "TypeHintError",
 ]
 
 
@@ -57,5 +59,14 @@ class MLmodelError(ModelLoadError):
         self.problem = problem
 
 
+class RegistryError(PyfuncError, ValueError):
+    """A registry operation (description, tag, alias, deleting a version) named no such model, version,
+    tag or alias, or got an unusable value; nothing was changed."""
+
+
 class SchemaEnforcementError(PyfuncError, ValueError):
     """The input or the params of a predict call do not fit the model's signature."""
+
+
+class TypeHintError(SchemaEnforcementError):
+    """The model input does not fit the type hint of ``predict``, or the hint itself is invalid."""

@@ -328,6 +328,8 @@ class PyfuncMagics(Magics):
               "models from code) instead of pickling the model: no pickle, a diffable model.")
     @argument("--path", metavar="DIR", help="Save to this directory instead of the local store.")
     @argument("--overwrite", action="store_true", help="With --path: replace a model already there (atomically).")
+    @argument("--new-version", action="store_true", help="Add a store version even if the latest one holds exactly "
+                                                           "this model (by default it is reused: 'unchanged').")
     @argument("--as", dest="as_var", metavar="VAR", default="_pyfunc",
               help="Variable to bind the result to (default: _pyfunc): .info, .model, .card, .findings.")
     @cell_magic
@@ -348,6 +350,8 @@ class PyfuncMagics(Magics):
         _target(self.shell, args.as_var)  # before the cell runs: a bad name costs nothing
         if args.overwrite and not args.path:
             raise UsageError("--overwrite applies only with --path DIR; the store adds a new version instead.")
+        if args.new_version and args.path:
+            raise UsageError("--new-version applies only to the store; with --path DIR use --overwrite.")
         tree, last = self._run_cell(cell)
         classes, functions, assigned = _defined(tree)
         model = choose_model(self.shell.user_ns, classes, functions, last)
@@ -359,7 +363,8 @@ class PyfuncMagics(Magics):
             model=model, input_example=data, params=params, name=args.name, path=args.path, overwrite=args.overwrite,
             signature=self._eval("--signature", args.signature), artifacts=_artifacts(args.artifact),
             pip_requirements=args.pip, extra_pip_requirements=args.extra_pip, conda_env=args.conda,
-            code_paths=args.code, model_config=self._eval("--config", args.config), source="notebook", code=code)
+            code_paths=args.code, model_config=self._eval("--config", args.config), source="notebook",
+            new_version=args.new_version, code=code)
         try:
             authored = author(request)
         except PredictError as exc:
@@ -377,7 +382,8 @@ class PyfuncMagics(Magics):
                              "run the cell again.")
 
     @magic_arguments()
-    @argument("uri", help="A model directory, models:/<name>/<version|latest> or runs:/<run_id>/<name>.")
+    @argument("uri", help="A model directory, models:/<name>/<version|latest>, models:/<name>@<alias> "
+                          "or runs:/<run_id>/<name>.")
     @argument("--as", dest="as_var", metavar="VAR", default="model",
               help="Variable to bind the loaded model to (default: model).")
     @line_magic
@@ -423,4 +429,7 @@ def load_ipython_extension(ipython: Any) -> None:
     ipython : IPython.core.interactiveshell.InteractiveShell
         The running shell.
     """
+    from .authoring.fresh import prestart_spare
+
     ipython.register_magics(PyfuncMagics)
+    prestart_spare()  # the first cell's fresh-process check need not wait for an interpreter to start

@@ -241,7 +241,7 @@ class M(PythonModel):
         return model_input
 
 for _ in range(3):
-    print(pyfunc_jupyter.log_model("shared", M(), pip_requirements=["pandas"]).version, flush=True)
+    print(pyfunc_jupyter.log_model("shared", M(), pip_requirements=["pandas"], new_version=True).version, flush=True)
 """
 
 

@@ -257,14 +257,15 @@ def test_path_and_overwrite(ip, store, tmp_path):
     assert models_in(store) == []
 
 
-def test_as_binds_the_result_and_reruns_add_versions(ip, store):
+def test_as_binds_the_result_and_reruns_add_versions_when_asked(ip, store):
     cell = """
-        %%pyfunc_model twice --as result --example "[1.0, 2.0]"
+        %%pyfunc_model twice --as result --example "[1.0, 2.0]" {flag}
         def twice(model_input):
             return [2 * v for v in model_input[0]]
         """
-    saved(run(ip, cell))
-    second = saved(run(ip, cell))
+    saved(run(ip, cell.format(flag="")))
+    assert run(ip, cell.format(flag="")).card["status"] == "unchanged: same as v1"
+    second = saved(run(ip, cell.format(flag="--new-version")))
     assert second.card["version"] == 2 and models_in(store) == ["twice/1", "twice/2"]
     result = ip.user_ns["result"]
     assert result.saved and result.info.version == 2 and result.model.path.name == "2"
@@ -717,6 +718,22 @@ def test_load_binds_the_model_and_shows_its_card(ip, store):
     assert run(ip, "loaded.predict(pd.DataFrame({'x': [0.0]}))['x'].tolist()").result.result == [3.0]
 
 
+def test_load_by_alias(ip, store):
+    import pyfunc_jupyter
+
+    for factor in (2, 3):
+        saved(run(ip, f"""
+            %%pyfunc_model scaled --example "pd.DataFrame({{'x': [1.0, 2.0]}})"
+            def scaled(model_input):
+                return {factor} * model_input
+            """))
+    pyfunc_jupyter.set_registered_model_alias("scaled", "champion", 1)
+    ran = run(ip, "%pyfunc_load models:/scaled@champion --as champ")
+    assert ran.error is None and ran.card["version"] == 1 and ran.column("loaded") == [2.0, 4.0]
+    missing = run(ip, "%pyfunc_load models:/scaled@nobody")
+    assert type(missing.error).__name__ == "UsageError" and "has no alias 'nobody'" in str(missing.error)
+
+
 def test_model_card_of_a_saved_model_keeps_its_checks(ip, store):
     saved(run(ip, """
         %%pyfunc_model counted --example "pd.DataFrame({'n': [1, 2]})"
@@ -738,9 +755,9 @@ def test_load_errors_are_usage_errors(ip, store):
 def test_models_lists_the_store(ip, store):
     empty = run(ip, "%pyfunc_models")
     assert "No models in the store" in repr(empty.result.result)
-    for _ in range(2):
-        saved(run(ip, """
-            %%pyfunc_model listed --example "[1.0]"
+    for flag in ("", "--new-version"):
+        saved(run(ip, f"""
+            %%pyfunc_model listed --example "[1.0]" {flag}
             def listed(model_input):
                 return model_input
             """))
@@ -1048,3 +1065,32 @@ def test_unpicklable_kinds_of_live_state():
     assert kinds == ["lock", "lock", "lock", "thread", "socket", "database", "buffer", "generator", None, None, None]
     assert unpicklable_kind({"c": 1}, "TypeError: cannot pickle 'sqlite3.Connection' object") == "database"
     assert unpicklable_kind({"c": 1}, "TypeError: cannot pickle '_thread.RLock' object") == "lock"
+
+
+# --- an unchanged cell reuses its version (issue 14 item 9) ------------------------------------------------
+
+UNCHANGED_CELL = """
+%%pyfunc_model same_again --example "pd.DataFrame({{'x': [1.0, 2.0]}})" {flag}
+class SameAgain(PythonModel):
+    def predict(self, context, model_input):
+        return 3 * model_input["x"]
+"""
+
+
+def test_rerunning_an_unchanged_cell_reuses_the_version(ip, store):
+    first = saved(run(ip, UNCHANGED_CELL.format(flag="")))
+    again = run(ip, UNCHANGED_CELL.format(flag=""))
+    assert again.error is None and again.card["status"] == "unchanged: same as v1"
+    assert again.card["version"] == 1 and first.card["version"] == 1
+    assert "unchanged: same as v1" in again.bundle["text/html"] and "unchanged: same as v1" in again.bundle["text/plain"]
+    assert ip.user_ns["_pyfunc"].info.unchanged and models_in(store) == ["same_again/1"]
+    forced = run(ip, UNCHANGED_CELL.format(flag="--new-version"))
+    assert forced.card["status"] == "saved" and forced.card["version"] == 2
+    changed = run(ip, UNCHANGED_CELL.format(flag="").replace("3 *", "4 *"))
+    assert changed.card["status"] == "saved" and models_in(store) == ["same_again/1", "same_again/2", "same_again/3"]
+
+
+def test_new_version_with_path_is_a_usage_error(ip, tmp_path):
+    ran = run(ip, UNCHANGED_CELL.format(flag=f"--new-version --path {tmp_path / 'there'}"))
+    assert "--new-version applies only to the store" in str(ran.error)
+    assert not (tmp_path / "there").exists()

@@ -37,7 +37,7 @@ def test_default_store_is_models_under_cwd(monkeypatch, tmp_path):
 def test_versions_latest_and_listing(store, linear):
     example = pd.DataFrame([10, 20, 30])
     first = pyfunc_jupyter.log_model("linear", linear, input_example=example)
-    second = pyfunc_jupyter.log_model(name="linear", python_model=linear, input_example=example)
+    second = pyfunc_jupyter.log_model(name="linear", python_model=linear, input_example=example, new_version=True)
     assert (first.version, second.version) == (1, 2)
     assert second.model_uri == "models:/linear/2"
     assert pyfunc_jupyter.load_model("models:/linear/latest").path == store / "linear" / "2"
@@ -103,7 +103,7 @@ def test_failed_log_leaves_no_version_and_no_staging(store, linear):
     with pytest.raises(ModelSaveError, match="predict failed on the input example"):
         pyfunc_jupyter.log_model("m", Broken(), input_example=pd.DataFrame([1]))
     assert sorted(p.name for p in (store / "m").iterdir()) == ["1"]
-    assert pyfunc_jupyter.log_model("m", linear, pip_requirements=["pandas"]).version == 2
+    assert pyfunc_jupyter.log_model("m", linear, pip_requirements=["pandas"], new_version=True).version == 2
 
 
 def test_failed_first_log_of_a_name_leaves_no_empty_name_folder(store, linear):

@@ -3,21 +3,32 @@
 The child runs ``python -P -m pyfunc_jupyter.authoring.fresh MODEL_DIR RESULT_FILE`` in an empty temporary
 working directory: none of the caller's globals, modules or working directory reach it, as on a
 serving machine. The result is JSON written to RESULT_FILE (the model may print to stdout).
+
+Starting an interpreter and importing pandas is most of a check's time, so one child is kept ready:
+a *spare* started the same way (``--wait``) that imports what the loader imports before it touches
+any model (our loader, cloudpickle, numpy, pandas: what MLflow's own serving process has imported
+too) and then waits for a model directory on its stdin. A check takes the spare if it is still
+equivalent to a new child (same interpreter, environment variables, and no package installed or
+removed since: the mtimes of the ``sys.path`` directories are unchanged), else starts a new child as
+before; after each check a new spare is started in the background. The spare exits when its stdin
+closes (the kernel exited or died) and is killed at interpreter exit (``shutdown_spare``).
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["FreshResult", "FreshCheck"]
+__all__ = ["FreshResult", "FreshCheck", "prestart_spare", "shutdown_spare", "wait_for_spare"]
 
 _TIMEOUT = 300.0
 
@@ -42,25 +53,150 @@ class FreshResult:
         return f"{self.stage}: {self.error_type}: {self.message}"
 
 
+def _child_env() -> dict[str, str]:
+    """The environment of a child: ours, minus interactive start-up, with this package importable."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONSTARTUP", "PYTHONINSPECT")}
+    env["PYTHONPATH"] = _package_parent() + os.pathsep + env.get("PYTHONPATH", "") if env.get("PYTHONPATH") \
+        else _package_parent()
+    return env
+
+
+def _installed_stamp() -> tuple:
+    """What a package install or removal changes: the mtimes of the child's package directories.
+
+    Those are the site-packages directories and ``$PYTHONPATH``; not the caller's working directory
+    (``-P``: the child does not see it), which changes whenever the notebook is saved.
+    """
+    stamp = []
+    extra = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    for entry in [p for p in sys.path if p.endswith(("site-packages", "dist-packages"))] + extra:
+        try:
+            stamp.append((entry, os.stat(entry).st_mtime_ns))
+        except OSError:
+            stamp.append((entry, None))
+    return tuple(stamp)
+
+
+class _Child:
+    """One child process in its own empty working directory."""
+
+    def __init__(self, argv_tail: list[str], wait: bool) -> None:
+        self.workdir = tempfile.TemporaryDirectory(prefix="pyfunc-fresh-")
+        self.result_file = Path(self.workdir.name) / "result.json"
+        self.env = _child_env()
+        self.executable = sys.executable
+        self.stamp = _installed_stamp()
+        args = ["--wait", str(self.result_file)] if wait else [*argv_tail, str(self.result_file)]
+        self.process = subprocess.Popen(
+            [sys.executable, "-P", "-m", "pyfunc_jupyter.authoring.fresh", *args], cwd=self.workdir.name, env=self.env,
+            stdin=subprocess.PIPE if wait else subprocess.DEVNULL,
+            stdout=subprocess.PIPE if wait else subprocess.DEVNULL,  # a spare says "ready" there
+            stderr=subprocess.PIPE, text=True)
+        self.ready = not wait
+
+    def wait_ready(self, timeout: float) -> bool:
+        """Wait until a spare has done its imports (it prints a line then); False on timeout or exit."""
+        if not self.ready and self.process.stdout is not None:
+            import select
+
+            readable, _, _ = select.select([self.process.stdout], [], [], timeout)
+            self.ready = bool(readable) and self.process.stdout.readline() == "ready\n"
+        return self.ready
+
+    def still_equivalent(self) -> bool:
+        """Whether a new child started now would be the same: alive, same interpreter, env and installs."""
+        return (self.process.poll() is None and self.executable == sys.executable and self.env == _child_env()
+                and self.stamp == _installed_stamp())
+
+    def stop(self) -> None:
+        """Kill the child (if running), reap it and remove its directory."""
+        if self.process.poll() is None:
+            self.process.kill()
+        try:
+            self.process.communicate(timeout=10)
+        except (subprocess.TimeoutExpired, ValueError, OSError):
+            pass
+        self.workdir.cleanup()
+
+
+_spare: _Child | None = None
+_spare_lock = threading.Lock()
+
+
+def prestart_spare() -> None:
+    """Start a spare child in the background if none is ready (the magic calls it when loaded)."""
+    global _spare
+    if os.environ.get("PYFUNC_JUPYTER_NO_SPARE"):
+        return
+    with _spare_lock:
+        if _spare is not None and _spare.process.poll() is None:
+            return
+        old, _spare = _spare, _Child([], wait=True)
+    if old is not None:
+        old.stop()
+
+
+def _take_spare() -> _Child | None:
+    """The ready spare if it is still equivalent to a new child (a stale one is stopped)."""
+    global _spare
+    with _spare_lock:
+        spare, _spare = _spare, None
+    if spare is None:
+        return None
+    if spare.still_equivalent():
+        return spare
+    spare.stop()
+    return None
+
+
+def wait_for_spare(timeout: float = 60.0) -> bool:
+    """Wait until the spare (if any) is ready; for benchmarks and tests, a user's pause between cells."""
+    with _spare_lock:
+        spare = _spare
+    return spare is not None and spare.wait_ready(timeout)
+
+
+def shutdown_spare() -> None:
+    """Stop the spare child, if any (registered with ``atexit``)."""
+    global _spare
+    with _spare_lock:
+        spare, _spare = _spare, None
+    if spare is not None:
+        spare.stop()
+
+
+atexit.register(shutdown_spare)
+
+
 class FreshCheck:
     """A fresh process started on a model directory; ``result()`` waits for it."""
 
     def __init__(self, model_dir: str | os.PathLike, timeout: float = _TIMEOUT) -> None:
-        self._workdir = tempfile.TemporaryDirectory(prefix="pyfunc-fresh-")
-        self._result_file = Path(self._workdir.name) / "result.json"
         self._timeout = timeout
         self._started = time.perf_counter()
-        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONSTARTUP", "PYTHONINSPECT")}
-        env["PYTHONPATH"] = _package_parent() + os.pathsep + env.get("PYTHONPATH", "") if env.get("PYTHONPATH") \
-            else _package_parent()
-        self._process = subprocess.Popen(
-            [sys.executable, "-P", "-m", "pyfunc_jupyter.authoring.fresh", str(Path(model_dir).absolute()),
-             str(self._result_file)],
-            cwd=self._workdir.name, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE, text=True)
+        model = str(Path(model_dir).absolute())
+        child = _take_spare()
+        self.used_spare = child is not None
+        if child is not None:
+            try:
+                child.process.stdin.write(model + "\n")
+                child.process.stdin.close()
+                child.process.stdin = None  # closed: communicate() must not flush it
+            except OSError:  # it died just now: start a new one as before
+                child.stop()
+                child, self.used_spare = None, False
+        self._child = child or _Child([model], wait=False)
+        self._workdir, self._result_file, self._process = (self._child.workdir, self._child.result_file,
+                                                          self._child.process)
 
     def result(self) -> FreshResult:
-        """Wait for the process (up to the timeout) and read what it found."""
+        """Wait for the process (up to the timeout) and read what it found; then ready the next spare."""
+        try:
+            return self._result()
+        finally:
+            prestart_spare()
+
+    def _result(self) -> FreshResult:
         try:
             _, stderr = self._process.communicate(timeout=self._timeout)
         except subprocess.TimeoutExpired:
@@ -96,7 +232,7 @@ class FreshCheck:
 
 def _package_parent() -> str:
     """The directory holding ``pyfunc_jupyter``: the child imports this very copy of the package."""
-    return str(Path(__file__).resolve().parent.parent)
+    return str(Path(__file__).resolve().parents[2])
 
 
 def _run(model_dir: str) -> dict[str, Any]:
@@ -127,13 +263,44 @@ def _run(model_dir: str) -> dict[str, Any]:
                 "traceback": "".join(traceback.format_exception(exc)[-6:])}
 
 
+def _wait_for_model() -> str | None:
+    """Spare mode: import what the loader imports before any model, then read the model directory."""
+    import importlib
+
+    # every model is a cloudpickle pickle; the loader reads examples as frames (MLflow's server has
+    # these imported too); a missing one is imported (and reported) by the check itself, as before
+    for module in ("cloudpickle", "numpy", "pandas", "yaml", "pyfunc_jupyter.format.example",
+                   "pyfunc_jupyter.format.load", "pyfunc_jupyter.format.mlmodel"):
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            pass
+
+    sys.stdout.write("ready\n")
+    sys.stdout.flush()
+    line = sys.stdin.readline()  # EOF: the parent is gone or stopped us
+    return line.rstrip("\n") or None
+
+
 def main(argv: list[str]) -> int:
     """Entry point of the child process."""
-    model_dir, result_file = argv
+    if argv[0] == "--wait":
+        result_file = argv[1]
+        model_dir = _wait_for_model()
+        if model_dir is None:
+            return 0
+    else:
+        model_dir, result_file = argv
     result = _run(model_dir)
     Path(result_file).write_text(json.dumps(result, default=repr), encoding="utf-8")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    code = main(sys.argv[1:])
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)  # the result is written: skip tearing down pandas & co. (~0.1 s the caller would wait)

@@ -40,6 +40,7 @@ class AuthorRequest:
     model_config: Any = None
     source: str | None = None
     fresh_process: bool = True
+    new_version: bool = False  # store: add a version even when the latest one holds the same content
     code: Any = None  # a fromcode.CodeFile: save the model as this code file instead of pickling it
 
 
@@ -229,7 +230,8 @@ def _save_model(request: AuthorRequest, verify: Any, python_model: Any) -> Any:
         return save_model(request.path, python_model, overwrite=request.overwrite, **kwargs)
     from ..store.folder import log_model
 
-    return log_model(request.name or default_name(request.model), python_model, source=request.source, **kwargs)
+    return log_model(request.name or default_name(request.model), python_model, source=request.source,
+                     new_version=request.new_version, **kwargs)
 
 
 def author(request: AuthorRequest, progress: Callable[[str], None] | None = None) -> Authored:
@@ -345,7 +347,8 @@ def _author(request: AuthorRequest, progress: Callable[[str], None]) -> Authored
     findings += _mismatch(preview)
     timings["total"] = time.perf_counter() - started
     data, volatile = model_card_data(
-        info.path, status="saved", name=info.name or Path(info.path).name, version=info.version,
+        info.path, status=f"unchanged: same as v{info.version}" if info.unchanged else "saved",
+        name=info.name or Path(info.path).name, version=info.version,
         uri=info.model_uri if info.version is not None else None, model=request.model,
         checks=[f.to_dict() for f in findings], preview=preview, state=subject.state,
         given_requirements=_given_sources(request), timings=timings)

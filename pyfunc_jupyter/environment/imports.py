@@ -19,7 +19,8 @@ _BY_VALUE_MODULES = frozenset({f"{_OUR_PACKAGE}._base", f"{_OUR_PACKAGE}._hints"
 # Code that hosts the inference (kernel, test runner, debugger), not code the model depends on.
 _HOST_PACKAGES = frozenset({
     _OUR_PACKAGE, "IPython", "ipykernel", "ipywidgets", "comm", "traitlets", "zmq", "tornado", "jupyter_client",
-    "jupyter_core", "debugpy", "pydevd", "pytest", "pluggy", "coverage", "hypothesis",
+    "jupyter_core", "debugpy", "pydevd", "pytest", "_pytest", "pluggy", "coverage", "hypothesis",
+    "_pydevd_bundle", "_pydev_bundle",
 })
 _STDLIB = frozenset(sys.stdlib_module_names) | frozenset(sys.builtin_module_names)
 # How an import is phrased in the phases named for what runs (others: "imported by <phase>").
@@ -92,6 +93,19 @@ class ImportRecorder:
             self._phrases[key] = how
         self._add(top, seconds, how, direct)
 
+    def _called(self, top: str, seconds: Iterable[str], caller: str | None, direct: bool) -> None:
+        """Store a call into ``top``'s code seen by the tracer, phrased for the current phase."""
+        key = (f"call:{self.phase}", caller, direct)
+        how = self._phrases.get(key)
+        if how is None:
+            during = "while unpickling" if self.phase == "unpickle" else f"during {self.phase}"
+            if direct:
+                how = "called while unpickling" if self.phase == "unpickle" else f"called by {self.phase}"
+            else:
+                how = f"called by {caller or 'a library'} {during}"
+            self._phrases[key] = how
+        self._add(top, seconds, how, direct)
+
     def __enter__(self) -> Self:
         thread = threading.get_ident()
         if self._depth and self._thread != thread:
@@ -99,7 +113,10 @@ class ImportRecorder:
         if self._depth == 0:
             self._thread = thread
             _PATCH.acquire()
-            _local.__dict__.setdefault("recorders", []).append(self)
+            recorders = _local.__dict__.setdefault("recorders", [])
+            recorders.append(self)
+            if len(recorders) == 1:
+                _CallTracer.start()
         self._depth += 1
         return self
 
@@ -109,6 +126,8 @@ class ImportRecorder:
             recorders = _local.__dict__.get("recorders", [])
             if self in recorders:
                 recorders.remove(self)
+            if not recorders:
+                _CallTracer.stop()
             _PATCH.release()
 
 
@@ -185,6 +204,8 @@ def _note(recorders: list[ImportRecorder], name: str, importer_globals: Any, fro
     skip, direct, importer = _importer_kind(importer_globals)
     if skip or (importer == top and not direct):  # a package importing its own parts says nothing new
         return
+    if not direct and _local.__dict__.get("importing"):
+        return  # a library's import-time import: it runs only the first time in a process (see _CallTracer)
     if rest:
         seconds: Iterable[str] = (rest.partition(".")[0],)
     else:  # ``from pkg import sub``: keep the names that are submodules, not attributes
@@ -240,3 +261,101 @@ def _is_library_file(path: str) -> bool:
     return False
 
 
+class _CallTracer:
+    """Which packages' code runs during a recording, and who called it (a ``sys.setprofile`` hook).
+
+    Imports alone depend on the process's history: a module imported before is not imported again,
+    so what a first sample inference records, the next one misses. Code that *runs* does not depend
+    on it, so a call from one package into another (the model's code calling pandas, pandas calling
+    pyarrow) is recorded each time. Work done while a module is first imported (its body and
+    everything it calls) is left out for the same reason: it runs once per process. The hook is
+    per thread (``sys.setprofile``), installed by the thread's outermost recorder and restored after.
+    """
+
+    @staticmethod
+    def start() -> None:
+        """Install the hook in this thread (remembering any profiler already installed)."""
+        state = _local.__dict__
+        state["importing"] = 0
+        state["module_frames"] = []
+        state["kinds"] = {}  # id(globals) -> (top-level package or "", skip, direct); globals kept alive below
+        state["alive"] = []
+        state["previous_profile"] = sys.getprofile()
+        sys.setprofile(_profile)
+
+    @staticmethod
+    def stop() -> None:
+        """Restore what was installed before (if nobody replaced our hook meanwhile)."""
+        state = _local.__dict__
+        if sys.getprofile() is _profile:
+            sys.setprofile(state.get("previous_profile"))
+        for key in ("importing", "module_frames", "kinds", "alive", "previous_profile"):
+            state.pop(key, None)
+
+
+def _kind(g: dict) -> tuple[str, bool, bool]:
+    """(top-level package, skip, direct) of the code whose globals are ``g``; cached per recording."""
+    kinds = _local.kinds
+    kind = kinds.get(id(g))
+    if kind is None:
+        name = g.get("__name__")
+        skip, direct, _ = _importer_kind(g)
+        top = name.partition(".")[0] if isinstance(name, str) else ""
+        kind = kinds[id(g)] = (top, skip, direct)
+        _local.alive.append(g)  # ids stay unique while cached
+    return kind
+
+
+def _profile(frame: Any, event: str, arg: Any) -> None:
+    """The profile hook: note cross-package calls outside first imports."""
+    if event == "call":
+        caller = frame.f_back
+        if caller is None:
+            return
+        if frame.f_code.co_name == "<module>" and caller.f_globals.get("__name__") == "importlib._bootstrap":
+            _local.importing += 1  # a module body run by an import (not a cell or an exec)
+            _local.module_frames.append(frame)
+            return
+        if _local.importing:
+            return
+        g, callee_g = caller.f_globals, frame.f_globals
+        if g is callee_g:
+            return
+        top, host, _ = _kind(callee_g)
+        if host or not top or top[0] == "_" or top in _STDLIB:
+            return  # e.g. the kernel's sys.stdout behind a print()
+        caller_top, skip, direct = _kind(g)
+        while caller_top in _STDLIB:  # functools, contextlib, copy...: the call is made for whoever called them
+            caller = caller.f_back
+            if caller is None:
+                return
+            caller_top, skip, direct = _kind(caller.f_globals)
+        if not skip and top != caller_top:
+            _called(top, callee_g.get("__name__"), caller_top, direct)
+    elif event == "return":
+        frames = _local.module_frames
+        if frames and frames[-1] is frame:
+            frames.pop()
+            _local.importing -= 1
+    elif event == "c_call":
+        if _local.importing:
+            return
+        caller_top, skip, direct = _kind(frame.f_globals)
+        if not direct or skip:
+            return  # C functions called by libraries are those libraries' business
+        module = getattr(arg, "__module__", None)
+        if not isinstance(module, str):
+            module = type(getattr(arg, "__self__", None)).__module__
+        top = module.partition(".")[0] if isinstance(module, str) else ""
+        if top and top[0] != "_" and top not in _STDLIB and top not in _HOST_PACKAGES:
+            _called(top, module, caller_top, True)
+
+
+def _called(top: str, module: Any, caller_top: str, direct: bool) -> None:
+    """Record a call into ``module`` (dotted name) into this thread's recorders."""
+    if top in _STDLIB or top == _OUR_PACKAGE:
+        return
+    rest = module.partition(".")[2] if isinstance(module, str) else ""
+    seconds = (rest.partition(".")[0],) if rest else ()
+    for recorder in _local.__dict__.get("recorders") or ():
+        recorder._called(top, seconds, None if direct else (caller_top or None), direct)

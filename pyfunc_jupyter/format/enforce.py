@@ -10,7 +10,7 @@ from .schema import ColSpec, ParamSchema, ParamSpec, Schema
 from .types import AnyType, Array, DataType, Map, Object
 from ..errors import SchemaEnforcementError
 
-__all__ = ["enforce_input", "validate_params"]
+__all__ = ["enforce_input", "validate_params", "check_param_value"]
 
 _FIX_NUMERIC = ("Cast the column before calling predict, or save the model with an example whose column "
                 "has the type you will send (e.g. float64 where values may be missing).")
@@ -136,7 +136,13 @@ def _convert_scalar(series: Any, target: DataType, name: Any):
         raise _incompatible(name, "str", target.to_numpy())
     if target == DataType.datetime:
         if pd.api.types.is_datetime64_any_dtype(dtype):
-            return series if dtype == np.dtype("datetime64[ns]") else series.astype("datetime64[ns]")
+            if dtype == np.dtype("datetime64[ns]"):
+                return series
+            try:
+                return series.astype("datetime64[ns]")
+            except (OverflowError, ValueError) as exc:  # pandas' OutOfBoundsDatetime is a ValueError
+                raise _incompatible(name, dtype, "datetime64[ns]",
+                                    f" A value lies outside the nanosecond range 1677-09-21..2262-04-11 ({exc}).") from None
         raise _incompatible(name, dtype, "datetime64[ns]")
     if target == DataType.boolean:
         if dtype == np.bool_:
@@ -187,16 +193,27 @@ def _integral(series: Any) -> bool:
     return bool(len(finite) and (finite == np.round(finite)).all())
 
 
-def _check_value(value: Any, dtype: Any, where: str) -> Any:
-    """Check one composite value (array, object or map element) against ``dtype``."""
+def _check_value(value: Any, dtype: Any, where: str, required: bool = True) -> Any:
+    """Check one composite value (array, object or map element) against ``dtype``.
+
+    As MLflow: a missing value (None) passes only where the column or property is optional, or the
+    type is ``any``; inside a list, None is refused for boolean and integer items (MLflow turns it
+    into False or fails) and kept for the others.
+    """
     import numpy as np
 
-    if isinstance(dtype, AnyType) or value is None:
+    if isinstance(dtype, AnyType):
         return value
+    if value is None:
+        if not required:
+            return None
+        raise _fail(f"{where}: expected {_type_name(dtype)}, got None, but the value is required. Fill in the "
+                    "value, or save the model with an example where it is missing (so it is optional).")
     if isinstance(dtype, Array):
         if not isinstance(value, (list, tuple, np.ndarray)):
             raise _fail(f"{where}: expected a list, got {type(value).__name__} {value!r:.60}.")
-        return [_check_value(v, dtype.dtype, where) for v in value]
+        nullable = not (isinstance(dtype.dtype, DataType) and dtype.dtype in _NO_NONE_ITEMS)
+        return [_check_value(v, dtype.dtype, where, required=not nullable) for v in value]
     if isinstance(dtype, Object):
         if not isinstance(value, dict):
             raise _fail(f"{where}: expected a dict, got {type(value).__name__} {value!r:.60}.")
@@ -207,11 +224,12 @@ def _check_value(value: Any, dtype: Any, where: str) -> Any:
         unknown = {k for k in value if k not in props}
         if unknown:
             raise _fail(f"{where}: Invalid properties not defined in the schema found: {unknown}.")
-        return {k: _check_value(v, props[k].dtype, where) for k, v in value.items()}
+        return {k: _check_value(v, props[k].dtype, f"{where}, key {k!r}", props[k].required)
+                for k, v in value.items()}
     if isinstance(dtype, Map):
         if not isinstance(value, dict):
             raise _fail(f"{where}: expected a dict, got {type(value).__name__} {value!r:.60}.")
-        return {k: _check_value(v, dtype.value_type, where) for k, v in value.items()}
+        return {k: _check_value(v, dtype.value_type, where, required) for k, v in value.items()}
     numbers = (int, float, np.integer, np.floating)
     accepted = {"integer": (int, np.integer), "long": (int, np.integer), "float": numbers, "double": numbers,
                 "boolean": (bool, np.bool_)}.get(dtype.name, (dtype.to_python(),))
@@ -220,13 +238,20 @@ def _check_value(value: Any, dtype: Any, where: str) -> Any:
     return value
 
 
+_NO_NONE_ITEMS = (DataType.boolean, DataType.integer, DataType.long)
+
+
+def _type_name(dtype: Any) -> str:
+    return dtype.name if isinstance(dtype, DataType) else type(dtype).__name__.lower()
+
+
 def _convert_column(series: Any, spec: ColSpec, name: Any):
     if isinstance(spec.type, AnyType):
         return series
     if isinstance(spec.type, DataType):
         return _convert_scalar(series, spec.type, name)
     for value in series:
-        _check_value(value, spec.type, f"Column {name!r}")
+        _check_value(value, spec.type, f"Column {name!r}", spec.required)
     return series
 
 
@@ -332,32 +357,41 @@ def _param_error(spec: ParamSpec, value: Any, why: str) -> str:
 
 def _check_param_value(spec: ParamSpec, value: Any) -> Any:
     """One param value as a Python builtin of the spec's type, or a ValueError saying why not."""
-    import numpy as np
-
     dtype = spec.dtype
     if isinstance(dtype, Object):
         return _check_value(value, dtype, f"Param {spec.name!r}")
+    return check_param_value(dtype, value)
+
+
+def check_param_value(dtype: DataType, value: Any) -> Any:
+    """A scalar param value converted as MLflow does (ints to float/double, numpy datetimes to datetime)."""
+    import numpy as np
+
     if value is None:
         return None
     if dtype == DataType.datetime:
         if isinstance(value, _dt.date):
             return value
-        if isinstance(value, str):
+        if isinstance(value, (str, np.datetime64)):
             try:
-                return _dt.datetime.fromisoformat(value)
+                converted = np.datetime64(value).item()
             except ValueError:
-                raise ValueError("not an ISO date or datetime") from None
+                raise ValueError(f"Failed to convert value `{value}` from type `{type(value)}` to "
+                                 "`DataType.datetime`: not an ISO date or datetime") from None
+            if isinstance(converted, _dt.date):
+                return converted
         raise ValueError(f"Can not safely convert `{type(value)}` to `DataType.datetime`")
+    integer = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+    number = integer or isinstance(value, (float, np.floating))
     checks = {
-        DataType.long: lambda v: isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)),
-        DataType.integer: lambda v: isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)),
-        DataType.double: lambda v: isinstance(v, (int, float, np.integer, np.floating))
-        and not isinstance(v, (bool, np.bool_)),
-        DataType.float: lambda v: isinstance(v, (float, np.floating)),
-        DataType.string: lambda v: isinstance(v, str),
-        DataType.boolean: lambda v: isinstance(v, (bool, np.bool_)),
+        DataType.long: integer,
+        DataType.integer: integer,
+        DataType.double: number,
+        DataType.float: number,
+        DataType.string: isinstance(value, str),
+        DataType.boolean: isinstance(value, (bool, np.bool_)),
     }
-    if not checks[dtype](value):
+    if not checks[dtype]:
         raise ValueError(f"Can not safely convert `{type(value)}` to `DataType.{dtype.name}`")
     cast = {DataType.double: float, DataType.float: float, DataType.long: int, DataType.integer: int,
             DataType.boolean: bool}.get(dtype)

@@ -364,10 +364,10 @@ class LoadedModel:
             params = validate_params(params, param_schema)
         if self._input_hint is _UNSET:
             self._input_hint = getattr(getattr(self._python_model, "predict_type_hints", None), "input", None)
-        if self._input_hint is not None:
-            from .mlflow_compat import apply_type_hint
+        if self._input_hint is not None:  # as MLflow's loader: frames become lists, values are checked
+            from .._hints import apply_hint
 
-            data = apply_type_hint(data, self._input_hint)
+            data = apply_hint(data, self._input_hint)
         return data, params
 
     def call(self, method: str, data: Any, params: dict | None):

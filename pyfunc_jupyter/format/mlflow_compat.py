@@ -27,14 +27,9 @@ class MlflowException(Exception):
 
 def apply_type_hint(data, hint):
     """Convert a frame for a ``list[...]`` hint and check the values fit it, as MLflow does."""
-    from ..errors import SchemaEnforcementError
-
     from .. import _hints
 
-    try:
-        return _hints.apply_hint(data, hint)
-    except _hints.TypeHintError as exc:
-        raise SchemaEnforcementError(str(exc)) from None
+    return _hints.apply_hint(data, hint)
 
 
 def _validate_model_input(args, kwargs, model_input_index, type_hint, model_input_param_name):

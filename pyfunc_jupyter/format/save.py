@@ -45,6 +45,7 @@ class ModelInfo:
     model_size_bytes: int = 0
     requirements: list = field(default_factory=list)
     example_output: Any = field(default=None, repr=False)
+    unchanged: bool = False  # log_model found the latest version identical and returned it (no new version)
 
     @property
     def registered_model_version(self) -> int | None:
@@ -350,9 +351,20 @@ def _own_signature(signature: Any):
 
 def planned_signature(model: Any, signature: Any, data: Any, params: Any, has_example: bool) -> tuple[Any, bool]:
     """(the signature predict is checked against before outputs are known, whether predict's type hints give it)."""
+    from .infer import hint_signature
+
     signature = _own_signature(signature)
-    from_hint = signature is None and getattr(getattr(model, "predict_type_hints", None), "input", None) is not None
-    return _signature_for(signature, data, params, has_example), from_hint
+    hints = getattr(model, "predict_type_hints", None)
+    from_hints = hint_signature(model, getattr(hints, "input", None), getattr(hints, "output", None), params)
+    if from_hints is not None:  # MLflow 3: the hints give the signature, over a given one or the example
+        if signature is not None and signature != from_hints:
+            import warnings
+
+            warnings.warn("The given signature differs from the one the type hints of predict give; the type "
+                          f"hints' signature is used ({from_hints.summary()}). Leave signature= out, or make "
+                          "it match the hints.", UserWarning, stacklevel=4)
+        return from_hints, True
+    return _signature_for(signature, data, params, has_example), False
 
 
 def _signature_for(signature: Any, data: Any, params: Any, has_example: bool):
@@ -372,14 +384,15 @@ def _with_outputs(signature: Any, output: Any, inferred: bool):
     import warnings
 
     from .infer import infer_schema, output_for_signature
-    from .schema import ModelSignature
+    from .schema import ColSpec, ModelSignature, Schema
+    from .types import AnyType
 
     try:
-        outputs = infer_schema(output_for_signature(output), "output")
+        outputs = infer_schema(output_for_signature(output, signature.inputs), "output")
     except Exception as exc:  # noqa: BLE001 - an odd output must not stop the save
-        warnings.warn(f"Could not infer an output schema from the prediction ({exc}); the signature has "
-                      "inputs only.", UserWarning, stacklevel=4)
-        outputs = None
+        warnings.warn(f"Could not infer an output schema from the prediction ({exc}); the output is recorded "
+                      "as type 'any'.", UserWarning, stacklevel=4)
+        outputs = Schema([ColSpec(AnyType())])  # as MLflow does
     return ModelSignature(inputs=signature.inputs, outputs=outputs, params=signature.params)
 
 
@@ -487,7 +500,7 @@ def build_model(staging: Path, python_model: Any, *, artifacts=None, input_examp
     model, streamable = _kind_of(python_model)
     has_example = input_example is not None
     is_function = isinstance(model, _FunctionPythonModel) and model is not python_model
-    if is_function and not (has_example or pip_requirements or extra_pip_requirements):
+    if is_function and not (has_example or pip_requirements or extra_pip_requirements):  # as MLflow, hints or not
         raise ModelSaveError("A function model needs an input_example (or pip_requirements) so that its "
                              "signature and requirements can be worked out. Pass input_example=<sample input>.")
     process_requirements(pip_requirements=pip_requirements, extra_pip_requirements=extra_pip_requirements,
@@ -502,6 +515,7 @@ def build_model(staging: Path, python_model: Any, *, artifacts=None, input_examp
         data, params = split_example(input_example)
     inferred_signature = signature is None and has_example
     signature, from_hint = planned_signature(model, signature, data, params, has_example)
+    inferred_signature = inferred_signature and not from_hint  # the hints give the outputs too
 
     # 2. write the payload, then learn outputs and requirements from one sample inference on a copy
     pickle_bytes, example_info = _write_payload(staging, model, artifact_plan, code_sources, input_example, code_file)

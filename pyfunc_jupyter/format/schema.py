@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 from typing import Any
 
@@ -179,14 +178,20 @@ class Schema:
 
 
 def _check_param_default(name: str, dtype: Any, default: Any, shape: tuple | None) -> Any:
-    """Validate and normalise a param default (datetimes from ISO strings)."""
+    """Validate and normalise a param default by the predict-time rules (ints for a double become floats)."""
     if default is None:
         return None
     values = default if shape is not None else [default]
     if shape is not None and not isinstance(default, (list, tuple)):
         raise ValueError(f"Param {name!r} has shape [-1], so its default must be a list; got {default!r:.80}")
-    if dtype == DataType.datetime:
-        values = [_dt.datetime.fromisoformat(v) if isinstance(v, str) else v for v in values]
+    if isinstance(dtype, DataType):  # ISO strings become dates or datetimes, by their precision (as MLflow)
+        from .enforce import check_param_value
+
+        try:
+            values = [check_param_value(dtype, v) for v in values]
+        except ValueError as exc:
+            raise ValueError(f"Param {name!r}: the default {default!r:.80} does not fit type {dtype.name} "
+                             f"({exc}). Give a default of that type.") from None
     return list(values) if shape is not None else values[0]
 
 
@@ -221,8 +226,8 @@ class ParamSpec:
     @classmethod
     def from_json_dict(cls, **spec: Any) -> "ParamSpec":
         """Read one param spec."""
-        if "name" not in spec or "type" not in spec:
-            raise ValueError(f"A param spec needs 'name' and 'type'; got {sorted(spec)}")
+        if "name" not in spec or "type" not in spec or "default" not in spec:
+            raise ValueError(f"A param spec needs 'name', 'type' and 'default' (null for none); got {sorted(spec)}")
         return cls(spec["name"], type_from_json(spec), spec.get("default"), spec.get("shape"))
 
     def __eq__(self, other: object) -> bool:
@@ -284,6 +289,9 @@ class ModelSignature:
             if value is not None and not isinstance(value, kind):
                 raise TypeError(f"ModelSignature {label} must be a {kind.__name__} or None; "
                                 f"got {type(value).__name__}.")
+        if inputs is None and outputs is None and params is None:
+            raise ValueError("At least one of inputs, outputs or params must be provided to ModelSignature; "
+                             "to save a model without a signature, pass signature=None.")
         self.inputs, self.outputs, self.params = inputs, outputs, params
 
     def to_dict(self) -> dict[str, str | None]:

@@ -87,11 +87,14 @@ def _default_source() -> str:
 
 
 def log_model(name: str | None = None, python_model: Any = None, *, artifact_path: str | None = None,
-              registered_model_name: str | None = None, source: str | None = None, **save_kwargs: Any):
+              registered_model_name: str | None = None, source: str | None = None, new_version: bool = False,
+              **save_kwargs: Any):
     """Save ``python_model`` into the store as a new version of ``name``; returns ``ModelInfo``.
 
     Accepts ``save_model``'s keyword arguments. ``artifact_path=`` is accepted for ``name=`` as older
     MLflow guides write it. The version is claimed atomically, so concurrent logs never collide.
+    When the latest version holds exactly the same content (a content hash, see
+    ``registry.content_hash``), it is returned instead (``info.unchanged``), unless ``new_version=True``.
     """
     from ..format.save import build_model, model_info
 
@@ -115,9 +118,54 @@ def log_model(name: str | None = None, python_model: Any = None, *, artifact_pat
     # a failed save removes its staging folder and the folders it made (a name's first save leaves no trace)
     with _atomic.staging(parent) as staging:
         built = build_model(staging, python_model, extra_mlmodel=extra, sidecar=sidecar, **save_kwargs)
+        same = _same_as_latest(staging, parent, built)
+        if same is not None and not new_version:
+            shutil.rmtree(staging, ignore_errors=True)
+            return _unchanged_info(built, parent, same, store_name, artifact_name, run)
         version = _atomic.claim_version(staging, parent)
     info = model_info(built, parent / str(version), f"models:/{store_name}/{version}", name=store_name,
                       version=version, artifact_path=artifact_name)
+    if run is not None:
+        run.logged.append(info)
+    return info
+
+
+def _same_as_latest(staging: Path, parent: Path, built: Any) -> int | None:
+    """Record the built model's content hash in its sidecar; the latest version's number if it has the same."""
+    from .registry import content_hash
+    from ..format.save import SIDECAR
+
+    flavor = built.mlmodel["flavors"]["python_function"]
+    try:
+        digest = content_hash(staging, built.mlmodel, flavor.get("python_model"))
+    except (OSError, TypeError, ValueError):  # no hash: simply a new version, as before
+        return None
+    side_path = staging / SIDECAR
+    side = json.loads(side_path.read_text(encoding="utf-8"))
+    side["content_hash"] = digest
+    side_path.write_text(json.dumps(side, indent=2, default=str), encoding="utf-8")
+    versions = _versions(parent)
+    if not versions:
+        return None
+    try:
+        latest = json.loads((versions[-1] / SIDECAR).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return int(versions[-1].name) if isinstance(latest, dict) and latest.get("content_hash") == digest else None
+
+
+def _unchanged_info(built: Any, parent: Path, version: int, store_name: str, artifact_name: str, run: Any):
+    """The ``ModelInfo`` of an existing version found identical to what was just built."""
+    from ..format.mlmodel import read_mlmodel
+    from ..format.save import model_info
+
+    path = parent / str(version)
+    with contextlib.suppress(Exception):  # the existing version's own identity, where readable
+        existing = read_mlmodel(path)
+        built.mlmodel = {**built.mlmodel, **{k: existing[k] for k in ("utc_time_created", "model_uuid")
+                                             if k in existing}}
+    info = model_info(built, path, f"models:/{store_name}/{version}", name=store_name, version=version,
+                      artifact_path=artifact_name, unchanged=True)
     if run is not None:
         run.logged.append(info)
     return info
@@ -137,6 +185,9 @@ class StoreEntry:
     size_bytes: int | None = None
     source: str | None = None
     error: str | None = None
+    description: str | None = None  # from <name>/registry.json (see _registry)
+    tags: dict = field(default_factory=dict)
+    aliases: list = field(default_factory=list)
 
     @property
     def uri(self) -> str:
@@ -279,7 +330,7 @@ def list_models(store: str | os.PathLike | None = None) -> list[StoreEntry]:
         if model_dir.is_dir() and not model_dir.name.startswith("."):
             if not model_dir.is_symlink():  # never clean a folder outside the store
                 _atomic.remove_stale_staging(model_dir)
-            entries.extend(_entry(model_dir.name, v) for v in _versions(model_dir))
+            entries.extend(_with_registry(model_dir, [_entry(model_dir.name, v) for v in _versions(model_dir)]))
     return entries
 
 
@@ -295,9 +346,24 @@ def _model_folder(root: Path, name: str) -> Path:
     return model_dir
 
 
+def _with_registry(model_dir: Path, entries: list[StoreEntry]) -> list[StoreEntry]:
+    """Entries with their description, tags and aliases (an unreadable registry file never fails a listing)."""
+    from .registry import REGISTRY_FILE, read_registry, with_metadata
+    from ..errors import RegistryError
+
+    if not entries or not (model_dir / REGISTRY_FILE).is_file():
+        return entries
+    try:
+        return with_metadata(entries, read_registry(model_dir))
+    except (RegistryError, ValueError, TypeError):
+        return entries
+
+
 def resolve_uri(uri: str) -> Path:
     """The directory of a ``models:/<name>/<version|latest>`` or ``runs:/<run_id>/<name>`` URI."""
     root = get_store()
+    if uri.startswith("models:/") and "@" in uri and "/" not in uri[len("models:/"):].strip("/"):
+        return _resolve_alias(root, uri)
     if uri.startswith("models:/"):
         name, _, version = uri[len("models:/"):].strip("/").partition("/")
         model_dir = _model_folder(root, name)
@@ -323,3 +389,27 @@ def resolve_uri(uri: str) -> Path:
             raise ModelLoadError(f"No model {name!r} logged in run {run_id!r} in the store {root}.")
         return Path(matches[-1].path)
     raise ModelLoadError(f"{uri!r} is not a models:/ or runs:/ URI.")
+
+
+def _resolve_alias(root: Path, uri: str) -> Path:
+    """The directory of ``models:/<name>@<alias>``."""
+    from .registry import read_registry, version_for_alias
+    from ..errors import RegistryError
+
+    name, _, alias = uri[len("models:/"):].strip("/").partition("@")
+    model_dir = _model_folder(root, name)
+    if not model_dir.is_dir():
+        known = sorted(p.name for p in root.iterdir() if is_model_name(p.name)) if root.is_dir() else []
+        raise ModelLoadError(f"No model named {name!r} in the store {root}. Known models: {known}.")
+    try:
+        version = version_for_alias(model_dir, alias)
+        aliases = sorted(read_registry(model_dir)["aliases"])
+    except RegistryError as exc:
+        raise ModelLoadError(str(exc)) from exc
+    if version is not None and (model_dir / str(version)).is_symlink():
+        raise ModelLoadError(f"The version folder {model_dir / str(version)} is a symbolic link; the store loads "
+                             "only real folders. Copy the model into the store, or load it by its path.")
+    if version is None or not (model_dir / str(version)).is_dir():
+        raise ModelLoadError(f"Model {name!r} has no alias {alias!r} in {root}; its aliases: {aliases}. Set one "
+                             f"with set_registered_model_alias({name!r}, {alias!r}, <version>).")
+    return model_dir / str(version)
