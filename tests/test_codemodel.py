@@ -76,7 +76,7 @@ def test_mlflow_style_file_saves_loads_and_reads_its_config(tmp_path):
     assert flavor["config"] == {"factor": 3}
     # no pickle: cloudpickle is not required; `import mlflow` was our stand-in, not a requirement
     assert [r.name for r in info.requirements] == ["pandas"]
-    assert info.requirements[0].reasons == ["pandas: imported by the model's code file"]
+    assert info.requirements[0].reasons[0] == "pandas: imported by the model's code file"
     assert info.signature.outputs.to_dict() == [{"type": "long", "name": "y", "required": True}]
     loaded = pyfunc_jupyter.load_model(tmp_path / "m")
     assert loaded.predict(pd.DataFrame({"x": [5]}))["y"].tolist() == [15]
@@ -164,3 +164,28 @@ def test_model_config_outside_a_load_uses_the_development_config(tmp_path):
     assert pyfunc_jupyter.models.ModelConfig(development_config=str(tmp_path / "c.yaml")).get("b") == 2
     with pytest.raises(KeyError):
         config.get("missing")
+
+
+HINTED_FUNCTION = """
+    from mlflow.models import set_model
+    from mlflow.pyfunc.utils import pyfunc
+
+
+    @pyfunc
+    def shout(model_input: list[str]) -> list[str]:
+        return [s.upper() for s in model_input]
+
+
+    set_model(shout)
+"""
+
+
+def test_a_hinted_function_with_the_pyfunc_decorator(tmp_path):
+    from pyfunc_jupyter.errors import SchemaEnforcementError
+
+    info = pyfunc_jupyter.save_model(tmp_path / "m", write(tmp_path, HINTED_FUNCTION), input_example=["a"])
+    assert info.signature.inputs.to_dict() == [{"type": "string", "required": True}]
+    loaded = pyfunc_jupyter.load_model(tmp_path / "m")
+    assert loaded.predict(["x", "y"]) == ["X", "Y"]
+    with pytest.raises(SchemaEnforcementError):
+        loaded.predict([1, 2])

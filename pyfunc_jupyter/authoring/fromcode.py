@@ -18,7 +18,7 @@ _OURS = ("pyfunc_jupyter", "pyfunc_jupyter.pyfunc", "pyfunc_jupyter.models")
 # Our names a code file may import, and the MLflow module that has them (pyfunc-jupyter stands in
 # for these when MLflow is absent, so the file loads in both).
 _PORTED = {"PythonModel": "mlflow.pyfunc", "PythonModelContext": "mlflow.pyfunc", "set_model": "mlflow.models",
-           "ModelConfig": "mlflow.models"}
+           "ModelConfig": "mlflow.models", "pyfunc": "mlflow.pyfunc.utils"}
 _HEADER = ("# The model's code, written by %%pyfunc_model --from-code from a notebook cell.\n"
            "# It runs when the model is loaded (mlflow.pyfunc.load_model or pyfunc_jupyter.load_model);\n"
            "# pyfunc-jupyter stands in for the mlflow imports below where MLflow is not installed.\n")
@@ -100,7 +100,7 @@ def code_file(cell: str, model_expression: str, last_statement: bool, namespace:
                     "from-code-import", f"The cell imports {', '.join(unported)} from {node.module} (line "
                     f"{node.lineno}); the code file must load where only MLflow is installed, and these have no "
                     "MLflow stand-in.", "import them in another cell; the model's cell may import PythonModel, "
-                    "PythonModelContext, set_model and ModelConfig"))
+                    "PythonModelContext, pyfunc, set_model and ModelConfig"))
                 continue
             indent = " " * node.col_offset
             replaced[node.lineno - 1] = (node.end_lineno - 1, [indent + line for line in ported])

@@ -100,15 +100,15 @@ def _missing(module: str):
         if name.startswith("__"):
             raise AttributeError(name)
         raise AttributeError(f"{module}.{name} is not available: MLflow is not installed, and pyfunc-jupyter stands "
-                             f"in only for mlflow.pyfunc.PythonModel/PythonModelContext, mlflow.models.set_model/"
-                             f"ModelConfig and mlflow.exceptions.MlflowException. Install mlflow to load this model.")
+                             f"in only for mlflow.pyfunc.PythonModel/PythonModelContext, mlflow.pyfunc.utils.pyfunc, "
+                             f"mlflow.models.set_model/ModelConfig and mlflow.exceptions.MlflowException. Install mlflow to load this model.")
     return __getattr__
 
 
 def _stand_in_modules() -> dict[str, types.ModuleType]:
     from importlib.machinery import ModuleSpec
 
-    from .. import _base
+    from .. import _base, _hints
     from .mlflow_compat import MlflowException
 
     def module(name: str, **names: Any) -> types.ModuleType:
@@ -122,15 +122,16 @@ def _stand_in_modules() -> dict[str, types.ModuleType]:
 
     pyfunc_model = module("mlflow.pyfunc.model", PythonModel=_base.PythonModel,
                           PythonModelContext=_base.PythonModelContext)
+    utils = module("mlflow.pyfunc.utils", pyfunc=_hints.pyfunc)
     pyfunc = module("mlflow.pyfunc", PythonModel=_base.PythonModel, PythonModelContext=_base.PythonModelContext,
-                    model=pyfunc_model)
+                    model=pyfunc_model, utils=utils)
     model = module("mlflow.models.model", set_model=set_model)
     model_config = module("mlflow.models.model_config", ModelConfig=ModelConfig)
     models = module("mlflow.models", set_model=set_model, ModelConfig=ModelConfig, model=model,
                     model_config=model_config)
     exceptions = module("mlflow.exceptions", MlflowException=MlflowException)
     root = module("mlflow", pyfunc=pyfunc, models=models, exceptions=exceptions, MlflowException=MlflowException)
-    return {m.__name__: m for m in (root, pyfunc, pyfunc_model, models, model, model_config, exceptions)}
+    return {m.__name__: m for m in (root, pyfunc, pyfunc_model, utils, models, model, model_config, exceptions)}
 
 
 @contextmanager
