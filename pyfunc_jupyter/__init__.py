@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 
-from ._version import __version__
+from ._version import __version__ as __version__  # re-exported (in __all__)
 
 # public name -> module that defines it (dotted, under this package)
 _EXPORTS = {
@@ -18,25 +18,25 @@ _EXPORTS = {
     "ModelInfo": "format.save",
     "load_model": "store.loading",
     "LoadedModel": "format.load",
-    "log_model": "store.folder",
+    "log_model": "store.active",
     "end_run": "store.folder",
-    "start_run": "store.folder",
+    "start_run": "store.active",
     "active_run": "store.folder",
-    "set_store": "store.folder",
-    "get_store": "store.folder",
-    "list_models": "store.folder",
-    "resolve_uri": "store.folder",
-    "delete_model_version": "store.registry",
-    "update_model_version": "store.registry",
-    "set_model_version_tag": "store.registry",
-    "delete_model_version_tag": "store.registry",
-    "get_model_version": "store.registry",
-    "set_registered_model_alias": "store.registry",
-    "delete_registered_model_alias": "store.registry",
-    "get_model_version_by_alias": "store.registry",
-    "update_registered_model": "store.registry",
-    "set_registered_model_tag": "store.registry",
-    "delete_registered_model_tag": "store.registry",
+    "set_store": "store.active",
+    "get_store": "store.active",
+    "list_models": "store.active",
+    "resolve_uri": "store.active",
+    "set_registered_model_alias": "store.active",
+    "delete_registered_model_alias": "store.active",
+    "update_model_version": "store.active",
+    "update_registered_model": "store.active",
+    "set_model_version_tag": "store.active",
+    "delete_model_version_tag": "store.active",
+    "set_registered_model_tag": "store.active",
+    "delete_registered_model_tag": "store.active",
+    "delete_model_version": "store.active",
+    "get_model_version": "store.active",
+    "get_model_version_by_alias": "store.active",
     "infer_signature": "format.infer",
     "set_model": "format.codemodel",
     "ModelConfig": "format.codemodel",

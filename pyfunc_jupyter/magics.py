@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import ast
 import inspect
+import itertools
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
@@ -14,6 +15,11 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 from IPython.display import display
 
 from .authoring.candidates import arity, required_init_args
+
+if TYPE_CHECKING:
+    from types import FrameType
+
+    from IPython.core.interactiveshell import InteractiveShell
 
 __all__ = ["PyfuncMagics", "load_ipython_extension"]
 
@@ -42,7 +48,7 @@ def _user_traceback(tb: Any) -> Any:
         tb = tb.tb_next
     if not frames:
         return last
-    for first, second in zip(frames, frames[1:]):
+    for first, second in itertools.pairwise(frames):
         first.tb_next = second
     frames[-1].tb_next = None
     return frames[0]
@@ -127,7 +133,7 @@ def _instantiate(cls: type) -> Any:
                          f"without arguments. End the cell with the instance to save, e.g. {cls.__name__}({example}).")
     try:
         return cls()
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - the user's __init__ may raise anything
         raise UsageError(f"{cls.__name__}() failed ({type(exc).__name__}: {exc}). End the cell with the instance "
                          "to save, e.g. MyModel(...), or fix __init__.") from None
 
@@ -249,6 +255,7 @@ def _artifacts(pairs: list[str] | None) -> dict[str, str] | None:
 class PyfuncMagics(Magics):
     """Author, save, load and list MLflow pyfunc models from notebook cells."""
 
+    shell: InteractiveShell  # never None here: the magics are only made by load_ipython_extension(shell)
     _line = ""  # the magic line being run, for hints
 
     def _eval(self, option: str, expression: str | None) -> Any:
@@ -256,7 +263,7 @@ class PyfuncMagics(Magics):
             return None
         try:
             return self.shell.ev(expression)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - the user's expression may raise anything
             hint = f". {_quoting_hint(self._line)}" if isinstance(exc, SyntaxError) else ""
             raise UsageError(f"{option} {expression!r} failed: {type(exc).__name__}: {exc}{hint}") from None
 
@@ -280,7 +287,7 @@ class PyfuncMagics(Magics):
         import sys
 
         names = getattr(self.shell.compile, "_filename_map", {})
-        frame = sys._getframe(1)
+        frame: FrameType | None = sys._getframe(1)
         while frame is not None:
             number = names.get(frame.f_code.co_filename)
             if isinstance(number, int):
@@ -328,6 +335,8 @@ class PyfuncMagics(Magics):
               "models from code) instead of pickling the model: no pickle, a diffable model.")
     @argument("--path", metavar="DIR", help="Save to this directory instead of the local store.")
     @argument("--overwrite", action="store_true", help="With --path: replace a model already there (atomically).")
+    @argument("--store", metavar="URI", help="Log to this store instead of the one in use: a folder, or an MLflow "
+              "tracking server (http://host:port), where it becomes a new version of the registered model.")
     @argument("--new-version", action="store_true", help="Add a store version even if the latest one holds exactly "
                                                            "this model (by default it is reused: 'unchanged').")
     @argument("--as", dest="as_var", metavar="VAR", default="_pyfunc",
@@ -341,7 +350,7 @@ class PyfuncMagics(Magics):
         function it defines. Nothing is written if the cell, ``predict`` on the example, or a check
         fails; the card lists every finding with its fix.
         """
-        __tracebackhide__ = True  # noqa: F841 - IPython hides this frame in tracebacks
+        __tracebackhide__ = True
         from .authoring.pipeline import AuthorRequest, PredictError, author
         from .errors import PyfuncError
 
@@ -350,6 +359,15 @@ class PyfuncMagics(Magics):
         _target(self.shell, args.as_var)  # before the cell runs: a bad name costs nothing
         if args.overwrite and not args.path:
             raise UsageError("--overwrite applies only with --path DIR; the store adds a new version instead.")
+        if args.store and args.path:
+            raise UsageError("Give --path DIR (a directory) or --store URI (a store), not both.")
+        if args.store:
+            from ._storeroot import as_store
+
+            try:
+                as_store(args.store)
+            except PyfuncError as exc:
+                raise UsageError(f"--store: {exc}") from None
         if args.new_version and args.path:
             raise UsageError("--new-version applies only to the store; with --path DIR use --overwrite.")
         tree, last = self._run_cell(cell)
@@ -364,7 +382,7 @@ class PyfuncMagics(Magics):
             signature=self._eval("--signature", args.signature), artifacts=_artifacts(args.artifact),
             pip_requirements=args.pip, extra_pip_requirements=args.extra_pip, conda_env=args.conda,
             code_paths=args.code, model_config=self._eval("--config", args.config), source="notebook",
-            new_version=args.new_version, code=code)
+            store=args.store, new_version=args.new_version, code=code)
         try:
             authored = author(request)
         except PredictError as exc:
@@ -413,11 +431,12 @@ class PyfuncMagics(Magics):
 
     @line_magic
     def pyfunc_models(self, line: str) -> Any:
-        """The models in the local store: name, versions, latest created, signature summary."""
+        """The models in the store in use (a folder or a tracking server): name, versions, created, signature."""
         from .card.listing import ModelList
 
         if line.strip():
-            raise UsageError("%pyfunc_models takes no arguments; use pyfunc_jupyter.set_store(path) to change store.")
+            raise UsageError("%pyfunc_models takes no arguments; use pyfunc_jupyter.set_store(path_or_server_uri) "
+                             "to change store.")
         return ModelList.from_store()
 
 

@@ -60,7 +60,7 @@ def namespace(store, tmp_path, monkeypatch):
     """A notebook-like namespace (``__main__``), in a temp working directory with an empty store."""
     monkeypatch.chdir(tmp_path)
     ns = {"__name__": "__main__"}
-    exec(compile(CELL, "<cell>", "exec"), ns)  # noqa: S102
+    exec(compile(CELL, "<cell>", "exec"), ns)
     ns["array"] = np.array([[1.0, 2.0]])
     return ns
 
@@ -98,8 +98,8 @@ def test_save_tab_lists_models_and_examples(panel):
 def test_refresh_picks_up_new_objects_and_keeps_choices(panel, namespace):
     tab = panel.save_tab
     tab.model.value = "double"
-    namespace["triple"] = eval("lambda model_input: model_input * 3")  # noqa: S307 - not __main__: not offered
-    exec("def half(model_input):\n    return model_input / 2\n", namespace)  # noqa: S102
+    namespace["triple"] = eval("lambda model_input: model_input * 3")
+    exec("def half(model_input):\n    return model_input / 2\n", namespace)
     tab.refresh_button.click()
     assert "half" in [v for _, v in tab.model.options] and "triple" not in [v for _, v in tab.model.options]
     assert tab.model.value == "double"
@@ -120,12 +120,14 @@ def test_save_runs_the_magics_pipeline_and_shows_the_card(panel, store):
     tab = panel.save_tab
     assert tab.error.value == "" and "Saved models:/steep_line/1" in tab.progress.value
     card = tab.card.data
-    assert card["status"] == "saved" and card["signature"]["params"] == [{"name": "shift", "type": "long", "default": 1}]
+    assert card["status"] == "saved" and card["signature"]["params"] == [
+        {"name": "shift", "type": "long", "default": 1}
+    ]
     assert [o["status"] for o in card["preview"]["outputs"]] == ["reference", "match", "match"]
     assert tab.result.predict(pd.DataFrame({"x": [0.0]})).tolist() == [4.0]
     assert {r["source"] for r in card["requirements"]} != {"given (pip_requirements)"}  # unedited: inferred
     assert stored(store) == ["steep_line/1"]
-    assert [label for label, _ in panel.load_tab.versions.options][0].startswith("steep_line v1")  # store refreshed
+    assert next(label for label, _ in panel.load_tab.versions.options).startswith("steep_line v1")  # store refreshed
     # The card is the Output widget's state, not a display through the kernel: it lands in the panel even
     # when the click is made from a cell (nbclient, nbval), never under that cell.
     (shown,) = tab.output.outputs
@@ -374,7 +376,7 @@ def test_params_form_has_the_right_control_per_type():
     schema = infer_signature(pd.DataFrame({"x": [1.0]}), params={
         "k": 3, "temperature": 0.5, "greedy": True, "prefix": "Q:", "stops": ["\n", "."]}).params
     form = ParamsForm(schema)
-    kinds = {spec.name: type(control).__name__ for spec, control in zip(form._specs, form._controls)}
+    kinds = {spec.name: type(control).__name__ for spec, control in zip(form._specs, form._controls, strict=True)}
     assert kinds == {"k": "IntText", "temperature": "FloatText", "greedy": "Checkbox", "prefix": "Text",
                      "stops": "Text"}
     assert form.values() == {"k": 3, "temperature": 0.5, "greedy": True, "prefix": "Q:", "stops": ["\n", "."]}
@@ -389,7 +391,7 @@ def test_params_form_has_the_right_control_per_type():
 
 def test_a_predict_that_edits_its_input_changes_nothing_outside_it(panel, namespace, store):
     """Save leaves the notebook's example alone; in Compare each version predicts on its own copy."""
-    exec(compile("class Doubling(PythonModel):\n"  # noqa: S102
+    exec(compile("class Doubling(PythonModel):\n"
                  "    def predict(self, context, model_input):\n"
                  "        model_input['x'] *= 2\n"
                  "        return model_input\n", "<cell>", "exec"), namespace)
@@ -403,3 +405,33 @@ def test_a_predict_that_edits_its_input_changes_nothing_outside_it(panel, namesp
     outputs = tab.preview["outputs"]
     assert [o["status"] for o in outputs] == ["reference", "match"], outputs  # B did not get A's doubled input
     assert outputs[1]["table"]["rows"] == [[2.0], [4.0]] and tab.preview["input"]["rows"] == [[1.0], [2.0]]
+
+
+def test_aliases_and_descriptions_from_the_load_tab(two_versions, store):
+    from pyfunc_jupyter.errors import ModelLoadError
+
+    tab = two_versions.load_tab
+    tab.versions.value = "models:/line/1"
+    assert "Aliases: none" in tab.registry_info.value and not tab.alias_button.disabled
+    tab.alias.value = "champion"
+    tab.alias_button.click()
+    assert "models:/line@champion now points to models:/line/1" in tab.status.value
+    assert pyfunc_jupyter.load_model("models:/line@champion").path == store / "line" / "1"
+    assert any("@champion" in label for label, uri in tab.versions.options if uri == "models:/line/1")
+    assert "models:/line@champion" in tab.registry_info.value
+    tab.search.value = "champ"  # aliases are searched too
+    assert [uri for _, uri in tab.versions.options] == ["models:/line/1"]
+    tab.description.value = "the first fit"
+    tab.description_button.click()
+    assert pyfunc_jupyter.get_model_version("line", 1).description == "the first fit"
+    tab.remove_alias_button.click()
+    with pytest.raises(ModelLoadError, match="no alias 'champion'"):
+        pyfunc_jupyter.load_model("models:/line@champion")
+    assert tab.versions.value is None  # the search no longer matches: nothing is chosen
+    tab.alias_button.click()
+    assert "Choose a version first" in tab.status.value
+    tab.search.value = ""
+    tab.versions.value = "models:/line/2"
+    tab.alias.value = "v2"  # reserved: refused inline, nothing changes
+    tab.alias_button.click()
+    assert "reserved" in tab.status.value and "@" not in "".join(label for label, _ in tab.versions.options)

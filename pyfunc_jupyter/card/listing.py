@@ -30,9 +30,9 @@ class ModelList:
         self.store = store
 
     @classmethod
-    def from_store(cls, store: str | os.PathLike | None = None) -> "ModelList":
+    def from_store(cls, store: str | os.PathLike | None = None) -> ModelList:
         """Read the store (only the summary files; no model is unpickled)."""
-        from ..store.folder import get_store, list_models
+        from ..store.active import get_store, list_models
 
         by_name: dict[str, list[Any]] = {}
         for entry in list_models(store):

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..format import atomic as _atomic
-from .._storeroot import STORE_ENV, get_store, set_store
+from .._storeroot import STORE_ENV, folder_store, get_store, set_store
 from ..errors import ModelLoadError, ModelSaveError
+from ..format import atomic as _atomic
 
 __all__ = ["log_model", "start_run", "end_run", "active_run", "set_store", "get_store", "list_models",
            "resolve_uri", "StoreEntry", "Run", "RunInfo", "is_model_name", "is_version_name",
@@ -43,7 +43,7 @@ class Run:
     info: RunInfo
     logged: list = field(default_factory=list)
 
-    def __enter__(self) -> "Run":
+    def __enter__(self) -> Run:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -63,11 +63,17 @@ def start_run(run_id: str | None = None, run_name: str | None = None, nested: bo
     return run
 
 
+# called with (run, status) when a run ends: a tracking-server store ends its server run there
+end_run_hooks: list = []
+
+
 def end_run(status: str = "FINISHED") -> None:
     """End the active run, if any."""
     if _runs:
         run = _runs.pop()
         run.info.status, run.info.end_time = status, int(time.time() * 1000)
+        for hook in end_run_hooks:
+            hook(run, status)
 
 
 def active_run() -> Run | None:
@@ -89,13 +95,14 @@ def _default_source() -> str:
 
 def log_model(name: str | None = None, python_model: Any = None, *, artifact_path: str | None = None,
               registered_model_name: str | None = None, source: str | None = None, new_version: bool = False,
-              **save_kwargs: Any):
+              store: str | os.PathLike | None = None, **save_kwargs: Any):
     """Save ``python_model`` into the store as a new version of ``name``; returns ``ModelInfo``.
 
     Accepts ``save_model``'s keyword arguments. ``artifact_path=`` is accepted for ``name=`` as older
     MLflow guides write it. The version is claimed atomically, so concurrent logs never collide.
     When the latest version holds exactly the same content (a content hash, see
     ``registry.content_hash``), it is returned instead (``info.unchanged``), unless ``new_version=True``.
+    ``store`` is the store folder (default: the folder store in use).
     """
     from ..format.save import build_model, model_info
 
@@ -108,7 +115,7 @@ def log_model(name: str | None = None, python_model: Any = None, *, artifact_pat
                              "the path of a .py file that ends with set_model(...)>.")
     run = active_run()
     run_id = run.info.run_id if run else None
-    store = get_store()
+    store = Path(store).expanduser().absolute() if store is not None else folder_store()
     _atomic.check_path_text(store, "The store path")
     parent = store / store_name
     extra = {"artifact_path": artifact_name}
@@ -133,8 +140,8 @@ def log_model(name: str | None = None, python_model: Any = None, *, artifact_pat
 
 def _same_as_latest(staging: Path, parent: Path, built: Any) -> int | None:
     """Record the built model's content hash in its sidecar; the latest version's number if it has the same."""
-    from .registry import content_hash
     from ..format.sidecar import read_sidecar, update_sidecar
+    from .registry import content_hash
 
     flavor = built.mlmodel["flavors"]["python_function"]
     try:
@@ -183,7 +190,7 @@ class StoreEntry:
     size_bytes: int | None = None
     source: str | None = None
     error: str | None = None
-    description: str | None = None  # from <name>/registry.json (see _registry)
+    description: str | None = None  # registry metadata (a tracking server's, or <name>/registry.json here)
     tags: dict = field(default_factory=dict)
     aliases: list = field(default_factory=list)
 
@@ -213,9 +220,9 @@ def text_or_none(value: Any) -> str | None:
 
 
 def _entry(name: str, version_dir: Path) -> StoreEntry:
+    from ..errors import PyfuncError
     from ..format.mlmodel import safe_model_path
     from ..format.sidecar import read_sidecar
-    from ..errors import PyfuncError
 
     entry = StoreEntry(name=name, version=int(version_dir.name), path=str(version_dir))
     if not is_model_name(name):
@@ -246,8 +253,8 @@ def _entry(name: str, version_dir: Path) -> StoreEntry:
 
 def _entry_from_mlmodel(entry: StoreEntry, version_dir: Path) -> StoreEntry:
     """A directory written by MLflow (no summary file): read what the MLmodel says."""
-    from ..format.mlmodel import read_mlmodel
     from ..errors import PyfuncError
+    from ..format.mlmodel import read_mlmodel
 
     try:
         mlmodel = read_mlmodel(version_dir)
@@ -259,8 +266,8 @@ def _entry_from_mlmodel(entry: StoreEntry, version_dir: Path) -> StoreEntry:
 
 def mlmodel_facts(entry: StoreEntry, mlmodel: dict, mlmodel_path: str) -> StoreEntry:
     """Fill a listing entry from a parsed MLmodel; a signature that cannot be read makes it broken."""
-    from ..format.mlmodel import read_signature
     from ..errors import PyfuncError
+    from ..format.mlmodel import read_signature
 
     try:
         signature = read_signature(mlmodel, mlmodel_path)
@@ -285,7 +292,7 @@ def _versions(model_dir: Path) -> list[Path]:
 
 def list_models(store: str | os.PathLike | None = None) -> list[StoreEntry]:
     """Every model version in the store, by name then version; broken ones carry ``error``."""
-    root = Path(store) if store is not None else get_store()
+    root = Path(store) if store is not None else folder_store()
     if not root.is_dir():
         return []
     entries = []
@@ -312,8 +319,8 @@ def _model_folder(root: Path, name: str) -> Path:
 
 def _with_registry(model_dir: Path, entries: list[StoreEntry]) -> list[StoreEntry]:
     """Entries with their description, tags and aliases (an unreadable registry file never fails a listing)."""
-    from .registry import REGISTRY_FILE, read_registry, with_metadata
     from ..errors import RegistryError
+    from .registry import REGISTRY_FILE, read_registry, with_metadata
 
     if not entries or not (model_dir / REGISTRY_FILE).is_file():
         return entries
@@ -323,9 +330,9 @@ def _with_registry(model_dir: Path, entries: list[StoreEntry]) -> list[StoreEntr
         return entries
 
 
-def resolve_uri(uri: str) -> Path:
-    """The directory of a ``models:/<name>/<version|latest>`` or ``runs:/<run_id>/<name>`` URI."""
-    root = get_store()
+def resolve_uri(uri: str, store: str | os.PathLike | None = None) -> Path:
+    """The directory of a ``models:/<name>/<version|latest|@alias>`` or ``runs:/<run_id>/<name>`` URI in a store folder."""
+    root = Path(store) if store is not None else folder_store()
     if uri.startswith("models:/") and "@" in uri and "/" not in uri[len("models:/"):].strip("/"):
         return _resolve_alias(root, uri)
     if uri.startswith("models:/"):
@@ -357,8 +364,8 @@ def resolve_uri(uri: str) -> Path:
 
 def _resolve_alias(root: Path, uri: str) -> Path:
     """The directory of ``models:/<name>@<alias>``."""
-    from .registry import read_registry, version_for_alias
     from ..errors import RegistryError
+    from .registry import read_registry, version_for_alias
 
     name, _, alias = uri[len("models:/"):].strip("/").partition("@")
     model_dir = _model_folder(root, name)

@@ -25,6 +25,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from ..errors import RegistryError
@@ -76,6 +77,7 @@ def version_for_alias(model_dir: Path, alias: str) -> int | None:
 @contextlib.contextmanager
 def _locked(model_dir: Path) -> Iterator[dict[str, Any]]:
     """The registry of ``model_dir`` for changing, under an exclusive lock; written back atomically."""
+    fcntl: ModuleType | None
     try:
         import fcntl
     except ImportError:  # not POSIX: the rename below still keeps readers safe
@@ -102,9 +104,9 @@ def _locked(model_dir: Path) -> Iterator[dict[str, Any]]:
 
 def _model_dir(name: Any) -> Path:
     """The existing store folder of model ``name``."""
-    from .folder import get_store
+    from .._storeroot import folder_store
 
-    root = get_store()
+    root = folder_store()
     if not isinstance(name, str) or not name or name.startswith(".") or "/" in name or "\\" in name \
             or not (root / name).is_dir():
         known = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")) \
