@@ -1,4 +1,4 @@
-"""``mlflow.models``-shaped namespace: signatures and their inference, ``set_model`` and ``ModelConfig`` for models from code."""
+"""``mlflow.models``-shaped namespace: signatures, their inference, and ``set_model``/``ModelConfig`` (models from code)."""
 
 from __future__ import annotations
 

@@ -65,8 +65,9 @@ def write(tmp_path, text, name="model.py"):
 
 
 def test_mlflow_style_file_saves_loads_and_reads_its_config(tmp_path):
-    info = pyfunc_jupyter.save_model(tmp_path / "m", write(tmp_path, MLFLOW_STYLE), input_example=FRAME,
-                                     model_config={"factor": 3})
+    info = pyfunc_jupyter.save_model(
+        tmp_path / "m", write(tmp_path, MLFLOW_STYLE), input_example=FRAME, model_config={"factor": 3}
+    )
     files = sorted(p.name for p in (tmp_path / "m").iterdir())
     assert "python_model.pkl" not in files and "model.py" in files
     assert (tmp_path / "m" / "model.py").read_text() == (tmp_path / "model.py").read_text()
@@ -87,8 +88,9 @@ def test_mlflow_style_file_saves_loads_and_reads_its_config(tmp_path):
 
 
 def test_our_names_in_a_code_file(tmp_path):
-    pyfunc_jupyter.save_model(tmp_path / "m", write(tmp_path, OURS_STYLE, "upper.py"),
-                              input_example=pd.DataFrame({"s": ["a"]}))
+    pyfunc_jupyter.save_model(
+        tmp_path / "m", write(tmp_path, OURS_STYLE, "upper.py"), input_example=pd.DataFrame({"s": ["a"]})
+    )
     loaded = pyfunc_jupyter.load_model(tmp_path / "m")
     assert loaded.predict(pd.DataFrame({"s": ["b", "c"]})) == ["B", "C"]
     assert type(loaded.unwrap_python_model()).__module__.startswith("code_model_")
@@ -100,8 +102,9 @@ def test_function_set_as_the_model(tmp_path):
 
 
 def test_log_model_takes_a_code_file(tmp_path, store):
-    info = pyfunc_jupyter.log_model("scaler", write(tmp_path, MLFLOW_STYLE), input_example=FRAME,
-                                    model_config={"factor": 2})
+    info = pyfunc_jupyter.log_model(
+        "scaler", write(tmp_path, MLFLOW_STYLE), input_example=FRAME, model_config={"factor": 2}
+    )
     loaded = pyfunc_jupyter.load_model("models:/scaler/latest")
     assert loaded.predict(FRAME)["y"].tolist() == [2, 4]
     assert (pyfunc_jupyter.resolve_uri(info.model_uri) / "model.py").is_file()
@@ -114,14 +117,20 @@ def test_each_load_runs_the_file_afresh(tmp_path):
     assert type(first) is not type(second)
 
 
-@pytest.mark.parametrize("text, match", [
-    ("x = 1\n", "never called set_model"),
-    ("raise RuntimeError('boom')\n", "RuntimeError: boom"),
-    ("import mlflow.tracking\n", "install mlflow"),
-    ("import mlflow\nmlflow.log_metric('a', 1)\n", "install mlflow"),
-    ("from mlflow.models import set_model\nset_model('model.py')\n", "takes the model object"),
-    ("from mlflow.models import ModelConfig\nModelConfig(development_config={'a': 1})\n", "Config file is not provided"),
-])
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("x = 1\n", "never called set_model"),
+        ("raise RuntimeError('boom')\n", "RuntimeError: boom"),
+        ("import mlflow.tracking\n", "install mlflow"),
+        ("import mlflow\nmlflow.log_metric('a', 1)\n", "install mlflow"),
+        ("from mlflow.models import set_model\nset_model('model.py')\n", "takes the model object"),
+        (
+            "from mlflow.models import ModelConfig\nModelConfig(development_config={'a': 1})\n",
+            "Config file is not provided",
+        ),
+    ],
+)
 def test_bad_code_files_are_refused_and_nothing_is_written(tmp_path, text, match):
     with pytest.raises(ModelSaveError, match=match):
         pyfunc_jupyter.save_model(tmp_path / "m", write(tmp_path, text), input_example=FRAME)
@@ -132,7 +141,7 @@ def test_bad_code_files_are_refused_and_nothing_is_written(tmp_path, text, match
 def test_bad_code_paths_are_refused(tmp_path):
     (tmp_path / "model.txt").write_text("x = 1\n")
     (tmp_path / "folder.py").mkdir()
-    with pytest.raises(ModelSaveError, match="not a .py file"):
+    with pytest.raises(ModelSaveError, match=r"not a \.py file"):
         pyfunc_jupyter.save_model(tmp_path / "m", tmp_path / "model.txt", input_example=FRAME)
     with pytest.raises(ModelSaveError, match="is a folder"):
         pyfunc_jupyter.save_model(tmp_path / "m", tmp_path / "folder.py", input_example=FRAME)
@@ -153,7 +162,7 @@ def test_damaged_code_model_directories_fail_clearly(tmp_path):
     mlmodel.write_text(yaml.safe_dump(data))
     assert pyfunc_jupyter.load_model(tmp_path / "m").predict(FRAME)["x"].tolist() == [2, 3]
     (tmp_path / "m" / "model.py").unlink()
-    with pytest.raises(ModelLoadError, match="code file .* is missing"):
+    with pytest.raises(ModelLoadError, match=r"code file .* is missing"):
         pyfunc_jupyter.load_model(tmp_path / "m")
 
 

@@ -12,7 +12,8 @@ def cell(text: str) -> str:
 
 
 def test_our_imports_become_mlflow_imports_and_set_model_is_appended():
-    made = code_file(cell("""
+    made = code_file(
+        cell("""
         import pandas as pd
         from pyfunc_jupyter import PythonModel as Base, PythonModelContext
         from pyfunc_jupyter.models import ModelConfig
@@ -22,25 +23,36 @@ def test_our_imports_become_mlflow_imports_and_set_model_is_appended():
                 return model_input
 
         M()
-        """), "M()", True, {})
+        """),
+        "M()",
+        True,
+        {},
+    )
     assert made.findings == [] and made.text is not None
     body = made.text.split("\n", 3)[3]  # after the three header comment lines
-    assert body == ("\nimport pandas as pd\nfrom mlflow.pyfunc import PythonModel as Base, PythonModelContext\n"
-                    "from mlflow.models import ModelConfig\n\nclass M(Base):\n"
-                    "    def predict(self, context, model_input, params=None):\n        return model_input\n\n\n"
-                    "from mlflow.models import set_model\nset_model(M())\n")
+    assert body == (
+        "\nimport pandas as pd\nfrom mlflow.pyfunc import PythonModel as Base, PythonModelContext\n"
+        "from mlflow.models import ModelConfig\n\nclass M(Base):\n"
+        "    def predict(self, context, model_input, params=None):\n        return model_input\n\n\n"
+        "from mlflow.models import set_model\nset_model(M())\n"
+    )
     compile(made.text, "model.py", "exec")
 
 
 def test_a_multiline_import_is_replaced_whole():
-    made = code_file(cell("""
+    made = code_file(
+        cell("""
         from pyfunc_jupyter import (
             PythonModel,
         )
 
         def f(model_input):
             return model_input
-        """), "f", False, {})
+        """),
+        "f",
+        False,
+        {},
+    )
     assert made.text.split("\n", 3)[3].startswith("\nfrom mlflow.pyfunc import PythonModel\n\ndef f(model_input):")
 
 
@@ -54,7 +66,8 @@ def test_refusals_name_the_line_and_the_fix():
 
 
 def test_free_globals_are_found_in_every_scope():
-    assert _free_globals(cell("""
+    assert _free_globals(
+        cell("""
         import numpy as np
         K = 3
         class A:
@@ -68,4 +81,5 @@ def test_free_globals_are_found_in_every_scope():
             STATE = 1
         def use():
             return STATE + len([]) + __name__
-        """)) == ["helper", "outer_only", "factor"]
+        """)
+    ) == ["helper", "outer_only", "factor"]

@@ -1,5 +1,7 @@
 """``%%pyfunc_model --from-code``: the cell itself becomes the model's code file (no pickle)."""
 
+# ruff: noqa: F811 - the tests take the shared `ip` fixture imported from test_magic
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,7 +14,10 @@ def _code(ran) -> str:
 
 
 def test_the_cell_is_saved_as_the_code_file(ip, store):
-    ran = saved(run(ip, """
+    ran = saved(
+        run(
+            ip,
+            """
         %%pyfunc_model --from-code --example "pd.DataFrame({'s': ['a', 'b']})"
         import pandas as pd
         from pyfunc_jupyter import PythonModel
@@ -22,7 +27,9 @@ def test_the_cell_is_saved_as_the_code_file(ip, store):
                 return [s.upper() for s in model_input["s"]]
 
         Upper()
-        """))
+        """,
+        )
+    )
     assert ran.card["code"]["path"] == "model.py" and ran.card["state"] == []
     text = _code(ran)
     assert "from mlflow.pyfunc import PythonModel\n" in text and "pyfunc_jupyter import" not in text
@@ -36,7 +43,10 @@ def test_the_cell_is_saved_as_the_code_file(ip, store):
 
 
 def test_the_chosen_model_is_what_set_model_gets(ip, store):
-    ran = saved(run(ip, """
+    ran = saved(
+        run(
+            ip,
+            """
         %%pyfunc_model --from-code --example "pd.DataFrame({'x': [1.0]})"
         import pandas as pd
         from pyfunc_jupyter import PythonModel
@@ -51,16 +61,26 @@ def test_the_chosen_model_is_what_set_model_gets(ip, store):
         Scaler(
             factor=3,
         )
-        """))
+        """,
+        )
+    )
     assert _code(ran).endswith("set_model(Scaler(\n    factor=3,\n))\n")
     assert ran.column("fresh process") == [3.0]
-    ran = saved(run(ip, """
+    ran = saved(
+        run(
+            ip,
+            """
         %%pyfunc_model plus --from-code --example "pd.DataFrame({'x': [1.0]})"
         def plus_one(model_input):
             return model_input + 1
-        """))
+        """,
+        )
+    )
     assert _code(ran).endswith("set_model(plus_one)\n")
-    ran = saved(run(ip, """
+    ran = saved(
+        run(
+            ip,
+            """
         %%pyfunc_model --from-code --example "pd.DataFrame({'x': [1.0]})"
         from pyfunc_jupyter import PythonModel
         from pyfunc_jupyter.models import set_model as chosen
@@ -68,21 +88,28 @@ def test_the_chosen_model_is_what_set_model_gets(ip, store):
         class Twice(PythonModel):
             def predict(self, context, model_input, params=None):
                 return model_input * 2
-        """))
+        """,
+        )
+    )
     assert "from mlflow.models import set_model as chosen\n" in _code(ran)
     assert _code(ran).endswith("set_model(Twice())\n")
 
 
 def test_a_notebook_global_the_code_reads_is_an_error(ip, store):
     ip.run_cell("threshold = 0.5")
-    ran = run(ip, """
+    ran = run(
+        ip,
+        """
         %%pyfunc_model --from-code --example "pd.DataFrame({'x': [1.0]})"
         class Above(PythonModel):
             def predict(self, context, model_input, params=None):
                 return model_input > threshold
-        """)
+        """,
+    )
     assert ran.card["status"] == "not saved" and ran.error is not None
-    errors = {(c["check"], c["message"].split("`")[1]): c["fix"] for c in ran.card["checks"] if c["severity"] == "error"}
+    errors = {
+        (c["check"], c["message"].split("`")[1]): c["fix"] for c in ran.card["checks"] if c["severity"] == "error"
+    }
     assert set(errors) == {("from-code-global", "PythonModel"), ("from-code-global", "threshold")}
     assert errors[("from-code-global", "PythonModel")] == "import or define `PythonModel` in this cell"
     assert "--config" in errors[("from-code-global", "threshold")]
@@ -90,19 +117,25 @@ def test_a_notebook_global_the_code_reads_is_an_error(ip, store):
 
 
 def test_ipython_syntax_and_our_other_names_are_refused(ip, store):
-    ran = run(ip, """
+    ran = run(
+        ip,
+        """
         %%pyfunc_model --from-code --example 1
         %time x = 1
         def f(model_input):
             return model_input
-        """)
+        """,
+    )
     assert [c["check"] for c in ran.card["checks"] if c["severity"] == "error"] == ["from-code-syntax"]
-    ran = run(ip, """
+    ran = run(
+        ip,
+        """
         %%pyfunc_model --from-code --example 1
         from pyfunc_jupyter import infer_signature, PythonModel
         def f(model_input):
             return model_input
-        """)
+        """,
+    )
     errors = [c for c in ran.card["checks"] if c["severity"] == "error"]
     assert [c["check"] for c in errors] == ["from-code-import"] and "infer_signature" in errors[0]["message"]
     assert not store.exists() or not any(store.iterdir())

@@ -17,11 +17,18 @@ CODE_FILE = "model.py"
 _OURS = ("pyfunc_jupyter", "pyfunc_jupyter.pyfunc", "pyfunc_jupyter.models")
 # Our names a code file may import, and the MLflow module that has them (pyfunc-jupyter stands in
 # for these when MLflow is absent, so the file loads in both).
-_PORTED = {"PythonModel": "mlflow.pyfunc", "PythonModelContext": "mlflow.pyfunc", "set_model": "mlflow.models",
-           "ModelConfig": "mlflow.models", "pyfunc": "mlflow.pyfunc.utils"}
-_HEADER = ("# The model's code, written by %%pyfunc_model --from-code from a notebook cell.\n"
-           "# It runs when the model is loaded (mlflow.pyfunc.load_model or pyfunc_jupyter.load_model);\n"
-           "# pyfunc-jupyter stands in for the mlflow imports below where MLflow is not installed.\n")
+_PORTED = {
+    "PythonModel": "mlflow.pyfunc",
+    "PythonModelContext": "mlflow.pyfunc",
+    "set_model": "mlflow.models",
+    "ModelConfig": "mlflow.models",
+    "pyfunc": "mlflow.pyfunc.utils",
+}
+_HEADER = (
+    "# The model's code, written by %%pyfunc_model --from-code from a notebook cell.\n"
+    "# It runs when the model is loaded (mlflow.pyfunc.load_model or pyfunc_jupyter.load_model);\n"
+    "# pyfunc-jupyter stands in for the mlflow imports below where MLflow is not installed.\n"
+)
 
 
 @dataclass
@@ -80,27 +87,43 @@ def code_file(cell: str, model_expression: str, last_statement: bool, namespace:
     try:
         tree = ast.parse(cell)
     except SyntaxError as exc:
-        return CodeFile(None, [_error(
-            "from-code-syntax", f"--from-code saves the cell as a Python file, but the cell is not plain Python "
-            f"(line {exc.lineno}: {exc.msg}); IPython syntax such as %magics and !commands cannot run there.",
-            "move the %magic or !command lines to another cell")])
+        return CodeFile(
+            None,
+            [
+                _error(
+                    "from-code-syntax",
+                    f"--from-code saves the cell as a Python file, but the cell is not plain Python "
+                    f"(line {exc.lineno}: {exc.msg}); IPython syntax such as %magics and !commands cannot run there.",
+                    "move the %magic or !command lines to another cell",
+                )
+            ],
+        )
     lines = cell.splitlines()
     replaced: dict[int, tuple[int, list[str]]] = {}  # first line (0-based) -> (last line, replacement lines)
     findings: list[Finding] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import) and any(a.name.split(".")[0] == "pyfunc_jupyter" for a in node.names):
-            findings.append(_error(
-                "from-code-import", f"The cell imports pyfunc_jupyter itself (line {node.lineno}); the code file "
-                "must load where only MLflow is installed.",
-                "import the names instead: from pyfunc_jupyter import PythonModel"))
+            findings.append(
+                _error(
+                    "from-code-import",
+                    f"The cell imports pyfunc_jupyter itself (line {node.lineno}); the code file "
+                    "must load where only MLflow is installed.",
+                    "import the names instead: from pyfunc_jupyter import PythonModel",
+                )
+            )
         elif isinstance(node, ast.ImportFrom) and node.module in _OURS and node.level == 0:
             ported, unported = _ported_imports(node)
             if unported:
-                findings.append(_error(
-                    "from-code-import", f"The cell imports {', '.join(unported)} from {node.module} (line "
-                    f"{node.lineno}); the code file must load where only MLflow is installed, and these have no "
-                    "MLflow stand-in.", "import them in another cell; the model's cell may import PythonModel, "
-                    "PythonModelContext, pyfunc, set_model and ModelConfig"))
+                findings.append(
+                    _error(
+                        "from-code-import",
+                        f"The cell imports {', '.join(unported)} from {node.module} (line "
+                        f"{node.lineno}); the code file must load where only MLflow is installed, and these have no "
+                        "MLflow stand-in.",
+                        "import them in another cell; the model's cell may import PythonModel, "
+                        "PythonModelContext, pyfunc, set_model and ModelConfig",
+                    )
+                )
                 continue
             indent = " " * node.col_offset
             replaced[node.lineno - 1] = (node.end_lineno - 1, [indent + line for line in ported])
@@ -127,8 +150,9 @@ def code_file(cell: str, model_expression: str, last_statement: bool, namespace:
 
 
 def _imported(tree: ast.Module) -> set[str]:
-    return {alias.asname or alias.name for node in tree.body if isinstance(node, ast.ImportFrom)
-            for alias in node.names}
+    return {
+        alias.asname or alias.name for node in tree.body if isinstance(node, ast.ImportFrom) for alias in node.names
+    }
 
 
 def _global_findings(text: str, namespace: dict) -> list[Finding]:
@@ -137,14 +161,23 @@ def _global_findings(text: str, namespace: dict) -> list[Finding]:
         if name in namespace:
             value = namespace[name]
             code = isinstance(value, (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType))
-            findings.append(_error(
-                "from-code-global", f"The code reads `{name}`, which this cell does not define: it is a notebook "
-                f"global ({type(value).__name__}). Nothing is pickled with --from-code, so it would be "
-                "undefined when the model loads.",
-                f"import or define `{name}` in this cell" if code else
-                f"define `{name}` in this cell, or pass it with --config and read it from context.model_config"))
+            findings.append(
+                _error(
+                    "from-code-global",
+                    f"The code reads `{name}`, which this cell does not define: it is a notebook "
+                    f"global ({type(value).__name__}). Nothing is pickled with --from-code, so it would be "
+                    "undefined when the model loads.",
+                    f"import or define `{name}` in this cell"
+                    if code
+                    else f"define `{name}` in this cell, or pass it with --config and read it from context.model_config",
+                )
+            )
         else:
-            findings.append(_error(
-                "undefined-name", f"The code refers to `{name}`, which is not defined: loading or predicting "
-                "will raise NameError.", f"define or import `{name}` in this cell"))
+            findings.append(
+                _error(
+                    "undefined-name",
+                    f"The code refers to `{name}`, which is not defined: loading or predicting will raise NameError.",
+                    f"define or import `{name}` in this cell",
+                )
+            )
     return findings

@@ -8,15 +8,22 @@ import sys
 import threading
 import types
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from .mlmodel import CODE_MODEL_LOADER
 from ..errors import ModelLoadError, ModelSaveError
+from .mlmodel import CODE_MODEL_LOADER
 
-__all__ = ["CODE_MODEL_LOADER", "set_model", "ModelConfig", "load_code_model", "code_file_name",
-           "real_mlflow_available"]
+__all__ = [
+    "CODE_MODEL_LOADER",
+    "set_model",
+    "ModelConfig",
+    "load_code_model",
+    "code_file_name",
+    "real_mlflow_available",
+]
 
 _UNSET = object()
 _LOCK = threading.RLock()  # one code file runs at a time: set_model and the config are process-wide
@@ -32,8 +39,10 @@ def set_model(model: Any) -> None:
     """
     global _recorded
     if isinstance(model, (str, os.PathLike)) or not (callable(getattr(model, "predict", None)) or callable(model)):
-        raise ModelSaveError(f"set_model() takes the model object (a PythonModel instance or a function); got "
-                             f"{type(model).__name__} {model!r:.60}. Pass the object, e.g. set_model(MyModel()).")
+        raise ModelSaveError(
+            f"set_model() takes the model object (a PythonModel instance or a function); got "
+            f"{type(model).__name__} {model!r:.60}. Pass the object, e.g. set_model(MyModel())."
+        )
     _recorded = model
     real = sys.modules.get("mlflow.models.model")
     if real is not None and not getattr(real, "_pyfunc_jupyter_stand_in", False):
@@ -55,8 +64,10 @@ class ModelConfig:
             config = getattr(real, "__mlflow_model_config__", None)  # real MLflow is loading this file
         self.config = config if config is not None else development_config
         if not self.config:
-            raise FileNotFoundError("Config file is not provided which is needed to load the model. Save the model "
-                                    "with model_config=... (a dict or a YAML file path).")
+            raise FileNotFoundError(
+                "Config file is not provided which is needed to load the model. Save the model "
+                "with model_config=... (a dict or a YAML file path)."
+            )
         if not isinstance(self.config, dict) and not os.path.isfile(self.config):
             raise FileNotFoundError(f"Config file '{self.config}' not found.")
 
@@ -95,13 +106,17 @@ def code_file_name(recorded: str) -> str:
 
 # --- the stand-in for the mlflow modules a code file imports ---------------------------------------------
 
+
 def _missing(module: str):
     def __getattr__(name: str):
         if name.startswith("__"):
             raise AttributeError(name)
-        raise AttributeError(f"{module}.{name} is not available: MLflow is not installed, and pyfunc-jupyter stands "
-                             f"in only for mlflow.pyfunc.PythonModel/PythonModelContext, mlflow.pyfunc.utils.pyfunc, "
-                             f"mlflow.models.set_model/ModelConfig and mlflow.exceptions.MlflowException. Install mlflow to load this model.")
+        raise AttributeError(
+            f"{module}.{name} is not available: MLflow is not installed, and pyfunc-jupyter stands "
+            f"in only for mlflow.pyfunc.PythonModel/PythonModelContext, mlflow.pyfunc.utils.pyfunc, "
+            f"mlflow.models.set_model/ModelConfig and mlflow.exceptions.MlflowException. Install mlflow to load this model."
+        )
+
     return __getattr__
 
 
@@ -120,15 +135,22 @@ def _stand_in_modules() -> dict[str, types.ModuleType]:
         vars(made).update(names)
         return made
 
-    pyfunc_model = module("mlflow.pyfunc.model", PythonModel=_base.PythonModel,
-                          PythonModelContext=_base.PythonModelContext)
+    pyfunc_model = module(
+        "mlflow.pyfunc.model", PythonModel=_base.PythonModel, PythonModelContext=_base.PythonModelContext
+    )
     utils = module("mlflow.pyfunc.utils", pyfunc=_hints.pyfunc)
-    pyfunc = module("mlflow.pyfunc", PythonModel=_base.PythonModel, PythonModelContext=_base.PythonModelContext,
-                    model=pyfunc_model, utils=utils)
+    pyfunc = module(
+        "mlflow.pyfunc",
+        PythonModel=_base.PythonModel,
+        PythonModelContext=_base.PythonModelContext,
+        model=pyfunc_model,
+        utils=utils,
+    )
     model = module("mlflow.models.model", set_model=set_model)
     model_config = module("mlflow.models.model_config", ModelConfig=ModelConfig)
-    models = module("mlflow.models", set_model=set_model, ModelConfig=ModelConfig, model=model,
-                    model_config=model_config)
+    models = module(
+        "mlflow.models", set_model=set_model, ModelConfig=ModelConfig, model=model, model_config=model_config
+    )
     exceptions = module("mlflow.exceptions", MlflowException=MlflowException)
     root = module("mlflow", pyfunc=pyfunc, models=models, exceptions=exceptions, MlflowException=MlflowException)
     return {m.__name__: m for m in (root, pyfunc, pyfunc_model, utils, models, model, model_config, exceptions)}
@@ -150,7 +172,7 @@ def _mlflow_stand_in() -> Iterator[None]:
 @contextmanager
 def _real_mlflow_config(config: Any) -> Iterator[Any]:
     """Real MLflow's set_model/ModelConfig globals, reset and set for this load; yields mlflow.models.model."""
-    import mlflow.models.model as real_model  # noqa: PLC0415 - only when the file uses real MLflow
+    import mlflow.models.model as real_model
     from mlflow.models import model_config as real_config
 
     real_model.__mlflow_model__ = None
@@ -202,13 +224,17 @@ def load_code_model(path: str | os.PathLike, model_config: dict | None = None, *
                 hint = ""
                 if isinstance(exc, (ImportError, AttributeError)) and "mlflow" in str(exc):
                     hint = " The file uses a part of MLflow that pyfunc-jupyter does not provide: install mlflow."
-                raise error(f"Running the model's code file {path} failed ({type(exc).__name__}: {exc}).{hint} "
-                            "Fix the file; it must run on its own, as `python " + path.name + "` would.") from exc
+                raise error(
+                    f"Running the model's code file {path} failed ({type(exc).__name__}: {exc}).{hint} "
+                    "Fix the file; it must run on its own, as `python " + path.name + "` would."
+                ) from exc
             model = _recorded
             if real_model is not None and getattr(real_model, "__mlflow_model__", None) is not None:
                 model = real_model.__mlflow_model__
             _recorded = _UNSET
     if model is _UNSET or model is None:
-        raise error(f"The model's code file {path} ran but never called set_model(...), so it defines no model. "
-                    "End it with `from mlflow.models import set_model` and `set_model(MyModel())`.")
+        raise error(
+            f"The model's code file {path} ran but never called set_model(...), so it defines no model. "
+            "End it with `from mlflow.models import set_model` and `set_model(MyModel())`."
+        )
     return model

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .._storeroot import STORE_ENV, folder_store, get_store, set_store
+from .._storeroot import folder_store, get_store, set_store
 from ..errors import ModelLoadError, ModelSaveError
 from ..format import atomic as _atomic
 

@@ -9,14 +9,13 @@ Only the standard library is imported at module level.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import textwrap
 import traceback
 
-try:  # in the test process; in the subprocess _kinds.py's source precedes this one
+with contextlib.suppress(ImportError):  # the test process; in the subprocess _kinds.py's source precedes this
     from ._kinds import encode, environment, error_kind, isolated
-except ImportError:  # pragma: no cover - the subprocess
-    pass
 
 _SCALER = """
     import mlflow
@@ -89,30 +88,59 @@ _PARAMS = """
 _FRAME = "pd.DataFrame({'x': [1, 2]})"
 
 CASES: dict[str, dict] = {
-    "scaler_config": {"file": ("scaler.py", _SCALER),
-                      "save": f"dict(input_example={_FRAME}, model_config={{'factor': 3}})",
-                      "calls": [["df", f"{_FRAME}", None], ["list", "[{'x': 5}]", None],
-                                ["float_refused", "pd.DataFrame({'x': [1.5]})", None]],
-                      "load_configs": {"override": {"factor": 10}}},
-    "scaler_plain": {"file": ("scaler.py", _SCALER), "save": f"dict(input_example={_FRAME})",
-                     "calls": [["df", f"{_FRAME}", None], ["missing_column", "pd.DataFrame({'z': [1]})", None]]},
-    "function": {"file": ("double.py", _DOUBLE), "save": f"dict(input_example={_FRAME})",
-                 "calls": [["df", "pd.DataFrame({'x': [4, 5]})", None]]},
-    "model_config": {"file": ("greeter.py", _GREETER),
-                     "save": "dict(input_example=pd.DataFrame({'name': ['ann']}), model_config={'greeting': 'hello'})",
-                     "calls": [["df", "pd.DataFrame({'name': ['bo', 'cy']})", None]],
-                     "load_configs": {"override": {"greeting": "hi"}}},
-    "hinted": {"file": ("upper.py", _HINTED), "save": "dict(input_example=['a', 'b'])",
-               "calls": [["list", "['x', 'yz']", None], ["frame", "pd.DataFrame({'t': ['q']})", None],
-                         ["ints_refused", "[1, 2]", None]]},
-    "params": {"file": ("shift.py", _PARAMS), "save": f"dict(input_example=({_FRAME}, {{'shift': 1}}))",
-               "calls": [["default", f"{_FRAME}", None], ["given", f"{_FRAME}", "{'shift': 10}"],
-                         ["wrong_type_refused", f"{_FRAME}", "{'shift': 'a'}"]]},
+    "scaler_config": {
+        "file": ("scaler.py", _SCALER),
+        "save": f"dict(input_example={_FRAME}, model_config={{'factor': 3}})",
+        "calls": [
+            ["df", f"{_FRAME}", None],
+            ["list", "[{'x': 5}]", None],
+            ["float_refused", "pd.DataFrame({'x': [1.5]})", None],
+        ],
+        "load_configs": {"override": {"factor": 10}},
+    },
+    "scaler_plain": {
+        "file": ("scaler.py", _SCALER),
+        "save": f"dict(input_example={_FRAME})",
+        "calls": [["df", f"{_FRAME}", None], ["missing_column", "pd.DataFrame({'z': [1]})", None]],
+    },
+    "function": {
+        "file": ("double.py", _DOUBLE),
+        "save": f"dict(input_example={_FRAME})",
+        "calls": [["df", "pd.DataFrame({'x': [4, 5]})", None]],
+    },
+    "model_config": {
+        "file": ("greeter.py", _GREETER),
+        "save": "dict(input_example=pd.DataFrame({'name': ['ann']}), model_config={'greeting': 'hello'})",
+        "calls": [["df", "pd.DataFrame({'name': ['bo', 'cy']})", None]],
+        "load_configs": {"override": {"greeting": "hi"}},
+    },
+    "hinted": {
+        "file": ("upper.py", _HINTED),
+        "save": "dict(input_example=['a', 'b'])",
+        "calls": [
+            ["list", "['x', 'yz']", None],
+            ["frame", "pd.DataFrame({'t': ['q']})", None],
+            ["ints_refused", "[1, 2]", None],
+        ],
+    },
+    "params": {
+        "file": ("shift.py", _PARAMS),
+        "save": f"dict(input_example=({_FRAME}, {{'shift': 1}}))",
+        "calls": [
+            ["default", f"{_FRAME}", None],
+            ["given", f"{_FRAME}", "{'shift': 10}"],
+            ["wrong_type_refused", f"{_FRAME}", "{'shift': 'a'}"],
+        ],
+    },
 }
 
 # Saved without the model_config its ModelConfig needs: both sides must refuse to write it.
-REFUSED = {"model_config_missing": {"file": ("greeter.py", _GREETER),
-                                    "save": "dict(input_example=pd.DataFrame({'name': ['ann']}))"}}
+REFUSED = {
+    "model_config_missing": {
+        "file": ("greeter.py", _GREETER),
+        "save": "dict(input_example=pd.DataFrame({'name': ['ann']}))",
+    }
+}
 
 
 def write_code_file(workdir: str, case: dict) -> str:
@@ -130,7 +158,7 @@ def save_kwargs(case: dict) -> dict:
     import cloudpickle
     import pandas as pd
 
-    kwargs = eval(case["save"], {"pd": pd})  # noqa: S307
+    kwargs = eval(case["save"], {"pd": pd})
     kwargs["pip_requirements"] = [f"pandas=={pd.__version__}", f"cloudpickle=={cloudpickle.__version__}"]
     return kwargs
 
@@ -141,8 +169,8 @@ def run_code_calls(model, case: dict) -> dict:
 
     out = {}
     for label, data_expr, params_expr in case["calls"]:
-        data = eval(data_expr, {"pd": pd, "np": np})  # noqa: S307
-        params = eval(params_expr) if params_expr else None  # noqa: S307
+        data = eval(data_expr, {"pd": pd, "np": np})
+        params = eval(params_expr) if params_expr else None
         try:
             out[label] = encode(model.predict(data, params=params))
         except Exception as exc:  # noqa: BLE001 - the error is the result being compared
@@ -196,12 +224,18 @@ def mlflow_write_code_models(workdir: str) -> dict:
             except Exception:  # noqa: BLE001
                 entries[how] = {"write_error": traceback.format_exc()[-3000:]}
                 continue
-            entries[how] = {"dir": directory, "mlmodel": mlmodel_of(directory),
-                            "results": load_and_call_code(mlflow.pyfunc.load_model, uri, case)}
+            entries[how] = {
+                "dir": directory,
+                "mlmodel": mlmodel_of(directory),
+                "results": load_and_call_code(mlflow.pyfunc.load_model, uri, case),
+            }
     for key, case in REFUSED.items():
         try:
-            mlflow.pyfunc.save_model(os.path.join(workdir, "mlflow_refused", key),
-                                     python_model=write_code_file(workdir, case), **save_kwargs(case))
+            mlflow.pyfunc.save_model(
+                os.path.join(workdir, "mlflow_refused", key),
+                python_model=write_code_file(workdir, case),
+                **save_kwargs(case),
+            )
             out["refused"][key] = "written"
         except Exception as exc:  # noqa: BLE001
             out["refused"][key] = error_kind(exc)
@@ -215,9 +249,13 @@ def mlflow_load_code_models(spec: dict) -> dict:
     import mlflow.pyfunc
 
     warnings.simplefilter("ignore")
-    return {"environment": {**environment(), "mlflow_version": mlflow.__version__},
-            "results": {key: load_and_call_code(mlflow.pyfunc.load_model, directory, CASES[case])
-                        for key, (case, directory) in spec.items()}}
+    return {
+        "environment": {**environment(), "mlflow_version": mlflow.__version__},
+        "results": {
+            key: load_and_call_code(mlflow.pyfunc.load_model, directory, CASES[case])
+            for key, (case, directory) in spec.items()
+        },
+    }
 
 
 def both_installed(workdir: str) -> dict:
@@ -231,10 +269,15 @@ def both_installed(workdir: str) -> dict:
 
     warnings.simplefilter("ignore")
     out = {"environment": {**environment(), "mlflow_version": mlflow.__version__}, "models": {}}
-    cases = dict(CASES, ours_names={"file": ("ours_names.py", _OURS_NAMES), "save": "dict(input_example="
-                                    "pd.DataFrame({'name': ['ann']}), model_config={'greeting': 'hello'})",
-                                    "calls": [["df", "pd.DataFrame({'name': ['bo']})", None]],
-                                    "load_configs": {"override": {"greeting": "hi"}}})
+    cases = dict(
+        CASES,
+        ours_names={
+            "file": ("ours_names.py", _OURS_NAMES),
+            "save": "dict(input_example=pd.DataFrame({'name': ['ann']}), model_config={'greeting': 'hello'})",
+            "calls": [["df", "pd.DataFrame({'name': ['bo']})", None]],
+            "load_configs": {"override": {"greeting": "hi"}},
+        },
+    )
     for key, case in cases.items():
         directory = os.path.join(workdir, "both", key)
         try:
@@ -243,8 +286,10 @@ def both_installed(workdir: str) -> dict:
         except Exception:  # noqa: BLE001
             out["models"][key] = {"write_error": traceback.format_exc()[-3000:]}
             continue
-        out["models"][key] = {"mlflow": load_and_call_code(mlflow.pyfunc.load_model, directory, case),
-                              "ours": load_and_call_code(pyfunc_jupyter.load_model, directory, case)}
+        out["models"][key] = {
+            "mlflow": load_and_call_code(mlflow.pyfunc.load_model, directory, case),
+            "ours": load_and_call_code(pyfunc_jupyter.load_model, directory, case),
+        }
     return out
 
 

@@ -19,7 +19,7 @@ import pyfunc_jupyter
 
 from ..conftest import run_python
 from ._code_models import CASES, REFUSED, load_and_call_code, mlmodel_of, save_kwargs, write_code_file
-from ._kinds import assert_mlflow_without_us, compare, parse, MARK
+from ._kinds import MARK, assert_mlflow_without_us, compare, parse
 
 pytestmark = pytest.mark.interop
 
@@ -67,8 +67,9 @@ def ours_written(tmp_path_factory):
 def mlflow_loaded_ours(mlflow_python, ours_written):
     workdir, written = ours_written
     spec = {f"{key}/{how}": [key, info.path] for key, infos in written.items() for how, info in infos.items()}
-    result = run_python(mlflow_python, _program(f"mlflow_load_code_models(json.loads({json.dumps(spec)!r}))"),
-                        cwd=workdir)
+    result = run_python(
+        mlflow_python, _program(f"mlflow_load_code_models(json.loads({json.dumps(spec)!r}))"), cwd=workdir
+    )
     return parse(result.stdout)
 
 
@@ -145,7 +146,8 @@ def test_a_cell_saved_with_from_code_loads_in_mlflow(ipython_shell, store, mlflo
 
     monkeypatch.chdir(tmp_path)
     ipython_shell.run_line_magic("load_ext", "pyfunc_jupyter")
-    result = ipython_shell.run_cell(textwrap.dedent("""
+    result = ipython_shell.run_cell(
+        textwrap.dedent("""
         %%pyfunc_model greeter --from-code --example "pd.DataFrame({'name': ['ann']})" --config "{'greeting': 'hello'}"
         import pandas as pd
         from pyfunc_jupyter import PythonModel
@@ -156,14 +158,17 @@ def test_a_cell_saved_with_from_code_loads_in_mlflow(ipython_shell, store, mlflo
 
             def predict(self, context, model_input, params=None):
                 return pd.DataFrame({"text": [f"{self.greeting} {n}" for n in model_input["name"]]})
-        """).lstrip())
+        """).lstrip()
+    )
     assert result.success
     path = ipython_shell.user_ns.pop("_pyfunc").info.path
     for name in ("pd", "PythonModel", "Greeter"):
         ipython_shell.user_ns.pop(name, None)
-    program = (f"import mlflow.pyfunc, pandas as pd\n"
-               f"model = mlflow.pyfunc.load_model({str(path)!r})\n"
-               f"print({MARK!r} + model.predict(pd.DataFrame({{'name': ['bo']}})).to_json())\n")
+    program = (
+        f"import mlflow.pyfunc, pandas as pd\n"
+        f"model = mlflow.pyfunc.load_model({str(path)!r})\n"
+        f"print({MARK!r} + model.predict(pd.DataFrame({{'name': ['bo']}})).to_json())\n"
+    )
     theirs = parse(run_python(mlflow_python, program, cwd=tmp_path).stdout)
     ours = json.loads(pyfunc_jupyter.load_model(path).predict(pd.DataFrame({"name": ["bo"]})).to_json())
     assert theirs == ours == {"text": {"0": "hello bo"}}
@@ -174,8 +179,11 @@ def test_with_mlflow_installed_beside_us_both_loaders_agree(mlflow_python, tmp_p
     our save and load still get the model set_model recorded and the model_config, as MLflow's loader does."""
     from ..conftest import ROOT
 
-    result = parse(run_python(mlflow_python, _program(f"both_installed({str(tmp_path)!r})"), cwd=tmp_path,
-                              env={"PYTHONPATH": str(ROOT)}).stdout)
+    result = parse(
+        run_python(
+            mlflow_python, _program(f"both_installed({str(tmp_path)!r})"), cwd=tmp_path, env={"PYTHONPATH": str(ROOT)}
+        ).stdout
+    )
     assert result["environment"]["pyfunc_jupyter_importable"] and result["environment"]["mlflow_importable"]
     assert set(result["models"]) == {*CASES, "ours_names"}
     for key, entry in result["models"].items():
