@@ -159,14 +159,19 @@ def _stand_in_modules() -> dict[str, types.ModuleType]:
 @contextmanager
 def _mlflow_stand_in() -> Iterator[None]:
     """Put the stand-in ``mlflow`` modules in ``sys.modules`` while a code file runs; remove them after."""
-    installed = {name: module for name, module in _stand_in_modules().items() if name not in sys.modules}
+    # A None entry (an import blocked on purpose) is replaced while the file runs and put back after.
+    blocked = {name for name in _stand_in_modules() if name in sys.modules and sys.modules[name] is None}
+    installed = {name: module for name, module in _stand_in_modules().items() if sys.modules.get(name) is None}
     sys.modules.update(installed)
     try:
         yield
     finally:
         for name, module in installed.items():
             if sys.modules.get(name) is module:
-                del sys.modules[name]
+                if name in blocked:
+                    sys.modules[name] = None  # type: ignore[assignment]
+                else:
+                    del sys.modules[name]
 
 
 @contextmanager
