@@ -7,14 +7,25 @@ import os
 import re
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from .checks import (Finding, Subject, fresh_process_checks, mismatch_checks, output_checks, reload_failed_check,
-                     requirement_checks, sample_large_example, static_checks, warning_checks)
 from ..errors import ModelSaveError
 from ..format.trial import TrialPredictError
+from .checks import (
+    Finding,
+    Subject,
+    fresh_process_checks,
+    mismatch_checks,
+    output_checks,
+    reload_failed_check,
+    requirement_checks,
+    sample_large_example,
+    static_checks,
+    warning_checks,
+)
 
 __all__ = ["AuthorRequest", "Authored", "PredictError", "author", "default_name", "infer_requirements", "open_model"]
 
@@ -113,13 +124,18 @@ def _given_sources(request: AuthorRequest) -> dict[str, str]:
     from ..environment.distributions import canonical_name
 
     sources = {}
-    for option, label in (("conda_env", "given (conda_env)"), ("extra_pip_requirements", "given (extra_pip_requirements)"),
-                          ("pip_requirements", "given (pip_requirements)")):
+    for option, label in (
+        ("conda_env", "given (conda_env)"),
+        ("extra_pip_requirements", "given (extra_pip_requirements)"),
+        ("pip_requirements", "given (pip_requirements)"),
+    ):
         value = getattr(request, option)
         if isinstance(value, (str, os.PathLike)):
             value = _read_env_file(value, as_yaml=option == "conda_env")
         if option == "conda_env" and isinstance(value, dict):
-            value = [d for entry in value.get("dependencies", []) if isinstance(entry, dict) for d in entry.get("pip", [])]
+            value = [
+                d for entry in value.get("dependencies", []) if isinstance(entry, dict) for d in entry.get("pip", [])
+            ]
         if isinstance(value, (list, tuple)):
             for line in value:
                 name = requirement_name(str(line))
@@ -195,9 +211,9 @@ def author(request: AuthorRequest, progress: Callable[[str], None] | None = None
 
 def _author(request: AuthorRequest, progress: Callable[[str], None]) -> Authored:
     from ..card.data import model_card_data
+    from ..card.modelcard import ModelCard
     from .fresh import FreshCheck
     from .preview import as_table, build_preview
-    from ..card.modelcard import ModelCard
 
     if request.input_example is None:
         raise ModelSaveError("An input example is required: it is what the model is checked, previewed and "
@@ -305,16 +321,11 @@ def _note_in_sidecar(built: Path, model: Any, state: list[dict], findings: list[
 
     so that a card made later from the files (``model_card``, the side panel) shows it too.
     """
-    import json
-
     from ..card.data import model_label
-    from ..format.save import SIDECAR
+    from ..format.sidecar import update_sidecar
 
-    path = built / SIDECAR
-    side = json.loads(path.read_text(encoding="utf-8"))
-    side["card"] = {"model": model_label(model), "state": state, "checks": [f.to_dict() for f in findings],
-                    "preview": preview}
-    path.write_text(json.dumps(side, indent=2, default=str), encoding="utf-8")
+    update_sidecar(built, card={"model": model_label(model), "state": state,
+                                "checks": [f.to_dict() for f in findings], "preview": preview})
 
 
 def _fresh_table(result: Any) -> dict:
@@ -325,11 +336,11 @@ def _fresh_table(result: Any) -> dict:
 
 def open_model(model_uri: Any) -> Authored:
     """Load a saved model and make its card, with a preview of its prediction on the saved example."""
+    from ..card.modelcard import model_card
     from ..format.example import split_example
     from ..format.trial import trial_predict
     from ..store.loading import load_model
     from .preview import MAX_ROWS, as_table, build_preview
-    from ..card.modelcard import model_card
 
     card = model_card(model_uri)
     model = load_model(model_uri)
@@ -337,7 +348,7 @@ def open_model(model_uri: Any) -> Authored:
     if example is not None:
         data, params = split_example(example)
         try:  # on a copy: the preview's input table and model.input_example show the example as saved
-            output = {"label": "loaded", "table": as_table(trial_predict(model, data, params))}
+            output: dict[str, Any] = {"label": "loaded", "table": as_table(trial_predict(model, data, params))}
         except Exception as exc:  # noqa: BLE001 - the card shows it; the model is still returned
             output = {"label": "loaded", "error": _error_text(exc)}
         saved = card.data.get("preview")  # what the model gave when it was saved, if the sidecar kept it

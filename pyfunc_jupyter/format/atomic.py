@@ -11,10 +11,11 @@ import signal
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from ..errors import ModelSaveError, ModelStorageError
+from .sidecar import SIDECAR
 
 __all__ = ["staging", "check_target", "publish", "claim_version", "remove_stale_staging", "storage_error",
            "check_path_text", "exchange", "STAGING_PREFIX", "MODEL_FILES"]
@@ -29,7 +30,7 @@ _STALE_UNKNOWN_OWNER = 3600.0  # a staging dir whose owner cannot be told apart 
 MODEL_FILES = frozenset({
     "MLmodel", "python_model.pkl", "artifacts", "code", "metadata", "registered_model_meta",
     "conda.yaml", "python_env.yaml", "requirements.txt", "constraints.txt", "original_requirements.txt",
-    "environment_variables.txt", "input_example.json", "serving_input_example.json", "pyfunc_jupyter.json",
+    "environment_variables.txt", "input_example.json", "serving_input_example.json", SIDECAR,
 })
 
 
@@ -38,7 +39,7 @@ MODEL_FILES = frozenset({
 def check_path_text(path: object, what: str) -> None:
     """Refuse a path holding a NUL byte (no file system accepts one) before any OS call sees it."""
     text = os.fspath(path) if isinstance(path, (str, bytes, os.PathLike)) else None
-    if isinstance(text, str) and "\x00" in text or isinstance(text, bytes) and b"\x00" in text:
+    if (isinstance(text, str) and "\x00" in text) or (isinstance(text, bytes) and b"\x00" in text):
         raise ModelSaveError(f"{what} {text!r} holds a NUL byte ('\\x00'), which no file name may contain. "
                              "Remove it from the path.")
 
@@ -160,6 +161,7 @@ def staging(parent: Path) -> Iterator[Path]:
                 except FileNotFoundError:  # a failing save removed the parent it made just now
                     if attempt == 2:
                         raise
+            assert path is not None  # the loop made it or raised
             fd = _lock(path)
             yield path
         except BaseException as exc:
@@ -268,8 +270,8 @@ def _protected(target: Path) -> str | None:
 
 def _flavor_entries(target: Path) -> set[str]:
     """Top-level names the MLmodel's flavors refer to (e.g. sklearn's ``model.pkl``); empty if unreadable."""
-    from .mlmodel import read_mlmodel
     from ..errors import PyfuncError
+    from .mlmodel import read_mlmodel
 
     try:
         flavors = read_mlmodel(target).get("flavors")

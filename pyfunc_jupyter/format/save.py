@@ -6,25 +6,33 @@ import copy
 import datetime as _dt
 import errno
 import inspect
-import json
 import os
 import platform
 import shutil
 import stat
 import uuid
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
+from ..errors import ModelSaveError
 from . import atomic as _atomic
 from .mlmodel import PYFUNC_LOADER, write_mlmodel
-from ..errors import ModelSaveError
 
-__all__ = ["save_model", "ModelInfo", "build_model", "model_info", "SIDECAR", "planned_signature", "overrides",
-           "load_context_problem", "read_model_config", "in_memory_model"]
+__all__ = [
+    "save_model",
+    "ModelInfo",
+    "build_model",
+    "model_info",
+    "planned_signature",
+    "overrides",
+    "load_context_problem",
+    "read_model_config",
+    "in_memory_model",
+]
 
-SIDECAR = "pyfunc_jupyter.json"
 _PICKLE = "python_model.pkl"
 
 
@@ -109,10 +117,12 @@ def _check_load_context(python_model: Any) -> None:
 
 
 def overrides(cls: type, method: str) -> bool:
-    """Whether ``cls`` defines ``method`` itself rather than inheriting the base ``PythonModel``'s (ours or MLflow's)."""
+    """Whether ``cls`` defines ``method`` itself rather than inheriting it from ``PythonModel`` (ours or MLflow's)."""
     for klass in cls.__mro__:
         if method in vars(klass):
-            return not (klass.__name__ == "PythonModel" and klass.__module__.split(".")[0] in ("pyfunc_jupyter", "mlflow"))
+            return not (
+                klass.__name__ == "PythonModel" and klass.__module__.split(".")[0] in ("pyfunc_jupyter", "mlflow")
+            )
     return False
 
 
@@ -464,7 +474,7 @@ def _mlmodel(flavor: dict, size: int, signature: Any, from_hint: bool, example_i
         "model_size_bytes": size,
         "model_uuid": uuid.uuid4().hex,
         "prompts": None,
-        "utc_time_created": _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f"),
+        "utc_time_created": _dt.datetime.now(_dt.UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f"),
     }
     mlflow_version = installed_version("mlflow")
     if mlflow_version:
@@ -492,6 +502,7 @@ def build_model(staging: Path, python_model: Any, *, artifacts=None, input_examp
     """
     from .._base import _FunctionPythonModel
     from ..environment.envfiles import process_requirements, write_env_files
+    from .sidecar import write_sidecar
 
     # 1. check every argument before anything is written
     model, streamable = _kind_of(python_model)
@@ -537,8 +548,7 @@ def build_model(staging: Path, python_model: Any, *, artifacts=None, input_examp
     mlmodel = _mlmodel(flavor, size, signature, from_hint, example_info, metadata, sidecar, extra_mlmodel)
     write_mlmodel(staging, mlmodel)
     requirements = result.requirements if result else []
-    side = {
-        "format": 1,
+    write_sidecar(staging, {
         "created": mlmodel["utc_time_created"],
         "signature_summary": signature.summary() if signature is not None else None,
         "requirements": [r.to_dict() for r in requirements],
@@ -546,8 +556,7 @@ def build_model(staging: Path, python_model: Any, *, artifacts=None, input_examp
         "notes": list(result.notes) if result else [],
         "size_bytes": size,
         **(sidecar or {}),
-    }
-    (staging / SIDECAR).write_text(json.dumps(side, indent=2, default=str), encoding="utf-8")
+    })
     if verify is not None:
         verify(staging)
     return _Built(mlmodel, requirements, output, signature)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import shutil
@@ -14,13 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..format import atomic as _atomic
-from .._storeroot import STORE_ENV, get_store, set_store
+from .._storeroot import get_store, set_store
 from ..errors import ModelLoadError, ModelSaveError
+from ..format import atomic as _atomic
 
 __all__ = ["log_model", "start_run", "end_run", "active_run", "set_store", "get_store", "list_models",
-           "resolve_uri", "StoreEntry", "Run", "RunInfo", "is_model_name", "is_version_name", "read_sidecar",
-           "parse_sidecar", "mlmodel_facts", "text_or_none"]
+           "resolve_uri", "StoreEntry", "Run", "RunInfo", "is_model_name", "is_version_name",
+           "mlmodel_facts", "text_or_none"]
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")  # matched whole (fullmatch): no trailing newline
 _VERSION = re.compile(r"[1-9][0-9]{0,17}")  # ASCII digits only: '²', '١' or '３' are not versions
@@ -44,7 +43,7 @@ class Run:
     info: RunInfo
     logged: list = field(default_factory=list)
 
-    def __enter__(self) -> "Run":
+    def __enter__(self) -> Run:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -133,26 +132,23 @@ def log_model(name: str | None = None, python_model: Any = None, *, artifact_pat
 
 def _same_as_latest(staging: Path, parent: Path, built: Any) -> int | None:
     """Record the built model's content hash in its sidecar; the latest version's number if it has the same."""
+    from ..format.sidecar import read_sidecar, update_sidecar
     from .registry import content_hash
-    from ..format.save import SIDECAR
 
     flavor = built.mlmodel["flavors"]["python_function"]
     try:
         digest = content_hash(staging, built.mlmodel, flavor.get("python_model"))
     except (OSError, TypeError, ValueError):  # no hash: simply a new version, as before
         return None
-    side_path = staging / SIDECAR
-    side = json.loads(side_path.read_text(encoding="utf-8"))
-    side["content_hash"] = digest
-    side_path.write_text(json.dumps(side, indent=2, default=str), encoding="utf-8")
+    update_sidecar(staging, content_hash=digest)
     versions = _versions(parent)
     if not versions:
         return None
     try:
-        latest = json.loads((versions[-1] / SIDECAR).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        latest = read_sidecar(versions[-1])
+    except ModelLoadError:  # unreadable or of another format: not the same
         return None
-    return int(versions[-1].name) if isinstance(latest, dict) and latest.get("content_hash") == digest else None
+    return int(versions[-1].name) if latest is not None and latest.get("content_hash") == digest else None
 
 
 def _unchanged_info(built: Any, parent: Path, version: int, store_name: str, artifact_name: str, run: Any):
@@ -206,41 +202,6 @@ def is_version_name(name: str) -> bool:
     return bool(_VERSION.fullmatch(name))
 
 
-_SIDECAR_TYPES = {"created": (str,), "run_id": (str,), "artifact_name": (str,), "source": (str,),
-                  "signature_summary": (str,), "size_bytes": (int,), "name": (str,)}
-
-
-def read_sidecar(version_dir: Path) -> dict | None:
-    """The version's summary file as a mapping (None if it has none); raises ``ModelLoadError`` if unusable.
-
-    Keys the listing and the card read must have their types; a file linking outside the version is refused.
-    """
-    from ..format.mlmodel import read_model_file
-    from ..format.save import SIDECAR
-
-    raw = read_model_file(version_dir, SIDECAR, mlmodel_path=os.path.join(version_dir, "MLmodel"), key=SIDECAR,
-                          missing_ok=True)
-    return parse_sidecar(raw) if raw is not None else None
-
-
-def parse_sidecar(raw: bytes) -> dict:
-    """The bytes of a summary file as a mapping whose keys have their types; else ``ModelLoadError``."""
-    from ..format.save import SIDECAR
-
-    try:
-        side = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise ModelLoadError(f"unreadable {SIDECAR}: not JSON ({str(exc)[:200]})") from None
-    if not isinstance(side, dict):
-        raise ModelLoadError(f"unreadable {SIDECAR}: expected a JSON object, found {type(side).__name__}")
-    for key, kinds in _SIDECAR_TYPES.items():
-        value = side.get(key)
-        if value is not None and (not isinstance(value, kinds) or isinstance(value, bool)):
-            raise ModelLoadError(f"unreadable {SIDECAR}: {key!r} should be a {kinds[0].__name__}, "
-                                 f"found {type(value).__name__}")
-    return side
-
-
 def text_or_none(value: Any) -> str | None:
     """An MLmodel fact as text: YAML may read a date or a number; a list, mapping or flag is None."""
     import datetime
@@ -251,8 +212,9 @@ def text_or_none(value: Any) -> str | None:
 
 
 def _entry(name: str, version_dir: Path) -> StoreEntry:
-    from ..format.mlmodel import safe_model_path
     from ..errors import PyfuncError
+    from ..format.mlmodel import safe_model_path
+    from ..format.sidecar import read_sidecar
 
     entry = StoreEntry(name=name, version=int(version_dir.name), path=str(version_dir))
     if not is_model_name(name):
@@ -283,8 +245,8 @@ def _entry(name: str, version_dir: Path) -> StoreEntry:
 
 def _entry_from_mlmodel(entry: StoreEntry, version_dir: Path) -> StoreEntry:
     """A directory written by MLflow (no summary file): read what the MLmodel says."""
-    from ..format.mlmodel import read_mlmodel
     from ..errors import PyfuncError
+    from ..format.mlmodel import read_mlmodel
 
     try:
         mlmodel = read_mlmodel(version_dir)
@@ -296,8 +258,8 @@ def _entry_from_mlmodel(entry: StoreEntry, version_dir: Path) -> StoreEntry:
 
 def mlmodel_facts(entry: StoreEntry, mlmodel: dict, mlmodel_path: str) -> StoreEntry:
     """Fill a listing entry from a parsed MLmodel; a signature that cannot be read makes it broken."""
-    from ..format.mlmodel import read_signature
     from ..errors import PyfuncError
+    from ..format.mlmodel import read_signature
 
     try:
         signature = read_signature(mlmodel, mlmodel_path)
@@ -349,8 +311,8 @@ def _model_folder(root: Path, name: str) -> Path:
 
 def _with_registry(model_dir: Path, entries: list[StoreEntry]) -> list[StoreEntry]:
     """Entries with their description, tags and aliases (an unreadable registry file never fails a listing)."""
-    from .registry import REGISTRY_FILE, read_registry, with_metadata
     from ..errors import RegistryError
+    from .registry import REGISTRY_FILE, read_registry, with_metadata
 
     if not entries or not (model_dir / REGISTRY_FILE).is_file():
         return entries
@@ -394,8 +356,8 @@ def resolve_uri(uri: str) -> Path:
 
 def _resolve_alias(root: Path, uri: str) -> Path:
     """The directory of ``models:/<name>@<alias>``."""
-    from .registry import read_registry, version_for_alias
     from ..errors import RegistryError
+    from .registry import read_registry, version_for_alias
 
     name, _, alias = uri[len("models:/"):].strip("/").partition("@")
     model_dir = _model_folder(root, name)
