@@ -17,9 +17,18 @@ import pandas as pd
 import pytest
 
 import pyfunc_jupyter
-from pyfunc_jupyter.authoring.checks import (CHECKS, Finding, Subject, fresh_process_checks, mismatch_checks,
-                                             output_checks, reload_failed_check, requirement_checks, static_checks,
-                                             warning_checks)
+from pyfunc_jupyter.authoring.checks import (
+    CHECKS,
+    Finding,
+    Subject,
+    fresh_process_checks,
+    mismatch_checks,
+    output_checks,
+    reload_failed_check,
+    requirement_checks,
+    static_checks,
+    warning_checks,
+)
 from pyfunc_jupyter.authoring.fresh import FreshResult
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,9 +42,8 @@ def notebook(source: str) -> dict:
     filename = f"<check-cell-{next(_CELLS)}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)  # as IPython does
     namespace = {"__name__": "__main__", "PythonModel": pyfunc_jupyter.PythonModel, "pd": pd, "np": np}
-    exec(compile(source, filename, "exec"), namespace)  # noqa: S102
+    exec(compile(source, filename, "exec"), namespace)
     return namespace
-
 
 
 def model(source: str, name: str = "M", *args):
@@ -65,10 +73,11 @@ class M(PythonModel):
 
 # --- the catalogue ------------------------------------------------------------------------------------------
 
+
 def _readme_table() -> dict[str, str]:
     """check id -> severity as README's checks table gives them (a row may name several ids)."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    table = text[text.index("| check | severity | what it catches |"):].split("\n\n")[0].splitlines()[2:]
+    table = text[text.index("| check | severity | what it catches |") :].split("\n\n")[0].splitlines()[2:]
     severities = {}
     for row in table:
         first, severity, _ = [cell.strip() for cell in row.strip("|").split("|", 2)]
@@ -95,7 +104,7 @@ def test_every_check_in_the_catalogue_is_made_somewhere_and_nothing_else_is():
 
 
 def test_a_finding_must_be_in_the_catalogue():
-    with pytest.raises(ValueError, match="Unknown check id 'no-such-check': add it to authoring.checks.CHECKS"):
+    with pytest.raises(ValueError, match=r"Unknown check id 'no-such-check': add it to authoring\.checks\.CHECKS"):
         Finding("no-such-check", "warning", "message", "fix")
     with pytest.raises(ValueError, match="'heavy-state' is warning, not 'error'"):
         Finding("heavy-state", "error", "message", "fix")
@@ -105,45 +114,58 @@ def test_a_finding_must_be_in_the_catalogue():
 
 # --- static checks: the model's code ---------------------------------------------------------------------------
 
+
 def test_local_module_and_local_function(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
     (tmp_path / "local_tools_direct.py").write_text("def twice(v):\n    return 2 * v\n")
-    subject = Subject(model("import local_tools_direct\n"
-                            "def apply(model_input):\n"
-                            "    return [local_tools_direct.twice(v) for v in model_input[0]]\n", "apply"))
+    subject = Subject(
+        model(
+            "import local_tools_direct\n"
+            "def apply(model_input):\n"
+            "    return [local_tools_direct.twice(v) for v in model_input[0]]\n",
+            "apply",
+        )
+    )
     finding = found(subject, "local-module", "error")
     assert "local_tools_direct" in finding.message and "--code local_tools_direct.py" in finding.fix
-    by_name = model("from local_tools_direct import twice\n"
-                    "class M(PythonModel):\n"
-                    "    def predict(self, context, model_input):\n"
-                    "        return [twice(v) for v in model_input[0]]\n")
+    by_name = model(
+        "from local_tools_direct import twice\n"
+        "class M(PythonModel):\n"
+        "    def predict(self, context, model_input):\n"
+        "        return [twice(v) for v in model_input[0]]\n"
+    )
     assert "--code local_tools_direct.py" in found(Subject(by_name), "local-module", "error").fix
     assert "local-module" not in checks(Subject(by_name, code_paths=["local_tools_direct.py"]))  # shipped
 
 
 def test_notebook_global_is_a_warning_and_undefined_name_an_error():
-    shifted = model("offset = 5.0\n"
-                    "def shifted(model_input):\n"
-                    "    return [v + offset for v in model_input[0]]\n", "shifted")
+    shifted = model(
+        "offset = 5.0\ndef shifted(model_input):\n    return [v + offset for v in model_input[0]]\n", "shifted"
+    )
     assert "`offset`" in found(Subject(shifted), "notebook-global").message
-    undefined = model("class M(PythonModel):\n"
-                      "    def predict(self, context, model_input):\n"
-                      "        return missing_helper(model_input)\n")
+    undefined = model(
+        "class M(PythonModel):\n"
+        "    def predict(self, context, model_input):\n"
+        "        return missing_helper(model_input)\n"
+    )
     assert "missing_helper" in found(Subject(undefined), "undefined-name", "error").message
 
 
 # --- static checks: the instance's state -----------------------------------------------------------------------
 
+
 def test_heavy_state_and_the_size_breakdown_on_the_card():
     from pyfunc_jupyter.card.data import unsaved_card_data
 
-    heavy = model("class M(PythonModel):\n"
-                  "    def __init__(self):\n"
-                  "        self.weights = np.zeros(11 * 1024 * 1024 // 8)\n"
-                  "        self.bias = 1.0\n"
-                  "    def predict(self, context, model_input):\n"
-                  "        return model_input\n")
+    heavy = model(
+        "class M(PythonModel):\n"
+        "    def __init__(self):\n"
+        "        self.weights = np.zeros(11 * 1024 * 1024 // 8)\n"
+        "        self.bias = 1.0\n"
+        "    def predict(self, context, model_input):\n"
+        "        return model_input\n"
+    )
     subject = Subject(heavy)
     assert "self.weights" in found(subject, "heavy-state").message
     data, volatile = unsaved_card_data("heavy", heavy, [], state=subject.state)
@@ -152,25 +174,31 @@ def test_heavy_state_and_the_size_breakdown_on_the_card():
 
 
 def test_framework_object_in_state():
-    framework = model("class Module:  # stands in for a torch.nn.Module: only its module path matters\n"
-                      "    pass\n"
-                      "Module.__module__ = 'torch.nn.modules.module'\n"
-                      "class M(PythonModel):\n"
-                      "    def __init__(self):\n"
-                      "        self.net = Module()\n"
-                      "    def predict(self, context, model_input):\n"
-                      "        return model_input\n")
+    framework = model(
+        "class Module:  # stands in for a torch.nn.Module: only its module path matters\n"
+        "    pass\n"
+        "Module.__module__ = 'torch.nn.modules.module'\n"
+        "class M(PythonModel):\n"
+        "    def __init__(self):\n"
+        "        self.net = Module()\n"
+        "    def predict(self, context, model_input):\n"
+        "        return model_input\n"
+    )
     assert "--artifact net=PATH" in found(Subject(framework), "framework-state").fix
 
 
 def test_absolute_path_in_state_is_shown_relative_to_the_working_directory(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "vocab.txt").write_text("a\nb\n")
-    holder = model("class M(PythonModel):\n"
-                   "    def __init__(self, path):\n"
-                   "        self.vocab_path = path\n"
-                   "    def predict(self, context, model_input):\n"
-                   "        return model_input\n", "M", str(tmp_path / "vocab.txt"))
+    holder = model(
+        "class M(PythonModel):\n"
+        "    def __init__(self, path):\n"
+        "        self.vocab_path = path\n"
+        "    def predict(self, context, model_input):\n"
+        "        return model_input\n",
+        "M",
+        str(tmp_path / "vocab.txt"),
+    )
     finding = found(Subject(holder), "absolute-path")
     assert "vocab.txt" in finding.message and "--artifact vocab_path=vocab.txt" in finding.fix
     assert str(tmp_path) not in finding.message  # inside the working directory: shown relative, stable
@@ -178,16 +206,19 @@ def test_absolute_path_in_state_is_shown_relative_to_the_working_directory(tmp_p
 
 # --- static checks: artifacts, code paths, load_context -------------------------------------------------------
 
+
 def test_artifacts_read_given_and_missing(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "unused.bin").write_bytes(b"0")
     same = model("def same(model_input):\n    return model_input\n", "same")
     assert "'extra'" in found(Subject(same, artifacts={"extra": "unused.bin"}), "unused-artifact").message
-    reads = model("class M(PythonModel):\n"
-                  "    def load_context(self, context):\n"
-                  "        self.path = context.artifacts['weights']\n"
-                  "    def predict(self, context, model_input):\n"
-                  "        return model_input\n")
+    reads = model(
+        "class M(PythonModel):\n"
+        "    def load_context(self, context):\n"
+        "        self.path = context.artifacts['weights']\n"
+        "    def predict(self, context, model_input):\n"
+        "        return model_input\n"
+    )
     assert "--artifact weights=PATH" in found(Subject(reads), "missing-artifact", "error").fix
     finding = found(Subject(reads, artifacts={"weights": "nowhere.bin"}), "artifact-not-found", "error")
     assert "nowhere.bin" in finding.message and "IPython expands" not in finding.message
@@ -197,11 +228,13 @@ def test_artifacts_read_given_and_missing(tmp_path, monkeypatch):
 
 
 def test_load_context_signature():
-    odd = model("class M(PythonModel):\n"
-                "    def load_context(self, ctx):\n"
-                "        pass\n"
-                "    def predict(self, context, model_input):\n"
-                "        return model_input\n")
+    odd = model(
+        "class M(PythonModel):\n"
+        "    def load_context(self, ctx):\n"
+        "        pass\n"
+        "    def predict(self, context, model_input):\n"
+        "        return model_input\n"
+    )
     assert "def load_context(self, context)" in found(Subject(odd), "load-context-signature", "error").fix
 
 
@@ -215,16 +248,21 @@ def test_code_module_collides_with_an_installed_or_standard_one(tmp_path, module
 
 # --- static checks: params and input columns -------------------------------------------------------------------
 
+
 def test_params_that_would_be_dropped():
-    reads = model("class M(PythonModel):\n"
-                  "    def predict(self, context, model_input, params=None):\n"
-                  "        return [v * (params or {}).get('scale', 1) for v in model_input[0]]\n")
+    reads = model(
+        "class M(PythonModel):\n"
+        "    def predict(self, context, model_input, params=None):\n"
+        "        return [v * (params or {}).get('scale', 1) for v in model_input[0]]\n"
+    )
     assert "--params" in found(Subject(reads), "params-dropped").fix
     assert "params-dropped" not in checks(Subject(reads, params={"scale": 2}))
     with pytest.warns(FutureWarning, match="other than context, model_input and params"):  # MLflow's own warning
-        kwargs = model("class M(PythonModel):\n"
-                       "    def predict(self, context, model_input, **kwargs):\n"
-                       "        return model_input\n")
+        kwargs = model(
+            "class M(PythonModel):\n"
+            "    def predict(self, context, model_input, **kwargs):\n"
+            "        return model_input\n"
+        )
     assert "params=None" in found(Subject(kwargs, params={"k": 1}), "kwargs-params").fix
     assert "params=None" in found(Subject(model(ECHO), params={"k": 1}), "params-unused").fix
     assert "params-unused" not in checks(Subject(model(ECHO)))
@@ -233,8 +271,9 @@ def test_params_that_would_be_dropped():
 
 
 def test_input_columns_enforcement_trips_on():
-    frame = pd.DataFrame({"u": pd.Series([1, 2], dtype="uint64"), "n": pd.Series([1, None], dtype="Int64"),
-                          3: [0.5, 1.5], "i": [1, 2]})
+    frame = pd.DataFrame(
+        {"u": pd.Series([1, 2], dtype="uint64"), "n": pd.Series([1, None], dtype="Int64"), 3: [0.5, 1.5], "i": [1, 2]}
+    )
     subject = Subject(model(ECHO), frame)
     assert "'u'" in found(subject, "uint64-columns").message
     assert "n (Int64)" in found(subject, "nullable-dtypes").message
@@ -250,6 +289,7 @@ def test_nullable_dtypes_spares_the_ones_mlflow_infers(values, dtype):
 
 # --- after predicting: output, requirements, fresh process, reload, Python warnings ------------------------------
 
+
 def test_output_not_json():
     class Thing:
         pass
@@ -259,8 +299,16 @@ def test_output_not_json():
     assert output_checks(pd.DataFrame({"x": [1.0]})) == [] and output_checks({"a": [1, "b"]}) == []
 
 
-@pytest.mark.parametrize("lines, warned", [("pandas", True), ("cloudpickle>=3\npandas", False), ("mlflow", False),
-                                           ("# cloudpickle\n-r other.txt\nnumpy", True), ("mlflow_skinny==3.1", False)])
+@pytest.mark.parametrize(
+    "lines, warned",
+    [
+        ("pandas", True),
+        ("cloudpickle>=3\npandas", False),
+        ("mlflow", False),
+        ("# cloudpickle\n-r other.txt\nnumpy", True),
+        ("mlflow_skinny==3.1", False),
+    ],
+)
 def test_requirements_that_cannot_unpickle_the_model(tmp_path, lines, warned):
     (tmp_path / "requirements.txt").write_text(lines + "\n")
     findings = requirement_checks(tmp_path)
@@ -268,8 +316,15 @@ def test_requirements_that_cannot_unpickle_the_model(tmp_path, lines, warned):
 
 
 def test_fresh_process_findings():
-    missing = fresh_process_checks(FreshResult(ok=False, stage="load", error_type="ModuleNotFoundError",
-                                               message="No module named 'nowhere_mod'", missing_module="nowhere_mod"))
+    missing = fresh_process_checks(
+        FreshResult(
+            ok=False,
+            stage="load",
+            error_type="ModuleNotFoundError",
+            message="No module named 'nowhere_mod'",
+            missing_module="nowhere_mod",
+        )
+    )
     assert [(f.check, f.severity) for f in missing] == [("local-module", "error")]
     assert "fresh Python process" in missing[0].message and "--pip nowhere_mod" in missing[0].fix
     (failed,) = fresh_process_checks(FreshResult(ok=False, stage="predict", error_type="KeyError", message="'y'"))
@@ -281,16 +336,22 @@ def test_fresh_process_findings():
 
 
 def test_reload_findings():
-    outputs = [{"label": "in memory", "status": "reference"}, {"label": "reloaded", "status": "mismatch"},
-               {"label": "fresh process", "status": "match"}]
+    outputs = [
+        {"label": "in memory", "status": "reference"},
+        {"label": "reloaded", "status": "mismatch"},
+        {"label": "fresh process", "status": "match"},
+    ]
     (finding,) = mismatch_checks({"outputs": outputs})
     assert finding.check == "reload-mismatch" and finding.message.startswith("The reloaded prediction differs")
     outputs[2]["status"] = "mismatch"
     assert "reloaded and fresh process predictions differ" in mismatch_checks({"outputs": outputs})[0].message
     assert mismatch_checks({"outputs": outputs[:1]}) == []
     failed = reload_failed_check("ValueError: boom")
-    assert (failed.check, failed.severity, failed.message) == ("reload-failed", "warning",
-                                                               "Reloading in this kernel failed: ValueError: boom")
+    assert (failed.check, failed.severity, failed.message) == (
+        "reload-failed",
+        "warning",
+        "Reloading in this kernel failed: ValueError: boom",
+    )
 
 
 def _caught(action) -> list:
@@ -305,8 +366,8 @@ def test_python_warnings_once_each_unless_a_check_says_the_same():
     from pyfunc_jupyter.format.load import LoadedModel
 
     def twice():
-        warnings.warn("about the model")
-        warnings.warn("about the model")
+        warnings.warn("about the model", stacklevel=1)
+        warnings.warn("about the model", stacklevel=1)
 
     assert [f.message for f in warning_checks(_caught(twice), [])] == ["UserWarning: about the model"]
     # the loader's own warnings for params predict cannot take, and the inference's for uint64 columns
@@ -314,10 +375,15 @@ def test_python_warnings_once_each_unless_a_check_says_the_same():
     ignored = _caught(lambda: loaded.call("predict", [1.0], {"k": 1}))
     uint64 = _caught(lambda: infer_schema(pd.DataFrame({"u": pd.Series([1], dtype="uint64")})))
     assert ignored and uint64 and len(warning_checks(ignored + uint64, [])) == 2
-    for check, caught in (("params-unused", ignored), ("kwargs-params", ignored), ("function-params", ignored),
-                          ("uint64-columns", uint64)):
-        assert warning_checks(caught, [Finding(check, "warning", "m")]) == [], check
-        assert _caught(lambda: warning_checks(caught, [Finding(check, "warning", "m")])) == []  # nor re-issued
+    for check, caught in (
+        ("params-unused", ignored),
+        ("kwargs-params", ignored),
+        ("function-params", ignored),
+        ("uint64-columns", uint64),
+    ):
+        covered = [Finding(check, "warning", "m")]
+        assert warning_checks(caught, covered) == [], check
+        assert _caught(lambda caught=caught, covered=covered: warning_checks(caught, covered)) == []  # nor re-issued
 
 
 def test_python_warnings_of_a_library_are_reissued_not_shown():

@@ -203,7 +203,7 @@ def saved_store(tmp_path_factory):
         patch.setenv("PYFUNC_JUPYTER_STORE", str(root / "store"))
         pyfunc_jupyter.set_store(None)
         ns = {"__name__": "__main__"}
-        exec(compile(CELL, "<cell>", "exec"), ns)  # noqa: S102
+        exec(compile(CELL, "<cell>", "exec"), ns)
         made = pyfunc_jupyter.panel(ns)
         save(made, "Linear", "df", name="line", params='{"shift": 0}')
         save(made, "steep", "df", name="line", params='{"shift": 0}')

@@ -69,7 +69,8 @@ CHECKS = _catalogue(
     Check("notebook-global", "warning", "pass the value to __init__ or load it in load_context",
           error_for="a lock, thread, socket, connection, file or generator"),
     Check("unpicklable-state", "error", "create the resource in load_context instead of __init__"),
-    Check("heavy-state", "warning", "write it to a file, pass it with --artifact NAME=PATH and load it in load_context"),
+    Check("heavy-state", "warning", "write it to a file, pass it with --artifact NAME=PATH and load it in "
+          "load_context"),
     Check("framework-state", "warning", "save it in the framework's own format, pass it with --artifact NAME=PATH and "
           "load it in load_context"),
     Check("absolute-path", "warning", "pass the file with --artifact NAME=PATH and read context.artifacts[NAME]"),
@@ -771,7 +772,7 @@ _FRESH_FIXES = {"load": "make what the model needs travel with it: local code wi
 
 
 def fresh_process_checks(result: Any) -> list[Finding]:
-    """The error a failed fresh-process run (an ``authoring.fresh.FreshResult``) makes: a missing module, or the stage."""
+    """The error a failed fresh-process run (an ``authoring.fresh.FreshResult``) makes: missing module, or stage."""
     if result.ok:
         return []
     if result.missing_module:
@@ -823,7 +824,9 @@ def warning_checks(caught: list, findings: list[Finding]) -> list[Finding]:
     found = []
     for record in caught:
         if not _about_the_model(record):
-            warnings.warn_explicit(record.message, record.category, record.filename, record.lineno, source=record.source)
+            warnings.warn_explicit(
+                record.message, record.category, record.filename, record.lineno, source=record.source
+            )
             continue
         message = str(record.message)
         if message in seen or any(text in message for text in covered):

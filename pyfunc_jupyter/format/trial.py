@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .samplecopy import sample_copy
 from ..errors import PyfuncError
+from .samplecopy import sample_copy
 
 __all__ = ["TrialPredictError", "trial_predict"]
 
@@ -14,16 +14,18 @@ class TrialPredictError(PyfuncError):
     """A trial prediction failed at ``stage`` (``load_context``, ``input``, ``predict``); ``original`` is the cause."""
 
     def __init__(self, stage: str, original: BaseException) -> None:
-        what = {"load_context": "load_context failed with the given artifacts",
-                "input": "the input example does not fit the signature",
-                "predict": "predict failed on the input example"}[stage]
+        what = {
+            "load_context": "load_context failed with the given artifacts",
+            "input": "the input example does not fit the signature",
+            "predict": "predict failed on the input example",
+        }[stage]
         super().__init__(f"{what} ({type(original).__name__}: {original})")
         self.stage = stage
         self.original = original
 
 
 def trial_predict(loaded: Any, data: Any, params: Any = None) -> Any:
-    """``loaded.predict(data, params)`` on deep copies of both (a predict that edits its input leaves the caller's alone).
+    """``loaded.predict(data, params)`` on deep copies of both: a predict that edits its input edits no one else's.
 
     ``loaded`` is a ``format.load.LoadedModel`` (read from a directory, or ``LoadedModel.in_memory``),
     so the input is enforced, params validated and predict dispatched exactly as after a load. Every

@@ -75,9 +75,9 @@ class CompareTab(widgets.VBox):
 
     def refresh(self) -> None:
         """Read the store's versions into both dropdowns."""
-        from .load_tab import version_options
         from ..errors import PyfuncError
         from ..store.active import list_models
+        from .load_tab import version_options
 
         try:
             entries = [e for e in list_models() if not e.error]
