@@ -327,13 +327,13 @@ def _sample_inference(staging: Path, flavor: dict, pickle_bytes: bytes, data: An
             try:
                 output = trial_predict(loaded, data, params)  # on copies: the caller's stay as they are
             except TrialPredictError as failed:
-                exc = failed.original
+                cause = failed.original
                 if failed.stage == "input":
-                    raise ModelSaveError(f"The input example does not fit the signature ({exc}). Make the "
+                    raise ModelSaveError(f"The input example does not fit the signature ({cause}). Make the "
                                          "example match the signature, or leave signature= out to infer it "
-                                         "from the example; nothing was saved.") from exc
-                raise ModelSaveError(f"predict failed on the input example ({type(exc).__name__}: {exc}). "
-                                     "Fix predict or the example; nothing was saved.") from exc
+                                         "from the example; nothing was saved.") from cause
+                raise ModelSaveError(f"predict failed on the input example ({type(cause).__name__}: {cause}). "
+                                     "Fix predict or the example; nothing was saved.") from cause
     return output, recorder
 
 
