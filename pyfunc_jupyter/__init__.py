@@ -38,6 +38,8 @@ _EXPORTS = {
     "get_model_version": "store.active",
     "get_model_version_by_alias": "store.active",
     "infer_signature": "format.infer",
+    "set_model": "format.codemodel",
+    "ModelConfig": "format.codemodel",
     "ModelSignature": "format.schema",
     "Schema": "format.schema",
     "ColSpec": "format.schema",

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .._storeroot import STORE_ENV, folder_store, get_store, set_store
+from .._storeroot import folder_store, get_store, set_store
 from ..errors import ModelLoadError, ModelSaveError
 from ..format import atomic as _atomic
 
@@ -111,7 +111,8 @@ def log_model(name: str | None = None, python_model: Any = None, *, artifact_pat
     artifact_name = _check_name(name if name is not None else artifact_path)
     store_name = _check_name(registered_model_name or artifact_name)
     if python_model is None:
-        raise ModelSaveError("log_model needs python_model=<a PythonModel instance or a one-argument function>.")
+        raise ModelSaveError("log_model needs python_model=<a PythonModel instance, a one-argument function, or "
+                             "the path of a .py file that ends with set_model(...)>.")
     run = active_run()
     run_id = run.info.run_id if run else None
     store = Path(store).expanduser().absolute() if store is not None else folder_store()
