@@ -311,8 +311,11 @@ def test_output_not_json():
 )
 def test_requirements_that_cannot_unpickle_the_model(tmp_path, lines, warned):
     (tmp_path / "requirements.txt").write_text(lines + "\n")
+    (tmp_path / "python_model.pkl").write_bytes(b"")
     findings = requirement_checks(tmp_path)
     assert [f.check for f in findings] == (["missing-cloudpickle"] if warned else [])
+    (tmp_path / "python_model.pkl").unlink()  # a model from code: no pickle to unpickle
+    assert requirement_checks(tmp_path) == []
 
 
 def test_fresh_process_findings():
