@@ -197,3 +197,22 @@ def cards_fit_their_schema(_check_displayed_cards):
     problems, _CARD_PROBLEMS[:] = list(_CARD_PROBLEMS), []
     if problems:
         pytest.fail("A displayed card does not fit pyfunc_jupyter/card/card.schema.json:\n" + "\n".join(problems[:10]))
+
+
+@pytest.fixture(scope="module")
+def mlflow_absent():
+    """``import mlflow`` (and ``find_spec("mlflow")``) fail as if MLflow were not installed; restored afterwards.
+
+    The test interpreter has MLflow's client (``mlflow-skinny``) for the tracking-server store tests; tests of
+    "works without MLflow" use this (interop modules all do, through ``tests/interop/conftest.py``).
+    """
+    saved = {name: module for name, module in sys.modules.items() if name == "mlflow" or name.startswith("mlflow.")}
+    for name in saved:
+        del sys.modules[name]
+    sys.modules["mlflow"] = None
+    try:
+        yield
+    finally:
+        for name in [n for n in sys.modules if n == "mlflow" or n.startswith("mlflow.")]:
+            del sys.modules[name]
+        sys.modules.update(saved)

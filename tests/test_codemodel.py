@@ -1,6 +1,6 @@
 """Models from code: save_model/log_model take a .py file that ends with set_model(...), and load it back.
 
-This interpreter has no MLflow: a file's ``import mlflow`` gets pyfunc-jupyter's stand-in while it
+MLflow is blocked here (the `mlflow_absent` fixture): a file's ``import mlflow`` gets pyfunc-jupyter's stand-in while it
 runs (and only then). tests/interop/test_code_models.py compares with real MLflow.
 """
 
@@ -16,6 +16,8 @@ import yaml
 
 import pyfunc_jupyter
 from pyfunc_jupyter.errors import MLmodelError, ModelLoadError, ModelSaveError
+
+pytestmark = pytest.mark.usefixtures("mlflow_absent")  # our loader where MLflow is absent (it is in this venv)
 
 MLFLOW_STYLE = """
     import mlflow
@@ -135,7 +137,7 @@ def test_bad_code_files_are_refused_and_nothing_is_written(tmp_path, text, match
     with pytest.raises(ModelSaveError, match=match):
         pyfunc_jupyter.save_model(tmp_path / "m", write(tmp_path, text), input_example=FRAME)
     assert not (tmp_path / "m").exists()
-    assert "mlflow" not in sys.modules
+    assert sys.modules.get("mlflow") is None  # the stand-in is gone again
 
 
 def test_bad_code_paths_are_refused(tmp_path):

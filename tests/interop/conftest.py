@@ -8,21 +8,10 @@ that cannot be imported) and puts back whatever was imported before. MLflow itse
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 
 
-@pytest.fixture(autouse=True)
-def mlflow_absent():
-    """``import mlflow`` (and ``importlib.util.find_spec("mlflow")``) behave as if MLflow were not installed."""
-    saved = {name: module for name, module in sys.modules.items() if name == "mlflow" or name.startswith("mlflow.")}
-    for name in saved:
-        del sys.modules[name]
-    sys.modules["mlflow"] = None
-    try:
-        yield
-    finally:
-        for name in [n for n in sys.modules if n == "mlflow" or n.startswith("mlflow.")]:
-            del sys.modules[name]
-        sys.modules.update(saved)
+@pytest.fixture(autouse=True, scope="module")
+def _interop_without_mlflow(mlflow_absent):
+    """Every interop module, its module-scoped fixtures included, runs with ``import mlflow`` failing."""
+    yield
