@@ -25,6 +25,11 @@ import {
 export const SIDECAR = 'pyfunc_jupyter.json';
 
 /**
+ * The scoring-server example a model saved with an input example has.
+ */
+export const SERVING_FILE = 'serving_input_example.json';
+
+/**
  * The loader module of custom pyfunc models.
  */
 const PYFUNC_LOADER = 'mlflow.pyfunc.model';
@@ -613,7 +618,13 @@ export class ModelStore {
         errors: checks.filter(c => c.severity === 'error').length,
         warnings: checks.filter(c => c.severity === 'warning').length
       },
-      preview: isMapping(kept.preview) ? (kept.preview as unknown as ICardData['preview']) : null
+      preview: isMapping(kept.preview) ? (kept.preview as unknown as ICardData['preview']) : null,
+      serve: {
+        env_manager: 'local',
+        host: '127.0.0.1',
+        port: 5000,
+        input: names.has(SERVING_FILE) ? SERVING_FILE : null
+      }
     };
     const volatile: IVolatile = {
       path: dir,
