@@ -21,18 +21,63 @@ _LAST = "_pyfunc_jupyter_last_value_"
 _PACKAGE = str(Path(__file__).resolve().parent) + os.sep
 
 
+def _is_users(tb: Any) -> bool:
+    """A frame of the user's code: neither pyfunc_jupyter's nor a library's (the standard library, pandas...)."""
+    from .authoring.checks import library_file
+
+    filename = tb.tb_frame.f_code.co_filename
+    return not filename.startswith(_PACKAGE) and (filename.startswith("<") or not library_file(filename))
+
+
 def _user_traceback(tb: Any) -> Any:
-    """The traceback without pyfunc_jupyter's own frames: only the user's code is shown."""
-    frames = []
+    """The traceback of the user's frames only (the library frames the error went through are dropped).
+
+    When no frame is the user's (the error came from a library called by ours), the last frame is kept.
+    """
+    frames, last = [], None
     while tb is not None:
-        if not tb.tb_frame.f_code.co_filename.startswith(_PACKAGE):
+        if _is_users(tb):
             frames.append(tb)
+        last = tb
         tb = tb.tb_next
+    if not frames:
+        return last
     for first, second in zip(frames, frames[1:]):
         first.tb_next = second
-    if frames:
-        frames[-1].tb_next = None
-    return frames[0] if frames else None
+    frames[-1].tb_next = None
+    return frames[0]
+
+
+def _has_user_frames(tb: Any) -> bool:
+    while tb is not None:
+        if _is_users(tb):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def _show_only_user_frames(shell: Any, error: BaseException) -> None:
+    """Make IPython show ``error`` with the user's frames only.
+
+    Re-raised from the magic, the error would also show the cell's ``get_ipython().run_cell_magic(...)``
+    frame and IPython's; IPython draws an exception through its ``_render_traceback_`` when it has one.
+    Exceptions it was chained to are shown only when the user's code raised them (pandas raises its
+    ``KeyError`` from an internal one, say).
+    """
+    trimmed = _user_traceback(error.__traceback__)
+    chained = error.__cause__ if error.__cause__ is not None else error.__context__
+
+    def render() -> list[str]:
+        hide = chained is not None and not _has_user_frames(chained.__traceback__)
+        saved = error.__cause__, error.__context__, error.__suppress_context__
+        if hide:
+            error.__cause__ = error.__context__ = None
+        try:
+            return shell.InteractiveTB.structured_traceback(type(error), error, trimmed, tb_offset=0)
+        finally:
+            error.__cause__, error.__context__, error.__suppress_context__ = saved
+
+    error._render_traceback_ = render  # type: ignore[attr-defined]
 
 
 def _capture_last_expression(code: str) -> tuple[str, ast.Module | None]:
@@ -123,11 +168,58 @@ def _unquote(value: Any) -> Any:
     return value
 
 
+_EXPR_OPTIONS = ("--example", "--params", "--signature", "--config")
+
+
 def _parse(magic: Any, line: str) -> Any:
-    args = parse_argstring(magic, line)
+    try:
+        args = parse_argstring(magic, line)
+    except UsageError as exc:
+        raise UsageError(f"{exc}. {_quoting_hint(line, magic.__name__)}") from None
     for key, value in vars(args).items():
         setattr(args, key, _unquote(value))
     return args
+
+
+def _quoting_hint(line: str, magic: str = "pyfunc_model") -> str:
+    """How to quote the option whose value the line split into several words (the usual cause)."""
+    from IPython.utils.process import arg_split
+
+    try:
+        words = arg_split(line, strict=False)
+    except ValueError:
+        words = line.split()
+    for index, word in enumerate(words):
+        value = []
+        for follower in words[index + 1:]:
+            if follower.startswith("--"):
+                break
+            value.append(follower)
+        if word in _EXPR_OPTIONS and len(value) > 1:
+            text = " ".join(value)
+            if '"' not in text:
+                return f'Quote an expression that has spaces: {word} "{text}" (or assign it first: {word} name).'
+            if "'" not in text:
+                return f"Quote an expression that has spaces: {word} '{text}' (or assign it first: {word} name)."
+            return (f"The value of {word} has spaces and both kinds of quotes: assign it to a variable in an "
+                    f"earlier cell and give its name ({word} name).")
+    if magic == "pyfunc_model":
+        return ("An option's value with spaces must be quoted, e.g. --example \"pd.DataFrame({'x': [1.0, 2.0]})\"; "
+                "%%pyfunc_model? lists the options.")
+    return f"A value with spaces must be quoted, e.g. \"my models/m1\"; %{magic}? lists the options."
+
+
+def _target(shell: Any, name: str) -> str:
+    """The variable name given with ``--as``: an identifier that shadows no keyword, builtin or IPython name."""
+    import builtins
+    import keyword
+
+    if not name.isidentifier() or keyword.iskeyword(name):
+        raise UsageError(f"--as {name!r} is not a Python variable name. Give one such as --as model.")
+    if hasattr(builtins, name) or (name.startswith("__") and name.endswith("__")) or name in shell.user_ns_hidden:
+        raise UsageError(f"--as {name!r} would replace a name Python or IPython relies on (a builtin, a dunder "
+                         "name or IPython's history variables). Choose another name, such as --as model.")
+    return name
 
 
 def _artifacts(pairs: list[str] | None) -> dict[str, str] | None:
@@ -146,21 +238,44 @@ def _artifacts(pairs: list[str] | None) -> dict[str, str] | None:
 class PyfuncMagics(Magics):
     """Author, save, load and list MLflow pyfunc models from notebook cells."""
 
+    _line = ""  # the magic line being run, for hints
+
     def _eval(self, option: str, expression: str | None) -> Any:
         if expression is None:
             return None
         try:
             return self.shell.ev(expression)
         except Exception as exc:
-            raise UsageError(f"{option} {expression!r} failed: {type(exc).__name__}: {exc}") from None
+            hint = f". {_quoting_hint(self._line)}" if isinstance(exc, SyntaxError) else ""
+            raise UsageError(f"{option} {expression!r} failed: {type(exc).__name__}: {exc}{hint}") from None
 
     def _run_cell(self, cell: str) -> tuple[ast.Module | None, Any]:
         code, tree = _capture_last_expression(self.shell.transform_cell(cell))
-        result = self.shell.run_cell(code, store_history=False)
+        # run under the number of the cell the magic is in, so a traceback says "Cell In[2]" in cell [2]
+        # (IPython counts a cell before running it, so the shell's own count is already the next one)
+        count = self.shell.execution_count
+        self.shell.execution_count = self._cell_number(count)
+        try:
+            result = self.shell.run_cell(code, store_history=False)
+        finally:
+            self.shell.execution_count = count
         last = self.shell.user_ns.pop(_LAST, None)
         if not result.success:
             raise UsageError("The cell raised an error (shown above); nothing was saved.")
         return tree, last
+
+    def _cell_number(self, default: int) -> int:
+        """The execution number of the cell running this magic: the one its code was compiled under."""
+        import sys
+
+        names = getattr(self.shell.compile, "_filename_map", {})
+        frame = sys._getframe(1)
+        while frame is not None:
+            number = names.get(frame.f_code.co_filename)
+            if isinstance(number, int):
+                return number
+            frame = frame.f_back
+        return default
 
     def _example(self, args: Any, assigned: set[str]) -> tuple[Any, dict | None]:
         from .format.example import split_example
@@ -215,7 +330,9 @@ class PyfuncMagics(Magics):
         from .authoring.pipeline import AuthorRequest, PredictError, author
         from .errors import PyfuncError
 
+        self._line = line
         args = _parse(self.pyfunc_model, line)
+        _target(self.shell, args.as_var)  # before the cell runs: a bad name costs nothing
         if args.overwrite and not args.path:
             raise UsageError("--overwrite applies only with --path DIR; the store adds a new version instead.")
         tree, last = self._run_cell(cell)
@@ -234,7 +351,8 @@ class PyfuncMagics(Magics):
         except PredictError as exc:
             original = exc.original
             original.add_note(f"pyfunc_model: {exc}")
-            raise original.with_traceback(_user_traceback(original.__traceback__)) from None
+            _show_only_user_frames(self.shell, original)
+            raise original from None
         except PyfuncError as exc:
             raise UsageError(str(exc)) from None
         self.shell.user_ns[args.as_var] = authored
@@ -255,11 +373,13 @@ class PyfuncMagics(Magics):
         from .errors import PyfuncError
 
         args = _parse(self.pyfunc_load, line)
+        _target(self.shell, args.as_var)
         try:
             opened = open_model(args.uri)
         except PyfuncError as exc:
             raise UsageError(str(exc)) from None
         self.shell.user_ns[args.as_var] = opened.model
+        print(f"Loaded {args.uri} as `{args.as_var}`: call {args.as_var}.predict(data).")
         display(opened.card)
 
     @line_magic

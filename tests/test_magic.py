@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 
 import pytest
@@ -707,6 +708,7 @@ def test_load_binds_the_model_and_shows_its_card(ip, store):
         """))
     ran = run(ip, "%pyfunc_load models:/linear/latest --as loaded")
     assert ran.error is None and ran.card["name"] == "linear" and ran.card["version"] == 1
+    assert "Loaded models:/linear/latest as `loaded`: call loaded.predict(data)." in ran.stdout
     assert ran.column("loaded") == [5.0, 7.0]
     # the card keeps what the model gave when saved (from its sidecar) and compares the load with it
     assert [(o["label"], o["status"]) for o in ran.card["preview"]["outputs"]] == [
@@ -836,3 +838,213 @@ def test_model_card_from_files_keeps_model_kind_and_state(ip, store):
     card = model_card("models:/weighted/1")
     assert card.data["model"] == "Weighted (class)"
     assert card.data["state"] == [{"attribute": "weight", "type": "float"}] and card.volatile["state_sizes"]["weight"] > 0
+
+
+# --- the caller's objects, bad magic input, interrupts, large examples, tracebacks ---------------------------
+
+def test_a_predict_that_edits_its_input_leaves_the_notebook_example_alone(ip, store):
+    run(ip, "df = pd.DataFrame({'x': [1.0, 2.0]})")
+    ran = saved(run(ip, """
+        %%pyfunc_model --example df
+        class Doubler(PythonModel):
+            def predict(self, context, model_input):
+                model_input["x"] *= 2
+                return model_input
+        """))
+    assert ip.user_ns["df"]["x"].tolist() == [1.0, 2.0]  # not [4.0, 8.0]: every inference ran on a copy
+    assert ran.column("in memory") == ran.column("fresh process") == ran.column("reloaded") == [2.0, 4.0]
+    assert ip.user_ns["_pyfunc"].model.input_example["x"].tolist() == [1.0, 2.0]  # saved as given
+
+
+@pytest.mark.parametrize("name", ["__builtins__", "__name__", "print", "list", "class", "None", "1x", "a-b",
+                                  "In", "Out", "_", "get_ipython", "_ih"])
+def test_as_must_be_a_free_variable_name(ip, store, name):
+    ran = run(ip, f"""
+        %%pyfunc_model --as {name} --example "[1.0]"
+        cell_ran = True
+        def same(model_input):
+            return model_input
+        """)
+    assert type(ran.error).__name__ == "UsageError" and f"--as {name!r}" in str(ran.error), ran.error
+    assert "cell_ran" not in ip.user_ns and models_in(store) == []  # refused before the cell ran
+    assert run(ip, "1 + 1").result.result == 2  # the shell still works
+    load = run(ip, f"%pyfunc_load models:/x/1 --as {name}")
+    assert type(load.error).__name__ == "UsageError" and f"--as {name!r}" in str(load.error)
+
+
+def test_load_parse_errors_get_a_hint_of_their_own(ip, store):
+    ran = run(ip, "%pyfunc_load my models/m1")
+    assert type(ran.error).__name__ == "UsageError" and "unrecognized arguments: models/m1" in str(ran.error)
+    assert "%pyfunc_load? lists the options" in str(ran.error) and "--example" not in str(ran.error)
+
+
+@pytest.mark.parametrize("line, hint", [
+    ("--example pd.DataFrame({'x': [1.0, 2.0]})", '--example "pd.DataFrame({\'x\': [1.0, 2.0]})"'),
+    ('--example pd.DataFrame({"x": [1.0, 2.0]}) --as m', """--example 'pd.DataFrame({"x": [1.0, 2.0]})'"""),
+    # the store name (an optional positional) takes the second word: --params gets "dict(k=1,"
+    ("--example '[1.0]' --params dict(k=1, s='a')", '--params "dict(k=1, s=\'a\')"'),
+    ("one two --example x_df", "must be quoted"),
+])
+def test_an_unquoted_expression_gets_a_quoting_hint(ip, store, line, hint):
+    ran = run(ip, f"%%pyfunc_model {line}\ndef f(x):\n    return x\n")
+    assert type(ran.error).__name__ == "UsageError"
+    assert "unrecognized arguments" in str(ran.error) or "SyntaxError" in str(ran.error)
+    assert hint in str(ran.error), ran.error
+    assert models_in(store) == []
+
+
+def test_ctrl_c_during_the_fresh_process_check_stops_the_child(ip, store, tmp_path):
+    """A SIGINT to this process while the fresh process runs (here one that ignores SIGINT) kills that
+    child: the cell stops with KeyboardInterrupt, the child's pid is gone and nothing is left in the store."""
+    import os
+    import signal
+    import threading
+    import time
+
+    pidfile = tmp_path / "fresh.pid"
+    main = threading.main_thread().ident
+
+    def interrupt_once_the_child_runs():
+        deadline = time.monotonic() + 120
+        while not pidfile.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.2)
+        signal.pthread_kill(main, signal.SIGINT)
+
+    threading.Thread(target=interrupt_once_the_child_runs, daemon=True).start()
+    ran = run(ip, f"""
+        %%pyfunc_model --example "[1.0]"
+        def slow(model_input):
+            import os, signal, sys, time
+            if sys.flags.safe_path:  # only in the fresh process (python -P)
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+                open({str(pidfile)!r}, "w").write(str(os.getpid()))
+                time.sleep(300)
+            return model_input
+        """)
+    assert isinstance(ran.error, KeyboardInterrupt), ran.error
+    pid = int(pidfile.read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # killed and reaped, not left running for 300 s
+    assert models_in(store) == [] and not any(store.rglob("*")) if store.exists() else True
+
+
+def test_a_large_example_is_cut_to_a_sample_with_a_warning(ip, store):
+    run(ip, "import numpy as np\nbig = pd.DataFrame({'x': np.arange(150_000, dtype=float), 'y': 1.0})\n"
+            "big.loc[120_000, 'y'] = float('nan')")
+    ran = saved(run(ip, """
+        %%pyfunc_model --example big
+        def plus(model_input):
+            return model_input["x"] + model_input["y"]
+        """))
+    finding = warned(ran, "large-example")
+    assert "150,000 rows" in finding["message"] and "first 100 rows" in finding["message"]
+    assert "--example df.head(5)" in finding["fix"]
+    example = ip.user_ns["_pyfunc"].model.input_example
+    assert len(example) == 101 and example["y"].isna().sum() == 1  # 100 rows + the one with a missing y
+    assert len(ip.user_ns["big"]) == 150_000
+    y = next(c for c in ran.card["signature"]["inputs"] if c["name"] == "y")
+    assert y["required"] is False  # the sample keeps the signature the whole frame gives
+
+
+def test_a_small_example_is_saved_whole(ip, store):
+    run(ip, "import numpy as np\nmid = pd.DataFrame({'x': np.arange(5_000, dtype=float)})")
+    ran = saved(run(ip, """
+        %%pyfunc_model --example mid
+        def same(model_input):
+            return model_input
+        """))
+    assert "large-example" not in ran.checks() and len(ip.user_ns["_pyfunc"].model.input_example) == 5_000
+
+
+def test_a_predict_error_shows_the_users_frames_with_the_cells_number(ip, store):
+    with capture_output() as captured:
+        result = ip.run_cell(textwrap.dedent("""
+            %%pyfunc_model --example "pd.DataFrame({'x': [1.0]})"
+            class Picky(PythonModel):
+                def predict(self, context, model_input):
+                    return self.pick(model_input)
+
+                def pick(self, frame):
+                    return frame["y"]
+            """).lstrip(), store_history=True)
+    assert isinstance(result.error_in_exec, KeyError)
+    shown = captured.stdout + captured.stderr
+    labels = set(re.findall(r"Cell In\[(\d+)\]", shown))
+    assert labels == {str(result.execution_count)}, shown  # not the next cell's number
+    assert "run_cell_magic" not in shown and "pandas" not in shown and "pyfunc_jupyter" not in shown, shown
+    assert 'return frame["y"]' in shown and "KeyError: 'y'" in shown
+    assert "predict failed on the input example" in shown
+
+
+def test_a_failing_cell_shows_the_cells_number(ip, store):
+    with capture_output() as captured:
+        result = ip.run_cell("%%pyfunc_model --example 1\nraise RuntimeError('cell broke')\n", store_history=True)
+    assert set(re.findall(r"Cell In\[(\d+)\]", captured.stdout)) == {str(result.execution_count)}
+
+
+@pytest.mark.parametrize("make, said, not_said", [
+    ("threading.Lock()", "self.state = threading.Lock()", "--artifact"),
+    ("{'a': threading.RLock()}", "create self.state in load_context, not __init__ (the lock it holds", "--artifact"),
+    ("threading.Thread(target=print)", "start the thread in load_context", "--artifact"),
+    ("socket.socket()", "keep the host and port", "--artifact"),
+    ("sqlite3.connect(':memory:')", "keep the connection string", "open context"),
+    ("open('data.txt')", "pass it with --artifact state=PATH and open context.artifacts['state']", "create"),
+    ("(i for i in range(3))", "keep the values (list(...))", "--artifact"),
+    ("io.StringIO('text')", "keep its contents", "--artifact"),
+])
+def test_unpicklable_state_gets_the_fix_for_its_kind(ip, store, tmp_path, make, said, not_said):
+    (tmp_path / "data.txt").write_text("x")
+    ran = run(ip, f"""
+        %%pyfunc_model --example "[1.0]"
+        import io, socket, sqlite3, threading
+        class M(PythonModel):
+            def __init__(self):
+                self.state = {make}
+            def predict(self, context, model_input):
+                return model_input
+        """)
+    finding = not_saved(ran, "unpicklable-state")
+    assert said in finding["fix"] and not_said not in finding["fix"], finding
+
+
+def test_a_notebook_global_lock_is_an_error_with_a_fix_that_fits(ip, store):
+    ran = run(ip, """
+        %%pyfunc_model --example "[1.0]"
+        import threading
+        guard = threading.Lock()
+        class Guarded(PythonModel):
+            def predict(self, context, model_input):
+                with guard:
+                    return model_input
+        """)
+    finding = not_saved(ran, "notebook-global")
+    assert "`guard`" in finding["message"] and "cannot be saved" in finding["message"]
+    assert "self.guard = threading.Lock()" in finding["fix"] and "use self.guard in predict" in finding["fix"]
+    ran = run(ip, """
+        %%pyfunc_model --example "[1.0]"
+        def guarded(model_input):
+            with guard:
+                return model_input
+        """)
+    assert not_saved(ran, "notebook-global")["fix"].startswith("wrap the function in a PythonModel and create the lock")
+
+
+def test_unpicklable_kinds_of_live_state():
+    import io
+    import queue
+    import socket
+    import sqlite3
+    import threading
+
+    from pyfunc_jupyter.authoring.checks import unpicklable_kind
+
+    connection = sqlite3.connect(":memory:")
+    with socket.socket() as sock:
+        kinds = [unpicklable_kind(v) for v in (threading.Lock(), threading.Condition(), queue.Queue(),
+                                               threading.Thread(), sock, connection, io.BytesIO(),
+                                               (i for i in ()), [1], {"a": 1}, sqlite3.Row)]
+    connection.close()
+    assert kinds == ["lock", "lock", "lock", "thread", "socket", "database", "buffer", "generator", None, None, None]
+    assert unpicklable_kind({"c": 1}, "TypeError: cannot pickle 'sqlite3.Connection' object") == "database"
+    assert unpicklable_kind({"c": 1}, "TypeError: cannot pickle '_thread.RLock' object") == "lock"

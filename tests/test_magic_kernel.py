@@ -80,10 +80,12 @@ def run_notebook(kernel_dir, tmp_path_factory):
     """``run(cells, allow_errors=False) -> Executed``: a fresh kernel, working directory and store per call.
 
     ``cells`` is a list of ``(tag, source)``; the tag goes into the cell's metadata to find it later.
+    ``interrupt_after`` maps tags to seconds after which the kernel is interrupted (as the Stop button does).
     """
     manager_class = _kernel_manager_class(kernel_dir)
 
-    def run(cells: list[tuple[str, str]], *, allow_errors: bool = False) -> Executed:
+    def run(cells: list[tuple[str, str]], *, allow_errors: bool = False,
+            interrupt_after: dict[str, float] | None = None) -> Executed:
         workdir = tmp_path_factory.mktemp("notebook")
         store = tmp_path_factory.mktemp("store") / "models"
         nb = nbformat.v4.new_notebook()
@@ -96,10 +98,12 @@ def run_notebook(kernel_dir, tmp_path_factory):
 
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv("PYFUNC_JUPYTER_STORE", str(store))  # the kernel inherits the environment
+            interrupts = interrupt_after or {}
             client = NotebookClient(
                 nb, timeout=TIMEOUT, startup_timeout=TIMEOUT, kernel_name=KERNEL_NAME,
                 kernel_manager_class=manager_class, allow_errors=allow_errors, on_cell_executed=record,
-                resources={"metadata": {"path": str(workdir)}})
+                resources={"metadata": {"path": str(workdir)}}, interrupt_on_timeout=bool(interrupts),
+                timeout_func=lambda cell: interrupts.get(cell.metadata.get("test_tag"), TIMEOUT))
             client.execute()
         nbformat.validate(nb)
         assert set(replies) == {tag for tag, _ in cells}, "a cell was not executed"
@@ -384,6 +388,15 @@ class LocalModuleModel(PythonModel):
         return localmod.triple(model_input)
 """),
     ("count_local_module", COUNT),
+    ("missing_column", """\
+%%pyfunc_model missing_column --example x_df
+class PickyModel(PythonModel):
+    def predict(self, context, model_input):
+        return self.pick(model_input)
+
+    def pick(self, frame):
+        return frame["nope"]
+"""),
 ]
 
 
@@ -411,7 +424,7 @@ def _failed(executed: Executed, tag: str) -> tuple[str, str, str]:
 
 
 def test_error_notebook_other_cells_ran(errors):
-    failing = {"no_example", "zero_division", "local_module"}
+    failing = {"no_example", "zero_division", "local_module", "missing_column"}
     assert {tag for tag, reply in errors.replies.items() if reply["status"] != "ok"} == failing
 
 
@@ -440,6 +453,8 @@ def test_predict_error_shows_only_user_frames(errors):
     assert "pyfunc_jupyter/_" not in traceback, traceback
     assert "1 / self.denominator" in traceback, traceback
     assert "predict failed on the input example" in traceback, traceback  # the note added by the magic
+    assert set(re.findall(r"Cell In\[(\d+)\]", traceback)) == {str(cell.execution_count)}, traceback
+    assert "run_cell_magic" not in traceback, traceback
     assert not _cards(cell)
     assert _stdout(errors.cell("count_zero_division")).strip() == "1"
 
@@ -464,3 +479,58 @@ def test_local_module_not_shipped_is_not_saved(errors):
 def test_error_notebook_store_holds_only_the_baseline(errors):
     assert _stored(errors) == ["baseline"]
     assert [p.name for p in (errors.store / "baseline").iterdir() if p.is_dir()] == ["1"]
+
+
+def test_predict_error_hides_library_frames(errors):
+    ename, _, _ = _failed(errors, "missing_column")
+    cell = errors.cell("missing_column")
+    (error,) = _errors(cell)
+    traceback = _traceback(error)
+    assert ename == "KeyError" and 'return frame["nope"]' in traceback, traceback
+    assert "site-packages" not in traceback and "pandas" not in traceback, traceback  # nor the chained KeyError
+    assert set(re.findall(r"Cell In\[(\d+)\]", traceback)) == {str(cell.execution_count)}, traceback
+
+
+# --- interrupting the fresh-process check ------------------------------------------------------------------
+
+INTERRUPT = [
+    ("setup", """\
+import os
+%load_ext pyfunc_jupyter
+PIDFILE = os.path.abspath("fresh.pid")
+"""),
+    ("slow", """\
+%%pyfunc_model slow --example "[1.0]"
+def slow(model_input):
+    import os, signal, sys, time
+    if sys.flags.safe_path:  # only in the fresh process (python -P)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a child that would outlive a plain SIGINT
+        with open(PIDFILE, "w") as f:
+            f.write(str(os.getpid()))
+        time.sleep(300)
+    return model_input
+"""),
+    ("check", """\
+import time
+pid = int(open(PIDFILE).read())
+for _ in range(50):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        print("child gone")
+        break
+    time.sleep(0.1)
+else:
+    print("child still running")
+from pyfunc_jupyter import list_models
+print(len(list_models()))
+"""),
+]
+
+
+def test_interrupting_the_fresh_process_check_stops_the_child(run_notebook):
+    """The kernel's interrupt (JupyterLab's Stop) while the fresh process runs ends that process too."""
+    executed = run_notebook(INTERRUPT, allow_errors=True, interrupt_after={"slow": 20})
+    assert executed.replies["slow"]["status"] == "error" and executed.replies["slow"]["ename"] == "KeyboardInterrupt"
+    assert _stdout(executed.cell("check")).split() == ["child", "gone", "0"]
+    assert not executed.store.exists() or not any(executed.store.rglob("*"))

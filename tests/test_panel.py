@@ -385,3 +385,21 @@ def test_params_form_has_the_right_control_per_type():
     with pytest.raises(ValueError, match="must be a JSON list"):
         form.values()
     assert ParamsForm(None).values() is None
+
+
+def test_a_predict_that_edits_its_input_changes_nothing_outside_it(panel, namespace, store):
+    """Save leaves the notebook's example alone; in Compare each version predicts on its own copy."""
+    exec(compile("class Doubling(PythonModel):\n"  # noqa: S102
+                 "    def predict(self, context, model_input):\n"
+                 "        model_input['x'] *= 2\n"
+                 "        return model_input\n", "<cell>", "exec"), namespace)
+    save(panel, "Doubling", "df", name="doubling")
+    save(panel, "Doubling", "df", name="doubling")
+    assert stored(store) == ["doubling/1", "doubling/2"] and namespace["df"]["x"].tolist() == [1.0, 2.0]
+    tab = panel.compare_tab
+    tab.refresh()
+    tab.a.value, tab.b.value = "models:/doubling/1", "models:/doubling/2"
+    tab.compare_button.click()
+    outputs = tab.preview["outputs"]
+    assert [o["status"] for o in outputs] == ["reference", "match"], outputs  # B did not get A's doubled input
+    assert outputs[1]["table"]["rows"] == [[2.0], [4.0]] and tab.preview["input"]["rows"] == [[1.0], [2.0]]

@@ -35,6 +35,35 @@ export const SERVING_FILE = 'serving_input_example.json';
 const PYFUNC_LOADER = 'mlflow.pyfunc.model';
 
 /**
+ * A model name of the store (`_store._NAME`): so `..` or `a/b` never leave the store.
+ */
+const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/**
+ * A version folder (`_store._VERSION`): ASCII digits without a leading zero.
+ */
+const VERSION_NAME = /^[1-9][0-9]{0,17}$/;
+
+/**
+ * YAML aliases that would expand past this many values are refused (`_mlmodel._MAX_NODES`).
+ */
+const MAX_NODES = 100000;
+
+/**
+ * Whether `name` may name a model folder of the store.
+ */
+export function isModelName(name: string): boolean {
+  return MODEL_NAME.test(name);
+}
+
+/**
+ * Whether `name` is a version folder's name.
+ */
+export function isVersionName(name: string): boolean {
+  return VERSION_NAME.test(name);
+}
+
+/**
  * One version of a model in the store, as listed.
  */
 export interface IStoreVersion {
@@ -188,6 +217,21 @@ export function parseMlmodel(path: string, text: string): Mapping {
     const detail = (reason as { message?: string }).message ?? String(reason);
     throw new MLmodelError(path, null, `not valid YAML (${detail.split('\n')[0]})`);
   }
+  // js-yaml shares an aliased value; anything that walks it (a message, the card) would expand it
+  let size: number;
+  try {
+    size = expandedSize(data, new Map(), new Set());
+  } catch {
+    size = Infinity; // a value that contains itself, or nested past the stack
+  }
+  if (size > MAX_NODES) {
+    throw new MLmodelError(
+      path,
+      null,
+      `its YAML aliases expand to more than ${MAX_NODES.toLocaleString('en-US')} values (a YAML bomb) ` +
+        'or contain themselves; write the values out instead of repeating them through &anchors and *aliases'
+    );
+  }
   const expect = (key: string, value: Value, kinds: string[], what: string): void => {
     if (!kinds.includes(pythonType(value))) {
       const shown = pythonRepr(value).slice(0, 80);
@@ -246,6 +290,33 @@ export function parseMlmodel(path: string, text: string): Mapping {
   }
   expect('metadata', top.metadata, ['dict', 'NoneType'], 'a mapping');
   return top;
+}
+
+/**
+ * How many values `value` expands to, each alias counted every time; throws on a value containing itself.
+ */
+function expandedSize(value: Value, sizes: Map<object, number>, open: Set<object>): number {
+  if (typeof value !== 'object' || value === null) {
+    return 1;
+  }
+  const known = sizes.get(value);
+  if (known !== undefined) {
+    return known;
+  }
+  if (open.has(value)) {
+    throw new Error('recursive');
+  }
+  open.add(value);
+  let total = 1;
+  for (const child of Object.values(value as Mapping)) {
+    total += expandedSize(child, sizes, open);
+    if (total > MAX_NODES) {
+      break;
+    }
+  }
+  open.delete(value);
+  sizes.set(value, total);
+  return total;
 }
 
 /**
@@ -447,6 +518,42 @@ function requirementRows(
 }
 
 /**
+ * Keys of the sidecar the listing and the card read, with their types (`_store._SIDECAR_TYPES`).
+ */
+const SIDECAR_TYPES: [string, string][] = [
+  ['created', 'str'],
+  ['run_id', 'str'],
+  ['artifact_name', 'str'],
+  ['source', 'str'],
+  ['signature_summary', 'str'],
+  ['size_bytes', 'int'],
+  ['name', 'str']
+];
+
+/**
+ * Why a parsed sidecar cannot be used (a key of the wrong type), or `null`.
+ */
+function sidecarTypeError(side: Mapping): string | null {
+  for (const [key, kind] of SIDECAR_TYPES) {
+    const value = side[key];
+    if (value !== null && value !== undefined && pythonType(value) !== kind) {
+      return `unreadable ${SIDECAR}: '${key}' should be a ${kind}, found ${pythonType(value)}`;
+    }
+  }
+  return null;
+}
+
+/**
+ * An MLmodel fact as text (`_store.text_or_none`): a number as text; a list, mapping or flag is `null`.
+ */
+function textOrNull(value: Value): string | null {
+  if (typeof value === 'string') {
+    return value;
+  }
+  return typeof value === 'number' ? String(value) : null;
+}
+
+/**
  * Join contents-API path parts.
  */
 function join(...parts: string[]): string {
@@ -558,6 +665,14 @@ export class ModelStore {
    * @throws when the version has no readable, valid MLmodel
    */
   async card(name: string, version: number): Promise<IStoredCard> {
+    if (!isModelName(name)) {
+      throw new Error(
+        `${pythonRepr(name)} is not a valid model name (letters, digits, '.', '_', '-'); rename the folder`
+      );
+    }
+    if (!isVersionName(String(version))) {
+      throw new Error(`${pythonRepr(String(version))} is not a version folder (ASCII digits).`);
+    }
     const dir = join(this.storeDir, name, String(version));
     const files = await this._walk(dir, '');
     const names = new Set(files.map(f => f.path));
@@ -571,7 +686,7 @@ export class ModelStore {
     if (names.has(SIDECAR)) {
       try {
         const parsed = JSON.parse(await this._text(join(dir, SIDECAR)));
-        side = isMapping(parsed) ? parsed : null;
+        side = isMapping(parsed) && !sidecarTypeError(parsed) ? parsed : null;
       } catch {
         side = null; // as the kernel's card: an unreadable sidecar is ignored here
       }
@@ -628,11 +743,11 @@ export class ModelStore {
     };
     const volatile: IVolatile = {
       path: dir,
-      created: (mlmodel.utc_time_created as string) ?? null,
-      model_uuid: (mlmodel.model_uuid as string) ?? null,
-      run_id: (mlmodel.run_id as string) ?? null,
-      python_version: (flavor.python_version as string) ?? null,
-      cloudpickle_version: (flavor.cloudpickle_version as string) ?? null,
+      created: textOrNull(mlmodel.utc_time_created),
+      model_uuid: textOrNull(mlmodel.model_uuid),
+      run_id: textOrNull(mlmodel.run_id),
+      python_version: textOrNull(flavor.python_version),
+      cloudpickle_version: textOrNull(flavor.cloudpickle_version),
       pins,
       sizes,
       state_sizes: stateSizes,
@@ -655,7 +770,7 @@ export class ModelStore {
       return model;
     }
     const versions = (folder.content as Contents.IModel[])
-      .filter(c => c.type === 'directory' && /^\d+$/.test(c.name))
+      .filter(c => c.type === 'directory' && isVersionName(c.name))
       .map(c => Number(c.name))
       .sort((a, b) => b - a);
     if (!versions.length) {
@@ -681,6 +796,11 @@ export class ModelStore {
       sizeBytes: null,
       error: null
     };
+    if (!isModelName(name)) {
+      // as `_store._entry`: listed, never read (its URI could not be loaded)
+      entry.error = `${pythonRepr(name)} is not a valid model name (letters, digits, '.', '_', '-'); rename the folder`;
+      return entry;
+    }
     try {
       const folder = await this._contents.get(path, { content: true });
       const names = new Set((folder.content as Contents.IModel[]).map(c => c.name));
@@ -702,7 +822,12 @@ export class ModelStore {
           return entry;
         }
         if (!isMapping(side)) {
-          entry.error = `unreadable ${SIDECAR}: not a JSON object`;
+          entry.error = `unreadable ${SIDECAR}: expected a JSON object, found ${pythonType(side)}`;
+          return entry;
+        }
+        const wrong = sidecarTypeError(side);
+        if (wrong) {
+          entry.error = wrong;
           return entry;
         }
         entry.created = (side.created as string) ?? null;
@@ -710,7 +835,7 @@ export class ModelStore {
         entry.sizeBytes = typeof side.size_bytes === 'number' ? side.size_bytes : null;
         return entry;
       }
-      entry.created = (mlmodel.utc_time_created as string) ?? null;
+      entry.created = textOrNull(mlmodel.utc_time_created);
       entry.sizeBytes =
         typeof mlmodel.model_size_bytes === 'number' ? mlmodel.model_size_bytes : null;
       if (mlmodel.signature) {

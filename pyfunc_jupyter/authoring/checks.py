@@ -20,7 +20,9 @@ from pathlib import Path, PurePath
 from typing import Any, Iterator
 
 __all__ = ["Finding", "Subject", "HEAVY_BYTES", "static_checks", "output_checks", "state_sizes",
-           "library_file", "local_module_path", "module_fix", "shown_path", "requirement_checks"]
+           "library_file", "local_module_path", "module_fix", "shown_path", "requirement_checks",
+           "LARGE_EXAMPLE_ROWS", "LARGE_EXAMPLE_BYTES", "EXAMPLE_SAMPLE_ROWS", "sample_large_example",
+           "unpicklable_kind", "unpicklable_fix"]
 
 HEAVY_BYTES = 10 * 1024 * 1024
 _FRAMEWORKS = ("torch", "tensorflow", "keras", "transformers", "jax", "flax", "xgboost", "lightgbm",
@@ -220,7 +222,17 @@ def _check_globals(subject: Subject) -> list[Finding]:
                 if module == "__main__":
                     continue  # defined in the notebook: pickled by value with the model
             else:
-                if in_notebook and not _is_constant(value):
+                kind = unpicklable_kind(value) if in_notebook else None
+                if kind is not None:
+                    reported.add(name)
+                    findings.append(Finding(
+                        "notebook-global", "error",
+                        f"{qualified} reads the notebook variable `{name}` ({_type_name(value)}), a {kind} that "
+                        "cannot be saved with the model: the save would fail to pickle it.",
+                        f"wrap the function in a PythonModel and {unpicklable_fix(kind, f'self.{name}', value)}"
+                        if subject.is_function else unpicklable_fix(kind, f"self.{name}", value)
+                        + f", and use self.{name} in {qualified.rpartition('.')[2]}"))
+                elif in_notebook and not _is_constant(value):
                     reported.add(name)
                     findings.append(Finding(
                         "notebook-global", "warning",
@@ -299,8 +311,7 @@ def _check_state(subject: Subject) -> list[Finding]:
             findings.append(Finding(
                 "unpicklable-state", "error",
                 f"self.{name} ({row['type']}) cannot be saved with the model: {what}.",
-                f"create it in load_context instead of __init__ (and pass any file it reads with "
-                f"--artifact {name}=PATH)"))
+                unpicklable_fix(unpicklable_kind(value, row.get("error")), f"self.{name}", value)))
         elif type(value).__module__.split(".")[0] in _FRAMEWORKS:
             findings.append(Finding(
                 "framework-state", "warning",
@@ -316,6 +327,65 @@ def _check_state(subject: Subject) -> list[Finding]:
                 f"write it to a file, pass it with --artifact {name}=PATH and load it in load_context"))
     findings += _check_paths(subject)
     return findings
+
+
+_DB_MODULES = ("sqlite3", "psycopg", "psycopg2", "pymysql", "MySQLdb", "mysql", "sqlalchemy", "pyodbc", "duckdb",
+               "pymongo", "redis", "oracledb", "cx_Oracle", "snowflake", "clickhouse_connect", "asyncpg")
+
+
+_LOCK_HOLDERS = ("Condition", "Semaphore", "BoundedSemaphore", "Event", "Barrier", "Queue", "SimpleQueue",
+                 "LifoQueue", "PriorityQueue")
+_DB_WORDS = ("Connection", "Engine", "Session", "Cursor", "Client", "Pool", "Redis", "Database")
+
+
+def unpicklable_kind(value: Any, error: str | None = None) -> str | None:
+    """What kind of live resource ``value`` is (lock, thread, socket, database, file, buffer, generator), if any.
+
+    ``error`` is the pickler's message for a value that holds one somewhere inside (a dict with a lock).
+    """
+    kinds = ((_LOCK_TYPES, "lock"), (threading.Thread, "thread"), (socket.socket, "socket"),
+             ((io.BytesIO, io.StringIO), "buffer"), (io.IOBase, "file"), (types.GeneratorType, "generator"))
+    for types_, kind in kinds:
+        if isinstance(value, types_):
+            return kind
+    name = type(value).__name__
+    if type(value).__module__ in ("threading", "queue", "multiprocessing.synchronize") and name in _LOCK_HOLDERS:
+        return "lock"
+    if type(value).__module__.split(".")[0] in _DB_MODULES and (error or any(w in name for w in _DB_WORDS)):
+        return "database"  # a connection, engine or client (a query object pickles fine)
+    text = (error or "").lower()
+    for needle, kind in (("_thread.", "lock"), ("socket", "socket"), ("connection", "database"),
+                         ("cursor", "database"), ("textiowrapper", "file"), ("bufferedreader", "file"),
+                         ("generator", "generator")):
+        if needle in text:
+            return kind
+    return None
+
+
+def unpicklable_fix(kind: str | None, where: str, value: Any) -> str:
+    """The one-line fix for a live resource held at ``where`` (``self.lock``): made in load_context, not saved."""
+    attribute = where.removeprefix("self.")
+    target = f"self.{attribute}"
+    if kind == "lock" and isinstance(value, _LOCK_TYPES):
+        made = "threading.RLock()" if isinstance(value, type(threading.RLock())) else "threading.Lock()"
+        return (f"create the lock in load_context, not __init__ ({target} = {made} there): load_context runs on "
+                "every load, so each loaded model gets its own")
+    return {
+        "lock": f"create {target} in load_context, not __init__ (the lock it holds cannot be saved): load_context "
+                "runs on every load, so each loaded model gets its own",
+        "thread": f"start the thread in load_context ({target} = threading.Thread(...)), not __init__: a running "
+                  "thread cannot be saved, each loaded model starts its own",
+        "socket": f"keep the host and port as plain values (attributes or --config) and connect in load_context "
+                  f"({target} = socket.create_connection(...))",
+        "database": f"keep the connection string (attribute or --config), not the connection, and connect in "
+                    f"load_context ({target} = connect(...)); ship a database file with --artifact {attribute}=PATH",
+        "file": f"keep the file, not the open handle: pass it with --artifact {attribute}=PATH and open "
+                f"context.artifacts[{attribute!r}] in load_context",
+        "buffer": f"keep its contents, not the buffer ({target} = buffer.getvalue()), and wrap them again in predict",
+        "generator": "keep the values (list(...)) or the function that makes the generator, and create the "
+                     "generator where it is used (in predict): a generator cannot be saved",
+    }.get(kind, f"create it in load_context instead of __init__; if it is built from a file, pass the file with "
+                f"--artifact {attribute}=PATH")
 
 
 def _megabytes(size: int) -> str:
@@ -606,3 +676,79 @@ def output_checks(output: Any) -> list[Finding]:
                         f"predict returned {_type_name(output)}, which a scoring server cannot send as JSON ({exc}).",
                         "return a DataFrame, Series, NumPy array, list or dict of plain values")]
     return []
+
+
+# --- an input example too large to save whole -------------------------------------------------------------
+
+LARGE_EXAMPLE_ROWS = 100_000
+LARGE_EXAMPLE_BYTES = 10 * 1024 * 1024
+EXAMPLE_SAMPLE_ROWS = 100
+_SAMPLE_BYTES = 1024 * 1024
+
+
+def _rows_and_bytes(data: Any) -> tuple[int | None, int | None]:
+    """The example's row count and in-memory size (None where it cannot be told cheaply)."""
+    if isinstance(data, (list, tuple)):
+        return len(data), None
+    if isinstance(data, dict):
+        lengths = [len(v) for v in data.values() if isinstance(v, (list, tuple)) or hasattr(v, "shape")]
+        return (max(lengths) if lengths else None), None
+    module = type(data).__module__.split(".")[0]
+    if module == "numpy" and getattr(data, "ndim", 0) >= 1:
+        return int(data.shape[0]), int(data.nbytes)
+    if module == "pandas" and hasattr(data, "memory_usage"):
+        rows = len(data)
+        if rows > LARGE_EXAMPLE_ROWS:
+            return rows, None  # already too large: no need to size every object cell
+        usage = data.memory_usage(deep=True, index=False)
+        return rows, int(usage.sum() if hasattr(usage, "sum") else usage)
+    return None, None
+
+
+def _head(data: Any, rows: int) -> Any:
+    if isinstance(data, (list, tuple)):
+        return type(data)(data[:rows])
+    if isinstance(data, dict):
+        return {k: (v[:rows] if isinstance(v, (list, tuple)) or hasattr(v, "shape") else v) for k, v in data.items()}
+    if type(data).__module__.split(".")[0] == "pandas":
+        import pandas as pd
+
+        head = data.head(rows)
+        if isinstance(data, pd.DataFrame):  # keep a row with a missing value for each column that has one,
+            missing = data.isna()           # so that the sample infers the same optional columns
+            extra = [missing.index[missing[c].to_numpy().argmax()] for c in data.columns
+                     if missing[c].any() and not missing[c].iloc[:rows].any()]
+            if extra:
+                head = pd.concat([head, data.loc[list(dict.fromkeys(extra))]])
+        return head
+    return data[:rows]
+
+
+def sample_large_example(data: Any) -> tuple[Any, Finding | None]:
+    """``(example to use, warning)``: an example over 100,000 rows or 10 MB is cut to its first rows.
+
+    Saving it whole would write all of it to ``input_example.json`` and predict on it in memory, in
+    the save's sample inference, in the fresh process and on reload (minutes and gigabytes for a
+    large frame). The sample (at most 100 rows and about 1 MB, plus one row with a missing value for
+    each column that has one) is what the model is checked, signed, previewed and saved with.
+    """
+    rows, size = _rows_and_bytes(data)
+    if not ((rows or 0) > LARGE_EXAMPLE_ROWS or (size or 0) > LARGE_EXAMPLE_BYTES):
+        return data, None
+    keep = EXAMPLE_SAMPLE_ROWS
+    if size and rows:
+        keep = max(1, min(keep, rows * _SAMPLE_BYTES // size))
+    keep = min(keep, rows or keep)
+    sample = _head(data, keep)
+    kept, _ = _rows_and_bytes(sample)
+    extra = (kept or keep) - keep
+    shown = ", ".join(part for part in (f"{rows:,} rows" if rows else "", _megabytes(size) if size else "") if part)
+    plus = (f" plus {extra} row{'s' if extra > 1 else ''} with a missing value (so the signature still marks "
+            "those columns optional)") if extra > 0 else ""
+    finding = Finding(
+        "large-example", "warning",
+        f"The input example is large ({shown}); saving it whole would store all of it as input_example.json and "
+        f"predict on it four times. Only its first {keep:,} rows{plus} were used: the model was checked, signed "
+        "and saved with that sample as its input example.",
+        "pass a small sample as the example, e.g. --example df.head(5) (input_example=df.head(5))")
+    return sample, finding

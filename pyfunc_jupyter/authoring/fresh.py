@@ -64,10 +64,13 @@ class FreshCheck:
         try:
             _, stderr = self._process.communicate(timeout=self._timeout)
         except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.communicate()
+            self.stop()
             return self._done(FreshResult(False, stage="run", error_type="TimeoutError",
                                           message=f"no result after {self._timeout:.0f} s"))
+        except BaseException:  # Ctrl-C (KeyboardInterrupt) or SIGTERM while waiting: the child goes too
+            self.stop()
+            self._workdir.cleanup()
+            raise
         try:
             data = json.loads(self._result_file.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -75,6 +78,15 @@ class FreshCheck:
             return self._done(FreshResult(False, stage="start", error_type="ProcessError",
                                           message=f"exit code {self._process.returncode}: {tail or 'no output'}"))
         return self._done(FreshResult(**data))
+
+    def stop(self) -> None:
+        """Kill the child if it is still running and reap it (no zombie, no orphan left behind)."""
+        if self._process.poll() is None:
+            self._process.kill()
+        try:
+            self._process.communicate(timeout=10)
+        except (subprocess.TimeoutExpired, ValueError, OSError):  # pragma: no cover - a child that ignores SIGKILL
+            pass
 
     def _done(self, result: FreshResult) -> FreshResult:
         result.seconds = time.perf_counter() - self._started

@@ -8,12 +8,12 @@ import os
 import re
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
-from .checks import (Finding, Subject, local_module_path, module_fix, output_checks, requirement_checks, shown_path,
-                      static_checks)
+from .checks import (Finding, Subject, local_module_path, module_fix, output_checks, requirement_checks,
+                     sample_large_example, shown_path, static_checks)
 from ..errors import ModelSaveError, PyfuncError
 
 _PACKAGE = str(Path(__file__).resolve().parent)
@@ -103,6 +103,7 @@ def _predict_in_memory(request: AuthorRequest) -> Any:
     """Predict on the example as a loaded model would: ``load_context`` (on a copy), enforcement, dispatch."""
     from .._base import PythonModelContext, _FunctionPythonModel
     from ..format.load import LoadedModel, local_path
+    from ..format.samplecopy import sample_copy
     from ..format.save import _load_config, overrides, planned_signature
 
     model = _FunctionPythonModel(request.model) if _is_function(request.model) else request.model
@@ -116,8 +117,8 @@ def _predict_in_memory(request: AuthorRequest) -> Any:
             raise PredictError("load_context", exc) from exc
     signature, from_hint = planned_signature(model, request.signature, request.input_example, request.params, True)
     loaded = LoadedModel.in_memory(model, context, signature, from_hint, Path.cwd())
-    try:
-        data, params = loaded.prepare(request.input_example, request.params)
+    try:  # on copies, as every sample inference: a predict that edits its input must not edit the caller's
+        data, params = loaded.prepare(sample_copy(request.input_example), sample_copy(request.params))
     except Exception as exc:
         raise PredictError("input", exc) from exc
     try:
@@ -276,9 +277,12 @@ def _author(request: AuthorRequest, progress: Callable[[str], None]) -> Authored
     timings: dict[str, float] = {}
     started = time.perf_counter()
     progress("checking")
+    sample, large = sample_large_example(request.input_example)
+    if large is not None:  # a small sample stands in for a huge example everywhere below (the card says so)
+        request = replace(request, input_example=sample)
     subject = Subject(request.model, request.input_example, request.params, request.signature, request.artifacts,
                       request.code_paths)
-    findings = static_checks(subject)
+    findings = static_checks(subject) + ([large] if large is not None else [])
     timings["checks"] = time.perf_counter() - started
     if any(f.severity == "error" for f in findings):
         return _unsaved(request, subject, findings, None, None, timings)
@@ -337,10 +341,11 @@ def _reload(path: str, outputs: list[dict], findings: list[Finding]) -> Any:
     from ..format.example import split_example
     from ..store.loading import load_model
     from .preview import as_table
+    from ..format.samplecopy import sample_copy
 
     try:
         loaded = load_model(path)
-        data, params = split_example(loaded.input_example)
+        data, params = split_example(sample_copy(loaded.input_example))  # loaded.input_example stays as saved
         outputs.append({"label": "reloaded", "table": as_table(loaded.predict(data, params))})
         return loaded
     except Exception as exc:  # noqa: BLE001 - shown on the card; the model is saved and still usable
@@ -398,6 +403,7 @@ def _fresh_table(result: Any) -> dict:
 def open_model(model_uri: Any) -> Authored:
     """Load a saved model and make its card, with a preview of its prediction on the saved example."""
     from ..format.example import split_example
+    from ..format.samplecopy import sample_copy
     from ..store.loading import load_model
     from .preview import MAX_ROWS, as_table, build_preview
     from ..card.modelcard import model_card
@@ -407,8 +413,8 @@ def open_model(model_uri: Any) -> Authored:
     example = model.input_example
     if example is not None:
         data, params = split_example(example)
-        try:
-            output = {"label": "loaded", "table": as_table(model.predict(data, params))}
+        try:  # on a copy: the preview's input table and model.input_example show the example as saved
+            output = {"label": "loaded", "table": as_table(model.predict(*split_example(sample_copy(example))))}
         except Exception as exc:  # noqa: BLE001 - the card shows it; the model is still returned
             output = {"label": "loaded", "error": f"{type(exc).__name__}: {exc}"}
         saved = card.data.get("preview")  # what the model gave when it was saved, if the sidecar kept it

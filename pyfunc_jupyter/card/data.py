@@ -58,12 +58,17 @@ def _requirements(model_dir: Path, side: dict | None, given: dict[str, str]) -> 
     """The ``requirements.txt`` lines with where each came from; pins go to the volatile part."""
     from ..environment.distributions import canonical_name
 
-    inferred = {canonical_name(r["name"]): r for r in (side or {}).get("requirements", [])}
+    saved = (side or {}).get("requirements")
+    inferred = {canonical_name(r["name"]): r for r in (saved if isinstance(saved, list) else [])
+                if isinstance(r, dict) and isinstance(r.get("name"), str)}
     rows, pins = [], {}
-    try:
-        lines = (model_dir / "requirements.txt").read_text(encoding="utf-8").splitlines()
-    except OSError:
-        lines = []
+    lines = []
+    if (model_dir / "requirements.txt").is_file():
+        from ..format.mlmodel import read_model_file
+
+        raw = read_model_file(model_dir, "requirements.txt", mlmodel_path=str(model_dir / "MLmodel"),
+                              key="requirements.txt")  # one linking outside the model is refused
+        lines = raw.decode("utf-8", errors="replace").splitlines()
     for line in lines:
         line = line.strip()
         name = requirement_name(line)
@@ -71,7 +76,7 @@ def _requirements(model_dir: Path, side: dict | None, given: dict[str, str]) -> 
             continue
         key = canonical_name(name)
         if key in inferred:
-            reasons = inferred[key].get("reasons") or []
+            reasons = [r for r in inferred[key].get("reasons") or [] if isinstance(r, str)]
             source = "inferred: " + "; ".join(reasons) if reasons else "inferred"
         elif key in given:
             source = given[key]
@@ -93,7 +98,7 @@ def _files(model_dir: Path) -> tuple[list[dict], dict[str, int]]:
             relative = path.relative_to(model_dir).as_posix()
             files.append({"path": relative})
             try:
-                sizes[relative] = path.stat().st_size
+                sizes[relative] = path.lstat().st_size  # a link's own size: nothing outside is looked at
             except OSError:
                 sizes[relative] = 0
     return files, sizes
@@ -154,21 +159,27 @@ def model_card_data(model_dir: str | os.PathLike, *, status: str = "saved", name
                     given_requirements: dict[str, str] | None = None,
                     timings: dict[str, float] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """``(data, volatile)`` of the card of the model saved in ``model_dir``."""
-    from ..format.mlmodel import pyfunc_flavor, read_mlmodel
+    from ..errors import MLmodelError, ModelLoadError
+    from ..format.mlmodel import pyfunc_flavor, read_mlmodel, read_signature, safe_model_path
     from ..format.save import SIDECAR
-    from ..format.schema import ModelSignature
+    from ..store.folder import read_sidecar
 
     model_dir = Path(model_dir)
     mlmodel = read_mlmodel(model_dir)
+    mlmodel_path = str(model_dir / "MLmodel")
     flavor = pyfunc_flavor(mlmodel)
+    safe_model_path(model_dir, SIDECAR, mlmodel_path=mlmodel_path, key=SIDECAR)  # a link out of it is refused
     try:
-        side = json.loads((model_dir / SIDECAR).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        side = None
-    signature = ModelSignature.from_dict(mlmodel["signature"]) if mlmodel.get("signature") else None
+        side = read_sidecar(model_dir)
+    except MLmodelError:
+        raise
+    except ModelLoadError:
+        side = None  # a malformed summary file: the card shows what the MLmodel and the files say
+    signature = read_signature(mlmodel, mlmodel_path)
     requirements, pins = _requirements(model_dir, side, given_requirements or {})
     files, sizes = _files(model_dir)
-    kept = (side or {}).get("card") or {}  # what the save knew, for cards made later from the files
+    kept = (side or {}).get("card")  # what the save knew, for cards made later from the files
+    kept = kept if isinstance(kept, dict) and _renders(kept) else {}
     checks = list(checks if checks is not None else kept.get("checks") or [])
     preview = preview if preview is not None else kept.get("preview")
     state = state if state is not None else kept.get("state")
@@ -176,7 +187,7 @@ def model_card_data(model_dir: str | os.PathLike, *, status: str = "saved", name
     data = {
         "schema": CARD_SCHEMA,
         "status": status,
-        "name": name or (side or {}).get("name") or model_dir.name,
+        "name": name or (side or {}).get("name") or model_dir.name,  # read_sidecar checked it is text
         "version": version,
         "uri": uri,
         "model": label,
@@ -192,11 +203,11 @@ def model_card_data(model_dir: str | os.PathLike, *, status: str = "saved", name
     }
     volatile = {
         "path": str(model_dir.absolute()),
-        "created": mlmodel.get("utc_time_created"),
-        "model_uuid": mlmodel.get("model_uuid"),
-        "run_id": mlmodel.get("run_id"),
-        "python_version": flavor.get("python_version"),
-        "cloudpickle_version": flavor.get("cloudpickle_version"),
+        "created": _text(mlmodel.get("utc_time_created")),
+        "model_uuid": _text(mlmodel.get("model_uuid")),
+        "run_id": _text(mlmodel.get("run_id")),
+        "python_version": _text(flavor.get("python_version")),
+        "cloudpickle_version": _text(flavor.get("cloudpickle_version")),
         "pins": pins,
         "sizes": sizes,
         "state_sizes": {r["attribute"]: r["bytes"] for r in state or [] if r.get("bytes") is not None},
@@ -204,6 +215,37 @@ def model_card_data(model_dir: str | os.PathLike, *, status: str = "saved", name
         "timings": dict(timings or {}),
     }
     return data, volatile
+
+
+def _text(value: Any) -> str | None:
+    """A fact of the MLmodel as text (YAML may have read a date or a number), for JSON display metadata."""
+    from ..store.folder import text_or_none
+
+    return text_or_none(value)
+
+
+def _renders(kept: dict) -> bool:
+    """Whether the card facts a summary file kept (checks, preview, state) are well formed enough to show."""
+    from .render import render_html, render_text
+
+    checks, state = kept.get("checks") or [], kept.get("state") or []
+    if not isinstance(checks, list) or not isinstance(state, list) or not isinstance(kept.get("model"), (str, type(None))):
+        return False
+    if not all(isinstance(c, dict) and all(isinstance(c.get(k), str) for k in ("severity", "check", "message", "fix"))
+               for c in checks):
+        return False
+    if not all(isinstance(r, dict) and isinstance(r.get("attribute"), str) and isinstance(r.get("type"), str)
+               and isinstance(r.get("bytes"), (int, type(None))) for r in state):
+        return False
+    data = {"checks": checks, "summary": _summary(checks), "preview": kept.get("preview"),
+            "state": [{"attribute": r["attribute"], "type": r["type"]} for r in state]}
+    try:
+        render_html(data, {})
+        render_text(data, {})
+        json.dumps(data)
+    except Exception:  # noqa: BLE001 - any shape the renderers cannot show is dropped
+        return False
+    return True
 
 
 def unsaved_card_data(name: str | None, model: Any, checks: list[dict], *, signature: Any = None,

@@ -59,11 +59,12 @@ def model_card(model_uri: str | os.PathLike) -> ModelCard:
     from .data import model_card_data
     from ..store.loading import resolve_model_dir
 
-    from ..store.folder import get_store
+    from ..store.folder import get_store, is_model_name, is_version_name
 
     path = resolve_model_dir(model_uri)
     name, version, uri = None, None, None
-    if path.name.isdigit() and path.parent.parent.resolve() == get_store().resolve():
+    if (is_version_name(path.name) and is_model_name(path.parent.name)
+            and path.parent.parent.resolve() == get_store().resolve()):
         name, version = path.parent.name, int(path.name)
         uri = f"models:/{name}/{version}"
     data, volatile = model_card_data(path, status="saved", name=name, version=version, uri=uri)

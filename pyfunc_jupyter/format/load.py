@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .mlmodel import PYFUNC_LOADER, pyfunc_flavor, read_mlmodel, safe_model_path
-from ..errors import MLmodelError, ModelLoadError
+from ..errors import ModelLoadError
 
 __all__ = ["load_model_dir", "LoadedModel", "ModelMetadata", "load_python_model", "local_model_dir", "local_path",
            "read_input_example"]
@@ -79,6 +79,8 @@ def local_path(uri: str | os.PathLike) -> Path | None:
 def local_model_dir(model_uri: str | os.PathLike) -> Path:
     """The model directory a path or ``file://`` URI names (``models:/`` and ``runs:/`` are the store's)."""
     uri = os.fspath(model_uri)
+    if not isinstance(uri, str) or "\x00" in uri:
+        raise ModelLoadError(f"Cannot load {uri!r}: a model path or URI is text without NUL characters.")
     local = local_path(uri)
     if local is None:
         raise ModelLoadError(f"Cannot load {uri!r}: only local paths, file://, models:/ and runs:/ URIs "
@@ -123,10 +125,16 @@ def _requirement_warnings(path: Path) -> None:
     """Warn when installed packages differ from the model's pinned requirements (as MLflow does)."""
     from ..environment.envfiles import installed_version
 
-    try:
-        lines = (path / "requirements.txt").read_text(encoding="utf-8").splitlines()
-    except OSError:
+    from .mlmodel import read_model_file
+    from ..errors import PyfuncError
+
+    if not (path / "requirements.txt").is_file():
         return
+    try:  # a requirements.txt linking outside the model is not read
+        lines = read_model_file(path, "requirements.txt", mlmodel_path=str(path / "MLmodel"), key="requirements.txt")
+    except PyfuncError:
+        return
+    lines = lines.decode("utf-8", errors="replace").splitlines()
     problems = []
     for match in filter(None, map(_PIN.match, lines)):
         name, pinned = match.groups()
@@ -231,10 +239,9 @@ def load_model_dir(model_dir: str | os.PathLike, suppress_warnings: bool = False
 
 def _check_signature(metadata: ModelMetadata, mlmodel_path: str) -> None:
     """Parse the signature now, so a malformed one is an MLmodel error at load, not at predict."""
-    try:
-        metadata.signature  # noqa: B018 - parses and caches
-    except Exception as exc:  # noqa: BLE001 - JSON and schema errors alike
-        raise MLmodelError(mlmodel_path, "signature", f"the signature cannot be read ({exc})") from exc
+    from .mlmodel import read_signature
+
+    metadata._signature = read_signature(metadata._data, mlmodel_path)  # the card and listing say the same
 
 
 def read_input_example(model_dir: Path, info: dict, schema: Any = None) -> Any:

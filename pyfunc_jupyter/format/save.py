@@ -291,6 +291,7 @@ def _sample_inference(staging: Path, flavor: dict, pickle_bytes: bytes, data: An
                       signature: Any, has_example: bool, capture: bool, from_hint: bool):
     """Unpickle a copy, ``load_context`` and predict on the example, as a fresh load would."""
     from .load import LoadedModel, load_python_model
+    from .samplecopy import sample_copy
 
     recorder = None
     if capture:
@@ -310,7 +311,7 @@ def _sample_inference(staging: Path, flavor: dict, pickle_bytes: bytes, data: An
                 recorder.phase = "predict"
             loaded = LoadedModel.in_memory(python_model, context, signature, from_hint, staging, flavor, code)
             try:
-                data, params = loaded.prepare(data, params)
+                data, params = loaded.prepare(sample_copy(data), sample_copy(params))  # the caller's stay as they are
             except Exception as exc:
                 raise ModelSaveError(f"The input example does not fit the signature ({exc}). Make the "
                                      "example match the signature, or leave signature= out to infer it "

@@ -17,9 +17,11 @@ from .._storeroot import STORE_ENV, get_store, set_store
 from ..errors import ModelLoadError, ModelSaveError
 
 __all__ = ["log_model", "start_run", "end_run", "active_run", "set_store", "get_store", "list_models",
-           "resolve_uri", "StoreEntry", "Run", "RunInfo"]
+           "resolve_uri", "StoreEntry", "Run", "RunInfo", "is_model_name", "is_version_name", "read_sidecar",
+           "parse_sidecar", "mlmodel_facts", "text_or_none"]
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")  # matched whole (fullmatch): no trailing newline
+_VERSION = re.compile(r"[1-9][0-9]{0,17}")  # ASCII digits only: '²', '١' or '３' are not versions
 
 
 @dataclass
@@ -73,7 +75,7 @@ def active_run() -> Run | None:
 
 
 def _check_name(name: Any) -> str:
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise ModelSaveError(f"Model name {name!r} cannot name a store folder: use letters, digits, '.', '_' "
                              "and '-', starting with a letter or digit (e.g. 'linear_model').")
     return name
@@ -141,20 +143,85 @@ class StoreEntry:
         return f"models:/{self.name}/{self.version}"
 
 
-def _entry(name: str, version_dir: Path) -> StoreEntry:
+def is_model_name(name: str) -> bool:
+    """Whether ``name`` may name a model folder of the store (``log_model``'s rule)."""
+    return bool(_NAME.fullmatch(name))
+
+
+def is_version_name(name: str) -> bool:
+    """Whether ``name`` is a version folder's name: ASCII digits, no leading zero."""
+    return bool(_VERSION.fullmatch(name))
+
+
+_SIDECAR_TYPES = {"created": (str,), "run_id": (str,), "artifact_name": (str,), "source": (str,),
+                  "signature_summary": (str,), "size_bytes": (int,), "name": (str,)}
+
+
+def read_sidecar(version_dir: Path) -> dict | None:
+    """The version's summary file as a mapping (None if it has none); raises ``ModelLoadError`` if unusable.
+
+    Keys the listing and the card read must have their types; a file linking outside the version is refused.
+    """
+    from ..format.mlmodel import read_model_file
     from ..format.save import SIDECAR
 
+    raw = read_model_file(version_dir, SIDECAR, mlmodel_path=os.path.join(version_dir, "MLmodel"), key=SIDECAR,
+                          missing_ok=True)
+    return parse_sidecar(raw) if raw is not None else None
+
+
+def parse_sidecar(raw: bytes) -> dict:
+    """The bytes of a summary file as a mapping whose keys have their types; else ``ModelLoadError``."""
+    from ..format.save import SIDECAR
+
+    try:
+        side = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ModelLoadError(f"unreadable {SIDECAR}: not JSON ({str(exc)[:200]})") from None
+    if not isinstance(side, dict):
+        raise ModelLoadError(f"unreadable {SIDECAR}: expected a JSON object, found {type(side).__name__}")
+    for key, kinds in _SIDECAR_TYPES.items():
+        value = side.get(key)
+        if value is not None and (not isinstance(value, kinds) or isinstance(value, bool)):
+            raise ModelLoadError(f"unreadable {SIDECAR}: {key!r} should be a {kinds[0].__name__}, "
+                                 f"found {type(value).__name__}")
+    return side
+
+
+def text_or_none(value: Any) -> str | None:
+    """An MLmodel fact as text: YAML may read a date or a number; a list, mapping or flag is None."""
+    import datetime
+
+    if isinstance(value, (datetime.date, int, float)) and not isinstance(value, bool):
+        return str(value)
+    return value if isinstance(value, str) else None
+
+
+def _entry(name: str, version_dir: Path) -> StoreEntry:
+    from ..format.mlmodel import safe_model_path
+    from ..errors import PyfuncError
+
     entry = StoreEntry(name=name, version=int(version_dir.name), path=str(version_dir))
-    if not (version_dir / "MLmodel").is_file():
+    if not is_model_name(name):
+        entry.error = (f"{name!r} is not a valid model name (letters, digits, '.', '_', '-'); rename the folder")
+        return entry
+    folder = str(version_dir)
+    if os.path.islink(os.path.dirname(folder)) or os.path.islink(folder):
+        entry.error = "the folder is a symbolic link; the store holds only real folders (copy the model in)"
+        return entry
+    mlmodel = os.path.join(folder, "MLmodel")
+    if not os.path.isfile(mlmodel):
         entry.error = "no MLmodel file: not a model directory"
         return entry
     try:
-        side = json.loads((version_dir / SIDECAR).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return _entry_from_mlmodel(entry, version_dir)
-    except (OSError, ValueError) as exc:
-        entry.error = f"unreadable {SIDECAR}: {exc}"
+        if os.path.islink(mlmodel):
+            safe_model_path(version_dir, "MLmodel", mlmodel_path=mlmodel, key="MLmodel")
+        side = read_sidecar(version_dir)
+    except PyfuncError as exc:
+        entry.error = str(exc)
         return entry
+    if side is None:
+        return _entry_from_mlmodel(entry, version_dir)
     entry.created, entry.run_id = side.get("created"), side.get("run_id")
     entry.artifact_name, entry.source = side.get("artifact_name"), side.get("source")
     entry.signature_summary, entry.size_bytes = side.get("signature_summary"), side.get("size_bytes")
@@ -171,20 +238,33 @@ def _entry_from_mlmodel(entry: StoreEntry, version_dir: Path) -> StoreEntry:
     except PyfuncError as exc:
         entry.error = str(exc)
         return entry
-    entry.created, entry.run_id = mlmodel.get("utc_time_created"), mlmodel.get("run_id")
-    entry.size_bytes = mlmodel.get("model_size_bytes")
-    if mlmodel.get("signature"):
-        from ..format.schema import ModelSignature
+    return mlmodel_facts(entry, mlmodel, str(version_dir / "MLmodel"))
 
-        try:
-            entry.signature_summary = ModelSignature.from_dict(mlmodel["signature"]).summary()
-        except Exception as exc:  # noqa: BLE001 - listing never fails on one bad model
-            entry.error = f"unreadable signature: {exc}"
+
+def mlmodel_facts(entry: StoreEntry, mlmodel: dict, mlmodel_path: str) -> StoreEntry:
+    """Fill a listing entry from a parsed MLmodel; a signature that cannot be read makes it broken."""
+    from ..format.mlmodel import read_signature
+    from ..errors import PyfuncError
+
+    try:
+        signature = read_signature(mlmodel, mlmodel_path)
+        entry.signature_summary = signature.summary() if signature is not None else None
+    except PyfuncError as exc:
+        entry.error = str(exc)
+        return entry
+    entry.created, entry.run_id = text_or_none(mlmodel.get("utc_time_created")), text_or_none(mlmodel.get("run_id"))
+    size = mlmodel.get("model_size_bytes")
+    entry.size_bytes = size if isinstance(size, int) and not isinstance(size, bool) else None
     return entry
 
 
 def _versions(model_dir: Path) -> list[Path]:
-    return sorted((p for p in model_dir.iterdir() if p.name.isdigit() and p.is_dir()), key=lambda p: int(p.name))
+    """The version folders of a model folder, oldest first (names of ASCII digits only)."""
+    try:
+        children = list(model_dir.iterdir())
+    except OSError:
+        return []
+    return sorted((p for p in children if is_version_name(p.name) and p.is_dir()), key=lambda p: int(p.name))
 
 
 def list_models(store: str | os.PathLike | None = None) -> list[StoreEntry]:
@@ -196,9 +276,22 @@ def list_models(store: str | os.PathLike | None = None) -> list[StoreEntry]:
     _atomic.remove_stale_staging(root)  # left by killed saves (their owner is gone); never a live one
     for model_dir in sorted(root.iterdir()):
         if model_dir.is_dir() and not model_dir.name.startswith("."):
-            _atomic.remove_stale_staging(model_dir)
+            if not model_dir.is_symlink():  # never clean a folder outside the store
+                _atomic.remove_stale_staging(model_dir)
             entries.extend(_entry(model_dir.name, v) for v in _versions(model_dir))
     return entries
+
+
+def _model_folder(root: Path, name: str) -> Path:
+    """The folder of a model name: the name must be valid, so ``..`` or ``a/b`` never leave the store."""
+    if not is_model_name(name):
+        raise ModelLoadError(f"{name!r} is not a model name of the store: names use letters, digits, '.', '_' "
+                             "and '-' and start with a letter or digit (e.g. models:/linear_model/1).")
+    model_dir = root / name
+    if model_dir.is_symlink():
+        raise ModelLoadError(f"The model folder {model_dir} is a symbolic link; the store loads only real "
+                             "folders. Copy the model into the store, or load it by its path.")
+    return model_dir
 
 
 def resolve_uri(uri: str) -> Path:
@@ -206,17 +299,22 @@ def resolve_uri(uri: str) -> Path:
     root = get_store()
     if uri.startswith("models:/"):
         name, _, version = uri[len("models:/"):].strip("/").partition("/")
-        model_dir = root / name
-        versions = _versions(model_dir) if name and model_dir.is_dir() else []
+        model_dir = _model_folder(root, name)
+        versions = _versions(model_dir) if model_dir.is_dir() else []
         if not versions:
-            raise ModelLoadError(f"No model named {name!r} in the store {root}. "
-                                 f"Known models: {sorted(p.name for p in root.iterdir()) if root.is_dir() else []}.")
+            known = sorted(p.name for p in root.iterdir() if is_model_name(p.name)) if root.is_dir() else []
+            raise ModelLoadError(f"No model named {name!r} in the store {root}. Known models: {known}.")
         if version in ("", "latest"):
-            return versions[-1]
-        if not version.isdigit() or not (model_dir / version).is_dir():
+            chosen = versions[-1]
+        elif not is_version_name(version) or not (model_dir / version).is_dir():
             raise ModelLoadError(f"Model {name!r} has no version {version!r} in {root}; versions: "
                                  f"{[int(v.name) for v in versions]} (or 'latest').")
-        return model_dir / version
+        else:
+            chosen = model_dir / version
+        if chosen.is_symlink():
+            raise ModelLoadError(f"The version folder {chosen} is a symbolic link; the store loads only real "
+                                 "folders. Copy the model into the store, or load it by its path.")
+        return chosen
     if uri.startswith("runs:/"):
         run_id, _, name = uri[len("runs:/"):].strip("/").partition("/")
         matches = [e for e in list_models(root) if e.run_id == run_id and (e.artifact_name == name or e.name == name)]

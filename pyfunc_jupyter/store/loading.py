@@ -17,7 +17,7 @@ __all__ = ["load_model", "resolve_model_dir"]
 def resolve_model_dir(model_uri: str | os.PathLike) -> Path:
     """Turn a path, ``file://`` URI, ``models:/`` or ``runs:/`` URI into a local model directory."""
     uri = os.fspath(model_uri)
-    if uri.startswith(("models:/", "runs:/")):
+    if isinstance(uri, str) and "\x00" not in uri and uri.startswith(("models:/", "runs:/")):
         from .folder import resolve_uri
 
         return resolve_uri(uri)

@@ -102,6 +102,7 @@ class CompareTab(widgets.VBox):
         from ..store.loading import load_model
         from ..authoring.preview import as_table, build_preview
         from ..card.modelcard import model_card
+        from ..format.samplecopy import sample_copy
         from ..errors import PyfuncError
 
         self.status.value = self.outputs.value = self.diffs.value = ""
@@ -123,7 +124,8 @@ class CompareTab(widgets.VBox):
                 self.status.value = message(f"Cannot load {label} ({uri}): {exc} Refresh the list.")
                 return
             try:
-                outputs.append({"label": f"{label}: {uri}", "table": as_table(model.predict(data))})
+                # each version predicts on its own copy: one that edits its input must not change the other's
+                outputs.append({"label": f"{label}: {uri}", "table": as_table(model.predict(sample_copy(data)))})
             except Exception as exc:  # noqa: BLE001 - shown in the comparison
                 outputs.append({"label": f"{label}: {uri}", "error": f"{type(exc).__name__}: {exc}"})
         self.preview = build_preview(as_table(data, is_input=True), outputs)

@@ -303,6 +303,17 @@ def odd_store(linear):
     (store / "empty_name").mkdir()
     (store / ".pyfunc-staging-x").mkdir()  # a save in progress: never listed
     made.append(store / ".pyfunc-staging-x")
+    # names and versions the store cannot hold: listed as broken, or not versions at all
+    shutil.copytree(store / "simple_linear" / "1", store / "bad name" / "1")
+    made.append(store / "bad name")
+    for odd in ("01", "²", "３"):
+        shutil.copytree(store / "simple_linear" / "1", store / "broken" / odd)
+    # a YAML alias bomb: refused before it expands, in the kernel and in the panel alike
+    (store / "broken" / "3").mkdir()
+    (store / "broken" / "3" / "MLmodel").write_text(
+        "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+        + "".join(f"{c}: &{c} [{', '.join([f'*{p}'] * 10)}]\n" for p, c in zip("abcdefghi", "bcdefghij"))
+        + "flavors: *j\n")
     yield store
     for path in made:
         shutil.rmtree(path, ignore_errors=True)
@@ -317,9 +328,10 @@ def test_models_panel_lists_the_store_and_shows_broken_versions(lab, linear, odd
     entries = pyfunc_jupyter.list_models(odd_store)
     folders = sorted(p.name for p in odd_store.iterdir() if p.is_dir() and not p.name.startswith("."))
     without_versions = [n for n in folders if not any(v.name.isdigit() for v in (odd_store / n).iterdir())]
-    assert {"broken", "empty_name", "mlflow_style", "noisy", "scaled", "simple_linear"} <= set(folders)
+    assert {"bad name", "broken", "empty_name", "mlflow_style", "noisy", "scaled", "simple_linear"} <= set(folders)
     broken = sum(1 for e in entries if e.error) + len(without_versions)
-    assert broken == 3
+    assert broken == 5
+    assert [e.version for e in entries if e.name == "broken"] == [1, 2, 3]  # '01', '²', '３' are not versions
     expect(panel.locator(".jp-PyfuncModelsPanel-status")).to_have_text(
         f"models/ · {len(folders)} model(s), {len(entries)} version(s), {broken} broken")
     names = panel.locator(".jp-PyfuncModelsPanel-model").evaluate_all("els => els.map(e => e.dataset.name)")
@@ -343,6 +355,11 @@ def test_models_panel_lists_the_store_and_shows_broken_versions(lab, linear, odd
         "unreadable pyfunc_jupyter.json")
     expect(panel.locator("[data-name='empty_name'] .jp-PyfuncModelsPanel-reason")).to_contain_text(
         "no version folders")
+    expect(panel.locator("[data-uri='models:/broken/3'] .jp-PyfuncModelsPanel-reason")).to_contain_text(
+        "(a YAML bomb)")
+    expect(panel.locator("[data-uri='models:/bad name/1'] .jp-PyfuncModelsPanel-reason")).to_contain_text(
+        "'bad name' is not a valid model name")
+    assert panel.locator("[data-name='broken'] .jp-PyfuncModelsPanel-version").count() == 3
     assert panel.locator("[data-name^='.']").count() == 0
     lab.screenshot(page, "lab-panel-broken")
 
@@ -351,6 +368,13 @@ def test_models_panel_lists_the_store_and_shows_broken_versions(lab, linear, odd
     view = page.locator("#pyfunc-jupyter-card-broken-1")
     expect(view.locator(f"{CARD}-error")).to_contain_text("models:/broken/1 is broken: Malformed MLmodel file")
     _close(page, "pyfunc-jupyter-card-broken-1")
+
+    # A folder whose name the store cannot hold never has its files read into a card.
+    panel.locator("[data-uri='models:/bad name/1'] .jp-PyfuncModelsPanel-open").click()
+    view = page.locator("#pyfunc-jupyter-card-bad_name-1")
+    expect(view.locator(f"{CARD}-error")).to_contain_text(
+        "models:/bad name/1 is broken: 'bad name' is not a valid model name")
+    _close(page, "pyfunc-jupyter-card-bad_name-1")
 
     # The filter keeps the matching models only.
     panel.locator(".jp-PyfuncModelsPanel-filter").fill("linear")
