@@ -53,6 +53,7 @@ def first_prediction(model: Path, workdir: Path) -> float:
     body = (model / "serving_input_example.json").read_bytes()
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
     env["PYTHONWARNINGS"] = "ignore"
+    env["PATH"] = f"{MLFLOW_BIN}{os.pathsep}{env.get('PATH', '')}"  # the server runs `uvicorn` from PATH
     start = time.perf_counter()
     process = subprocess.Popen([str(MLFLOW_BIN / "mlflow"), "models", "serve", "-m", str(model), "--env-manager",
                                 "local", "--host", "127.0.0.1", "--port", str(port)], cwd=workdir, env=env,
@@ -94,7 +95,9 @@ def main() -> int:
         exec(OURS, namespace)  # noqa: S102 - defined as in a notebook, so it pickles by value
         models = {"ours": workdir / "ours", "mlflow": workdir / "mlflow"}
         pyfunc_jupyter.save_model(models["ours"], namespace["Linear"](), input_example=pd.DataFrame({"x": [1.0, 2.0, 3.0]}))
-        subprocess.run([str(MLFLOW_BIN / "python"), "-c", MLFLOW_SAVE, str(models["mlflow"])], cwd=workdir,
+        script = workdir / "save_mlflow.py"  # a file: pyspark beside MLflow hijacks `-c` programs (no __file__)
+        script.write_text(MLFLOW_SAVE)
+        subprocess.run([str(MLFLOW_BIN / "python"), str(script), str(models["mlflow"])], cwd=workdir,
                        check=True, capture_output=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
         samples: dict[str, list[float]] = {"ours": [], "mlflow": []}
         for _ in range(ROUNDS):

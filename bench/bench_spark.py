@@ -65,7 +65,9 @@ print(json.dumps({"seconds": seconds, "check": check}))
 def score(python: Path, tool: str, model: Path, workdir: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
     env.update(PYTHONWARNINGS="ignore", MLFLOW_TRACKING_URI=(workdir / "mlruns").as_uri())
-    out = subprocess.run([str(python), "-c", SCORE, tool, str(model), str(ROWS), str(RUNS)], cwd=workdir,
+    script = workdir / "score.py"  # a file, not `-c`: pyspark beside MLflow hijacks `-c` programs (no __file__)
+    script.write_text(SCORE)
+    out = subprocess.run([str(python), str(script), tool, str(model), str(ROWS), str(RUNS)], cwd=workdir,
                          capture_output=True, text=True, env=env, check=False)
     if out.returncode != 0:
         raise RuntimeError(f"{tool} spark_udf failed:\n{out.stderr[-3000:]}")

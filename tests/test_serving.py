@@ -61,8 +61,10 @@ def _get(url: str) -> int | None:
 class Server:
     """``mlflow models serve`` started from an argv, stopped by its process id (and its group)."""
 
-    def __init__(self, argv: list[str], port: int, cwd: Path, log: Path) -> None:
-        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    def __init__(self, argv: list[str], port: int, cwd: Path, log: Path, bin_dir: Path) -> None:
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
+        # as in a shell where MLflow's environment is active: `mlflow` (and the uvicorn it runs) on PATH
+        env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
         self.port, self.log = port, log
         self._out = open(log, "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=self._out, stderr=subprocess.STDOUT,
@@ -115,8 +117,7 @@ def served(tmp_path_factory, mlflow_python):
     words = shlex.split(card.serving["serve"])
     assert words[0] == "mlflow"
     port = free_port()
-    argv = [str(Path(mlflow_python).parent / "mlflow"), *_with_port(words, port)[1:]]
-    server = Server(argv, port, root, root / "server.log")
+    server = Server(_with_port(words, port), port, root, root / "server.log", Path(mlflow_python).parent)
     try:
         server.wait_ready()
         yield card, port, server
