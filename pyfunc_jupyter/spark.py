@@ -85,7 +85,7 @@ def _check_result_type(result_type: Any) -> bool:
     return False
 
 
-def parse_result_type(spark: Any, result_type: Any, output_schema: Any) -> Any:
+def parse_result_type(result_type: Any, output_schema: Any) -> Any:
     """A Spark ``DataType`` from a type, a DDL string (``"double"``, ``"array<long>"``, ``"a long, b string"``)
     or None (inferred from the output schema)."""
     from pyspark.sql import types as T
@@ -113,7 +113,9 @@ def parse_result_type(spark: Any, result_type: Any, output_schema: Any) -> Any:
 
 def _pack(model_dir: Path) -> Path:
     """The model directory as one zip in a fresh temporary folder (what ``addFile`` ships)."""
+    import atexit
     import hashlib
+    import shutil
     import tempfile
     import zipfile
 
@@ -129,6 +131,8 @@ def _pack(model_dir: Path) -> Path:
             digest.update(f"{relative}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
     # A new name per model content and call: addFile refuses a name twice with different contents.
     folder = Path(tempfile.mkdtemp(prefix="pyfunc-spark-"))
+    # the driver serves the file to executors for the session's life; gone when this interpreter exits
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
     archive = folder / f"pyfunc-model-{digest.hexdigest()[:16]}-{os.urandom(4).hex()}.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as out:
         for path, relative in files:
@@ -305,7 +309,7 @@ def spark_udf(spark: Any, model_uri: str | os.PathLike, result_type: Any = None,
     signature = metadata.signature
     input_schema = signature.inputs if signature is not None else None
     output_schema = signature.outputs if signature is not None else None
-    result_type = parse_result_type(spark, result_type, output_schema)
+    result_type = parse_result_type(result_type, output_schema)
     if params is not None or (signature is not None and signature.params is not None):
         params = validate_params(params, signature.params if signature is not None else None)
     names = None

@@ -179,6 +179,12 @@ def test_bad_result_types_and_uris_are_clear_errors(spark, scorer_dir, tmp_path)
         pyfunc_jupyter.spark_udf(spark, tmp_path / "no-such-model")
 
 
+def test_without_pyspark_the_error_names_the_install_command(scorer_dir, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pyspark", None)  # as if not installed
+    with pytest.raises(SparkUdfError, match=r"pip install 'pyfunc-jupyter\[spark\]'"):
+        pyfunc_jupyter.spark_udf(object(), scorer_dir)
+
+
 def test_a_prediction_without_the_requested_type_fails_the_job_with_our_message(spark, df, scorer_dir):
     udf = pyfunc_jupyter.spark_udf(spark, scorer_dir, "array<int>")  # the model gives no int32 column
     with pytest.raises(Exception, match="no values of the requested type int"):
