@@ -215,23 +215,46 @@ def _nested(value: Any) -> Any:
     return value
 
 
-def _select(frame: Any, element: Any):
-    """The columns of ``frame`` a value of Spark type ``element`` can hold, cast to it (MLflow's rules)."""
+def _fits(dtype: Any, element: Any) -> bool:
+    """Whether a column of ``dtype`` can give a value of Spark type ``element`` (MLflow's rules)."""
     import numpy as np
     from pyspark.sql import types as T
 
     kind = type(element)
     if kind is T.IntegerType:
-        return frame.select_dtypes([np.byte, np.ubyte, np.short, np.ushort, np.int32]).astype(np.int32)
+        return dtype in (np.byte, np.ubyte, np.short, np.ushort, np.int32)
     if kind is T.LongType:
-        return frame.select_dtypes([np.byte, np.ubyte, np.short, np.ushort, np.int32, np.int64]).astype(np.int64)
-    if kind is T.FloatType:
-        return frame.select_dtypes(include=(np.number,)).astype(np.float32)
-    if kind is T.DoubleType:
-        return frame.select_dtypes(include=(np.number,)).astype(np.float64)
+        return dtype in (np.byte, np.ubyte, np.short, np.ushort, np.int32, np.int64)
+    if kind in (T.FloatType, T.DoubleType):
+        return getattr(dtype, "kind", "O") in ("i", "u", "f", "c")  # numbers, not booleans
     if kind is T.BooleanType:
-        return frame.select_dtypes([bool, np.bool_]).astype(bool)
-    return frame.map(str)  # StringType: every column, as text
+        return dtype == np.bool_
+    return True  # StringType: every column, as text
+
+
+def _cast(column: Any, element: Any):
+    import numpy as np
+    from pyspark.sql import types as T
+
+    kind = type(element)
+    if kind is T.StringType:
+        return column.map(str)
+    target = {T.IntegerType: np.int32, T.LongType: np.int64, T.FloatType: np.float32, T.DoubleType: np.float64,
+              T.BooleanType: bool}[kind]
+    return column if column.dtype == target else column.astype(target)
+
+
+def _select(frame: Any, element: Any, first_only: bool = False) -> list:
+    """The columns of ``frame`` a value of Spark type ``element`` can hold, cast to it (MLflow's rules);
+    only the leftmost one when ``first_only``."""
+    out = []
+    for index in range(frame.shape[1]):
+        column = frame.iloc[:, index]
+        if _fits(column.dtype, element):
+            out.append(_cast(column, element))
+            if first_only:
+                break
+    return out
 
 
 def _result(prediction: Any, result_type: Any, rows: int):
@@ -253,22 +276,23 @@ def _result(prediction: Any, result_type: Any, rows: int):
                 out[field.name] = column[field.name].map(_nested)
             else:
                 selected = _select(column, field.dataType)
-                if selected.shape[1] == 0:
+                if not selected:
                     raise SparkUdfError(f"The prediction's column {field.name!r} ({column[field.name].dtype}) "
                                         f"cannot be {field.dataType.simpleString()}; ask for a string field instead.")
-                out[field.name] = selected[field.name]
+                out[field.name] = selected[0]
         return pd.DataFrame(out).reset_index(drop=True)
     if isinstance(result_type, T.ArrayType) and isinstance(result_type.elementType, T.ArrayType):
         values = prediction.tolist() if hasattr(prediction, "tolist") else list(prediction)
         return pd.Series([_nested(v) for v in values])
     element = result_type.elementType if isinstance(result_type, T.ArrayType) else result_type
-    selected = _select(_frame(prediction), element)
-    if selected.shape[1] == 0:
+    array = isinstance(result_type, T.ArrayType)
+    selected = _select(_frame(prediction), element, first_only=not array)
+    if not selected:
         raise SparkUdfError(f"The model's prediction has no values of the requested type "
                             f"{element.simpleString()}; ask for 'string' or 'array<string>' instead.")
-    if isinstance(result_type, T.ArrayType):
-        return pd.Series(selected.to_numpy().tolist())
-    series = selected[selected.columns[0]].reset_index(drop=True)
+    if array:
+        return pd.Series(pd.concat(selected, axis=1).to_numpy().tolist())
+    series = selected[0].reset_index(drop=True)
     if len(series) == 1 and rows != 1:
         series = pd.Series([series.iloc[0]] * rows)  # a scalar prediction for the whole batch
     return series

@@ -62,6 +62,7 @@ def _frame(rows: int = ROWS) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def spark(tmp_path_factory):
     """The module's one local Spark session; its Python workers are this interpreter."""
+    previous = os.environ.get("PYSPARK_PYTHON")
     os.environ["PYSPARK_PYTHON"] = sys.executable
     session = (SparkSession.builder.master("local[2]").appName("pyfunc-jupyter-tests")
                .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2")
@@ -71,6 +72,10 @@ def spark(tmp_path_factory):
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
+    if previous is None:
+        os.environ.pop("PYSPARK_PYTHON", None)
+    else:
+        os.environ["PYSPARK_PYTHON"] = previous
 
 
 @pytest.fixture(scope="module")
