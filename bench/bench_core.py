@@ -172,7 +172,7 @@ def report(figures: dict) -> bool:
         rows.append((name, _fmt(ours, unit), _fmt(theirs, unit), ratio, target, verdict))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)))
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
     return ok
 
 

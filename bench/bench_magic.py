@@ -77,7 +77,7 @@ def main() -> int:
             ("  spare ready after (untimed pause)", _fmt(spare_wait, "s"), "-", "-", "(for information)", "")]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)))
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
     (HERE / "results_magic.json").write_text(json.dumps(figures, indent=2))
     print(f"\n{ROUNDS * RUNS} runs each; total {time.perf_counter() - start:.0f} s; "
           f"results in {HERE / 'results_magic.json'}")

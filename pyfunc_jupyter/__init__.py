@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 
-from ._version import __version__
+from ._version import __version__ as __version__  # re-exported (in __all__)
 
 # public name -> module that defines it (dotted, under this package)
 _EXPORTS = {

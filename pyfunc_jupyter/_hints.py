@@ -119,7 +119,7 @@ def _no_inference(hint) -> bool:
 def predict_hints(func):
     """(input hint, output hint) of a ``predict`` (or function) whose model input hint MLflow supports."""
     try:
-        index, name = _input_position(func)
+        _index, name = _input_position(func)
         hints = typing.get_type_hints(func)
     except Exception:  # noqa: BLE001 - unresolvable annotations mean no hints
         return None, None
@@ -139,6 +139,7 @@ class TypeHintError(ValueError):
 
 def _error(message):
     """Our ``pyfunc_jupyter.errors.TypeHintError`` (a ``PyfuncError``), or the stand-in above without us."""
+    error_class: type[Exception]
     try:
         from pyfunc_jupyter.errors import TypeHintError as error_class
     except ImportError:  # unpickled by value where pyfunc-jupyter is not installed
@@ -213,7 +214,8 @@ def _validate(value, hint):
     if origin is list:
         if not isinstance(value, list):
             raise _Invalid(f"Expected list, but got {type(value).__name__}")
-        result, bad = [], []
+        result: list[typing.Any] = []
+        bad: list[tuple[str, str]] = []
         for item in value:
             try:
                 result.append(_validate(item, args[0]))
@@ -226,19 +228,20 @@ def _validate(value, hint):
     if origin is dict:
         if not isinstance(value, dict):
             raise _Invalid(f"Expected dict, but got {type(value).__name__}")
-        result, bad = {}, {}
+        mapping: dict[str, typing.Any] = {}
+        invalid: dict[str, str] = {}
         for key, item in value.items():
             if not isinstance(key, str):
-                bad[str(key)] = f"Key must be a string, got {type(key).__name__}"
+                invalid[str(key)] = f"Key must be a string, got {type(key).__name__}"
                 continue
             try:
-                result[key] = _validate(item, args[1])
+                mapping[key] = _validate(item, args[1])
             except _Invalid as why:
-                bad[key] = str(why)
-        if bad:
+                invalid[key] = str(why)
+        if invalid:
             raise _Invalid(f"Failed to validate data against type hint `dict[str, {_name(args[1])}]`, "
-                           f"invalid elements: {bad}")
-        return result
+                           f"invalid elements: {invalid}")
+        return mapping
     union = _union_args(hint)
     if union is not None:
         if value is None and type(None) in union:
@@ -270,12 +273,11 @@ def _validating(predict, hint):
         if name in kwargs:
             kwargs[name] = apply_hint(kwargs[name], hint)
         elif len(args) > position:
-            args = args[:position] + (apply_hint(args[position], hint),) + args[position + 1:]
+            args = (*args[:position], apply_hint(args[position], hint), *args[position + 1:])
         return predict(*args, **kwargs)
 
-    checked._pyfunc_hint = hint
-    checked._pyfunc_output_hint = _output_hint(predict)
-    checked._is_pyfunc = True
+    # markers read back by the loader (a function's attributes live in its __dict__)
+    checked.__dict__.update(_pyfunc_hint=hint, _pyfunc_output_hint=_output_hint(predict), _is_pyfunc=True)
     return checked
 
 
@@ -346,5 +348,5 @@ def pyfunc(func):
     def unchanged(*args, **kwargs):
         return func(*args, **kwargs)
 
-    unchanged._is_pyfunc = True
+    unchanged.__dict__["_is_pyfunc"] = True
     return unchanged

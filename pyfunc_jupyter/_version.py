@@ -1,4 +1,4 @@
-"""The package version, in a module of its own so that the format layer can read it without importing the package root."""
+"""The package version, in a module of its own: the format layer reads it without importing the package root."""
 
 __all__ = ["__version__"]
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import ast
 import inspect
+import itertools
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
@@ -14,6 +15,11 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 from IPython.display import display
 
 from .authoring.candidates import arity, required_init_args
+
+if TYPE_CHECKING:
+    from types import FrameType
+
+    from IPython.core.interactiveshell import InteractiveShell
 
 __all__ = ["PyfuncMagics", "load_ipython_extension"]
 
@@ -42,7 +48,7 @@ def _user_traceback(tb: Any) -> Any:
         tb = tb.tb_next
     if not frames:
         return last
-    for first, second in zip(frames, frames[1:]):
+    for first, second in itertools.pairwise(frames):
         first.tb_next = second
     frames[-1].tb_next = None
     return frames[0]
@@ -127,7 +133,7 @@ def _instantiate(cls: type) -> Any:
                          f"without arguments. End the cell with the instance to save, e.g. {cls.__name__}({example}).")
     try:
         return cls()
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - the user's __init__ may raise anything
         raise UsageError(f"{cls.__name__}() failed ({type(exc).__name__}: {exc}). End the cell with the instance "
                          "to save, e.g. MyModel(...), or fix __init__.") from None
 
@@ -238,6 +244,7 @@ def _artifacts(pairs: list[str] | None) -> dict[str, str] | None:
 class PyfuncMagics(Magics):
     """Author, save, load and list MLflow pyfunc models from notebook cells."""
 
+    shell: InteractiveShell  # never None here: the magics are only made by load_ipython_extension(shell)
     _line = ""  # the magic line being run, for hints
 
     def _eval(self, option: str, expression: str | None) -> Any:
@@ -245,7 +252,7 @@ class PyfuncMagics(Magics):
             return None
         try:
             return self.shell.ev(expression)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - the user's expression may raise anything
             hint = f". {_quoting_hint(self._line)}" if isinstance(exc, SyntaxError) else ""
             raise UsageError(f"{option} {expression!r} failed: {type(exc).__name__}: {exc}{hint}") from None
 
@@ -269,7 +276,7 @@ class PyfuncMagics(Magics):
         import sys
 
         names = getattr(self.shell.compile, "_filename_map", {})
-        frame = sys._getframe(1)
+        frame: FrameType | None = sys._getframe(1)
         while frame is not None:
             number = names.get(frame.f_code.co_filename)
             if isinstance(number, int):
@@ -328,7 +335,7 @@ class PyfuncMagics(Magics):
         function it defines. Nothing is written if the cell, ``predict`` on the example, or a check
         fails; the card lists every finding with its fix.
         """
-        __tracebackhide__ = True  # noqa: F841 - IPython hides this frame in tracebacks
+        __tracebackhide__ = True
         from .authoring.pipeline import AuthorRequest, PredictError, author
         from .errors import PyfuncError
 

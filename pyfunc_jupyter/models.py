@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from . import __getattr__ as _lazy
+
+if TYPE_CHECKING:  # for linters and type checkers; at runtime the names resolve lazily below
+    from .format.infer import infer_signature
+    from .format.schema import ModelSignature
 
 __all__ = ["infer_signature", "ModelSignature"]
 

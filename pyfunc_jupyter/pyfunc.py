@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from . import __getattr__ as _lazy
+
+if TYPE_CHECKING:  # for linters and type checkers; at runtime the names resolve lazily below
+    from ._base import PythonModel, PythonModelContext
+    from ._hints import pyfunc
+    from .format.load import LoadedModel
+    from .format.save import save_model
+    from .store.folder import log_model
+    from .store.loading import load_model
 
 __all__ = ["PythonModel", "PythonModelContext", "save_model", "log_model", "load_model", "LoadedModel", "pyfunc"]
 

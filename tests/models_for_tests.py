@@ -41,5 +41,5 @@ class WeightsModel(PythonModel):
 def define(source: str, name: str):
     """Run ``source`` in a namespace named __main__ and return the object called ``name``."""
     namespace = {"__name__": "__main__"}
-    exec(compile(textwrap.dedent(source), f"<cell {name}>", "exec"), namespace)  # noqa: S102
+    exec(compile(textwrap.dedent(source), f"<cell {name}>", "exec"), namespace)
     return namespace[name]

@@ -7,8 +7,8 @@ import pytest
 
 import pyfunc_jupyter
 from pyfunc_jupyter.authoring.pipeline import AuthorRequest, PredictError, author, default_name, open_model
-from pyfunc_jupyter.card.render import format_size
 from pyfunc_jupyter.authoring.preview import build_preview, compare, json_table
+from pyfunc_jupyter.card.render import format_size
 from pyfunc_jupyter.errors import ModelSaveError
 
 
@@ -95,7 +95,7 @@ def test_author_without_example_refuses(store):
 def notebook(source: str) -> dict:
     """Run ``source`` as a notebook cell would: in a namespace named ``__main__``."""
     namespace = {"__name__": "__main__", "PythonModel": pyfunc_jupyter.PythonModel}
-    exec(compile(source, "<cell>", "exec"), namespace)  # noqa: S102
+    exec(compile(source, "<cell>", "exec"), namespace)
     return namespace
 
 
@@ -130,7 +130,9 @@ def test_warnings_about_the_model_go_on_the_card_and_library_ones_are_reissued(s
     with pytest.warns(FutureWarning, match="library notice"):
         authored = author(AuthorRequest(cell["Noisy"](), pd.DataFrame({"x": [1.0]})))
     assert [f.message for f in authored.findings if f.check == "python-warning"] == ["UserWarning: model notice"]
-    assert authored.card.data["summary"]["warnings"] == 1, authored.findings  # predict never reads params: no params finding
+    assert authored.card.data["summary"]["warnings"] == 1, (
+        authored.findings
+    )  # predict never reads params: no params finding
 
 
 EDITING = """
@@ -168,7 +170,7 @@ def same(a, b) -> bool:
     if isinstance(a, np.ndarray):
         return np.array_equal(a, b)
     if isinstance(a, (list, tuple)):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, dict):
         return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
     return a == b

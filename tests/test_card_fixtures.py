@@ -52,7 +52,7 @@ def fixture_store(tmp_path):
 
 
 def test_every_fixture_model_has_its_expectation():
-    assert CASES == sorted(p.name for p in STORE.iterdir()), "run make_fixtures.py"
+    assert sorted(p.name for p in STORE.iterdir()) == CASES, "run make_fixtures.py"
     kinds = {c.split("_")[0] for c in CASES}
     assert {"ours", "mlflow", "broken", "sidecar"} <= kinds
 
@@ -167,7 +167,7 @@ def test_cards_of_the_pipeline_and_of_open_model_fit_the_schema(tmp_path):
 
     class Noisy(pyfunc_jupyter.PythonModel):
         def predict(self, context, model_input):
-            warnings.warn("noisy model")
+            warnings.warn("noisy model", stacklevel=1)  # the default: the warning names this line
             return model_input * 2
 
     Noisy.__module__ = "__main__"  # as if defined in a notebook: pickled by value

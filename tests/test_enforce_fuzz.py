@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pyfunc_jupyter import ColSpec, ParamSchema, ParamSpec, Schema
-from pyfunc_jupyter.format.enforce import enforce_input, validate_params
 from pyfunc_jupyter.errors import SchemaEnforcementError
+from pyfunc_jupyter.format.enforce import enforce_input, validate_params
 
 TYPES = ["boolean", "integer", "long", "float", "double", "string", "binary", "datetime"]
 VALUES = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow_nan=True, allow_infinity=False),
@@ -57,7 +57,9 @@ def test_enforcement_converts_or_refuses_cleanly(data, schema):
         except SchemaEnforcementError:
             return
     assert isinstance(result, pd.DataFrame)
-    assert result.shape[1] == len([c for c in schema.inputs if not (c.name is not None and c.name not in result.columns)])
+    assert result.shape[1] == len(
+        [c for c in schema.inputs if not (c.name is not None and c.name not in result.columns)]
+    )
 
 
 @settings(max_examples=300, deadline=None)

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from pyfunc_jupyter.errors import ModelSaveError
 from pyfunc_jupyter.format.example import load_input_example, prediction_to_json, save_input_example
 from pyfunc_jupyter.format.infer import infer_schema
-from pyfunc_jupyter.errors import ModelSaveError
 
 
 def _files(directory):
@@ -19,23 +19,46 @@ def _files(directory):
             json.loads((directory / "serving_input_example.json").read_text()))
 
 
-@pytest.mark.parametrize("example, kind, file, serving, extra", [
-    (pd.DataFrame([10, 20, 30]), "dataframe", {"data": [[10], [20], [30]]},
-     {"dataframe_split": {"data": [[10], [20], [30]]}}, {"pandas_orient": "values"}),
-    (pd.DataFrame({"a": [1, 2], "b": ["x", "y"]}), "dataframe", {"columns": ["a", "b"], "data": [[1, "x"], [2, "y"]]},
-     {"dataframe_split": {"columns": ["a", "b"], "data": [[1, "x"], [2, "y"]]}}, {"pandas_orient": "split"}),
-    (np.array([[1, 2], [3, 4]]), "ndarray", [[1, 2], [3, 4]], {"inputs": [[1, 2], [3, 4]]}, {}),
-    ({"a": np.array([1, 2]), "b": np.array([[1.0], [2.0]])}, "ndarray", {"a": [1, 2], "b": [[1.0], [2.0]]},
-     {"inputs": {"a": [1, 2], "b": [[1.0], [2.0]]}}, {}),
-    ({"q": "hi", "n": 2}, "json_object", {"q": "hi", "n": 2}, {"inputs": {"q": "hi", "n": 2}}, {}),
-    ({"messages": [{"role": "user", "content": "hi"}]}, "json_object", {"messages": [{"role": "user", "content": "hi"}]},
-     {"messages": [{"role": "user", "content": "hi"}]}, {}),
-    (["a", "b"], "json_object", ["a", "b"], {"inputs": ["a", "b"]}, {}),
-    ("hello", "json_object", "hello", {"inputs": "hello"}, {}),
-    (3, "json_object", 3, {"inputs": 3}, {}),
-    (b"ab", "json_object", "YWI=\n", {"inputs": "YWI=\n"}, {}),
-    (dt.datetime(2024, 1, 2, 3, 4, 5), "json_object", "2024-01-02T03:04:05", {"inputs": "2024-01-02T03:04:05"}, {}),
-])
+@pytest.mark.parametrize(
+    "example, kind, file, serving, extra",
+    [
+        (
+            pd.DataFrame([10, 20, 30]),
+            "dataframe",
+            {"data": [[10], [20], [30]]},
+            {"dataframe_split": {"data": [[10], [20], [30]]}},
+            {"pandas_orient": "values"},
+        ),
+        (
+            pd.DataFrame({"a": [1, 2], "b": ["x", "y"]}),
+            "dataframe",
+            {"columns": ["a", "b"], "data": [[1, "x"], [2, "y"]]},
+            {"dataframe_split": {"columns": ["a", "b"], "data": [[1, "x"], [2, "y"]]}},
+            {"pandas_orient": "split"},
+        ),
+        (np.array([[1, 2], [3, 4]]), "ndarray", [[1, 2], [3, 4]], {"inputs": [[1, 2], [3, 4]]}, {}),
+        (
+            {"a": np.array([1, 2]), "b": np.array([[1.0], [2.0]])},
+            "ndarray",
+            {"a": [1, 2], "b": [[1.0], [2.0]]},
+            {"inputs": {"a": [1, 2], "b": [[1.0], [2.0]]}},
+            {},
+        ),
+        ({"q": "hi", "n": 2}, "json_object", {"q": "hi", "n": 2}, {"inputs": {"q": "hi", "n": 2}}, {}),
+        (
+            {"messages": [{"role": "user", "content": "hi"}]},
+            "json_object",
+            {"messages": [{"role": "user", "content": "hi"}]},
+            {"messages": [{"role": "user", "content": "hi"}]},
+            {},
+        ),
+        (["a", "b"], "json_object", ["a", "b"], {"inputs": ["a", "b"]}, {}),
+        ("hello", "json_object", "hello", {"inputs": "hello"}, {}),
+        (3, "json_object", 3, {"inputs": 3}, {}),
+        (b"ab", "json_object", "YWI=\n", {"inputs": "YWI=\n"}, {}),
+        (dt.datetime(2024, 1, 2, 3, 4, 5), "json_object", "2024-01-02T03:04:05", {"inputs": "2024-01-02T03:04:05"}, {}),
+    ],
+)
 def test_example_files_match_mlflows_layout(tmp_path, example, kind, file, serving, extra):
     info = save_input_example(example, tmp_path)
     assert info == {"artifact_path": "input_example.json", "serving_input_path": "serving_input_example.json",

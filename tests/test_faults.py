@@ -116,7 +116,7 @@ def _edit_mlmodel(path, edit):
 def test_loader_refuses_artifact_paths_escaping_the_model(tmp_path, linear, bad):
     path = _saved(tmp_path, linear)
     _edit_mlmodel(path, lambda d: d["flavors"]["python_function"].update(artifacts={"w": {"path": bad}}))
-    with pytest.raises(MLmodelError, match="artifacts.w.path") as caught:
+    with pytest.raises(MLmodelError, match=r"artifacts\.w\.path") as caught:
         pyfunc_jupyter.load_model(path)
     assert caught.value.key == "flavors.python_function.artifacts.w.path"
 
@@ -265,7 +265,7 @@ def test_two_processes_logging_the_same_name_get_distinct_versions(tmp_path):
 
 
 def test_remote_uris_are_refused_with_the_fix(tmp_path, linear):
-    with pytest.raises(ModelSaveError, match="remote URI.*Download it first"):
+    with pytest.raises(ModelSaveError, match=r"remote URI.*Download it first"):
         pyfunc_jupyter.save_model(tmp_path / "m", linear, artifacts={"w": "s3://bucket/w.bin"}, input_example=EXAMPLE)
     with pytest.raises(ModelLoadError, match="Download the model directory first"):
         pyfunc_jupyter.load_model("s3://bucket/model")

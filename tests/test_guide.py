@@ -172,7 +172,7 @@ def port(cell: str) -> str:
 def run_as_notebook_cell(source: str) -> dict:
     """Execute like a notebook cell: in a namespace named __main__, so classes pickle by value."""
     namespace = {"__name__": "__main__"}
-    exec(compile(textwrap.dedent(source), "<guide cell>", "exec"), namespace)  # noqa: S102
+    exec(compile(textwrap.dedent(source), "<guide cell>", "exec"), namespace)
     return namespace
 
 

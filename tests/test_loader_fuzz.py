@@ -9,6 +9,7 @@ every count (``./dev fuzz`` runs a nightly-sized fuzz).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -21,11 +22,11 @@ from hypothesis import strategies as st
 
 import pyfunc_jupyter
 from pyfunc_jupyter.card.data import model_card_data
+from pyfunc_jupyter.card.listing import ModelList
+from pyfunc_jupyter.errors import ModelLoadError, PyfuncError
 from pyfunc_jupyter.format.mlmodel import parse_mlmodel, read_signature
 from pyfunc_jupyter.format.sidecar import parse_sidecar
 from pyfunc_jupyter.store.folder import StoreEntry, _entry, mlmodel_facts
-from pyfunc_jupyter.errors import ModelLoadError, PyfuncError
-from pyfunc_jupyter.card.listing import ModelList
 
 from .models_for_tests import LINEAR, define
 
@@ -163,10 +164,8 @@ def _parse_mlmodel(raw: bytes) -> None:
         mlmodel = parse_mlmodel(raw, "m/1/MLmodel")
     except ModelLoadError:
         return
-    try:
+    with contextlib.suppress(ModelLoadError):
         read_signature(mlmodel, "m/1/MLmodel")
-    except ModelLoadError:
-        pass
     _check_entry(mlmodel_facts(StoreEntry("m", 1, "m/1"), mlmodel, "m/1/MLmodel"))  # never raises
 
 
@@ -232,10 +231,9 @@ def _public(store, uri) -> None:
             _ = model.input_example
         except ModelLoadError:
             return
-        try:
+        # a mangled signature may refuse the input: that is the enforcement's clear error
+        with contextlib.suppress(PyfuncError):
             model.predict(pd.DataFrame([1, 2]))
-        except PyfuncError:
-            pass  # a mangled signature may refuse the input: that is the enforcement's clear error
     finally:
         pyfunc_jupyter.set_store(None)
 

@@ -102,7 +102,9 @@ def test_simple_linear_model(ip, store):
         input_example = pd.DataFrame([1, 2, 3])
         """))
     assert ran.column("in memory") == [5, 7, 9] == ran.column("reloaded") == ran.column("fresh process")
-    assert ran.card["signature"]["inputs"] == [{"name": 0, "type": "long", "required": True}]  # int labels stay ints (our deviation)
+    assert ran.card["signature"]["inputs"] == [
+        {"name": 0, "type": "long", "required": True}
+    ]  # int labels stay ints (our deviation)
     assert {"integer-columns", "integer-labels"} <= ran.checks()
     assert ran.card["model"] == "SimpleLinearModel (class)"
 
@@ -137,7 +139,9 @@ def test_parameterized_model_needs_arguments(ip, store):
                 return self.slope * model_input + self.intercept
         """)
     assert type(ran.error).__name__ == "UsageError"
-    assert "needs slope, intercept" in str(ran.error) and "ParameterizedLinearModel(slope=..., intercept=...)" in str(ran.error)
+    assert "needs slope, intercept" in str(ran.error) and "ParameterizedLinearModel(slope=..., intercept=...)" in str(
+        ran.error
+    )
     assert "ParameterizedLinearModel" in ip.user_ns  # the cell's definitions stay defined
     assert models_in(store) == []
 
@@ -204,12 +208,13 @@ def test_pip_requirements_and_code_paths(ip, store, tmp_path):
 
 
 def test_card_keeps_the_decimal_point_of_a_float_params_default(ip, store):
-    ran = saved(run(ip, """
+    cell = """
         %%pyfunc_model --example "pd.DataFrame({'x': [1.0]})" --params "dict(surge=1.0, n=2, ratio=0.5, steps=[1.0, 2.5])"
         class M(PythonModel):
             def predict(self, context, model_input, params=None):
                 return model_input * params["surge"]
-        """))
+        """  # noqa: E501 - a %%magic line cannot wrap
+    ran = saved(run(ip, cell))
     assert "Params: surge: double = 1.0, n: long = 2, ratio: double = 0.5, steps: double [-1] = [1.0, 2.5]" in (
         ran.bundle["text/plain"])
     assert "<td>surge</td><td>double</td><td>1.0</td>" in ran.bundle["text/html"]
@@ -249,8 +254,13 @@ def test_path_and_overwrite(ip, store, tmp_path):
     saved(run(ip, cell.format(flags="", n=1)))
     again = run(ip, cell.format(flags="", n=2))
     assert type(again.error).__name__ == "UsageError" and "overwrite" in str(again.error)
-    assert run(ip, "import pyfunc_jupyter\npyfunc_jupyter.load_model('out/model').predict(pd.DataFrame({'x': [1.0]}))['x'][0]"
-               ).result.result == 2.0
+    assert (
+        run(
+            ip,
+            "import pyfunc_jupyter\npyfunc_jupyter.load_model('out/model').predict(pd.DataFrame({'x': [1.0]}))['x'][0]",
+        ).result.result
+        == 2.0
+    )
     replaced = saved(run(ip, cell.format(flags="--overwrite", n=2)))
     assert replaced.column("fresh process") == [3.0]
     assert replaced.card["uri"] is None and replaced.volatile["path"].endswith("out/model")
@@ -326,7 +336,7 @@ def test_failing_predict_shows_only_user_frames(ip, store):
             """).lstrip())
     assert isinstance(result.error_in_exec, ZeroDivisionError)
     shown = captured.stdout + captured.stderr
-    assert "ZeroDivisionError" in shown and "def divide" not in shown or "1 / 0" in shown
+    assert ("ZeroDivisionError" in shown and "def divide" not in shown) or "1 / 0" in shown
     assert "pyfunc_jupyter/_" not in shown
     assert "predict failed on the input example" in shown and "nothing was saved" in shown
     assert models_in(store) == []
@@ -854,7 +864,9 @@ def test_model_card_from_files_keeps_model_kind_and_state(ip, store):
 
     card = model_card("models:/weighted/1")
     assert card.data["model"] == "Weighted (class)"
-    assert card.data["state"] == [{"attribute": "weight", "type": "float"}] and card.volatile["state_sizes"]["weight"] > 0
+    assert (
+        card.data["state"] == [{"attribute": "weight", "type": "float"}] and card.volatile["state_sizes"]["weight"] > 0
+    )
 
 
 # --- the caller's objects, bad magic input, interrupts, large examples, tracebacks ---------------------------
@@ -1082,7 +1094,9 @@ def test_rerunning_an_unchanged_cell_reuses_the_version(ip, store):
     again = run(ip, UNCHANGED_CELL.format(flag=""))
     assert again.error is None and again.card["status"] == "unchanged: same as v1"
     assert again.card["version"] == 1 and first.card["version"] == 1
-    assert "unchanged: same as v1" in again.bundle["text/html"] and "unchanged: same as v1" in again.bundle["text/plain"]
+    assert (
+        "unchanged: same as v1" in again.bundle["text/html"] and "unchanged: same as v1" in again.bundle["text/plain"]
+    )
     assert ip.user_ns["_pyfunc"].info.unchanged and models_in(store) == ["same_again/1"]
     forced = run(ip, UNCHANGED_CELL.format(flag="--new-version"))
     assert forced.card["status"] == "saved" and forced.card["version"] == 2

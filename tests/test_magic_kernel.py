@@ -444,7 +444,7 @@ def test_missing_example_is_a_usage_error(errors):
 
 
 def test_predict_error_shows_only_user_frames(errors):
-    ename, evalue, _ = _failed(errors, "zero_division")
+    ename, _evalue, _ = _failed(errors, "zero_division")
     assert ename == "ZeroDivisionError"
     cell = errors.cell("zero_division")
     (error,) = _errors(cell)

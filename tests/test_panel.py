@@ -60,7 +60,7 @@ def namespace(store, tmp_path, monkeypatch):
     """A notebook-like namespace (``__main__``), in a temp working directory with an empty store."""
     monkeypatch.chdir(tmp_path)
     ns = {"__name__": "__main__"}
-    exec(compile(CELL, "<cell>", "exec"), ns)  # noqa: S102
+    exec(compile(CELL, "<cell>", "exec"), ns)
     ns["array"] = np.array([[1.0, 2.0]])
     return ns
 
@@ -98,8 +98,8 @@ def test_save_tab_lists_models_and_examples(panel):
 def test_refresh_picks_up_new_objects_and_keeps_choices(panel, namespace):
     tab = panel.save_tab
     tab.model.value = "double"
-    namespace["triple"] = eval("lambda model_input: model_input * 3")  # noqa: S307 - not __main__: not offered
-    exec("def half(model_input):\n    return model_input / 2\n", namespace)  # noqa: S102
+    namespace["triple"] = eval("lambda model_input: model_input * 3")
+    exec("def half(model_input):\n    return model_input / 2\n", namespace)
     tab.refresh_button.click()
     assert "half" in [v for _, v in tab.model.options] and "triple" not in [v for _, v in tab.model.options]
     assert tab.model.value == "double"
@@ -120,12 +120,14 @@ def test_save_runs_the_magics_pipeline_and_shows_the_card(panel, store):
     tab = panel.save_tab
     assert tab.error.value == "" and "Saved models:/steep_line/1" in tab.progress.value
     card = tab.card.data
-    assert card["status"] == "saved" and card["signature"]["params"] == [{"name": "shift", "type": "long", "default": 1}]
+    assert card["status"] == "saved" and card["signature"]["params"] == [
+        {"name": "shift", "type": "long", "default": 1}
+    ]
     assert [o["status"] for o in card["preview"]["outputs"]] == ["reference", "match", "match"]
     assert tab.result.predict(pd.DataFrame({"x": [0.0]})).tolist() == [4.0]
     assert {r["source"] for r in card["requirements"]} != {"given (pip_requirements)"}  # unedited: inferred
     assert stored(store) == ["steep_line/1"]
-    assert [label for label, _ in panel.load_tab.versions.options][0].startswith("steep_line v1")  # store refreshed
+    assert next(label for label, _ in panel.load_tab.versions.options).startswith("steep_line v1")  # store refreshed
     # The card is the Output widget's state, not a display through the kernel: it lands in the panel even
     # when the click is made from a cell (nbclient, nbval), never under that cell.
     (shown,) = tab.output.outputs
@@ -374,7 +376,7 @@ def test_params_form_has_the_right_control_per_type():
     schema = infer_signature(pd.DataFrame({"x": [1.0]}), params={
         "k": 3, "temperature": 0.5, "greedy": True, "prefix": "Q:", "stops": ["\n", "."]}).params
     form = ParamsForm(schema)
-    kinds = {spec.name: type(control).__name__ for spec, control in zip(form._specs, form._controls)}
+    kinds = {spec.name: type(control).__name__ for spec, control in zip(form._specs, form._controls, strict=True)}
     assert kinds == {"k": "IntText", "temperature": "FloatText", "greedy": "Checkbox", "prefix": "Text",
                      "stops": "Text"}
     assert form.values() == {"k": 3, "temperature": 0.5, "greedy": True, "prefix": "Q:", "stops": ["\n", "."]}
@@ -389,7 +391,7 @@ def test_params_form_has_the_right_control_per_type():
 
 def test_a_predict_that_edits_its_input_changes_nothing_outside_it(panel, namespace, store):
     """Save leaves the notebook's example alone; in Compare each version predicts on its own copy."""
-    exec(compile("class Doubling(PythonModel):\n"  # noqa: S102
+    exec(compile("class Doubling(PythonModel):\n"
                  "    def predict(self, context, model_input):\n"
                  "        model_input['x'] *= 2\n"
                  "        return model_input\n", "<cell>", "exec"), namespace)

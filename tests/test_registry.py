@@ -169,7 +169,7 @@ def test_a_broken_registry_file_does_not_break_listing_or_loading(store):
     (store / "m" / "registry.json").write_text("{not json")
     assert [e.version for e in pj.list_models()] == [1]
     assert pj.load_model("models:/m/1") is not None
-    with pytest.raises(RegistryError, match="unreadable.*Fix or delete it"):
+    with pytest.raises(RegistryError, match=r"unreadable.*Fix or delete it"):
         pj.set_model_version_tag("m", 1, "k", "v")
     with pytest.raises(ModelLoadError, match="unreadable"):
         pj.load_model("models:/m@champion")

@@ -55,7 +55,7 @@ def _fake_dist(site: Path, name: str, version: str, modules: list[str], requires
         (info / "METADATA").write_text("\n".join(lines + [f"Requires-Dist: {r}" for r in requires]) + "\n\nBody\n")
     if top_level:
         (info / "top_level.txt").write_text("\n".join(sorted({m.partition(".")[0] for m in modules})) + "\n")
-    (info / "RECORD").write_text("\n".join(record + [f"{info.name}/RECORD,,"]) + "\n")
+    (info / "RECORD").write_text("\n".join([*record, f"{info.name}/RECORD,,"]) + "\n")
     return info
 
 
@@ -187,7 +187,9 @@ def test_mlflow_is_left_out_and_what_it_requires_is_not_pinned(site):
 
 def test_provenance_of_a_recorded_inference(site):
     _fake_dist(site, "fakelib", "0.1", ["fakelib"])
-    (site / "fakelib" / "__init__.py").write_text("def work():\n    import json, yaml\n    return yaml.safe_dump([1])\n")
+    (site / "fakelib" / "__init__.py").write_text(
+        "def work():\n    import json, yaml\n    return yaml.safe_dump([1])\n"
+    )
     namespace = {"__name__": "__main__"}
     exec("import fakelib", namespace)
     with ImportRecorder() as recorder:

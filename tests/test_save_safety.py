@@ -15,8 +15,8 @@ import pytest
 import yaml
 
 import pyfunc_jupyter
-from pyfunc_jupyter.format import atomic as _atomic
 from pyfunc_jupyter.errors import ModelSaveError, ModelStorageError
+from pyfunc_jupyter.format import atomic as _atomic
 
 from .test_magic import ip, run  # noqa: F401 - the in-process shell fixture
 
@@ -123,7 +123,7 @@ def _mlmodel_is_a_folder(tmp_path, monkeypatch):
 def test_overwrite_refuses_anything_but_a_model_directory_and_touches_nothing(tmp_path, monkeypatch, make):
     target = make(tmp_path, monkeypatch)
     before = snapshot(tmp_path)
-    with pytest.raises(ModelSaveError, match="Cannot (save|overwrite)"):
+    with pytest.raises(ModelSaveError, match=r"Cannot (save|overwrite)"):
         save(target, overwrite=True)
     assert snapshot(tmp_path) == before
     pyfunc_jupyter.set_store(None)
@@ -133,7 +133,7 @@ def test_the_working_directory_is_never_a_target_even_when_empty(tmp_path, monke
     (tmp_path / "empty").mkdir()
     monkeypatch.chdir(tmp_path / "empty")
     for overwrite in (False, True):
-        with pytest.raises(ModelSaveError, match="working directory.*new sub-folder"):
+        with pytest.raises(ModelSaveError, match=r"working directory.*new sub-folder"):
             save(".", overwrite=overwrite)
     assert os.getcwd() == str(tmp_path / "empty") and os.listdir(".") == []
     save("model")  # a sub-folder of it is fine
@@ -354,7 +354,7 @@ def test_a_store_path_that_is_a_file_names_the_fix(tmp_path):
     (tmp_path / "store").write_text("not a folder")
     pyfunc_jupyter.set_store(tmp_path / "store")
     try:
-        with pytest.raises(ModelStorageError, match="is a file, not a folder.*set_store") as caught:
+        with pytest.raises(ModelStorageError, match=r"is a file, not a folder.*set_store") as caught:
             pyfunc_jupyter.log_model("m", double, input_example=EXAMPLE)
     finally:
         pyfunc_jupyter.set_store(None)

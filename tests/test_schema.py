@@ -11,11 +11,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pyfunc_jupyter import ColSpec, DataType, ModelSignature, ParamSchema, ParamSpec, Schema, TensorSpec
-from pyfunc_jupyter import infer_signature
+from pyfunc_jupyter import (
+    ColSpec,
+    DataType,
+    ModelSignature,
+    ParamSchema,
+    ParamSpec,
+    Schema,
+    TensorSpec,
+    infer_signature,
+)
+from pyfunc_jupyter.errors import SchemaEnforcementError
 from pyfunc_jupyter.format.enforce import enforce_input, validate_params
 from pyfunc_jupyter.format.types import Array, Object, Property
-from pyfunc_jupyter.errors import SchemaEnforcementError
 
 SCALAR_TYPES = st.sampled_from(list(DataType))
 TYPES = st.recursive(SCALAR_TYPES, lambda inner: st.one_of(

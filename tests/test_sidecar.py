@@ -26,7 +26,7 @@ def test_update_keeps_other_keys_and_checks_first(tmp_path):
     write_sidecar(tmp_path, {"name": "m", "requirements": []})
     update_sidecar(tmp_path, card={"model": "M (class)"})
     assert read_sidecar(tmp_path) == {"format": 1, "name": "m", "requirements": [], "card": {"model": "M (class)"}}
-    with pytest.raises(ModelLoadError, match="has no pyfunc_jupyter.json to update"):
+    with pytest.raises(ModelLoadError, match=r"has no pyfunc_jupyter\.json to update"):
         update_sidecar(tmp_path / "elsewhere", card={})
     (tmp_path / SIDECAR).write_text('{"format": 2}')
     with pytest.raises(ModelLoadError, match="format 2"):

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 import pyfunc_jupyter
-from pyfunc_jupyter.errors import MLmodelError, ModelLoadError, ModelSaveError
 from pyfunc_jupyter.card.listing import ModelList
+from pyfunc_jupyter.errors import MLmodelError, ModelLoadError, ModelSaveError
 
 from .models_for_tests import LINEAR, define
 
@@ -64,7 +64,9 @@ def test_versions_are_ascii_digits_only(good, version):
     assert pyfunc_jupyter.log_model("good", lambda df: df, input_example=[1.0]).version == 2
 
 
-@pytest.mark.parametrize("uri", ["models:/good\x00/1", "models:/good/1\x00", "runs:/x\x00/good", "a\x00b", b"models:/good/1"])
+@pytest.mark.parametrize(
+    "uri", ["models:/good\x00/1", "models:/good/1\x00", "runs:/x\x00/good", "a\x00b", b"models:/good/1"]
+)
 def test_nul_characters_and_bytes_are_refused(good, uri):
     _refused(uri, "NUL|not a model name|has no version|No model|is text")
 
@@ -199,7 +201,7 @@ def test_a_bad_signature_is_the_same_mlmodel_error_for_load_card_and_listing(goo
 def _bomb(levels: int, width: int = 10) -> str:
     lines = ["l0: &l0 [" + ", ".join(["'lol'"] * width) + "]"]
     lines += [f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * width) + "]" for i in range(1, levels)]
-    return "\n".join(lines) + "\nflavors: *l%d\n" % (levels - 1)
+    return "\n".join(lines) + f"\nflavors: *l{levels - 1}\n"
 
 
 @pytest.mark.parametrize("levels", [5, 9, 12])  # 12 levels expand to 10**12 values: only a refusal can finish

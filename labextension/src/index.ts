@@ -21,14 +21,14 @@ import { IStoreVersion, ModelStore } from './store';
 /**
  * The command ids.
  */
-export namespace CommandIDs {
+export const CommandIDs = {
   /** Open a version's card in the main area; args `{name, version}`. */
-  export const openCard = 'pyfunc-jupyter:open-model-card';
+  openCard: 'pyfunc-jupyter:open-model-card',
   /** Insert `%pyfunc_load <uri>` below the active cell; args `{uri}`. */
-  export const insertLoadCell = 'pyfunc-jupyter:insert-load-cell';
+  insertLoadCell: 'pyfunc-jupyter:insert-load-cell',
   /** Read the store again. */
-  export const refresh = 'pyfunc-jupyter:refresh-models';
-}
+  refresh: 'pyfunc-jupyter:refresh-models'
+} as const;
 
 /**
  * The id of the Models side panel.

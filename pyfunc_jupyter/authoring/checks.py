@@ -15,9 +15,10 @@ import sysconfig
 import textwrap
 import threading
 import types
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
-from typing import Any, Iterator
+from typing import Any
 
 __all__ = ["Finding", "Subject", "HEAVY_BYTES", "static_checks", "output_checks", "state_sizes",
            "library_file", "local_module_path", "module_fix", "shown_path", "requirement_checks",
@@ -384,7 +385,7 @@ def unpicklable_fix(kind: str | None, where: str, value: Any) -> str:
         "buffer": f"keep its contents, not the buffer ({target} = buffer.getvalue()), and wrap them again in predict",
         "generator": "keep the values (list(...)) or the function that makes the generator, and create the "
                      "generator where it is used (in predict): a generator cannot be saved",
-    }.get(kind, f"create it in load_context instead of __init__; if it is built from a file, pass the file with "
+    }.get(kind or "", f"create it in load_context instead of __init__; if it is built from a file, pass the file with "
                 f"--artifact {attribute}=PATH")
 
 
@@ -437,13 +438,15 @@ def _check_load_context(subject: Subject) -> list[Finding]:
     for key in sorted(read - given):
         findings.append(Finding(
             "missing-artifact", "error",
-            f"The code reads context.artifacts[{key!r}], but no artifact {key!r} was given: loading raises KeyError.",
+            f"The code reads context.artifacts[{key!r}], but no artifact {key!r} was given: "
+            "loading raises KeyError.",
             f"add --artifact {key}=PATH (artifacts={{{key!r}: PATH}})"))
     if not dynamic:
         for key in sorted(given - read):
             findings.append(Finding(
                 "unused-artifact", "warning",
-                f"The artifact {key!r} is saved with the model but the code never reads context.artifacts[{key!r}].",
+                f"The artifact {key!r} is saved with the model but the code never reads "
+                f"context.artifacts[{key!r}].",
                 f"read it in load_context, or drop --artifact {key}"))
     return findings
 
@@ -716,7 +719,7 @@ def _head(data: Any, rows: int) -> Any:
         head = data.head(rows)
         if isinstance(data, pd.DataFrame):  # keep a row with a missing value for each column that has one,
             missing = data.isna()           # so that the sample infers the same optional columns
-            extra = [missing.index[missing[c].to_numpy().argmax()] for c in data.columns
+            extra = [missing.index[int(missing[c].to_numpy().argmax())] for c in data.columns
                      if missing[c].any() and not missing[c].iloc[:rows].any()]
             if extra:
                 head = pd.concat([head, data.loc[list(dict.fromkeys(extra))]])

@@ -17,6 +17,7 @@ closes (the kernel exited or died) and is killed at interpreter exit (``shutdown
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import subprocess
@@ -67,7 +68,7 @@ def _installed_stamp() -> tuple:
     Those are the site-packages directories and ``$PYTHONPATH``; not the caller's working directory
     (``-P``: the child does not see it), which changes whenever the notebook is saved.
     """
-    stamp = []
+    stamp: list[tuple[str, int | None]] = []
     extra = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     for entry in [p for p in sys.path if p.endswith(("site-packages", "dist-packages"))] + extra:
         try:
@@ -112,10 +113,8 @@ class _Child:
         """Kill the child (if running), reap it and remove its directory."""
         if self.process.poll() is None:
             self.process.kill()
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired, ValueError, OSError):
             self.process.communicate(timeout=10)
-        except (subprocess.TimeoutExpired, ValueError, OSError):
-            pass
         self.workdir.cleanup()
 
 
@@ -179,8 +178,10 @@ class FreshCheck:
         self.used_spare = child is not None
         if child is not None:
             try:
-                child.process.stdin.write(model + "\n")
-                child.process.stdin.close()
+                stdin = child.process.stdin
+                assert stdin is not None  # spares start with stdin=PIPE
+                stdin.write(model + "\n")
+                stdin.close()
                 child.process.stdin = None  # closed: communicate() must not flush it
             except OSError:  # it died just now: start a new one as before
                 child.stop()
@@ -219,10 +220,9 @@ class FreshCheck:
         """Kill the child if it is still running and reap it (no zombie, no orphan left behind)."""
         if self._process.poll() is None:
             self._process.kill()
-        try:
+        # a child that ignores SIGKILL
+        with contextlib.suppress(subprocess.TimeoutExpired, ValueError, OSError):  # pragma: no cover
             self._process.communicate(timeout=10)
-        except (subprocess.TimeoutExpired, ValueError, OSError):  # pragma: no cover - a child that ignores SIGKILL
-            pass
 
     def _done(self, result: FreshResult) -> FreshResult:
         result.seconds = time.perf_counter() - self._started
@@ -271,10 +271,8 @@ def _wait_for_model() -> str | None:
     # these imported too); a missing one is imported (and reported) by the check itself, as before
     for module in ("cloudpickle", "numpy", "pandas", "yaml", "pyfunc_jupyter.format.example",
                    "pyfunc_jupyter.format.load", "pyfunc_jupyter.format.mlmodel"):
-        try:
+        with contextlib.suppress(ImportError):
             importlib.import_module(module)
-        except ImportError:
-            pass
 
     sys.stdout.write("ready\n")
     sys.stdout.flush()
@@ -299,8 +297,6 @@ def main(argv: list[str]) -> int:
 if __name__ == "__main__":
     code = main(sys.argv[1:])
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(OSError, ValueError):
             stream.flush()
-        except (OSError, ValueError):
-            pass
     os._exit(code)  # the result is written: skip tearing down pandas & co. (~0.1 s the caller would wait)

@@ -8,13 +8,23 @@ import os
 import re
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from .checks import (Finding, Subject, local_module_path, module_fix, output_checks, requirement_checks,
-                     sample_large_example, shown_path, static_checks)
 from ..errors import ModelSaveError, PyfuncError
+from .checks import (
+    Finding,
+    Subject,
+    local_module_path,
+    module_fix,
+    output_checks,
+    requirement_checks,
+    sample_large_example,
+    shown_path,
+    static_checks,
+)
 
 _PACKAGE = str(Path(__file__).resolve().parent)
 
@@ -157,13 +167,18 @@ def _given_sources(request: AuthorRequest) -> dict[str, str]:
     from ..environment.distributions import canonical_name
 
     sources = {}
-    for option, label in (("conda_env", "given (conda_env)"), ("extra_pip_requirements", "given (extra_pip_requirements)"),
-                          ("pip_requirements", "given (pip_requirements)")):
+    for option, label in (
+        ("conda_env", "given (conda_env)"),
+        ("extra_pip_requirements", "given (extra_pip_requirements)"),
+        ("pip_requirements", "given (pip_requirements)"),
+    ):
         value = getattr(request, option)
         if isinstance(value, (str, os.PathLike)):
             value = _read_env_file(value, as_yaml=option == "conda_env")
         if option == "conda_env" and isinstance(value, dict):
-            value = [d for entry in value.get("dependencies", []) if isinstance(entry, dict) for d in entry.get("pip", [])]
+            value = [
+                d for entry in value.get("dependencies", []) if isinstance(entry, dict) for d in entry.get("pip", [])
+            ]
         if isinstance(value, (list, tuple)):
             for line in value:
                 name = requirement_name(str(line))
@@ -254,7 +269,9 @@ def _add_warnings(authored: Authored, caught: list) -> None:
     seen: set[str] = set()
     for record in caught:
         if not _about_the_model(record):
-            warnings.warn_explicit(record.message, record.category, record.filename, record.lineno, source=record.source)
+            warnings.warn_explicit(
+                record.message, record.category, record.filename, record.lineno, source=record.source
+            )
             continue
         message = str(record.message)
         if message in seen or any(text in message for text in covered):
@@ -269,9 +286,9 @@ def _add_warnings(authored: Authored, caught: list) -> None:
 
 def _author(request: AuthorRequest, progress: Callable[[str], None]) -> Authored:
     from ..card.data import model_card_data
+    from ..card.modelcard import ModelCard
     from .fresh import FreshCheck
     from .preview import as_table, build_preview
-    from ..card.modelcard import ModelCard
 
     if request.input_example is None:
         raise ModelSaveError("An input example is required: it is what the model is checked, previewed and "
@@ -342,9 +359,9 @@ def _author(request: AuthorRequest, progress: Callable[[str], None]) -> Authored
 def _reload(path: str, outputs: list[dict], findings: list[Finding]) -> Any:
     """Load the saved model in this process and predict on its saved example (the preview's "reloaded")."""
     from ..format.example import split_example
+    from ..format.samplecopy import sample_copy
     from ..store.loading import load_model
     from .preview import as_table
-    from ..format.samplecopy import sample_copy
 
     try:
         loaded = load_model(path)
@@ -400,19 +417,20 @@ def _fresh_table(result: Any) -> dict:
 
 def open_model(model_uri: Any) -> Authored:
     """Load a saved model and make its card, with a preview of its prediction on the saved example."""
+    from ..card.modelcard import model_card
     from ..format.example import split_example
     from ..format.samplecopy import sample_copy
     from ..store.loading import load_model
     from .preview import MAX_ROWS, as_table, build_preview
-    from ..card.modelcard import model_card
 
     card = model_card(model_uri)
     model = load_model(model_uri)
     example = model.input_example
     if example is not None:
-        data, params = split_example(example)
+        data, _params = split_example(example)
         try:  # on a copy: the preview's input table and model.input_example show the example as saved
-            output = {"label": "loaded", "table": as_table(model.predict(*split_example(sample_copy(example))))}
+            table = as_table(model.predict(*split_example(sample_copy(example))))
+            output: dict[str, Any] = {"label": "loaded", "table": table}
         except Exception as exc:  # noqa: BLE001 - the card shows it; the model is still returned
             output = {"label": "loaded", "error": f"{type(exc).__name__}: {exc}"}
         saved = card.data.get("preview")  # what the model gave when it was saved, if the sidecar kept it

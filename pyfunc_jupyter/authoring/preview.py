@@ -28,7 +28,7 @@ def json_table(value: Any) -> dict[str, Any]:
     if isinstance(value, dict) and value and all(isinstance(v, list) for v in value.values()) and \
             len({len(v) for v in value.values()}) == 1:
         columns = list(value)
-        return {"columns": columns, "rows": [list(map(_cell, row)) for row in zip(*value.values())]}
+        return {"columns": columns, "rows": [list(map(_cell, row)) for row in zip(*value.values(), strict=True)]}
     if isinstance(value, list):
         if value and all(isinstance(v, list) for v in value) and len({len(v) for v in value}) == 1:
             return {"columns": [str(i) for i in range(len(value[0]))], "rows": [list(map(_cell, v)) for v in value]}
@@ -48,14 +48,16 @@ def type_name(value: Any) -> str:
 
 def as_table(value: Any, *, is_input: bool = False) -> dict[str, Any]:
     """A table of an example or a prediction (predictions go through the scoring server's JSON rules)."""
-    from ..format.example import prediction_to_json, to_json_value
-
     import pandas as pd
+
+    from ..format.example import prediction_to_json, to_json_value
 
     if is_input:
         if isinstance(value, pd.DataFrame):
-            return {"columns": [str(c) for c in value.columns],
-                    "rows": [list(map(_cell, to_json_value(list(r)))) for r in value.itertuples(index=False, name=None)]}
+            return {
+                "columns": [str(c) for c in value.columns],
+                "rows": [list(map(_cell, to_json_value(list(r)))) for r in value.itertuples(index=False, name=None)],
+            }
         try:
             return json_table(to_json_value(value))
         except TypeError:
@@ -78,8 +80,8 @@ def compare(expected: dict[str, Any], actual: dict[str, Any]) -> list[list[int]]
     """The ``[row, column]`` cells of ``actual`` that differ from ``expected`` (shape changes: every cell)."""
     if expected["columns"] != actual["columns"] or len(expected["rows"]) != len(actual["rows"]):
         return [[r, c] for r, row in enumerate(actual["rows"]) for c in range(len(row))] or [[0, 0]]
-    return [[r, c] for r, (row_a, row_b) in enumerate(zip(expected["rows"], actual["rows"]))
-            for c, (a, b) in enumerate(zip(row_a, row_b)) if not _same(a, b)]
+    return [[r, c] for r, (row_a, row_b) in enumerate(zip(expected["rows"], actual["rows"], strict=True))
+            for c, (a, b) in enumerate(zip(row_a, row_b, strict=False)) if not _same(a, b)]
 
 
 def _cut(table: dict[str, Any]) -> dict[str, Any]:

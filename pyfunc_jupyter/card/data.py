@@ -68,7 +68,7 @@ def _requirements(model_dir: Path, side: dict | None, given: dict[str, str]) -> 
     inferred = {canonical_name(r["name"]): r for r in (saved if isinstance(saved, list) else [])
                 if isinstance(r, dict) and isinstance(r.get("name"), str)}
     rows, pins = [], {}
-    lines = []
+    lines: list[str] = []
     if (model_dir / "requirements.txt").is_file():
         from ..format.mlmodel import read_model_file
 
@@ -249,7 +249,9 @@ def model_card_data(model_dir: str | os.PathLike, *, status: str = "saved", name
         "model": label,
         "signature": signature_tables(signature),
         "requirements": requirements,
-        "artifacts": [{"key": key, "path": spec.get("path")} for key, spec in sorted((flavor.get("artifacts") or {}).items())],
+        "artifacts": [
+            {"key": key, "path": spec.get("path")} for key, spec in sorted((flavor.get("artifacts") or {}).items())
+        ],
         "files": files,
         "state": [{"attribute": r["attribute"], "type": r["type"]} for r in state or []],
         "checks": checks,

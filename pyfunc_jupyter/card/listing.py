@@ -30,7 +30,7 @@ class ModelList:
         self.store = store
 
     @classmethod
-    def from_store(cls, store: str | os.PathLike | None = None) -> "ModelList":
+    def from_store(cls, store: str | os.PathLike | None = None) -> ModelList:
         """Read the store (only the summary files; no model is unpickled)."""
         from ..store.folder import get_store, list_models
 

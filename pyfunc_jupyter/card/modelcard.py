@@ -56,10 +56,9 @@ class ModelCard:
 
 def model_card(model_uri: str | os.PathLike) -> ModelCard:
     """The card of a saved model (a directory, ``models:/`` or ``runs:/`` URI), without loading it."""
-    from .data import model_card_data
-    from ..store.loading import resolve_model_dir
-
     from ..store.folder import get_store, is_model_name, is_version_name
+    from ..store.loading import resolve_model_dir
+    from .data import model_card_data
 
     path = resolve_model_dir(model_uri)
     name, version, uri = None, None, None

@@ -75,7 +75,9 @@ def _table(header: list[str], rows: list[list[Any]], classes: list[list[str]] | 
         cells = []
         for c, value in enumerate(row):
             css = classes[r][c] if classes else ""
-            cells.append(f'<td class="{css}">{escape(_text(value))}</td>' if css else f"<td>{escape(_text(value))}</td>")
+            cells.append(
+                f'<td class="{css}">{escape(_text(value))}</td>' if css else f"<td>{escape(_text(value))}</td>"
+            )
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
@@ -205,9 +207,16 @@ def _files_html(data: dict, volatile: dict) -> str:
                                                                   for f in data["files"]]))
     if data.get("state"):
         state_sizes = volatile.get("state_sizes") or {}
-        parts.append("<h4>Pickled state</h4>" + _table(
-            ["attribute", "type", "size"],
-            [[f"self.{s['attribute']}", s["type"], format_size(state_sizes.get(s["attribute"]))] for s in data["state"]]))
+        parts.append(
+            "<h4>Pickled state</h4>"
+            + _table(
+                ["attribute", "type", "size"],
+                [
+                    [f"self.{s['attribute']}", s["type"], format_size(state_sizes.get(s["attribute"]))]
+                    for s in data["state"]
+                ],
+            )
+        )
     return "".join(parts)
 
 
@@ -258,9 +267,15 @@ def render_text(data: dict[str, Any], volatile: dict[str, Any]) -> str:
             table = preview["input"]
             header = [f"input: {c}" for c in table["columns"]] + [f"output: {c}" for c in first["table"]["columns"]]
             count = max(len(table["rows"]), len(first["table"]["rows"]))
-            rows = [(table["rows"][r] if r < len(table["rows"]) else [""] * len(table["columns"]))
-                    + (first["table"]["rows"][r] if r < len(first["table"]["rows"]) else [""] * len(first["table"]["columns"]))
-                    for r in range(count)]
+            rows = [
+                (table["rows"][r] if r < len(table["rows"]) else [""] * len(table["columns"]))
+                + (
+                    first["table"]["rows"][r]
+                    if r < len(first["table"]["rows"])
+                    else [""] * len(first["table"]["columns"])
+                )
+                for r in range(count)
+            ]
             lines += _text_table(header, rows)
     from .data import serve_lines
 
@@ -273,7 +288,9 @@ def render_text(data: dict[str, Any], volatile: dict[str, Any]) -> str:
         for part in ("inputs", "outputs"):
             rows = signature.get(part)
             specs = ", ".join(f"{r['name']}: {r['type']}" if r["name"] is not None else r["type"] for r in rows or [])
-            lines.append(f"{part.capitalize()}: [{specs}]" if rows is not None else f"{part.capitalize()}: not declared")
+            lines.append(
+                f"{part.capitalize()}: [{specs}]" if rows is not None else f"{part.capitalize()}: not declared"
+            )
         if signature.get("params") is not None:
             lines.append("Params: " + ", ".join(f"{p['name']}: {p['type']} = {_param_default(p)}"
                                                 for p in signature["params"]))

@@ -7,8 +7,8 @@ import re
 import sys
 from collections.abc import Iterable
 
-from .markers import marker_applies
 from ..errors import RequirementInferenceError
+from .markers import marker_applies
 
 __all__ = ["DistMeta", "module_owners", "dist_metadata", "dependencies", "dependency_closure", "canonical_name",
            "installed_info", "refresh_if_sys_path_changed"]
@@ -191,7 +191,7 @@ def _where(dotted: str) -> _Where | None:
     base, directory = os.path.basename(file), os.path.dirname(file)
     if base.startswith("__init__."):
         return _Where(_up(directory, len(parts)), "/".join(parts) + "/")
-    return _Where(_up(directory, len(parts) - 1), "/".join(parts[:-1] + [base]) + ",")
+    return _Where(_up(directory, len(parts) - 1), "/".join([*parts[:-1], base]) + ",")
 
 
 def _up(directory: str, levels: int) -> str:
@@ -206,7 +206,7 @@ def _guesses(site: _Site, key: str) -> list[str]:
     exact = [p for name in (key, f"py{key}", f"python-{key}", f"{key}-python") for p in site.infos.get(name, [])]
     bare = key.replace("-", "")
     similar = [p for name, paths in site.infos.items() for p in paths if p not in exact and (
-        name.replace("-", "") in (bare, f"py{bare}", f"python{bare}") or len(bare) >= 3 and bare in name)]
+        name.replace("-", "") in (bare, f"py{bare}", f"python{bare}") or (len(bare) >= 3 and bare in name))]
     return exact + similar[:12]
 
 

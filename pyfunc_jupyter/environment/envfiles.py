@@ -27,7 +27,7 @@ class EnvSpec:
     conda_env: dict | None = None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def installed_version(distribution: str) -> str | None:
     """The installed version of ``distribution`` (cached for the process), or None."""
     try:
@@ -183,7 +183,9 @@ def _render(requirements: tuple[str, ...], conda_json: str | None) -> tuple[str,
     import yaml
 
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    conda = _user_conda(json.loads(conda_json), list(requirements)) if conda_json else _default_conda(list(requirements))
+    conda = (
+        _user_conda(json.loads(conda_json), list(requirements)) if conda_json else _default_conda(list(requirements))
+    )
     build = [f"{name}=={v}" if (v := installed_version(name)) else name for name in ("pip", "setuptools", "wheel")]
     python_env = {"python": platform.python_version(), "build_dependencies": build,
                   "dependencies": ["-r requirements.txt"]}

@@ -170,16 +170,17 @@ _PATCH = _Patch()
 def _make_hooks(original_import: Callable, original_import_module: Callable) -> tuple:
     """Wrappers that run the real import, then record it into this thread's active recorders."""
 
-    def recording_import(name, globals=None, locals=None, fromlist=(), level=0):
+    # builtins.__import__'s own parameter names, which callers may pass by keyword
+    def recording_import(name, globals=None, locals=None, fromlist=(), level=0):  # noqa: A002
         module = original_import(name, globals, locals, fromlist, level)
         recorders = _local.__dict__.get("recorders")
         if recorders:
-            if globals is None:  # called as a function (e.g. cloudpickle's subimport): ask its caller
-                globals = sys._getframe(1).f_globals
+            # called as a function (e.g. cloudpickle's subimport) when globals is None: ask its caller
+            importer_globals = globals if globals is not None else sys._getframe(1).f_globals
             if level:  # relative: the importer's own package, resolved by the import itself
                 name = getattr(module, "__name__", "")
                 fromlist = ()
-            _note(recorders, name if isinstance(name, str) else "", globals, fromlist)
+            _note(recorders, name if isinstance(name, str) else "", importer_globals, fromlist)
         return module
 
     def recording_import_module(name, package=None):

@@ -101,8 +101,9 @@ class _MarkerParser:
     def evaluate(self) -> bool:
         """The marker's value."""
         value = self._or()
-        if self._peek() is not None:
-            raise _MarkerError(f"unexpected {self._peek()[1]!r}")
+        left = self._peek()
+        if left is not None:
+            raise _MarkerError(f"unexpected {left[1]!r}")
         return value
 
     def _or(self) -> bool:

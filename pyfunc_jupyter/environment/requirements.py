@@ -11,9 +11,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .distributions import canonical_name, dependency_closure, DistMeta, dist_metadata, module_owners, refresh_if_sys_path_changed
-from .imports import ImportRecorder, ModuleUse
 from ..errors import RequirementInferenceError
+from .distributions import (
+    DistMeta,
+    canonical_name,
+    dependency_closure,
+    dist_metadata,
+    module_owners,
+    refresh_if_sys_path_changed,
+)
+from .imports import ImportRecorder, ModuleUse
 
 __all__ = ["ImportRecorder", "ModuleUse", "Requirement", "RequirementsResult", "resolve_requirements"]
 
@@ -117,7 +124,8 @@ def _map_uses(uses: list[ModuleUse], notes: list[str]) -> tuple[dict[str, _Found
         if top and not top.startswith("_") and top not in _STDLIB and top != "__main__":
             by_module.setdefault(top, []).append(use)
     found: dict[str, _Found] = {}
-    local, unowned = [], []
+    local: list[str] = []
+    unowned: list[str] = []
     for top, module_uses in by_module.items():
         submodules = sorted({s for use in module_uses for s in use.submodules})
         infos = module_owners(top, submodules, notes)

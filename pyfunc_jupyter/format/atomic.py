@@ -11,8 +11,8 @@ import signal
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from ..errors import ModelSaveError, ModelStorageError
 from .sidecar import SIDECAR
@@ -39,7 +39,7 @@ MODEL_FILES = frozenset({
 def check_path_text(path: object, what: str) -> None:
     """Refuse a path holding a NUL byte (no file system accepts one) before any OS call sees it."""
     text = os.fspath(path) if isinstance(path, (str, bytes, os.PathLike)) else None
-    if isinstance(text, str) and "\x00" in text or isinstance(text, bytes) and b"\x00" in text:
+    if (isinstance(text, str) and "\x00" in text) or (isinstance(text, bytes) and b"\x00" in text):
         raise ModelSaveError(f"{what} {text!r} holds a NUL byte ('\\x00'), which no file name may contain. "
                              "Remove it from the path.")
 
@@ -161,6 +161,7 @@ def staging(parent: Path) -> Iterator[Path]:
                 except FileNotFoundError:  # a failing save removed the parent it made just now
                     if attempt == 2:
                         raise
+            assert path is not None  # the loop made it or raised
             fd = _lock(path)
             yield path
         except BaseException as exc:
@@ -269,8 +270,8 @@ def _protected(target: Path) -> str | None:
 
 def _flavor_entries(target: Path) -> set[str]:
     """Top-level names the MLmodel's flavors refer to (e.g. sklearn's ``model.pkl``); empty if unreadable."""
-    from .mlmodel import read_mlmodel
     from ..errors import PyfuncError
+    from .mlmodel import read_mlmodel
 
     try:
         flavors = read_mlmodel(target).get("flavors")

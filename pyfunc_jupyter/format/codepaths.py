@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sys
 import threading
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import ModuleType
-from typing import Iterator
 
 __all__ = ["CodeModules", "code_module_names"]
 
@@ -60,7 +60,5 @@ class CodeModules:
             finally:
                 self._modules = {k: sys.modules.pop(k) for k in [k for k in sys.modules if _owned(k, self.names)]}
                 sys.modules.update(others)
-                try:
+                with suppress(ValueError):
                     sys.path.remove(entry)
-                except ValueError:
-                    pass

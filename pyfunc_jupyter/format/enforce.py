@@ -6,9 +6,9 @@ import datetime as _dt
 import warnings
 from typing import Any
 
+from ..errors import SchemaEnforcementError
 from .schema import ColSpec, ParamSchema, ParamSpec, Schema
 from .types import AnyType, Array, DataType, Map, Object
-from ..errors import SchemaEnforcementError
 
 __all__ = ["enforce_input", "validate_params", "check_param_value"]
 
@@ -141,8 +141,12 @@ def _convert_scalar(series: Any, target: DataType, name: Any):
             try:
                 return series.astype("datetime64[ns]")
             except (OverflowError, ValueError) as exc:  # pandas' OutOfBoundsDatetime is a ValueError
-                raise _incompatible(name, dtype, "datetime64[ns]",
-                                    f" A value lies outside the nanosecond range 1677-09-21..2262-04-11 ({exc}).") from None
+                raise _incompatible(
+                    name,
+                    dtype,
+                    "datetime64[ns]",
+                    f" A value lies outside the nanosecond range 1677-09-21..2262-04-11 ({exc}).",
+                ) from None
         raise _incompatible(name, dtype, "datetime64[ns]")
     if target == DataType.boolean:
         if dtype == np.bool_:
@@ -166,7 +170,7 @@ def _convert_scalar(series: Any, target: DataType, name: Any):
     if kind in "iu" and want.kind == "i":
         ok = (kind == "i" and size <= want.itemsize) or (kind == "u" and size < want.itemsize)
     elif kind in "iu" and want.kind == "f":
-        ok = size <= 6 and want == np.float64 or (size <= 2 and want == np.float32)
+        ok = (size <= 6 and want == np.float64) or (size <= 2 and want == np.float32)
         if not ok and _zero_one(series):
             ok = True
     elif kind == "f" and want.kind == "f":
@@ -264,6 +268,7 @@ def _column_dtypes(frame: Any) -> list:
 
 def _fits(dtype: Any, spec: ColSpec) -> bool:
     """Whether a column of ``dtype`` already is what ``spec`` converts to (so nothing to do)."""
+    import numpy as np
     import pandas as pd
 
     target = spec.type
@@ -271,9 +276,10 @@ def _fits(dtype: Any, spec: ColSpec) -> bool:
         return True
     if not isinstance(target, DataType):
         return False
+    object_dtype = np.dtype(object)  # compared by value: a dtype equals the dtype of `object`, not the type itself
     if target in (DataType.string, DataType.binary):
-        return dtype == object or isinstance(dtype, pd.StringDtype)
-    return dtype == target.to_numpy() and target.to_numpy() != object
+        return dtype == object_dtype or isinstance(dtype, pd.StringDtype)
+    return dtype == target.to_numpy() and target.to_numpy() != object_dtype
 
 
 def _positions(frame: Any, schema: Schema) -> list[tuple[int, ColSpec]]:

@@ -145,11 +145,12 @@ def _typed_frame(payload: dict, orient: str | None, schema: Any):
         column = frame.iloc[:, position]
         try:
             if spec.type == DataType.datetime:
-                frame.isetitem(position, pd.to_datetime(column))
-            elif spec.type in (DataType.long, DataType.integer) and not column.isna().any():
-                frame.isetitem(position, column.astype(spec.type.to_numpy()))
-            elif spec.type in (DataType.double, DataType.float):
-                frame.isetitem(position, column.astype(spec.type.to_numpy()))
+                frame.isetitem(position, pd.to_datetime(column).array)
+            elif (spec.type in (DataType.long, DataType.integer) and not column.isna().any()) or spec.type in (
+                DataType.double,
+                DataType.float,
+            ):
+                frame.isetitem(position, column.astype(spec.type.to_numpy()).to_numpy())
         except (TypeError, ValueError):
             continue
     return frame

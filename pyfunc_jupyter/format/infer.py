@@ -104,7 +104,7 @@ def _numpy_type(dtype: Any) -> Any:
     import numpy as np
     import pandas as pd
 
-    if isinstance(dtype, pd.CategoricalDtype) or isinstance(dtype, pd.StringDtype):
+    if isinstance(dtype, (pd.CategoricalDtype, pd.StringDtype)):
         return DataType.string
     if pd.api.types.is_bool_dtype(dtype):
         return DataType.boolean

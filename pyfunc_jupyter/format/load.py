@@ -7,12 +7,13 @@ import os
 import platform
 import re
 import warnings
+from collections.abc import Iterator
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from .mlmodel import PYFUNC_LOADER, pyfunc_flavor, read_mlmodel, safe_model_path
 from ..errors import ModelLoadError
+from .mlmodel import PYFUNC_LOADER, pyfunc_flavor, read_mlmodel, safe_model_path
 
 __all__ = ["load_model_dir", "LoadedModel", "ModelMetadata", "load_python_model", "local_model_dir", "local_path",
            "read_input_example"]
@@ -101,7 +102,7 @@ def _read_pickle(model_dir: Path, flavor: dict[str, Any], mlmodel_path: str) -> 
     if compression:
         try:
             data = __import__(_DECOMPRESS[compression]).decompress(data)
-        except Exception as exc:  # noqa: BLE001 - each decompressor has its own errors
+        except Exception as exc:
             raise ModelLoadError(f"The model's pickle {path} is not {compression}-compressed as its MLmodel "
                                  f"says ({exc}).") from exc
     return data
@@ -124,17 +125,16 @@ _PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*([^\s;,]+)\s*$")
 def _requirement_warnings(path: Path) -> None:
     """Warn when installed packages differ from the model's pinned requirements (as MLflow does)."""
     from ..environment.envfiles import installed_version
-
-    from .mlmodel import read_model_file
     from ..errors import PyfuncError
+    from .mlmodel import read_model_file
 
     if not (path / "requirements.txt").is_file():
         return
     try:  # a requirements.txt linking outside the model is not read
-        lines = read_model_file(path, "requirements.txt", mlmodel_path=str(path / "MLmodel"), key="requirements.txt")
+        raw = read_model_file(path, "requirements.txt", mlmodel_path=str(path / "MLmodel"), key="requirements.txt")
     except PyfuncError:
         return
-    lines = lines.decode("utf-8", errors="replace").splitlines()
+    lines = raw.decode("utf-8", errors="replace").splitlines()
     problems = []
     for match in filter(None, map(_PIN.match, lines)):
         name, pinned = match.groups()
@@ -197,7 +197,7 @@ def load_python_model(model_dir: Path, flavor: dict[str, Any], mlmodel_path: str
     with code.active() if code else nullcontext():
         try:
             python_model = load_model_pickle(data, on_reference)
-        except Exception as exc:  # noqa: BLE001 - unpickling runs arbitrary reconstructors
+        except Exception as exc:
             raise ModelLoadError(f"Could not unpickle the model in {model_dir} ({type(exc).__name__}: {exc}). "
                                  "A module it refers to may be missing here: install it, or ship it with "
                                  "code_paths when saving.") from exc
@@ -214,7 +214,7 @@ def load_python_model(model_dir: Path, flavor: dict[str, Any], mlmodel_path: str
 
 
 def load_model_dir(model_dir: str | os.PathLike, suppress_warnings: bool = False,
-                   model_config: dict | None = None) -> "LoadedModel":
+                   model_config: dict | None = None) -> LoadedModel:
     """Load the pyfunc model (ours or MLflow's) in the local directory ``model_dir`` (or a ``file://`` URI).
 
     Loading runs the model's pickled code: load only models you trust. ``load_model`` (the public
@@ -252,7 +252,7 @@ def read_input_example(model_dir: Path, info: dict, schema: Any = None) -> Any:
                     key="saved_input_example_info.artifact_path")
     try:
         return load_input_example(model_dir, info, schema)
-    except Exception as exc:  # noqa: BLE001 - a bad example file must not look like a bug
+    except Exception as exc:
         raise ModelLoadError(f"The saved input example of {model_dir} cannot be read "
                              f"({type(exc).__name__}: {exc}).") from exc
 
@@ -282,7 +282,7 @@ class LoadedModel:
 
     @classmethod
     def in_memory(cls, python_model: Any, context: Any, signature: Any, from_hint: bool, path: Path,
-                  flavor: dict | None = None, code=None) -> "LoadedModel":
+                  flavor: dict | None = None, code=None) -> LoadedModel:
         """A model object not read from an MLmodel file, run with the loader's enforcement and dispatch."""
         mlmodel = {"flavors": {"python_function": flavor or {}},
                    "signature": signature.to_dict() if signature else None, "is_signature_from_type_hint": from_hint}

@@ -6,7 +6,7 @@ import errno
 import os
 import stat
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Literal, overload
 
 from ..errors import MLmodelError, ModelLoadError
 
@@ -127,6 +127,12 @@ def _brief(value: Any) -> str:
     return _short(brief.repr(value), 100)
 
 
+@overload
+def read_model_file(model_dir: str | os.PathLike, relative: str, *, mlmodel_path: str, key: str | None,
+                    missing_ok: Literal[False] = False) -> bytes: ...
+@overload
+def read_model_file(model_dir: str | os.PathLike, relative: str, *, mlmodel_path: str, key: str | None,
+                    missing_ok: bool) -> bytes | None: ...
 def read_model_file(model_dir: str | os.PathLike, relative: str, *, mlmodel_path: str, key: str | None,
                     missing_ok: bool = False) -> bytes | None:
     """The bytes of a regular file of the model directory; one that links outside the directory is refused.
@@ -178,11 +184,13 @@ def read_signature(mlmodel: dict[str, Any], mlmodel_path: str) -> Any:
     try:
         return ModelSignature.from_dict(mlmodel["signature"])
     except Exception as exc:  # noqa: BLE001 - JSON and schema errors alike
-        raise MLmodelError(mlmodel_path, "signature", f"the signature cannot be read ({_short(str(exc), 300)})") from None
+        raise MLmodelError(
+            mlmodel_path, "signature", f"the signature cannot be read ({_short(str(exc), 300)})"
+        ) from None
 
 
 def _expect(path: str, key: str, value: Any, kinds: tuple[type, ...], what: str) -> None:
-    if not isinstance(value, kinds) or isinstance(value, bool) and bool not in kinds:
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
         raise MLmodelError(path, key, f"expected {what}, found {type(value).__name__} {_brief(value)}")
 
 
@@ -238,8 +246,16 @@ def pyfunc_flavor(mlmodel: dict[str, Any]) -> dict[str, Any]:
 
 def safe_model_path(model_dir: str | os.PathLike, relative: str, *, mlmodel_path: str, key: str) -> Path:
     """Join ``relative`` to ``model_dir``, refusing absolute paths, ``..`` and symlinks out of it."""
-    if not relative or "\x00" in relative or "\\" in relative or os.path.isabs(relative) or PurePosixPath(relative).is_absolute():
-        raise MLmodelError(mlmodel_path, key, f"path {relative!r} must be a relative POSIX path inside the model directory")
+    if (
+        not relative
+        or "\x00" in relative
+        or "\\" in relative
+        or os.path.isabs(relative)
+        or PurePosixPath(relative).is_absolute()
+    ):
+        raise MLmodelError(
+            mlmodel_path, key, f"path {relative!r} must be a relative POSIX path inside the model directory"
+        )
     parts = PurePosixPath(relative).parts
     if ".." in parts:
         raise MLmodelError(mlmodel_path, key, f"path {relative!r} escapes the model directory")
@@ -257,7 +273,9 @@ def safe_model_path(model_dir: str | os.PathLike, relative: str, *, mlmodel_path
     except (OSError, RuntimeError) as exc:  # a symlink loop
         raise MLmodelError(mlmodel_path, key, f"path {relative!r} cannot be resolved ({exc})") from None
     if joined != root and root not in joined.parents:
-        raise MLmodelError(mlmodel_path, key, f"path {relative!r} leads outside the model directory (through a symlink)")
+        raise MLmodelError(
+            mlmodel_path, key, f"path {relative!r} leads outside the model directory (through a symlink)"
+        )
     return Path(model_dir) / relative
 
 

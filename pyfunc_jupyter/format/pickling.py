@@ -5,7 +5,8 @@ from __future__ import annotations
 import io
 import pickle
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..errors import UnpicklableModelError
 
@@ -132,17 +133,8 @@ class _ModelUnpickler(pickle.Unpickler):
         if self._on_reference is not None:
             self._on_reference(top)
             if top == "cloudpickle" and name == "subimport":
-                return self._recording_subimport(super().find_class(module, name))
+                return _recording_subimport(super().find_class(module, name), self._on_reference)
         return super().find_class(module, name)
-
-    def _recording_subimport(self, subimport):
-        on_reference = self._on_reference
-
-        def recording_subimport(name):
-            on_reference(name.partition(".")[0])
-            return subimport(name)
-
-        return recording_subimport
 
 
 def load_model_pickle(data: bytes, on_reference: Callable[[str], None] | None = None) -> Any:
@@ -150,3 +142,13 @@ def load_model_pickle(data: bytes, on_reference: Callable[[str], None] | None = 
     import cloudpickle  # noqa: F401 - its reconstructors must be importable
 
     return _ModelUnpickler(io.BytesIO(data), on_reference).load()
+
+
+def _recording_subimport(subimport: Callable[[str], Any], on_reference: Callable[[str], None]) -> Callable[[str], Any]:
+    """cloudpickle's ``subimport`` that also reports the module it imports."""
+
+    def recording_subimport(name):
+        on_reference(name.partition(".")[0])
+        return subimport(name)
+
+    return recording_subimport

@@ -10,14 +10,15 @@ import platform
 import shutil
 import stat
 import uuid
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
+from ..errors import ModelSaveError
 from . import atomic as _atomic
 from .mlmodel import PYFUNC_LOADER, write_mlmodel
-from ..errors import ModelSaveError
 
 __all__ = ["save_model", "ModelInfo", "build_model"]
 
@@ -105,10 +106,12 @@ def _check_load_context(python_model: Any) -> None:
 
 
 def overrides(cls: type, method: str) -> bool:
-    """Whether ``cls`` defines ``method`` itself rather than inheriting the base ``PythonModel``'s (ours or MLflow's)."""
+    """Whether ``cls`` defines ``method`` itself rather than inheriting it from ``PythonModel`` (ours or MLflow's)."""
     for klass in cls.__mro__:
         if method in vars(klass):
-            return not (klass.__name__ == "PythonModel" and klass.__module__.split(".")[0] in ("pyfunc_jupyter", "mlflow"))
+            return not (
+                klass.__name__ == "PythonModel" and klass.__module__.split(".")[0] in ("pyfunc_jupyter", "mlflow")
+            )
     return False
 
 
@@ -433,7 +436,7 @@ def _mlmodel(flavor: dict, size: int, signature: Any, from_hint: bool, example_i
         "model_size_bytes": size,
         "model_uuid": uuid.uuid4().hex,
         "prompts": None,
-        "utc_time_created": _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f"),
+        "utc_time_created": _dt.datetime.now(_dt.UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f"),
     }
     mlflow_version = installed_version("mlflow")
     if mlflow_version:

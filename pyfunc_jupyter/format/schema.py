@@ -41,7 +41,7 @@ class ColSpec:
         return d
 
     @classmethod
-    def from_json_dict(cls, **spec: Any) -> "ColSpec":
+    def from_json_dict(cls, **spec: Any) -> ColSpec:
         """Read one column spec of an MLflow signature."""
         return cls(type_from_json(spec), spec.get("name"), bool(spec.get("required", True)))
 
@@ -77,7 +77,7 @@ class TensorSpec:
         return {"name": self.name, **spec} if self.name is not None else spec
 
     @classmethod
-    def from_json_dict(cls, **spec: Any) -> "TensorSpec":
+    def from_json_dict(cls, **spec: Any) -> TensorSpec:
         """Read one tensor spec of an MLflow signature."""
         inner = spec.get("tensor-spec")
         if not isinstance(inner, dict) or "dtype" not in inner or "shape" not in inner:
@@ -153,7 +153,7 @@ class Schema:
         return json.dumps(self.to_dict())
 
     @classmethod
-    def from_json(cls, text: str) -> "Schema":
+    def from_json(cls, text: str) -> Schema:
         """Read a schema from its JSON string."""
         specs = json.loads(text)
         if not isinstance(specs, list):
@@ -224,7 +224,7 @@ class ParamSpec:
                 **self.dtype.to_dict()}
 
     @classmethod
-    def from_json_dict(cls, **spec: Any) -> "ParamSpec":
+    def from_json_dict(cls, **spec: Any) -> ParamSpec:
         """Read one param spec."""
         if "name" not in spec or "type" not in spec or "default" not in spec:
             raise ValueError(f"A param spec needs 'name', 'type' and 'default' (null for none); got {sorted(spec)}")
@@ -259,7 +259,7 @@ class ParamSchema:
         return json.dumps(self.to_dict())
 
     @classmethod
-    def from_json(cls, text: str) -> "ParamSchema":
+    def from_json(cls, text: str) -> ParamSchema:
         """Read a param schema from its JSON string."""
         specs = json.loads(text)
         if not isinstance(specs, list) or not all(isinstance(s, dict) for s in specs):
@@ -301,12 +301,12 @@ class ModelSignature:
                 "params": self.params.to_json() if self.params is not None else None}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "ModelSignature":
+    def from_dict(cls, data: dict[str, Any]) -> ModelSignature:
         """Read the ``signature`` mapping of an MLmodel."""
         if not isinstance(data, dict):
             raise ValueError(f"A signature must be a mapping; got {type(data).__name__}.")
 
-        def read(key: str, kind: type) -> Any:
+        def read(key: str, kind: type[Schema] | type[ParamSchema]) -> Any:
             value = data.get(key)
             if value is None:
                 return None

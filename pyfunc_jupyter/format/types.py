@@ -144,8 +144,8 @@ def _type_dict(dtype: Any) -> dict[str, Any]:
     return dtype.to_dict()
 
 
-def type_from_json(spec: dict[str, Any]) -> Any:
-    """Read a type from its JSON form (the ``type`` key and what goes with it)."""
+def type_from_json(spec: Any) -> Any:
+    """Read a type from its JSON form (the ``type`` key and what goes with it); anything else is a ValueError."""
     if not isinstance(spec, dict) or not isinstance(spec.get("type"), str):
         raise ValueError(f"A type must be a JSON object with a string 'type'; got {spec!r:.80}")
     kind = spec["type"]

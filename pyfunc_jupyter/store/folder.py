@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..format import atomic as _atomic
-from .._storeroot import STORE_ENV, get_store, set_store
+from .._storeroot import get_store, set_store
 from ..errors import ModelLoadError, ModelSaveError
+from ..format import atomic as _atomic
 
 __all__ = ["log_model", "start_run", "end_run", "active_run", "set_store", "get_store", "list_models",
            "resolve_uri", "StoreEntry", "Run", "RunInfo", "is_model_name", "is_version_name",
@@ -43,7 +43,7 @@ class Run:
     info: RunInfo
     logged: list = field(default_factory=list)
 
-    def __enter__(self) -> "Run":
+    def __enter__(self) -> Run:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -132,8 +132,8 @@ def log_model(name: str | None = None, python_model: Any = None, *, artifact_pat
 
 def _same_as_latest(staging: Path, parent: Path, built: Any) -> int | None:
     """Record the built model's content hash in its sidecar; the latest version's number if it has the same."""
-    from .registry import content_hash
     from ..format.sidecar import read_sidecar, update_sidecar
+    from .registry import content_hash
 
     flavor = built.mlmodel["flavors"]["python_function"]
     try:
@@ -212,9 +212,9 @@ def text_or_none(value: Any) -> str | None:
 
 
 def _entry(name: str, version_dir: Path) -> StoreEntry:
+    from ..errors import PyfuncError
     from ..format.mlmodel import safe_model_path
     from ..format.sidecar import read_sidecar
-    from ..errors import PyfuncError
 
     entry = StoreEntry(name=name, version=int(version_dir.name), path=str(version_dir))
     if not is_model_name(name):
@@ -245,8 +245,8 @@ def _entry(name: str, version_dir: Path) -> StoreEntry:
 
 def _entry_from_mlmodel(entry: StoreEntry, version_dir: Path) -> StoreEntry:
     """A directory written by MLflow (no summary file): read what the MLmodel says."""
-    from ..format.mlmodel import read_mlmodel
     from ..errors import PyfuncError
+    from ..format.mlmodel import read_mlmodel
 
     try:
         mlmodel = read_mlmodel(version_dir)
@@ -258,8 +258,8 @@ def _entry_from_mlmodel(entry: StoreEntry, version_dir: Path) -> StoreEntry:
 
 def mlmodel_facts(entry: StoreEntry, mlmodel: dict, mlmodel_path: str) -> StoreEntry:
     """Fill a listing entry from a parsed MLmodel; a signature that cannot be read makes it broken."""
-    from ..format.mlmodel import read_signature
     from ..errors import PyfuncError
+    from ..format.mlmodel import read_signature
 
     try:
         signature = read_signature(mlmodel, mlmodel_path)
@@ -311,8 +311,8 @@ def _model_folder(root: Path, name: str) -> Path:
 
 def _with_registry(model_dir: Path, entries: list[StoreEntry]) -> list[StoreEntry]:
     """Entries with their description, tags and aliases (an unreadable registry file never fails a listing)."""
-    from .registry import REGISTRY_FILE, read_registry, with_metadata
     from ..errors import RegistryError
+    from .registry import REGISTRY_FILE, read_registry, with_metadata
 
     if not entries or not (model_dir / REGISTRY_FILE).is_file():
         return entries
@@ -356,8 +356,8 @@ def resolve_uri(uri: str) -> Path:
 
 def _resolve_alias(root: Path, uri: str) -> Path:
     """The directory of ``models:/<name>@<alias>``."""
-    from .registry import read_registry, version_for_alias
     from ..errors import RegistryError
+    from .registry import read_registry, version_for_alias
 
     name, _, alias = uri[len("models:/"):].strip("/").partition("@")
     model_dir = _model_folder(root, name)

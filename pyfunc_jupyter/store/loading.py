@@ -25,7 +25,7 @@ def resolve_model_dir(model_uri: str | os.PathLike) -> Path:
 
 
 def load_model(model_uri: str | os.PathLike, suppress_warnings: bool = False, dst_path: str | None = None,
-               model_config: dict | None = None) -> "LoadedModel":
+               model_config: dict | None = None) -> LoadedModel:
     """Load a pyfunc model (ours or MLflow's) from a path or a ``models:/``/``runs:/`` URI.
 
     Loading runs the model's pickled code: load only models you trust. ``dst_path`` is accepted as

@@ -25,6 +25,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from ..errors import RegistryError
@@ -76,6 +77,7 @@ def version_for_alias(model_dir: Path, alias: str) -> int | None:
 @contextlib.contextmanager
 def _locked(model_dir: Path) -> Iterator[dict[str, Any]]:
     """The registry of ``model_dir`` for changing, under an exclusive lock; written back atomically."""
+    fcntl: ModuleType | None
     try:
         import fcntl
     except ImportError:  # not POSIX: the rename below still keeps readers safe

@@ -1,4 +1,4 @@
-"""The panel's Compare tab: two versions side by side on one input; signature, params, requirements, artifacts diffed."""
+"""The panel's Compare tab: two versions side by side on one input; signature, params, requirements, files diffed."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ class CompareTab(widgets.VBox):
         self.status = widgets.HTML()
         self.outputs = widgets.HTML()
         self.diffs = widgets.HTML()
-        self.preview = None
+        self.preview: dict[str, Any] | None = None
         self.differences: dict[str, list] = {}
         self.refresh_button.on_click(lambda _: self.refresh())
         self.a.observe(self._chosen, names="value")
@@ -75,8 +75,8 @@ class CompareTab(widgets.VBox):
 
     def refresh(self) -> None:
         """Read the store's versions into both dropdowns."""
-        from .load_tab import version_options
         from ..store.folder import list_models
+        from .load_tab import version_options
 
         options = [("(choose)", None), *version_options([e for e in list_models() if not e.error])]
         for dropdown in (self.a, self.b):
@@ -98,12 +98,12 @@ class CompareTab(widgets.VBox):
 
     def compare(self) -> None:
         """Predict with A and B on the input; mark differing cells; diff signature, params, requirements, artifacts."""
-        from ..card.render import render_preview_html
-        from ..store.loading import load_model
         from ..authoring.preview import as_table, build_preview
         from ..card.modelcard import model_card
-        from ..format.samplecopy import sample_copy
+        from ..card.render import render_preview_html
         from ..errors import PyfuncError
+        from ..format.samplecopy import sample_copy
+        from ..store.loading import load_model
 
         self.status.value = self.outputs.value = self.diffs.value = ""
         if self.a.value is None or self.b.value is None:
@@ -128,11 +128,11 @@ class CompareTab(widgets.VBox):
                 outputs.append({"label": f"{label}: {uri}", "table": as_table(model.predict(sample_copy(data)))})
             except Exception as exc:  # noqa: BLE001 - shown in the comparison
                 outputs.append({"label": f"{label}: {uri}", "error": f"{type(exc).__name__}: {exc}"})
-        self.preview = build_preview(as_table(data, is_input=True), outputs)
-        self.outputs.value = render_preview_html(self.preview)
+        self.preview = preview = build_preview(as_table(data, is_input=True), outputs)
+        self.outputs.value = render_preview_html(preview)
         a, b = _facts(cards[0]), _facts(cards[1])
         self.differences = {section: diff_rows(a[section], b[section]) for section in a}
         self.diffs.value = "".join(_diff_html(section, rows) for section, rows in self.differences.items())
         changed = [section for section, rows in self.differences.items() if any(r[3] for r in rows)]
-        status = self.preview["outputs"][1]["status"]
+        status = preview["outputs"][1]["status"]
         self.status.value = message(f"Outputs: {status}. Changed: {', '.join(changed) or 'nothing'}.", "info")

@@ -68,7 +68,7 @@ class ParamsForm(widgets.VBox):
         if not self._specs:
             return None
         params = {}
-        for spec, control in zip(self._specs, self._controls):
+        for spec, control in zip(self._specs, self._controls, strict=True):
             value = control.value
             if spec.shape is not None:
                 try:
@@ -85,7 +85,9 @@ def _cell_text(value: Any) -> str:
 
 def _cell_widget(value: Any, row: int, column: Any) -> widgets.Text:
     """One editable table cell; its tooltip is its label (column and row) for keyboard and screen-reader users."""
-    return widgets.Text(value=_cell_text(value), layout=widgets.Layout(width="auto"), tooltip=f"{column}, row {row + 1}")
+    return widgets.Text(
+        value=_cell_text(value), layout=widgets.Layout(width="auto"), tooltip=f"{column}, row {row + 1}"
+    )
 
 
 def _cell_value(text: str) -> Any:
@@ -99,9 +101,9 @@ class InputEditor(widgets.VBox):
     """Edit a model input as a table (DataFrames) or as JSON; ``value()`` gives the input to predict on."""
 
     def __init__(self, example: Any = None) -> None:
-        from ..format.example import to_json_value
-
         import pandas as pd
+
+        from ..format.example import to_json_value
 
         self._frame = isinstance(example, pd.DataFrame)
         self.mode = widgets.ToggleButtons(options=["Table", "JSON"] if self._frame else ["JSON"],
@@ -114,7 +116,7 @@ class InputEditor(widgets.VBox):
         if self._frame:
             frame = example.head(MAX_TABLE_ROWS).iloc[:, :MAX_TABLE_COLUMNS]
             self._columns = list(frame.columns)
-            self._cells = [[_cell_widget(v, r, c) for c, v in zip(self._columns, to_json_value(list(row)))]
+            self._cells = [[_cell_widget(v, r, c) for c, v in zip(self._columns, to_json_value(list(row)), strict=True)]
                            for r, row in enumerate(frame.itertuples(index=False, name=None))]
             self._layout_grid()
             self.json.value = json.dumps({"columns": to_json_value(self._columns),
@@ -141,7 +143,7 @@ class InputEditor(widgets.VBox):
                 self.mode.value = "JSON"
                 raise ValueError(f"The JSON does not make a table: {exc}") from None
             self._columns = list(frame.columns)
-            self._cells = [[_cell_widget(v, r, c) for c, v in zip(self._columns, row)]
+            self._cells = [[_cell_widget(v, r, c) for c, v in zip(self._columns, row, strict=True)]
                            for r, row in enumerate(frame.values.tolist())]
             self._layout_grid()
             self.children = [self.mode, self.grid]

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
 from .forms import InputEditor, ParamsForm, display_data, message, table_html
+
+if TYPE_CHECKING:
+    from ..card.modelcard import ModelCard
+    from ..format.load import LoadedModel
 
 __all__ = ["LoadTab", "version_options"]
 
@@ -38,8 +42,8 @@ class LoadTab(widgets.VBox):
     def __init__(self, namespace: dict[str, Any]) -> None:
         self._namespace = namespace
         self._entries: list[Any] = []
-        self.model = None  # the LoadedModel being tried
-        self.card = None
+        self.model: LoadedModel | None = None  # the one being tried
+        self.card: ModelCard | None = None
         self.prediction = None
         self.search = widgets.Text(description="Search", placeholder="name or signature", style=_STYLE,
                                    continuous_update=True)
@@ -161,9 +165,9 @@ def _saved_example(uri: str) -> tuple[Any, Any]:
     """The saved example's data and the params schema of a model, read without unpickling it."""
     from ..format.example import split_example
     from ..format.load import read_input_example
-    from ..store.loading import resolve_model_dir
     from ..format.mlmodel import read_mlmodel
     from ..format.schema import ModelSignature
+    from ..store.loading import resolve_model_dir
 
     path = resolve_model_dir(uri)
     mlmodel = read_mlmodel(path)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
 from ..authoring.candidates import example_candidates, model_candidates, required_init_args
 from .forms import display_data, message
+
+if TYPE_CHECKING:
+    from ..authoring.pipeline import Authored
 
 __all__ = ["SaveTab"]
 
@@ -35,7 +38,7 @@ class SaveTab(widgets.VBox):
         self._on_saved = on_saved
         self._inferred: list[str] | None = None
         self.card = None  # the last card shown
-        self.result = None  # the last Authored
+        self.result: Authored | None = None  # the last one saved
         self.model = widgets.Dropdown(description="Model", style=_STYLE, layout=_WIDE)
         self.example = widgets.Dropdown(description="Input example", style=_STYLE, layout=_WIDE)
         self.refresh_button = widgets.Button(description="Refresh", icon="refresh",
@@ -44,8 +47,11 @@ class SaveTab(widgets.VBox):
         self.params = widgets.Textarea(description="Params (JSON)", style=_STYLE, layout=_WIDE,
                                        placeholder='{"slope": 2, "intercept": 3}')
         self.artifacts = widgets.VBox([])
-        self.add_artifact = widgets.Button(description="Add artifact", icon="plus",
-                                           tooltip="Ship a file or directory; load_context reads context.artifacts[key]")
+        self.add_artifact = widgets.Button(
+            description="Add artifact",
+            icon="plus",
+            tooltip="Ship a file or directory; load_context reads context.artifacts[key]",
+        )
         self.requirements = widgets.Textarea(description="Requirements", style=_STYLE, layout=_WIDE,
                                              placeholder="inferred when a model and an example are chosen")
         self.save_button = widgets.Button(description="Save", button_style="primary", icon="save", disabled=True,
@@ -158,7 +164,9 @@ class SaveTab(widgets.VBox):
                 model=self._model_object(), input_example=self._namespace[self.example.value], params=self._params(),
                 name=self.name.value.strip() or None, artifacts=self._artifact_dict(),
                 pip_requirements=self._requirements(), source="panel")
-            result = author(request, progress=lambda stage: setattr(self.progress, "value", message(stage + "…", "info")))
+            result = author(
+                request, progress=lambda stage: setattr(self.progress, "value", message(stage + "…", "info"))
+            )
         except PredictError as exc:
             self.error.value = message(f"{exc} Fix the model or the example and save again.")
             return

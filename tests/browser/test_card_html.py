@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from playwright.sync_api import expect
 
-from pyfunc_jupyter.authoring.pipeline import AuthorRequest, Authored, author
+from pyfunc_jupyter.authoring.pipeline import Authored, AuthorRequest, author
 
 from ..models_for_tests import define
 from .conftest import ARTIFACTS

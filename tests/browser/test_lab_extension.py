@@ -40,7 +40,7 @@ class SimpleLinearModel(PythonModel):
     """%%pyfunc_model scaled --example "pd.DataFrame({'x': [1.0, 2.0]})" --params "{'offset': 1, 'gain': 1.0, 'steps': [1.0, 2.5]}"
 class ScaledModel(PythonModel):
     def predict(self, context, model_input, params=None):
-        return params["gain"] * scale * model_input["x"] + params["offset"]""",
+        return params["gain"] * scale * model_input["x"] + params["offset"]""",  # noqa: E501 - a %%magic line cannot wrap
     # Different on every call: the preview marks the reloaded and fresh-process cells.
     """%%pyfunc_model noisy --example "pd.DataFrame({'x': [1.0, 2.0, 3.0]})"
 import numpy as np
@@ -312,7 +312,7 @@ def odd_store(linear):
     (store / "broken" / "3").mkdir()
     (store / "broken" / "3" / "MLmodel").write_text(
         "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
-        + "".join(f"{c}: &{c} [{', '.join([f'*{p}'] * 10)}]\n" for p, c in zip("abcdefghi", "bcdefghij"))
+        + "".join(f"{c}: &{c} [{', '.join([f'*{p}'] * 10)}]\n" for p, c in zip("abcdefghi", "bcdefghij", strict=True))
         + "flavors: *j\n")
     yield store
     for path in made:

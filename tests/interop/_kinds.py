@@ -442,15 +442,15 @@ def define(name: str, side: str, workdir, infer_signature=None):
     kind = KINDS[name]
     workdir = pathlib.Path(workdir)
     if kind.get("setup"):
-        exec(compile(textwrap.dedent(kind["setup"]), f"<setup {name}>", "exec"),  # noqa: S102
+        exec(compile(textwrap.dedent(kind["setup"]), f"<setup {name}>", "exec"),
              {"workdir": workdir, "sys": sys, "os": os})
     namespace = {"__name__": "__main__"}
     cell = BASE_IMPORT[side] + textwrap.dedent(kind["model"])
-    exec(compile(cell, f"<cell {name}>", "exec"), namespace)  # noqa: S102
-    python_model = eval(kind["python_model"], namespace)  # noqa: S307
+    exec(compile(cell, f"<cell {name}>", "exec"), namespace)
+    python_model = eval(kind["python_model"], namespace)
     if infer_signature is None:
         infer_signature = _infer_signature(side)
-    save_kwargs = eval(kind["save"], {"pd": pd, "np": np, "workdir": workdir,  # noqa: S307
+    save_kwargs = eval(kind["save"], {"pd": pd, "np": np, "workdir": workdir,
                                        "infer_signature": infer_signature})
     return python_model, save_kwargs
 
@@ -460,10 +460,8 @@ def _plain(value):
     import math
 
     if hasattr(value, "item") and not isinstance(value, (list, dict, str, bytes)) and getattr(value, "ndim", 0) == 0:
-        try:
+        with contextlib.suppress(ValueError, TypeError):
             value = value.item()
-        except (ValueError, TypeError):
-            pass
     if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, float):
@@ -522,8 +520,8 @@ def run_calls(model, name: str) -> dict:
 
     out = {}
     for label, method, data_expr, params_expr in KINDS[name]["calls"]:
-        data = eval(data_expr, {"pd": pd, "np": np})  # noqa: S307
-        params = eval(params_expr, {"pd": pd, "np": np}) if params_expr else None  # noqa: S307
+        data = eval(data_expr, {"pd": pd, "np": np})
+        params = eval(params_expr, {"pd": pd, "np": np}) if params_expr else None
         try:
             if method == "predict_stream":
                 result = list(model.predict_stream(data, params=params))
@@ -690,12 +688,12 @@ def run_guide_cells(workdir: str, cells: dict) -> dict:
         namespace = {"__name__": "__main__"}
         try:
             with contextlib.redirect_stdout(printed):
-                exec(compile(textwrap.dedent(source), f"<guide {key}>", "exec"), namespace)  # noqa: S102
+                exec(compile(textwrap.dedent(source), f"<guide {key}>", "exec"), namespace)
             info = namespace["model_info"]
             entry["printed"] = printed.getvalue()
             entry["dir"] = str(info.path)
             data_expr, params = GUIDE_INPUTS.get(example, ("pd.DataFrame([1, 2, 3])", None))
-            data = eval(data_expr, {"pd": pd})  # noqa: S307
+            data = eval(data_expr, {"pd": pd})
             loaded = mlflow.pyfunc.load_model(str(info.path))
             entry["mlflow_printed"] = f"{loaded.predict(data, params=params)}\n"
             entry["mro"] = [f"{c.__module__}.{c.__qualname__}"

@@ -18,7 +18,7 @@ import pytest
 import pyfunc_jupyter
 
 from ..conftest import run_python
-from ._kinds import KINDS, assert_mlflow_without_us, MLFLOW_KINDS, compare, load_and_call, parse, program, rows
+from ._kinds import KINDS, MLFLOW_KINDS, assert_mlflow_without_us, compare, load_and_call, parse, program, rows
 
 pytestmark = pytest.mark.interop
 

@@ -21,8 +21,19 @@ import pyfunc_jupyter
 
 from ..conftest import ROOT, run_python
 from ..test_guide import GUIDE_OUTPUTS, port
-from ._kinds import (KINDS, assert_mlflow_without_us, MLFLOW_KINDS, OURS_KINDS, compare, define, isolated, load_and_call, parse, program,
-                     rows)
+from ._kinds import (
+    KINDS,
+    MLFLOW_KINDS,
+    OURS_KINDS,
+    assert_mlflow_without_us,
+    compare,
+    define,
+    isolated,
+    load_and_call,
+    parse,
+    program,
+    rows,
+)
 
 pytestmark = pytest.mark.interop
 

@@ -44,8 +44,12 @@ def _requirements(python, tool, target, env=None):
     code = f"MODEL = {MODEL!r}\n" + DRIVER
     script = target.parent / f"{tool}_driver.py"
     script.write_text(code)
-    out = run_python(python, f"import sys; sys.argv = ['x', {tool!r}, {str(target)!r}]; exec(open({str(script)!r}).read())",
-                     env=env, cwd=target.parent)
+    out = run_python(
+        python,
+        f"import sys; sys.argv = ['x', {tool!r}, {str(target)!r}]; exec(open({str(script)!r}).read())",
+        env=env,
+        cwd=target.parent,
+    )
     names = {line.split("==")[0].lower() for line in json.loads(out.stdout.splitlines()[-1])}
     return names - {"mlflow"}
 

@@ -69,7 +69,10 @@ ENFORCE = [
     ("pd.DataFrame([[1, 2]])", "pd.DataFrame([[1, 2, 3]])"),
     ("pd.DataFrame([10, 20])", "[1, 2, 3]"),
     ("pd.DataFrame([10, 20])", "5"),
-    ("pd.DataFrame({'t': pd.to_datetime(['2024-01-01'])})", "pd.DataFrame({'t': pd.to_datetime(['2024-01-02']).astype('datetime64[s]')})"),
+    (
+        "pd.DataFrame({'t': pd.to_datetime(['2024-01-01'])})",
+        "pd.DataFrame({'t': pd.to_datetime(['2024-01-02']).astype('datetime64[s]')})",
+    ),
     ("np.array([[1.0, 2.0]])", "np.array([[3.0, 4.0]])"),
     ("np.array([[1.0, 2.0]])", "np.array([[3.0, 4.0]], dtype='float32')"),
     ("np.array([[1.0, 2.0]])", "np.array([[3.0, 4.0, 5.0]])"),

@@ -212,8 +212,8 @@ def test_none_in_a_boolean_list_is_refused_where_mlflow_would_turn_it_into_false
     import pandas as pd
 
     from pyfunc_jupyter import infer_signature
-    from pyfunc_jupyter.format.enforce import enforce_input
     from pyfunc_jupyter.errors import SchemaEnforcementError
+    from pyfunc_jupyter.format.enforce import enforce_input
 
     schema = infer_signature([{"a": [True]}]).inputs
     with pytest.raises(SchemaEnforcementError, match="expected boolean, got None"):
