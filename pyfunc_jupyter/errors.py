@@ -11,6 +11,7 @@ __all__ = [
     "ModelLoadError",
     "MLmodelError",
     "SchemaEnforcementError",
+    "RemoteStoreError",
     "RegistryError",
     "TypeHintError",
 ]
@@ -57,6 +58,11 @@ class MLmodelError(ModelLoadError):
         self.path = path
         self.key = key
         self.problem = problem
+
+
+class RemoteStoreError(PyfuncError):
+    """The store is an MLflow tracking server that cannot be used: MLflow's client is not installed, the
+    server is down or refused the request; the message names the server. Nothing was registered."""
 
 
 class RegistryError(PyfuncError, ValueError):

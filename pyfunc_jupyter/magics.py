@@ -322,6 +322,8 @@ class PyfuncMagics(Magics):
     @argument("--config", metavar="EXPR", help="The model_config dict (or YAML path) given to load_context.")
     @argument("--path", metavar="DIR", help="Save to this directory instead of the local store.")
     @argument("--overwrite", action="store_true", help="With --path: replace a model already there (atomically).")
+    @argument("--store", metavar="URI", help="Log to this store instead of the one in use: a folder, or an MLflow "
+              "tracking server (http://host:port), where it becomes a new version of the registered model.")
     @argument("--new-version", action="store_true", help="Add a store version even if the latest one holds exactly "
                                                            "this model (by default it is reused: 'unchanged').")
     @argument("--as", dest="as_var", metavar="VAR", default="_pyfunc",
@@ -344,6 +346,15 @@ class PyfuncMagics(Magics):
         _target(self.shell, args.as_var)  # before the cell runs: a bad name costs nothing
         if args.overwrite and not args.path:
             raise UsageError("--overwrite applies only with --path DIR; the store adds a new version instead.")
+        if args.store and args.path:
+            raise UsageError("Give --path DIR (a directory) or --store URI (a store), not both.")
+        if args.store:
+            from ._storeroot import as_store
+
+            try:
+                as_store(args.store)
+            except PyfuncError as exc:
+                raise UsageError(f"--store: {exc}") from None
         if args.new_version and args.path:
             raise UsageError("--new-version applies only to the store; with --path DIR use --overwrite.")
         tree, last = self._run_cell(cell)
@@ -357,7 +368,7 @@ class PyfuncMagics(Magics):
             signature=self._eval("--signature", args.signature), artifacts=_artifacts(args.artifact),
             pip_requirements=args.pip, extra_pip_requirements=args.extra_pip, conda_env=args.conda,
             code_paths=args.code, model_config=self._eval("--config", args.config), source="notebook",
-            new_version=args.new_version)
+            store=args.store, new_version=args.new_version)
         try:
             authored = author(request)
         except PredictError as exc:
@@ -406,11 +417,12 @@ class PyfuncMagics(Magics):
 
     @line_magic
     def pyfunc_models(self, line: str) -> Any:
-        """The models in the local store: name, versions, latest created, signature summary."""
+        """The models in the store in use (a folder or a tracking server): name, versions, created, signature."""
         from .card.listing import ModelList
 
         if line.strip():
-            raise UsageError("%pyfunc_models takes no arguments; use pyfunc_jupyter.set_store(path) to change store.")
+            raise UsageError("%pyfunc_models takes no arguments; use pyfunc_jupyter.set_store(path_or_server_uri) "
+                             "to change store.")
         return ModelList.from_store()
 
 

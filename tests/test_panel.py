@@ -405,3 +405,33 @@ def test_a_predict_that_edits_its_input_changes_nothing_outside_it(panel, namesp
     outputs = tab.preview["outputs"]
     assert [o["status"] for o in outputs] == ["reference", "match"], outputs  # B did not get A's doubled input
     assert outputs[1]["table"]["rows"] == [[2.0], [4.0]] and tab.preview["input"]["rows"] == [[1.0], [2.0]]
+
+
+def test_aliases_and_descriptions_from_the_load_tab(two_versions, store):
+    from pyfunc_jupyter.errors import ModelLoadError
+
+    tab = two_versions.load_tab
+    tab.versions.value = "models:/line/1"
+    assert "Aliases: none" in tab.registry_info.value and not tab.alias_button.disabled
+    tab.alias.value = "champion"
+    tab.alias_button.click()
+    assert "models:/line@champion now points to models:/line/1" in tab.status.value
+    assert pyfunc_jupyter.load_model("models:/line@champion").path == store / "line" / "1"
+    assert any("@champion" in label for label, uri in tab.versions.options if uri == "models:/line/1")
+    assert "models:/line@champion" in tab.registry_info.value
+    tab.search.value = "champ"  # aliases are searched too
+    assert [uri for _, uri in tab.versions.options] == ["models:/line/1"]
+    tab.description.value = "the first fit"
+    tab.description_button.click()
+    assert pyfunc_jupyter.get_model_version("line", 1).description == "the first fit"
+    tab.remove_alias_button.click()
+    with pytest.raises(ModelLoadError, match="no alias 'champion'"):
+        pyfunc_jupyter.load_model("models:/line@champion")
+    assert tab.versions.value is None  # the search no longer matches: nothing is chosen
+    tab.alias_button.click()
+    assert "Choose a version first" in tab.status.value
+    tab.search.value = ""
+    tab.versions.value = "models:/line/2"
+    tab.alias.value = "v2"  # reserved: refused inline, nothing changes
+    tab.alias_button.click()
+    assert "reserved" in tab.status.value and "@" not in "".join(label for label, _ in tab.versions.options)

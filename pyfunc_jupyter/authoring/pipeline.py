@@ -50,6 +50,7 @@ class AuthorRequest:
     model_config: Any = None
     source: str | None = None
     fresh_process: bool = True
+    store: str | None = None  # a folder or an MLflow tracking server URI; default: the store in use
     new_version: bool = False  # store: add a version even when the latest one holds the same content
 
 
@@ -229,10 +230,10 @@ def _save(request: AuthorRequest, verify: Any) -> Any:
         from ..format.save import save_model
 
         return save_model(request.path, request.model, overwrite=request.overwrite, **kwargs)
-    from ..store.folder import log_model
+    from ..store.active import log_model
 
     return log_model(request.name or default_name(request.model), request.model, source=request.source,
-                     new_version=request.new_version, **kwargs)
+                     store=request.store, new_version=request.new_version, **kwargs)
 
 
 def author(request: AuthorRequest, progress: Callable[[str], None] | None = None) -> Authored:

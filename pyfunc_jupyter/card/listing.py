@@ -32,7 +32,7 @@ class ModelList:
     @classmethod
     def from_store(cls, store: str | os.PathLike | None = None) -> ModelList:
         """Read the store (only the summary files; no model is unpickled)."""
-        from ..store.folder import get_store, list_models
+        from ..store.active import get_store, list_models
 
         by_name: dict[str, list[Any]] = {}
         for entry in list_models(store):

@@ -259,10 +259,10 @@ def _protected(target: Path) -> str | None:
         home = Path(os.path.realpath(Path.home()))
         if _contains(real, home):
             return "it is your home directory" if real == home else "it holds your home directory"
-    from .._storeroot import get_store
+    from .._storeroot import folder_store
 
     with contextlib.suppress(OSError, ValueError):
-        store = Path(os.path.realpath(get_store()))
+        store = Path(os.path.realpath(folder_store()))
         if _contains(real, store):
             return "it is the model store" if real == store else "it holds the model store"
     return None

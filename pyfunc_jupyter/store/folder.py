@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .._storeroot import get_store, set_store
+from .._storeroot import STORE_ENV, folder_store, get_store, set_store
 from ..errors import ModelLoadError, ModelSaveError
 from ..format import atomic as _atomic
 
@@ -63,11 +63,17 @@ def start_run(run_id: str | None = None, run_name: str | None = None, nested: bo
     return run
 
 
+# called with (run, status) when a run ends: a tracking-server store ends its server run there
+end_run_hooks: list = []
+
+
 def end_run(status: str = "FINISHED") -> None:
     """End the active run, if any."""
     if _runs:
         run = _runs.pop()
         run.info.status, run.info.end_time = status, int(time.time() * 1000)
+        for hook in end_run_hooks:
+            hook(run, status)
 
 
 def active_run() -> Run | None:
@@ -89,13 +95,14 @@ def _default_source() -> str:
 
 def log_model(name: str | None = None, python_model: Any = None, *, artifact_path: str | None = None,
               registered_model_name: str | None = None, source: str | None = None, new_version: bool = False,
-              **save_kwargs: Any):
+              store: str | os.PathLike | None = None, **save_kwargs: Any):
     """Save ``python_model`` into the store as a new version of ``name``; returns ``ModelInfo``.
 
     Accepts ``save_model``'s keyword arguments. ``artifact_path=`` is accepted for ``name=`` as older
     MLflow guides write it. The version is claimed atomically, so concurrent logs never collide.
     When the latest version holds exactly the same content (a content hash, see
     ``registry.content_hash``), it is returned instead (``info.unchanged``), unless ``new_version=True``.
+    ``store`` is the store folder (default: the folder store in use).
     """
     from ..format.save import build_model, model_info
 
@@ -107,7 +114,7 @@ def log_model(name: str | None = None, python_model: Any = None, *, artifact_pat
         raise ModelSaveError("log_model needs python_model=<a PythonModel instance or a one-argument function>.")
     run = active_run()
     run_id = run.info.run_id if run else None
-    store = get_store()
+    store = Path(store).expanduser().absolute() if store is not None else folder_store()
     _atomic.check_path_text(store, "The store path")
     parent = store / store_name
     extra = {"artifact_path": artifact_name}
@@ -182,7 +189,7 @@ class StoreEntry:
     size_bytes: int | None = None
     source: str | None = None
     error: str | None = None
-    description: str | None = None  # from <name>/registry.json (see _registry)
+    description: str | None = None  # registry metadata (a tracking server's, or <name>/registry.json here)
     tags: dict = field(default_factory=dict)
     aliases: list = field(default_factory=list)
 
@@ -284,7 +291,7 @@ def _versions(model_dir: Path) -> list[Path]:
 
 def list_models(store: str | os.PathLike | None = None) -> list[StoreEntry]:
     """Every model version in the store, by name then version; broken ones carry ``error``."""
-    root = Path(store) if store is not None else get_store()
+    root = Path(store) if store is not None else folder_store()
     if not root.is_dir():
         return []
     entries = []
@@ -322,9 +329,9 @@ def _with_registry(model_dir: Path, entries: list[StoreEntry]) -> list[StoreEntr
         return entries
 
 
-def resolve_uri(uri: str) -> Path:
-    """The directory of a ``models:/<name>/<version|latest>`` or ``runs:/<run_id>/<name>`` URI."""
-    root = get_store()
+def resolve_uri(uri: str, store: str | os.PathLike | None = None) -> Path:
+    """The directory of a ``models:/<name>/<version|latest|@alias>`` or ``runs:/<run_id>/<name>`` URI in a store folder."""
+    root = Path(store) if store is not None else folder_store()
     if uri.startswith("models:/") and "@" in uri and "/" not in uri[len("models:/"):].strip("/"):
         return _resolve_alias(root, uri)
     if uri.startswith("models:/"):

@@ -1,4 +1,4 @@
-"""``load_model(uri)``: resolve a path or a ``models:/``/``runs:/`` URI, then load the model directory."""
+"""``load_model(uri)``: resolve a path or a ``models:/``/``runs:/`` URI (in the store in use), then load the directory."""
 
 from __future__ import annotations
 
@@ -14,13 +14,16 @@ if TYPE_CHECKING:
 __all__ = ["load_model", "resolve_model_dir"]
 
 
-def resolve_model_dir(model_uri: str | os.PathLike) -> Path:
-    """Turn a path, ``file://`` URI, ``models:/`` or ``runs:/`` URI into a local model directory."""
+def resolve_model_dir(model_uri: str | os.PathLike, dst_path: str | None = None) -> Path:
+    """Turn a path, ``file://`` URI, ``models:/`` or ``runs:/`` URI into a local model directory.
+
+    URIs resolve in the store in use; a tracking server's model is downloaded (into ``dst_path`` if given).
+    """
     uri = os.fspath(model_uri)
     if isinstance(uri, str) and "\x00" not in uri and uri.startswith(("models:/", "runs:/")):
-        from .folder import resolve_uri
+        from .active import open_store
 
-        return resolve_uri(uri)
+        return open_store().resolve(uri, dst_path)
     return local_model_dir(uri)
 
 
@@ -29,7 +32,7 @@ def load_model(model_uri: str | os.PathLike, suppress_warnings: bool = False, ds
     """Load a pyfunc model (ours or MLflow's) from a path or a ``models:/``/``runs:/`` URI.
 
     Loading runs the model's pickled code: load only models you trust. ``dst_path`` is accepted as
-    MLflow's is; a local store needs no download, so it is not used.
+    MLflow's is: where a model from a tracking server is downloaded (a folder store needs no download).
     """
-    return load_model_dir(resolve_model_dir(model_uri), suppress_warnings=suppress_warnings,
+    return load_model_dir(resolve_model_dir(model_uri, dst_path), suppress_warnings=suppress_warnings,
                           model_config=model_config)

@@ -104,9 +104,9 @@ def _locked(model_dir: Path) -> Iterator[dict[str, Any]]:
 
 def _model_dir(name: Any) -> Path:
     """The existing store folder of model ``name``."""
-    from .folder import get_store
+    from .._storeroot import folder_store
 
-    root = get_store()
+    root = folder_store()
     if not isinstance(name, str) or not name or name.startswith(".") or "/" in name or "\\" in name \
             or not (root / name).is_dir():
         known = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")) \

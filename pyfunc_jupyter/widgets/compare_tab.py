@@ -75,10 +75,16 @@ class CompareTab(widgets.VBox):
 
     def refresh(self) -> None:
         """Read the store's versions into both dropdowns."""
-        from ..store.folder import list_models
         from .load_tab import version_options
+        from ..errors import PyfuncError
+        from ..store.active import list_models
 
-        options = [("(choose)", None), *version_options([e for e in list_models() if not e.error])]
+        try:
+            entries = [e for e in list_models() if not e.error]
+        except PyfuncError as exc:  # a tracking server that is down
+            entries = []
+            self.status.value = message(str(exc))
+        options = [("(choose)", None), *version_options(entries)]
         for dropdown in (self.a, self.b):
             current = dropdown.value
             dropdown.options = options

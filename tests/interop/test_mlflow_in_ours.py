@@ -34,7 +34,8 @@ def mlflow_written(mlflow_python, tmp_path_factory):
     return written
 
 
-def test_mlflow_is_not_installed_in_the_test_process():
+def test_mlflow_is_not_importable_in_the_test_process():
+    """As on a machine without MLflow (tests/interop/conftest.py blocks it here); MLflow runs in subprocesses."""
     assert importlib.util.find_spec("mlflow") is None
 
 
