@@ -92,9 +92,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="pyfunc-bench-serving-") as tmp:
         workdir = Path(tmp)
         namespace = {"__name__": "__main__"}
-        exec(OURS, namespace)  # noqa: S102 - defined as in a notebook, so it pickles by value
+        exec(OURS, namespace)  # defined as in a notebook, so it pickles by value
         models = {"ours": workdir / "ours", "mlflow": workdir / "mlflow"}
-        pyfunc_jupyter.save_model(models["ours"], namespace["Linear"](), input_example=pd.DataFrame({"x": [1.0, 2.0, 3.0]}))
+        example = pd.DataFrame({"x": [1.0, 2.0, 3.0]})
+        pyfunc_jupyter.save_model(models["ours"], namespace["Linear"](), input_example=example)
         script = workdir / "save_mlflow.py"  # a file: pyspark beside MLflow hijacks `-c` programs (no __file__)
         script.write_text(MLFLOW_SAVE)
         subprocess.run([str(MLFLOW_BIN / "python"), str(script), str(models["mlflow"])], cwd=workdir,

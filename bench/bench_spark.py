@@ -88,7 +88,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="pyfunc-bench-spark-") as tmp:
         workdir = Path(tmp)
         namespace = {"__name__": "__main__"}
-        exec(MODEL, namespace)  # noqa: S102 - defined as in a notebook, so it pickles by value
+        exec(MODEL, namespace)  # defined as in a notebook, so it pickles by value
         model = workdir / "linear"
         pyfunc_jupyter.save_model(model, namespace["Linear"](),
                                   input_example=pd.DataFrame({"x": [0.5, 1.0], "n": [1, 2]}))

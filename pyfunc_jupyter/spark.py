@@ -67,7 +67,7 @@ def infer_result_type(output_schema: Any) -> Any:
     if len(specs) == 1:
         return types[0]
     if all(s.name is not None for s in specs):
-        return T.StructType([T.StructField(str(s.name), t) for s, t in zip(specs, types)])
+        return T.StructType([T.StructField(str(s.name), t) for s, t in zip(specs, types, strict=True)])
     return T.DoubleType()
 
 
@@ -97,7 +97,7 @@ def parse_result_type(result_type: Any, output_schema: Any) -> Any:
         text = {"bool": "boolean", "integer": "int"}.get(text.lower(), text)
         try:
             parsed = T._parse_datatype_string(text)
-        except Exception as exc:  # noqa: BLE001 - pyspark raises parse errors of several kinds
+        except Exception as exc:  # pyspark raises parse errors of several kinds
             raise SparkUdfError(f"result_type {result_type!r} is not a Spark type ({str(exc).splitlines()[0]}). "
                                 f"Use one of: {', '.join(SUPPORTED_RESULT_TYPES)}, e.g. 'double' or "
                                 "'array<double>' or 'label string, score double'.") from exc
@@ -183,7 +183,7 @@ def _input_frame(args: tuple, names: list[str] | None):
     if names is None:
         names = [str(i) for i in range(len(args))]
     columns = {}
-    for name, arg in zip(names, args):
+    for name, arg in zip(names, args, strict=False):  # fewer columns than names: the leading ones
         # a struct column among several arrives as a DataFrame: one dict per row, as MLflow does
         columns[name] = arg if isinstance(arg, pd.Series) else pd.Series(arg.to_dict("records"), index=arg.index)
     return pd.DataFrame(columns, columns=list(columns))
@@ -320,11 +320,11 @@ def spark_udf(spark: Any, model_uri: str | os.PathLike, result_type: Any = None,
     not MLflow: the model directory itself is shipped to them.
     """
     _pyspark()
-    from pyspark.sql.functions import col, pandas_udf
     from pyspark.sql import types as T
+    from pyspark.sql.functions import col, pandas_udf
 
-    from .format.load import ModelMetadata
     from .format.enforce import validate_params
+    from .format.load import ModelMetadata
     from .format.mlmodel import read_mlmodel
     from .store.loading import resolve_model_dir
 
@@ -343,26 +343,25 @@ def spark_udf(spark: Any, model_uri: str | os.PathLike, result_type: Any = None,
         required = [str(n) for n in input_schema.required_input_names()]
     try:
         context = spark.sparkContext
-    except Exception as exc:  # noqa: BLE001 - Spark Connect sessions have no SparkContext
+    except Exception as exc:  # Spark Connect sessions have no SparkContext
         raise SparkUdfError("spark_udf needs a classic SparkSession (with a SparkContext) to ship the model "
                             "to the executors; Spark Connect sessions are not supported yet.") from exc
     archive = _pack(model_dir)
     context.addFile(str(archive))
     archive_name = archive.name
     struct = isinstance(result_type, T.StructType)
-    import pandas as pd
-    from typing import Iterator, Tuple, Union
+    from typing import Iterator, Tuple, Union  # noqa: UP035 - pandas_udf reads these annotations at run time
 
-    hint = pd.DataFrame if struct else pd.Series
+    import pandas as pd
 
     def predict(iterator):
         yield from _predict_batches(iterator, archive_name, names, result_type, params, model_config)
 
     # pandas_udf reads the kind of UDF from real annotations (this module's are strings)
-    predict.__annotations__ = {"iterator": Iterator[Tuple[Union[pd.Series, pd.DataFrame], ...]],  # noqa: UP006
-                               "return": Iterator[hint]}
+    predict.__annotations__ = {"iterator": Iterator[Tuple[Union[pd.Series, pd.DataFrame], ...]],  # noqa: UP006, UP007
+                               "return": Iterator[pd.DataFrame] if struct else Iterator[pd.Series]}
 
-    udf = pandas_udf(predict, result_type)
+    udf = pandas_udf(predict, result_type)  # type: ignore[call-overload]
 
     def call(*columns: Any):
         if not columns:
@@ -381,7 +380,7 @@ def spark_udf(spark: Any, model_uri: str | os.PathLike, result_type: Any = None,
 
     call.__name__ = call.__qualname__ = "pyfunc_jupyter_spark_udf"
     call.__doc__ = f"Score with the model at {model_dir} (result type {result_type.simpleString()})."
-    call.model_dir = model_dir
-    call.result_type = result_type
-    call.archive = archive
+    call.model_dir = model_dir  # type: ignore[attr-defined]
+    call.result_type = result_type  # type: ignore[attr-defined]
+    call.archive = archive  # type: ignore[attr-defined]
     return call

@@ -128,7 +128,7 @@ def test_result_types_follow_mlflows_rules(spark, df, scorer_dir):
     assert out["string"].tolist() == expected["score"].map(str).tolist()  # the leftmost column, as text
     assert out["boolean"].tolist() == [False] * ROWS  # the leftmost boolean column
     assert [list(v) for v in out["array<double>"]] == [[s] for s in expected["score"]]  # every numeric column
-    strings = [[str(s), label, "False"] for s, label in zip(expected["score"], expected["label"])]
+    strings = [[str(s), label, "False"] for s, label in zip(expected["score"], expected["label"], strict=True)]
     assert [list(v) for v in out["array<string>"]] == strings
     assert [list(v) for v in out["typed"]] == strings
 
@@ -227,7 +227,7 @@ def test_mlflows_spark_udf_scores_our_directory_as_ours_does(spark, df, scorer_d
     rows = df.select("n", *[udf(struct("x", "n")).alias(str(i)) for i, udf in enumerate(udfs)]).orderBy("n").collect()
     ours = json.loads(json.dumps([[row[str(i)] for i in range(len(udfs))] for row in rows], default=str))
     assert len(theirs) == len(ours) == ROWS
-    for mine, mlflows in zip(ours, theirs):
+    for mine, mlflows in zip(ours, theirs, strict=True):
         assert mine[:3] == mlflows[:3]  # struct, double, string: the same values
         # array<string>: every column as text; the last says whether MLflow was imported where it ran
         assert mine[3][:2] == mlflows[3][:2] and (mine[3][2], mlflows[3][2]) == ("False", "True")

@@ -229,7 +229,8 @@ def _tree_size(sizes: dict[str, int], path: str | None) -> int | None:
 def render_html(data: dict[str, Any], volatile: dict[str, Any]) -> str:
     """The whole card as self-contained HTML."""
     body = (_head_html(data, volatile) + _checks_html(data) + _preview_html(data.get("preview"))
-            + _serve_html(data, volatile) + _signature_html(data.get("signature")) + _requirements_html(data, volatile) + _files_html(data, volatile))
+            + _serve_html(data, volatile) + _signature_html(data.get("signature"))
+            + _requirements_html(data, volatile) + _files_html(data, volatile))
     return f'<div class="pfj-card"><style>{_STYLE}</style>{body}</div>'
 
 
