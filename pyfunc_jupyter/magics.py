@@ -165,6 +165,17 @@ def choose_model(namespace: dict, classes: list[str], functions: list[str], last
                      "function of one argument, or end the cell with a model instance.")
 
 
+def _code_file(cell: str, tree: ast.Module | None, model: Any, last: Any, namespace: dict) -> Any:
+    """The cell as the model's code file, ending with ``set_model`` of the model the cell chose."""
+    from .authoring.fromcode import code_file
+
+    if last is not None and last is model and tree is not None and tree.body:
+        expression = ast.get_source_segment(cell, tree.body[-1]) or ast.unparse(tree.body[-1])
+        return code_file(cell, expression, True, namespace)
+    expression = model.__name__ if inspect.isroutine(model) else f"{type(model).__name__}()"
+    return code_file(cell, expression, False, namespace)
+
+
 def _unquote(value: Any) -> Any:
     """Strip one pair of shell-style quotes, which IPython's argument parser keeps."""
     if isinstance(value, list):
@@ -320,6 +331,8 @@ class PyfuncMagics(Magics):
     @argument("--code", action="append", metavar="PATH", help="A local module or package to ship in the "
               "model's code/ directory. Repeatable.")
     @argument("--config", metavar="EXPR", help="The model_config dict (or YAML path) given to load_context.")
+    @argument("--from-code", action="store_true", help="Save the cell itself as the model's code file (MLflow's "
+              "models from code) instead of pickling the model: no pickle, a diffable model.")
     @argument("--path", metavar="DIR", help="Save to this directory instead of the local store.")
     @argument("--overwrite", action="store_true", help="With --path: replace a model already there (atomically).")
     @argument("--store", metavar="URI", help="Log to this store instead of the one in use: a folder, or an MLflow "
@@ -363,12 +376,13 @@ class PyfuncMagics(Magics):
         if last is not None and last is not model:
             display(last)  # the cell's last expression, shown as any cell would show it
         data, params = self._example(args, assigned)
+        code = _code_file(cell, tree, model, last, self.shell.user_ns) if args.from_code else None
         request = AuthorRequest(
             model=model, input_example=data, params=params, name=args.name, path=args.path, overwrite=args.overwrite,
             signature=self._eval("--signature", args.signature), artifacts=_artifacts(args.artifact),
             pip_requirements=args.pip, extra_pip_requirements=args.extra_pip, conda_env=args.conda,
             code_paths=args.code, model_config=self._eval("--config", args.config), source="notebook",
-            store=args.store, new_version=args.new_version)
+            store=args.store, new_version=args.new_version, code=code)
         try:
             authored = author(request)
         except PredictError as exc:

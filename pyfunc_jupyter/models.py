@@ -1,4 +1,4 @@
-"""``mlflow.models``-shaped namespace: signatures and their inference."""
+"""``mlflow.models``-shaped namespace: signatures, their inference, and ``set_model``/``ModelConfig`` (models from code)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING
 from . import __getattr__ as _lazy
 
 if TYPE_CHECKING:  # for linters and type checkers; at runtime the names resolve lazily below
+    from .format.codemodel import ModelConfig, set_model
     from .format.infer import infer_signature
     from .format.schema import ModelSignature
 
-__all__ = ["infer_signature", "ModelSignature"]
+__all__ = ["infer_signature", "ModelSignature", "set_model", "ModelConfig"]
 
 
 def __getattr__(name: str):

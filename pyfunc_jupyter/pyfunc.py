@@ -11,7 +11,7 @@ if TYPE_CHECKING:  # for linters and type checkers; at runtime the names resolve
     from ._hints import pyfunc
     from .format.load import LoadedModel
     from .format.save import save_model
-    from .store.folder import log_model
+    from .store.runs import log_model
     from .store.loading import load_model
 
 __all__ = ["PythonModel", "PythonModelContext", "save_model", "log_model", "load_model", "LoadedModel", "pyfunc"]

@@ -48,7 +48,7 @@ def run_python(python: Path | str, code: str, *, cwd: Path | str | None = None,
     full_env.update(env or {})
     # pyspark (installed beside MLflow for spark_udf) takes a `python -c` program, whose __main__
     # has no __file__, for its own doctest run and exits 0 when MLflow imports pyspark.sql.connect.
-    code = f"__file__ = '<run_python>'\nexec(compile({code!r}, '<run_python>', 'exec'))\n"
+    code = f"__file__ = '/run_python.py'\nexec(compile({code!r}, '<run_python>', 'exec'))\n"
     result = subprocess.run(
         [str(python), "-c", code], cwd=str(cwd) if cwd else None, env=full_env,
         capture_output=True, text=True, timeout=timeout,

@@ -497,6 +497,12 @@ function renderFiles(data: ICardData, volatile: IVolatile): HTMLElement[] {
       )
     );
   }
+  if (data.code) {
+    nodes.push(heading(`Code: ${data.code.path}`));
+    nodes.push(
+      el('pre', [`${CLASS_NAME}-code`], data.code.text ?? '(the file cannot be read)')
+    );
+  }
   if (data.state && data.state.length) {
     const stateSizes = volatile.state_sizes || {};
     nodes.push(heading('Pickled state'));

@@ -28,6 +28,8 @@ export interface ICardData {
   artifacts: IArtifactRow[];
   /** Every file of the model directory, in `os.walk` order. */
   files: IFileRow[];
+  /** A model from code's file (only on such cards; the side panel's builder leaves it out). */
+  code?: ICodeFile;
   /** The pickled instance's attributes. */
   state: IStateRow[];
   /** The findings of the checks. */
@@ -84,6 +86,14 @@ export interface IArtifactRow {
   key: string;
   /** Its path relative to the model directory. */
   path: string | null;
+}
+
+/** The code file of a model from code (`model_code_path`), shown on its card. */
+export interface ICodeFile {
+  /** The file name in the model directory. */
+  path: string;
+  /** Its text (cut after 20,000 characters), or `null` when it cannot be read. */
+  text: string | null;
 }
 
 /** One file of the model directory. */

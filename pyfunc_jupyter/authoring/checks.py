@@ -312,20 +312,22 @@ def _check_state(subject: Subject) -> list[Finding]:
             findings.append(Finding(
                 "unpicklable-state", "error",
                 f"self.{name} ({row['type']}) cannot be saved with the model: {what}.",
-                unpicklable_fix(unpicklable_kind(value, row.get("error")), f"self.{name}", value)))
+                unpicklable_fix(unpicklable_kind(value, row.get("error")), f"self.{name}", value)
+                + ", or save the cell as code: %%pyfunc_model --from-code"))
         elif type(value).__module__.split(".")[0] in _FRAMEWORKS:
             findings.append(Finding(
                 "framework-state", "warning",
                 f"self.{name} is a {row['type']}; pickling framework objects ties the model to this exact "
                 "framework version and often fails to load elsewhere.",
                 f"save it with the framework's own format, pass the file with --artifact {name}=PATH and "
-                "load it in load_context"))
+                "load it in load_context, or save the cell as code: %%pyfunc_model --from-code"))
         elif (row["bytes"] or 0) > HEAVY_BYTES:
             findings.append(Finding(
                 "heavy-state", "warning",
                 f"self.{name} ({row['type']}) adds {_megabytes(row['bytes'])} to the pickle; every load "
                 "unpickles it in full.",
-                f"write it to a file, pass it with --artifact {name}=PATH and load it in load_context"))
+                f"write it to a file, pass it with --artifact {name}=PATH and load it in load_context, or "
+                "build it in the cell and save the cell as code: %%pyfunc_model --from-code"))
     findings += _check_paths(subject)
     return findings
 
@@ -645,15 +647,24 @@ def _same_file(origin: str, path: Path) -> bool:
         return False
 
 
-def static_checks(subject: Subject) -> list[Finding]:
-    """Every check that needs no prediction; ``subject.state`` is filled with the size breakdown."""
-    return [*_check_globals(subject), *([] if subject.is_function else _check_state(subject)),
-            *_check_load_context(subject), *_check_files(subject), *_check_params(subject), *_check_input(subject),
-            *_check_code_paths(subject)]
+def static_checks(subject: Subject, from_code: bool = False) -> list[Finding]:
+    """Every check that needs no prediction; ``subject.state`` is filled with the size breakdown.
+
+    ``from_code``: the model is saved as its code file, not pickled, so the instance's state is
+    not checked and the names its code reads are checked on the file (``authoring.fromcode``).
+    """
+    if from_code:
+        found = [f for f in _check_globals(subject) if f.check not in ("notebook-global", "undefined-name")]
+    else:
+        found = [*_check_globals(subject), *([] if subject.is_function else _check_state(subject))]
+    return [*found, *_check_load_context(subject), *_check_files(subject), *_check_params(subject),
+            *_check_input(subject), *_check_code_paths(subject)]
 
 
 def requirement_checks(model_dir: Path) -> list[Finding]:
-    """The written ``requirements.txt`` must let a new environment unpickle the model."""
+    """The written ``requirements.txt`` must let a new environment unpickle the model (a model from code has no pickle)."""
+    if not (Path(model_dir) / "python_model.pkl").is_file():
+        return []
     path = Path(model_dir) / "requirements.txt"
     lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
     names = {re.split(r"[^A-Za-z0-9._-]", line.strip(), maxsplit=1)[0].lower().replace("_", "-")

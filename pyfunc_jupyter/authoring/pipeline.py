@@ -52,6 +52,7 @@ class AuthorRequest:
     fresh_process: bool = True
     store: str | None = None  # a folder or an MLflow tracking server URI; default: the store in use
     new_version: bool = False  # store: add a version even when the latest one holds the same content
+    code: Any = None  # a fromcode.CodeFile: save the model as this code file instead of pickling it
 
 
 class PredictError(PyfuncError):
@@ -222,6 +223,19 @@ def _unsaved(request: AuthorRequest, subject: Subject, findings: list[Finding], 
 
 
 def _save(request: AuthorRequest, verify: Any) -> Any:
+    if request.code is not None:
+        import tempfile
+
+        from .fromcode import CODE_FILE
+
+        with tempfile.TemporaryDirectory(prefix="pyfunc-code-") as folder:
+            path = Path(folder) / CODE_FILE
+            path.write_text(request.code.text, encoding="utf-8")
+            return _save_model(request, verify, path)
+    return _save_model(request, verify, request.model)
+
+
+def _save_model(request: AuthorRequest, verify: Any, python_model: Any) -> Any:
     kwargs = dict(input_example=(request.input_example, request.params) if request.params else request.input_example,
                   signature=request.signature, artifacts=request.artifacts, pip_requirements=request.pip_requirements,
                   extra_pip_requirements=request.extra_pip_requirements, conda_env=request.conda_env,
@@ -229,10 +243,10 @@ def _save(request: AuthorRequest, verify: Any) -> Any:
     if request.path:
         from ..format.save import save_model
 
-        return save_model(request.path, request.model, overwrite=request.overwrite, **kwargs)
+        return save_model(request.path, python_model, overwrite=request.overwrite, **kwargs)
     from ..store.active import log_model
 
-    return log_model(request.name or default_name(request.model), request.model, source=request.source,
+    return log_model(request.name or default_name(request.model), python_model, source=request.source,
                      store=request.store, new_version=request.new_version, **kwargs)
 
 
@@ -302,7 +316,9 @@ def _author(request: AuthorRequest, progress: Callable[[str], None]) -> Authored
         request = replace(request, input_example=sample)
     subject = Subject(request.model, request.input_example, request.params, request.signature, request.artifacts,
                       request.code_paths)
-    findings = static_checks(subject) + ([large] if large is not None else [])
+    findings = static_checks(subject, from_code=request.code is not None) + ([large] if large is not None else [])
+    if request.code is not None:
+        findings += request.code.findings
     timings["checks"] = time.perf_counter() - started
     if any(f.severity == "error" for f in findings):
         return _unsaved(request, subject, findings, None, None, timings)

@@ -111,6 +111,25 @@ def _files(model_dir: Path) -> tuple[list[dict], dict[str, int]]:
     return files, sizes
 
 
+_CODE_SHOWN = 20_000  # characters of a model's code file the card shows
+
+
+def _code(model_dir: Path, flavor: dict) -> dict | None:
+    """A model from code's file: ``{"path", "text"}`` (the text cut at ``_CODE_SHOWN`` characters), or None."""
+    from ..format.codemodel import code_file_name
+
+    recorded = flavor.get("model_code_path")
+    if not isinstance(recorded, str):
+        return None
+    name = code_file_name(recorded)
+    try:
+        text = (model_dir / name).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return {"path": name, "text": None}
+    cut = len(text) > _CODE_SHOWN
+    return {"path": name, "text": text[:_CODE_SHOWN] + ("\n# ... (cut; the file is longer)\n" if cut else "")}
+
+
 _TABLE_STATUSES = ("reference", "match", "mismatch", "error", "missing")
 
 
@@ -259,6 +278,9 @@ def model_card_data(model_dir: str | os.PathLike, *, status: str = "saved", name
         "preview": preview,
         "serve": serve_data(files),
     }
+    code = _code(model_dir, flavor)
+    if code is not None:  # only for models from code, so that other cards stay as they were
+        data["code"] = code
     volatile = {
         "path": str(model_dir.absolute()),
         "created": _text(mlmodel.get("utc_time_created")),

@@ -31,6 +31,10 @@ _STYLE = """
  font-family:var(--jp-code-font-family,monospace);font-size:12px;background:var(--jp-layout-color2,#f3f3f3)}
 """
 
+# Inline, not in _STYLE: every card's HTML carries _STYLE, and only code-model cards need this.
+_CODE_STYLE = ("margin:2px 0 6px;padding:4px 6px;background:var(--jp-layout-color2,#f7f7f7);"
+               "font-family:var(--jp-code-font-family,monospace);font-size:12px;overflow-x:auto;white-space:pre")
+
 _STATUS_CLASS = {"reference": "pfj-muted", "match": "pfj-ok", "mismatch": "pfj-error", "error": "pfj-error",
                  "missing": "pfj-muted"}
 _STATUS_MARK = {"reference": "", "match": "✓ match", "mismatch": "✗ mismatch", "error": "✗ failed",
@@ -205,6 +209,10 @@ def _files_html(data: dict, volatile: dict) -> str:
     if data.get("files"):
         parts.append("<h4>Files</h4>" + _table(["file", "size"], [[f["path"], format_size(sizes.get(f["path"]))]
                                                                   for f in data["files"]]))
+    code = data.get("code")
+    if code:
+        text = code["text"] if code.get("text") is not None else "(the file cannot be read)"
+        parts.append(f'<h4>Code: {escape(code["path"])}</h4><pre class="pfj-code" style="{_CODE_STYLE}">{escape(text)}</pre>')
     if data.get("state"):
         state_sizes = volatile.get("state_sizes") or {}
         parts.append(
@@ -305,4 +313,8 @@ def render_text(data: dict[str, Any], volatile: dict[str, Any]) -> str:
         lines.append("Artifacts: " + ", ".join(f"{a['key']} -> {a['path']}" for a in data["artifacts"]))
     if data.get("files"):
         lines.append("Files: " + ", ".join(f["path"] for f in data["files"]))
+    code = data.get("code")
+    if code:
+        lines.append(f"Code ({code['path']}):")
+        lines += ["  " + line for line in (code.get("text") or "(the file cannot be read)").splitlines()]
     return "\n".join(lines)

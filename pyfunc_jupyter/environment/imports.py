@@ -23,6 +23,10 @@ _HOST_PACKAGES = frozenset({
     "_pydevd_bundle", "_pydev_bundle",
 })
 _STDLIB = frozenset(sys.stdlib_module_names) | frozenset(sys.builtin_module_names)
+# How an import is phrased in the phases named for what runs (others: "imported by <phase>").
+_DURING = {"unpickle": "while unpickling", "code": "while the model's code file ran"}
+_DIRECT = {"unpickle": "imported while unpickling", "code": "imported by the model's code file"}
+_CALLED = {"unpickle": "called while unpickling", "code": "called by the model's code file"}
 
 
 
@@ -82,9 +86,9 @@ class ImportRecorder:
         key = (self.phase, importer, direct)
         how = self._phrases.get(key)
         if how is None:
-            during = "while unpickling" if self.phase == "unpickle" else f"during {self.phase}"
+            during = _DURING.get(self.phase, f"during {self.phase}")
             if direct:
-                how = "imported while unpickling" if self.phase == "unpickle" else f"imported by {self.phase}"
+                how = _DIRECT.get(self.phase, f"imported by {self.phase}")
             else:
                 how = f"imported by {importer or 'a library'} {during}"
             self._phrases[key] = how
@@ -95,9 +99,9 @@ class ImportRecorder:
         key = (f"call:{self.phase}", caller, direct)
         how = self._phrases.get(key)
         if how is None:
-            during = "while unpickling" if self.phase == "unpickle" else f"during {self.phase}"
+            during = _DURING.get(self.phase, f"during {self.phase}")
             if direct:
-                how = "called while unpickling" if self.phase == "unpickle" else f"called by {self.phase}"
+                how = _CALLED.get(self.phase, f"called by {self.phase}")
             else:
                 how = f"called by {caller or 'a library'} {during}"
             self._phrases[key] = how

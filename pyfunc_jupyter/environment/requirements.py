@@ -88,10 +88,14 @@ class _Found:
         self.reasons: list[str] = []
 
 
-def resolve_requirements(uses: Iterable[ModuleUse], *, exclude: Iterable[str] = ()) -> RequirementsResult:
-    """Map recorded uses to pinned requirements with provenance; direct uses are never pruned."""
+def resolve_requirements(uses: Iterable[ModuleUse], *, exclude: Iterable[str] = (),
+                         pickled: bool = True) -> RequirementsResult:
+    """Map recorded uses to pinned requirements with provenance; direct uses are never pruned.
+
+    ``pickled=False`` (a model from code) does not add cloudpickle for the pickle's sake.
+    """
     try:
-        return _resolve(list(uses), {canonical_name(name) for name in exclude})
+        return _resolve(list(uses), {canonical_name(name) for name in exclude}, pickled)
     except RequirementInferenceError:
         raise
     except Exception as exc:
@@ -99,7 +103,7 @@ def resolve_requirements(uses: Iterable[ModuleUse], *, exclude: Iterable[str] = 
             f"Cannot infer requirements ({type(exc).__name__}: {exc}). Fix the installed packages, or {_FIX}.") from exc
 
 
-def _resolve(uses: list[ModuleUse], exclude: set[str]) -> RequirementsResult:
+def _resolve(uses: list[ModuleUse], exclude: set[str], pickled: bool = True) -> RequirementsResult:
     """The body of ``resolve_requirements``."""
     refresh_if_sys_path_changed()
     notes: list[str] = []
@@ -109,7 +113,8 @@ def _resolve(uses: list[ModuleUse], exclude: set[str]) -> RequirementsResult:
     anchors = [key for key in found if key not in never or key in _MLFLOW]
     pruned = _prune(found, candidates, anchors, notes)
     kept = {key: found[key] for key in candidates if key not in pruned}
-    _add_cloudpickle(kept, found, notes)
+    if pickled:
+        _add_cloudpickle(kept, found, notes)
     requirements = [_requirement(item, notes) for _, item in sorted(kept.items())]
     if unowned:
         notes.append(f"Imported by libraries but provided by no installed distribution: {', '.join(unowned)}.")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ModelLoadError
-from .mlmodel import PYFUNC_LOADER, pyfunc_flavor, read_mlmodel, safe_model_path
+from .mlmodel import CODE_MODEL_LOADER, PYFUNC_LOADER, pyfunc_flavor, read_mlmodel, safe_model_path
 
 __all__ = ["load_model_dir", "LoadedModel", "ModelMetadata", "load_python_model", "local_model_dir", "local_path",
            "read_input_example"]
@@ -156,13 +156,36 @@ def _version_warnings(flavor: dict[str, Any], path: Path) -> None:
         warnings.warn(f"The model at {path} was saved with Python {saved}; this is {running}. "
                       "Loading may fail or behave differently.", UserWarning, stacklevel=3)
     saved_cp = flavor.get("cloudpickle_version")
-    if saved_cp:
+    if saved_cp and flavor.get("model_code_path") is None:  # a model from code is not pickled
         from importlib.metadata import version
 
         if str(saved_cp) != version("cloudpickle"):
             warnings.warn(f"The model at {path} was pickled with cloudpickle {saved_cp}; installed is "
                           f"{version('cloudpickle')}. Install cloudpickle=={saved_cp} if loading fails.",
                           UserWarning, stacklevel=3)
+
+
+def _code_file(model_dir: Path, flavor: dict[str, Any], mlmodel_path: str) -> Path | None:
+    """The model's code file (models from code: ``model_code_path``, read by its file name as MLflow does)."""
+    from .codemodel import code_file_name
+
+    recorded = flavor.get("model_code_path")
+    if recorded is None:
+        return None
+    path = safe_model_path(model_dir, code_file_name(recorded), mlmodel_path=mlmodel_path,
+                           key="flavors.python_function.model_code_path")
+    if not path.is_file():
+        raise ModelLoadError(f"The model's code file {path} is missing; the model directory is incomplete.")
+    return path
+
+
+def _run_code_file(path: Path, config: dict) -> Any:
+    """Run a models-from-code file; a function it sets becomes a function model, as in MLflow."""
+    from .._base import _FunctionPythonModel
+    from .codemodel import load_code_model
+
+    model = load_code_model(path, config)
+    return _FunctionPythonModel(model) if callable(model) else model
 
 
 def load_python_model(model_dir: Path, flavor: dict[str, Any], mlmodel_path: str,
@@ -185,22 +208,28 @@ def load_python_model(model_dir: Path, flavor: dict[str, Any], mlmodel_path: str
         key = f"flavors.python_function.artifacts.{name}.path"
         artifacts[name] = os.path.abspath(safe_model_path(model_dir, entry["path"], mlmodel_path=mlmodel_path, key=key))
     config = _model_config(flavor.get("config"), model_config)
-    data = pickle_bytes if pickle_bytes is not None else _read_pickle(model_dir, flavor, mlmodel_path)
+    code_file = _code_file(model_dir, flavor, mlmodel_path)
+    data = None
+    if code_file is None:
+        data = pickle_bytes if pickle_bytes is not None else _read_pickle(model_dir, flavor, mlmodel_path)
     context = PythonModelContext(artifacts, config)
     on_reference = None
     if recorder is not None:
-        recorder.phase = "unpickle"
+        recorder.phase = "code" if code_file is not None else "unpickle"
 
         def on_reference(module: str) -> None:
             recorder.record(module, "referenced by the pickle", direct=True)
 
     with code.active() if code else nullcontext():
-        try:
-            python_model = load_model_pickle(data, on_reference)
-        except Exception as exc:
-            raise ModelLoadError(f"Could not unpickle the model in {model_dir} ({type(exc).__name__}: {exc}). "
-                                 "A module it refers to may be missing here: install it, or ship it with "
-                                 "code_paths when saving.") from exc
+        if code_file is not None:
+            python_model = _run_code_file(code_file, config)
+        else:
+            try:
+                python_model = load_model_pickle(data, on_reference)
+            except Exception as exc:
+                raise ModelLoadError(f"Could not unpickle the model in {model_dir} ({type(exc).__name__}: {exc}). "
+                                     "A module it refers to may be missing here: install it, or ship it with "
+                                     "code_paths when saving.") from exc
         load_context = getattr(python_model, "load_context", None)
         if load_context is not None:
             if recorder is not None:
@@ -224,10 +253,11 @@ def load_model_dir(model_dir: str | os.PathLike, suppress_warnings: bool = False
     mlmodel = read_mlmodel(model_dir)
     mlmodel_path = str(model_dir / "MLmodel")
     flavor = pyfunc_flavor(mlmodel)
-    if flavor["loader_module"] != PYFUNC_LOADER:
+    if flavor["loader_module"] not in (PYFUNC_LOADER, CODE_MODEL_LOADER):
         raise ModelLoadError(
             f"The model at {model_dir} uses loader_module {flavor['loader_module']!r}; pyfunc-jupyter loads "
-            f"custom Python models ({PYFUNC_LOADER}) only. Load it with mlflow.pyfunc.load_model.")
+            f"custom Python models ({PYFUNC_LOADER}, {CODE_MODEL_LOADER}) only. Load it with "
+            "mlflow.pyfunc.load_model.")
     if not suppress_warnings:
         _version_warnings(flavor, model_dir)
         _requirement_warnings(model_dir)

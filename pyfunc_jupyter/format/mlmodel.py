@@ -11,9 +11,10 @@ from typing import Any, Literal, overload
 from ..errors import MLmodelError, ModelLoadError
 
 __all__ = ["read_mlmodel", "parse_mlmodel", "write_mlmodel", "pyfunc_flavor", "safe_model_path", "read_model_file",
-           "read_signature", "PYFUNC_LOADER"]
+           "read_signature", "PYFUNC_LOADER", "CODE_MODEL_LOADER"]
 
 PYFUNC_LOADER = "mlflow.pyfunc.model"
+CODE_MODEL_LOADER = "mlflow.pyfunc.loaders.code_model"  # models from code (format.codemodel)
 _COMPRESSIONS = ("gzip", "bzip2", "lzma")
 # YAML aliases may repeat a node; a file whose aliases expand past this many nodes (a "billion laughs"
 # bomb) is refused before anything is built. MLflow's own MLmodel files have a few dozen nodes.
@@ -205,7 +206,10 @@ def _validate(path: str, data: Any) -> None:
     _expect(path, "flavors.python_function", flavor, (dict,), "a mapping")
     loader = flavor.get("loader_module")
     _expect(path, "flavors.python_function.loader_module", loader, (str,), "a module name")
-    if loader == PYFUNC_LOADER:
+    if flavor.get("model_code_path") is not None:
+        _expect(path, "flavors.python_function.model_code_path", flavor["model_code_path"], (str,),
+                "the path of the model's code file")
+    elif loader in (PYFUNC_LOADER, CODE_MODEL_LOADER):
         _expect(path, "flavors.python_function.python_model", flavor.get("python_model"), (str,),
                 "the relative path of the pickled model")
     for key, kinds, what in (

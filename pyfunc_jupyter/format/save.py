@@ -18,7 +18,7 @@ from typing import Any
 
 from ..errors import ModelSaveError
 from . import atomic as _atomic
-from .mlmodel import PYFUNC_LOADER, write_mlmodel
+from .mlmodel import CODE_MODEL_LOADER, PYFUNC_LOADER, write_mlmodel
 
 __all__ = ["save_model", "ModelInfo", "build_model"]
 
@@ -61,9 +61,6 @@ def _kind_of(python_model: Any) -> tuple[Any, bool]:
     """Validate ``python_model``; return (object to pickle, streamable)."""
     from .._base import _FunctionPythonModel
 
-    if isinstance(python_model, (str, os.PathLike)):
-        raise ModelSaveError("python_model is a path: models-from-code files are not supported. "
-                             "Pass the model object (a PythonModel instance or a one-argument function).")
     if isinstance(python_model, type):
         raise ModelSaveError(f"python_model is the class {python_model.__name__}, not an instance. "
                              f"Pass {python_model.__name__}() (with its __init__ arguments).")
@@ -80,8 +77,9 @@ def _kind_of(python_model: Any) -> tuple[Any, bool]:
                                  f"{getattr(python_model, '__name__', python_model)} takes {len(parameters)}. "
                                  "Wrap it in a PythonModel class to use more.")
         return _FunctionPythonModel(python_model), False
-    raise ModelSaveError(f"python_model must be a PythonModel instance (with a predict method) or a function "
-                         f"of one argument; got {type(python_model).__name__}.")
+    raise ModelSaveError(f"python_model must be a PythonModel instance (with a predict method), a function "
+                         f"of one argument, or the path of a .py file that ends with set_model(...); got "
+                         f"{type(python_model).__name__}.")
 
 
 def load_context_problem(python_model: Any) -> str | None:
@@ -269,6 +267,18 @@ def _size(path: Path) -> int:
     return sum(p.lstat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
 
 
+def _code_source(python_model: Any, into: Path) -> Path:
+    """The checked ``.py`` file of a model from code (``python_model="model.py"``)."""
+    path = _checked_source(python_model, "python_model (a model code file)", into)
+    if not path.is_file():
+        raise ModelSaveError(f"python_model {os.fspath(python_model)!r} is a folder; a model from code is one Python "
+                             "file that ends with set_model(<the model>). Name that file.")
+    if path.suffix != ".py":
+        raise ModelSaveError(f"python_model {os.fspath(python_model)!r} is a path but not a .py file. Pass the "
+                             "model object, or a Python file that ends with set_model(<the model>).")
+    return path
+
+
 def _load_config(model_config: Any) -> dict | None:
     if model_config is None or isinstance(model_config, dict):
         return model_config
@@ -289,7 +299,7 @@ class _Built:
     signature: Any
 
 
-def _sample_inference(staging: Path, flavor: dict, pickle_bytes: bytes, data: Any, params: Any,
+def _sample_inference(staging: Path, flavor: dict, pickle_bytes: bytes | None, data: Any, params: Any,
                       signature: Any, has_example: bool, capture: bool, from_hint: bool):
     """Unpickle a copy, ``load_context`` and predict on the example, as a fresh load would."""
     from .load import LoadedModel, load_python_model
@@ -388,12 +398,19 @@ def _with_outputs(signature: Any, output: Any, inferred: bool):
 
 
 def _write_payload(staging: Path, model: Any, artifact_plan: dict, code_sources: list[Path],
-                   input_example: Any) -> tuple[bytes, dict | None]:
-    """Write the pickle, artifacts, code and example files; return the pickle and the example info."""
+                   input_example: Any, code_file: Path | None = None) -> tuple[bytes | None, dict | None]:
+    """Write the pickle (or the model's code file), artifacts, code and example files.
+
+    Returns the pickle (None for a model from code) and the example info.
+    """
     from .pickling import dump_model
 
-    pickle_bytes = dump_model(model)
-    (staging / _PICKLE).write_bytes(pickle_bytes)
+    if code_file is not None:
+        pickle_bytes = None
+        _copy_file(code_file, staging / code_file.name)
+    else:
+        pickle_bytes = dump_model(model)
+        (staging / _PICKLE).write_bytes(pickle_bytes)
     for source, relative, _ in artifact_plan.values():
         _copy(source, staging / relative)
     for source in code_sources:
@@ -405,8 +422,13 @@ def _write_payload(staging: Path, model: Any, artifact_plan: dict, code_sources:
     return pickle_bytes, save_input_example(input_example, staging)
 
 
-def _flavor(streamable: bool, artifact_plan: dict, code_sources: list[Path], config: dict | None) -> dict:
-    """The ``python_function`` flavor (``env`` is added once the env files are written)."""
+def _flavor(streamable: bool, artifact_plan: dict, code_sources: list[Path], config: dict | None,
+            code_file: Path | None = None) -> dict:
+    """The ``python_function`` flavor (``env`` is added once the env files are written).
+
+    A model from code gets MLflow's code-model loader and ``model_code_path`` (the file name only:
+    MLflow records the writer's absolute path but loads by file name) instead of a pickle.
+    """
     import cloudpickle
 
     flavor: dict[str, Any] = {
@@ -417,6 +439,10 @@ def _flavor(streamable: bool, artifact_plan: dict, code_sources: list[Path], con
         "python_version": platform.python_version(),
         "streamable": streamable,
     }
+    if code_file is not None:
+        del flavor["python_model"]
+        flavor["loader_module"] = CODE_MODEL_LOADER
+        flavor["model_code_path"] = code_file.name
     if artifact_plan:
         flavor["artifacts"] = {name: {"path": rel, "uri": uri} for name, (_, rel, uri) in artifact_plan.items()}
     if config is not None:
@@ -467,6 +493,12 @@ def build_model(staging: Path, python_model: Any, *, artifacts=None, input_examp
     from .sidecar import write_sidecar
 
     # 1. check every argument before anything is written
+    code_file = None
+    if isinstance(python_model, (str, os.PathLike)):  # a model from code: run the file to get the object
+        from .codemodel import load_code_model
+
+        code_file = _code_source(python_model, staging.parent)
+        python_model = load_code_model(code_file, _load_config(model_config), error=ModelSaveError)
     model, streamable = _kind_of(python_model)
     has_example = input_example is not None
     is_function = isinstance(model, _FunctionPythonModel) and model is not python_model
@@ -488,8 +520,8 @@ def build_model(staging: Path, python_model: Any, *, artifacts=None, input_examp
     inferred_signature = inferred_signature and not from_hint  # the hints give the outputs too
 
     # 2. write the payload, then learn outputs and requirements from one sample inference on a copy
-    pickle_bytes, example_info = _write_payload(staging, model, artifact_plan, code_sources, input_example)
-    flavor = _flavor(streamable, artifact_plan, code_sources, config)
+    pickle_bytes, example_info = _write_payload(staging, model, artifact_plan, code_sources, input_example, code_file)
+    flavor = _flavor(streamable, artifact_plan, code_sources, config, code_file)
     capture = pip_requirements is None and conda_env is None
     output, recorder = None, None
     if capture or has_example:  # explicit requirements and no example: nothing to learn from a run
@@ -499,8 +531,12 @@ def build_model(staging: Path, python_model: Any, *, artifacts=None, input_examp
     result = None
     if recorder is not None:
         from ..environment.requirements import resolve_requirements
+        from .codemodel import real_mlflow_available
 
-        result = resolve_requirements(recorder.uses)
+        uses = recorder.uses
+        if code_file is not None and not real_mlflow_available():  # `import mlflow` got our stand-in
+            uses = [use for use in uses if use.name != "mlflow"]
+        result = resolve_requirements(uses, pickled=code_file is None)
 
     # 3. the environment files, MLmodel and our sidecar
     env_spec = process_requirements(pip_requirements=pip_requirements, extra_pip_requirements=extra_pip_requirements,
@@ -541,12 +577,16 @@ def save_model(path: str | os.PathLike, python_model: Any = None, *, artifacts: 
                verify: Callable[[Path], None] | None = None) -> ModelInfo:
     """Save ``python_model`` to the directory ``path`` in MLflow's pyfunc format.
 
+    ``python_model`` is the model object, or the path of a ``.py`` file that ends with
+    ``set_model(<the model>)`` (a model from code: the file is saved instead of a pickle).
+
     The directory is built beside ``path`` and renamed into place, so a failed or killed save
     leaves nothing at ``path``; ``overwrite=True`` replaces an existing model atomically.
     ``verify(built_dir)`` (ours, not MLflow's) runs before that rename; if it raises, nothing is saved.
     """
     if python_model is None:
-        raise ModelSaveError("save_model needs python_model=<a PythonModel instance or a one-argument function>.")
+        raise ModelSaveError("save_model needs python_model=<a PythonModel instance, a one-argument function, or "
+                             "the path of a .py file that ends with set_model(...)>.")
     _atomic.check_path_text(path, "The model path")
     target = Path(os.path.abspath(os.path.expanduser(path)))  # '.' and '..' become the folders they name
     _check_name_length(target)

@@ -57,7 +57,7 @@ class FolderStore:
         return f"FolderStore({self.location!r})"
 
     def log_model(self, name: str | None = None, python_model: Any = None, **kwargs: Any) -> "ModelInfo":
-        from .folder import log_model
+        from .runs import log_model
 
         return log_model(name, python_model, store=self.root, **kwargs)
 
@@ -137,13 +137,13 @@ def start_run(run_id: str | None = None, run_name: str | None = None, nested: bo
     With a tracking server as the store, the run is the server's (made, or resumed by ``run_id``) and
     ends there with the ``with`` block or ``end_run()``.
     """
-    from . import folder
+    from . import runs
 
     remote = remote_store()
-    if remote is None or (folder.active_run() is not None and not nested):
-        return folder.start_run(run_id, run_name, nested)  # the folder store's run, or its "already active" error
+    if remote is None or (runs.active_run() is not None and not nested):
+        return runs.start_run(run_id, run_name, nested)  # the folder store's run, or its "already active" error
     run_id = open_store(remote).start_run(run_id, run_name)
-    return folder.start_run(run_id, run_name, nested)
+    return runs.start_run(run_id, run_name, nested)
 
 
 def log_model(name: str | None = None, python_model: Any = None, *, store: str | os.PathLike | None = None,

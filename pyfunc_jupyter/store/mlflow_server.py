@@ -128,7 +128,7 @@ class MlflowServerStore:
 
     def start_run(self, run_id: str | None = None, run_name: str | None = None) -> str:
         """A run on the server (``run_id`` resumes one); it ends when the ``start_run`` block does."""
-        from . import folder
+        from . import runs
 
         self._probe()
         with self._talking("starting a run") as client:
@@ -139,8 +139,8 @@ class MlflowServerStore:
                 run_id = client.create_run(_experiment_id(client), run_name=run_name,
                                            tags={"mlflow.source.type": "NOTEBOOK"}).info.run_id
         self._runs.add(run_id)
-        if self._end_run not in folder.end_run_hooks:
-            folder.end_run_hooks.append(self._end_run)
+        if self._end_run not in runs.end_run_hooks:
+            runs.end_run_hooks.append(self._end_run)
         return run_id
 
     def _end_run(self, run: Any, status: str) -> None:
@@ -165,7 +165,7 @@ class MlflowServerStore:
         folder store's; the folder store's reuse of an unchanged latest version does not apply)."""
         from ..format.save import build_model, model_info
         from ..format.schema import ModelSignature
-        from .folder import _default_source, active_run
+        from .runs import _default_source, active_run
 
         artifact_name, store_name = _names(name, artifact_path, registered_model_name)
         if python_model is None:
@@ -459,7 +459,7 @@ def _check_registered(name: str, uri: str) -> None:
 
 def _names(name: str | None, artifact_path: str | None, registered_model_name: str | None) -> tuple[str, str]:
     from ..errors import ModelSaveError
-    from .folder import _check_name
+    from .folder import check_name as _check_name
 
     if name is not None and artifact_path is not None:
         raise ModelSaveError("Pass the model name once: name= or artifact_path=, not both.")

@@ -48,6 +48,10 @@ def test_saved_tutorial_shows_its_cards_without_a_kernel(reader, path):
     expect(cards).to_have_count(len(titles), timeout=30_000)
     expect(cards.locator(f"{CARD}-title")).to_have_text(titles)
     assert page.locator(f"[id='{panel}'] .pfj-card").count() == 0, "the HTML fallback is shown instead of the renderer"
+    if path.name.startswith("06"):  # the model saved with --from-code: its card shows the code file
+        code = cards.locator(f"{CARD}-code")
+        expect(code).to_have_count(1)
+        expect(code).to_contain_text("set_model(TaxiFare())")
     if path == NOTEBOOKS[0]:
         cards.first.scroll_into_view_if_needed()
         reader.screenshot(page, "tutorial-01-no-kernel")
