@@ -404,11 +404,11 @@ function renderServe(data: ICardData, volatile: IVolatile): HTMLElement[] {
   }
   const nodes: HTMLElement[] = [
     heading('Serve with MLflow'),
-    el('pre', [`${CLASS_NAME}-code`], lines.serve)
+    el('pre', [`${CLASS_NAME}-code`, `${CLASS_NAME}-command`], lines.serve)
   ];
   nodes.push(
     lines.curl !== undefined
-      ? el('pre', [`${CLASS_NAME}-code`], lines.curl)
+      ? el('pre', [`${CLASS_NAME}-code`, `${CLASS_NAME}-command`], lines.curl)
       : el('div', [mod('muted')], NO_SERVING_EXAMPLE)
   );
   return nodes;
