@@ -49,6 +49,7 @@ _EXPORTS = {
     "DataType": "format.types",
     "ModelCard": "card.modelcard",
     "model_card": "card.modelcard",
+    "spark_udf": "spark",
     "panel": "widgets.panel",
     "Panel": "widgets.panel",
 }

@@ -13,6 +13,7 @@ import type {
   IPreview,
   IPreviewOutput,
   IPreviewTable,
+  IServe,
   ISignatureTables,
   IVolatile
 } from './cardschema';
@@ -26,6 +27,7 @@ export type {
   IPreview,
   IPreviewOutput,
   IPreviewTable,
+  IServe,
   ISignatureTables,
   IVolatile
 };
@@ -351,6 +353,67 @@ function renderPreview(preview: IPreview | null): HTMLElement[] {
   return nodes;
 }
 
+/**
+ * A word quoted for a POSIX shell, as Python's `shlex.quote` quotes it.
+ *
+ * @param text - any string
+ * @returns the text itself when it holds only safe characters, else single-quoted
+ */
+export function shellQuote(text: string): string {
+  if (text && /^[A-Za-z0-9_@%+=:,./-]+$/.test(text)) {
+    return text;
+  }
+  return "'" + text.replace(/'/g, "'\"'\"'") + "'";
+}
+
+/**
+ * The `mlflow models serve` command and the `curl` line, as `card/data.py`'s `serve_lines` writes them.
+ *
+ * @param serve - the card's serving facts
+ * @param location - the model directory (the volatile path)
+ * @returns the lines, or `null` when either is unknown
+ */
+export function serveLines(
+  serve: IServe | null | undefined,
+  location: string | null | undefined
+): { serve: string; curl?: string } | null {
+  if (!serve || !location) {
+    return null;
+  }
+  const lines: { serve: string; curl?: string } = {
+    serve:
+      `mlflow models serve -m ${shellQuote(location)} --env-manager ${serve.env_manager} ` +
+      `--host ${serve.host} --port ${serve.port}`
+  };
+  if (serve.input) {
+    const example = location.replace(/\/+$/, '') + '/' + serve.input;
+    lines.curl =
+      `curl -s -X POST http://${serve.host}:${serve.port}/invocations ` +
+      `-H 'Content-Type: application/json' --data ${shellQuote('@' + example)}`;
+  }
+  return lines;
+}
+
+const NO_SERVING_EXAMPLE =
+  'no serving_input_example.json: save the model with an input example to get a curl line';
+
+function renderServe(data: ICardData, volatile: IVolatile): HTMLElement[] {
+  const lines = serveLines(data.serve, volatile.path);
+  if (!lines) {
+    return [];
+  }
+  const nodes: HTMLElement[] = [
+    heading('Serve with MLflow'),
+    el('pre', [`${CLASS_NAME}-code`, `${CLASS_NAME}-command`], lines.serve)
+  ];
+  nodes.push(
+    lines.curl !== undefined
+      ? el('pre', [`${CLASS_NAME}-code`, `${CLASS_NAME}-command`], lines.curl)
+      : el('div', [mod('muted')], NO_SERVING_EXAMPLE)
+  );
+  return nodes;
+}
+
 function renderSignature(signature: ISignatureTables | null): HTMLElement[] {
   if (!signature) {
     return [
@@ -467,6 +530,7 @@ export function renderCard(data: ICardData, volatile: IVolatile = {}): HTMLEleme
     ...renderHead(data, volatile),
     ...renderChecks(data),
     ...renderPreview(data.preview),
+    ...renderServe(data, volatile),
     ...renderSignature(data.signature),
     ...renderRequirements(data, volatile),
     ...renderFiles(data, volatile)

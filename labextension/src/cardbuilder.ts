@@ -30,6 +30,16 @@ export const SIDECAR = 'pyfunc_jupyter.json';
 export const SIDECAR_FORMAT = 1;
 
 /**
+ * The scoring-server example a model saved with an input example has (`format.example.SERVING_FILE`).
+ */
+export const SERVING_FILE = 'serving_input_example.json';
+
+/**
+ * MLflow's default scoring-server port (`card.data.SERVE_PORT`).
+ */
+const SERVE_PORT = 5000;
+
+/**
  * The loader module of custom pyfunc models.
  */
 const PYFUNC_LOADER = 'mlflow.pyfunc.model';
@@ -791,7 +801,15 @@ export function buildCard(name: string, version: number, input: IModelFiles): IS
       errors: checks.filter(c => c.severity === 'error').length,
       warnings: checks.filter(c => c.severity === 'warning').length
     },
-    preview: kept.preview
+    preview: kept.preview,
+    // as `card.data.serve_data`; the command is written from it and the volatile `path` (here the
+    // directory relative to the Jupyter root, where a terminal opened in JupyterLab starts)
+    serve: {
+      env_manager: 'local',
+      host: '127.0.0.1',
+      port: SERVE_PORT,
+      input: input.files.some(f => f.path === SERVING_FILE) ? SERVING_FILE : null
+    }
   };
   const volatile: IVolatile = {
     path: input.dir,

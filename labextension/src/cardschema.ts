@@ -38,6 +38,8 @@ export interface ICardData {
   summary: ISummary;
   /** The preview, or `null`. */
   preview: IPreview | null;
+  /** How to serve it with MLflow, or `null` (not saved); absent in cards made before it was added. */
+  serve?: IServe | null;
 }
 
 /** One column (or tensor) of a signature's inputs or outputs. */
@@ -158,6 +160,18 @@ export interface IPreview {
   input: IPreviewTable;
   /** The predictions. */
   outputs: IPreviewOutput[];
+}
+
+/** How to serve the model with MLflow's scoring server; its location is the volatile `path`, and `mlflow models serve` and the `curl` line are written from both. */
+export interface IServe {
+  /** `--env-manager` (`local`: the environment that runs `mlflow`). */
+  env_manager: string;
+  /** The host the server listens on. */
+  host: string;
+  /** The port it listens on. */
+  port: number;
+  /** The model's saved serving example (relative to the model), or `null` when it has none. */
+  input: string | null;
 }
 
 /** The facts that change from run to run (the output's `metadata[MIME_TYPE].volatile`); all optional. */

@@ -16,12 +16,14 @@ import re
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CARD_SCHEMA", "model_label", "requirement_name", "signature_tables", "model_card_data", "unsaved_card_data"]
+__all__ = ["CARD_SCHEMA", "SERVE_PORT", "model_label", "requirement_name", "serve_data", "serve_lines",
+           "signature_tables", "model_card_data", "unsaved_card_data"]
 
 # The card's one definition is card.schema.json (its TypeScript types are generated from it); the
 # version a card carries is the one the schema fixes.
 CARD_SCHEMA: int = json.loads((Path(__file__).with_name("card.schema.json")).read_text(encoding="utf-8"))[
     "properties"]["schema"]["const"]
+SERVE_PORT = 5000  # MLflow's default scoring server port
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
@@ -179,6 +181,39 @@ def _kept(side: dict | None) -> dict[str, Any]:
     }
 
 
+def serve_data(files: list[dict]) -> dict[str, Any]:
+    """How to serve the model with MLflow's scoring server (stable: the model's location is volatile)."""
+    from ..format.example import SERVING_FILE
+
+    has_example = any(f["path"] == SERVING_FILE for f in files)
+    return {"env_manager": "local", "host": "127.0.0.1", "port": SERVE_PORT,
+            "input": SERVING_FILE if has_example else None}
+
+
+def _quote(text: str) -> str:
+    """``shlex.quote`` (written out, as ``card.ts`` writes it too)."""
+    if text and re.fullmatch(r"[\w@%+=:,./-]+", text, re.ASCII):
+        return text
+    return "'" + text.replace("'", "'\"'\"'") + "'"
+
+
+def serve_lines(serve: dict | None, location: str | None) -> dict[str, str] | None:
+    """The ``mlflow models serve`` command and the ``curl`` line that scores the saved serving example.
+
+    ``location`` is the model directory (the card's volatile path); None when either is unknown.
+    """
+    if not serve or not location:
+        return None
+    address = f"{serve['host']}:{serve['port']}"
+    lines = {"serve": f"mlflow models serve -m {_quote(location)} --env-manager {serve['env_manager']} "
+                      f"--host {serve['host']} --port {serve['port']}"}
+    if serve.get("input"):
+        example = location.rstrip("/") + "/" + serve["input"]
+        lines["curl"] = (f"curl -s -X POST http://{address}/invocations -H 'Content-Type: application/json' "
+                         f"--data {_quote('@' + example)}")
+    return lines
+
+
 def model_label(model: Any) -> str | None:
     """``Foo (class)`` or ``f (function)``."""
     if model is None:
@@ -241,6 +276,7 @@ def model_card_data(model_dir: str | os.PathLike, *, status: str = "saved", name
         "checks": checks,
         "summary": _summary(checks),
         "preview": preview,
+        "serve": serve_data(files),
     }
     code = _code(model_dir, flavor)
     if code is not None:  # only for models from code, so that other cards stay as they were
@@ -275,7 +311,7 @@ def unsaved_card_data(name: str | None, model: Any, checks: list[dict], *, signa
         "schema": CARD_SCHEMA, "status": "not saved", "name": name, "version": None, "uri": None,
         "model": model_label(model), "signature": signature_tables(signature), "requirements": [],
         "artifacts": [], "files": [], "state": [{"attribute": r["attribute"], "type": r["type"]} for r in state or []],
-        "checks": list(checks), "summary": _summary(checks), "preview": preview,
+        "checks": list(checks), "summary": _summary(checks), "preview": preview, "serve": None,
     }
     volatile = {"state_sizes": {r["attribute"]: r["bytes"] for r in state or [] if r.get("bytes") is not None}}
     return data, volatile

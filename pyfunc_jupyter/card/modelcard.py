@@ -27,6 +27,14 @@ class ModelCard:
         """The checks shown on the card."""
         return list(self.data.get("checks") or [])
 
+    @property
+    def serving(self) -> dict[str, str] | None:
+        """``{"serve": "mlflow models serve -m ...", "curl": "curl ... /invocations ..."}`` for this model
+        (no ``curl`` without a saved serving example); None for a model that was not saved."""
+        from .data import serve_lines
+
+        return serve_lines(self.data.get("serve"), self.volatile.get("path"))
+
     def to_html(self) -> str:
         """The card as self-contained HTML."""
         from .render import render_html

@@ -27,6 +27,8 @@ _STYLE = """
 .pfj-card td.pfj-diff{background:var(--jp-error-color3,#fde0e0);color:var(--jp-error-color0,#8e0000);
  font-weight:600}
 .pfj-card ul{margin:2px 0 6px;padding-left:18px}
+.pfj-card pre.pfj-code{margin:2px 0 4px;padding:3px 6px;white-space:pre-wrap;word-break:break-all;
+ font-family:var(--jp-code-font-family,monospace);font-size:12px;background:var(--jp-layout-color2,#f3f3f3)}
 """
 
 # Inline, not in _STYLE: every card's HTML carries _STYLE, and only code-model cards need this.
@@ -147,6 +149,23 @@ def _preview_html(preview: dict | None) -> str:
     return ("<h4>Preview: " + " · ".join(labels) + "</h4>" + _table(header, rows, classes) + note)
 
 
+def _serve_html(data: dict, volatile: dict) -> str:
+    from .data import serve_lines
+
+    lines = serve_lines(data.get("serve"), volatile.get("path"))
+    if not lines:
+        return ""
+    parts = ["<h4>Serve with MLflow</h4>", f'<pre class="pfj-code">{escape(lines["serve"])}</pre>']
+    if "curl" in lines:
+        parts.append(f'<pre class="pfj-code">{escape(lines["curl"])}</pre>')
+    else:
+        parts.append(f'<div class="pfj-muted">{escape(NO_SERVING_EXAMPLE)}</div>')
+    return "".join(parts)
+
+
+NO_SERVING_EXAMPLE = "no serving_input_example.json: save the model with an input example to get a curl line"
+
+
 def _column_name(name: Any) -> Any:
     """A signature column's name; MLflow's unnamed columns (a scalar or a list input) have none."""
     return "(unnamed)" if name is None else name
@@ -218,7 +237,8 @@ def _tree_size(sizes: dict[str, int], path: str | None) -> int | None:
 def render_html(data: dict[str, Any], volatile: dict[str, Any]) -> str:
     """The whole card as self-contained HTML."""
     body = (_head_html(data, volatile) + _checks_html(data) + _preview_html(data.get("preview"))
-            + _signature_html(data.get("signature")) + _requirements_html(data, volatile) + _files_html(data, volatile))
+            + _serve_html(data, volatile) + _signature_html(data.get("signature"))
+            + _requirements_html(data, volatile) + _files_html(data, volatile))
     return f'<div class="pfj-card"><style>{_STYLE}</style>{body}</div>'
 
 
@@ -266,6 +286,12 @@ def render_text(data: dict[str, Any], volatile: dict[str, Any]) -> str:
                 for r in range(count)
             ]
             lines += _text_table(header, rows)
+    from .data import serve_lines
+
+    serve = serve_lines(data.get("serve"), volatile.get("path"))
+    if serve:
+        lines.append(f"Serve with MLflow: {serve['serve']}")
+        lines.append(f"  then: {serve['curl']}" if "curl" in serve else f"  ({NO_SERVING_EXAMPLE})")
     signature = data.get("signature")
     if signature:
         for part in ("inputs", "outputs"):

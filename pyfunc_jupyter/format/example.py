@@ -16,7 +16,7 @@ from typing import Any
 
 from ..errors import ModelSaveError
 
-__all__ = ["split_example", "save_input_example", "load_input_example", "to_json_value", "prediction_to_json"]
+__all__ = ["SERVING_FILE", "split_example", "save_input_example", "load_input_example", "to_json_value", "prediction_to_json"]
 
 EXAMPLE_FILE = "input_example.json"
 SERVING_FILE = "serving_input_example.json"

@@ -105,6 +105,12 @@ def test_saved_linear_model_card(store, show):
     inputs = _rows(page.locator("h4:has-text('Signature') + div:has-text('inputs') + table"))
     assert inputs == [["name", "type", "required"], ["x", "double", "true"]]
 
+    serve = page.locator("h4:has-text('Serve with MLflow') ~ pre.pfj-code")
+    expect(serve).to_have_count(2)
+    expect(serve.nth(0)).to_have_text(authored.card.serving["serve"])
+    expect(serve.nth(1)).to_have_text(authored.card.serving["curl"])
+    assert _style(serve.nth(0), "fontFamily") != _style(card, "fontFamily")  # monospace, not the card's font
+
 
 def test_nondeterministic_model_marks_differing_cells(store, show):
     authored = _author(NOISY, "NoisyModel")

@@ -418,7 +418,14 @@ def test_models_panel_opens_a_card_with_the_kernel_cards_facts(lab, linear, monk
     panel_facts = card.evaluate(FACTS_JS)
     absolute = str(linear.store / "scaled" / "1")
     assert kernel_facts[1].replace(absolute, "models/scaled/1") == panel_facts[1]
-    assert panel_facts[:1] + panel_facts[2:] == kernel_facts[:1] + kernel_facts[2:]
+    assert panel_facts[:1] + panel_facts[2:] == [
+        f.replace(absolute, "models/scaled/1") for f in kernel_facts[:1] + kernel_facts[2:]
+    ]
+    # the serve command and curl line, the path relative to the Jupyter root (where `mlflow` would run)
+    serve = "mlflow models serve -m models/scaled/1 --env-manager local --host 127.0.0.1 --port 5000"
+    assert f"text: {serve}" in panel_facts
+    assert ("text: curl -s -X POST http://127.0.0.1:5000/invocations -H 'Content-Type: application/json' "
+            "--data @models/scaled/1/serving_input_example.json") in panel_facts
     assert "heading: Checks: 0 error(s), 1 warning(s)" in panel_facts  # kept in the sidecar at save time
     assert any(f.startswith("heading: Preview: in memory") for f in panel_facts)
     _close(page, "pyfunc-jupyter-card-scaled-1")
