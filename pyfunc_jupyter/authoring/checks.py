@@ -65,6 +65,11 @@ CHECKS = _catalogue(
     Check("local-module", "error", "ship it with --code PATH (code_paths=[...]), or install it where the model "
           "is loaded and add it with --pip"),
     Check("undefined-name", "error", "define the name before saving, or import it inside the method that uses it"),
+    Check("from-code-global", "error", "define the value in the cell (or read it from an artifact in load_context): "
+          "a code file has no notebook globals"),
+    Check("from-code-syntax", "error", "write plain Python in a --from-code cell: no %magics, !commands or ?help"),
+    Check("from-code-import", "error", "import PythonModel and set_model from mlflow (or pyfunc_jupyter.pyfunc / "
+          ".models), and nothing else of pyfunc_jupyter"),
     Check("large-example", "warning", "pass a small sample as the example, e.g. --example df.head(5)"),
     Check("notebook-global", "warning", "pass the value to __init__ or load it in load_context",
           error_for="a lock, thread, socket, connection, file or generator"),

@@ -39,10 +39,6 @@ class CodeFile:
     findings: list[Finding] = field(default_factory=list)
 
 
-def _error(check: str, message: str, fix: str) -> Finding:
-    return Finding(check, "error", message, fix)
-
-
 def _ported_imports(node: ast.ImportFrom) -> tuple[list[str], list[str]]:
     """(the MLflow import lines replacing ``node``, our names it imports that have no MLflow twin)."""
     by_module: dict[str, list[str]] = {}
@@ -90,8 +86,7 @@ def code_file(cell: str, model_expression: str, last_statement: bool, namespace:
         return CodeFile(
             None,
             [
-                _error(
-                    "from-code-syntax",
+                Finding("from-code-syntax", "error",
                     f"--from-code saves the cell as a Python file, but the cell is not plain Python "
                     f"(line {exc.lineno}: {exc.msg}); IPython syntax such as %magics and !commands cannot run there.",
                     "move the %magic or !command lines to another cell",
@@ -104,8 +99,7 @@ def code_file(cell: str, model_expression: str, last_statement: bool, namespace:
     for node in ast.walk(tree):
         if isinstance(node, ast.Import) and any(a.name.split(".")[0] == "pyfunc_jupyter" for a in node.names):
             findings.append(
-                _error(
-                    "from-code-import",
+                Finding("from-code-import", "error",
                     f"The cell imports pyfunc_jupyter itself (line {node.lineno}); the code file "
                     "must load where only MLflow is installed.",
                     "import the names instead: from pyfunc_jupyter import PythonModel",
@@ -115,8 +109,7 @@ def code_file(cell: str, model_expression: str, last_statement: bool, namespace:
             ported, unported = _ported_imports(node)
             if unported:
                 findings.append(
-                    _error(
-                        "from-code-import",
+                    Finding("from-code-import", "error",
                         f"The cell imports {', '.join(unported)} from {node.module} (line "
                         f"{node.lineno}); the code file must load where only MLflow is installed, and these have no "
                         "MLflow stand-in.",
@@ -162,20 +155,19 @@ def _global_findings(text: str, namespace: dict) -> list[Finding]:
             value = namespace[name]
             code = isinstance(value, (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType))
             findings.append(
-                _error(
-                    "from-code-global",
+                Finding("from-code-global", "error",
                     f"The code reads `{name}`, which this cell does not define: it is a notebook "
                     f"global ({type(value).__name__}). Nothing is pickled with --from-code, so it would be "
                     "undefined when the model loads.",
                     f"import or define `{name}` in this cell"
                     if code
-                    else f"define `{name}` in this cell, or pass it with --config and read it from context.model_config",
+                    else f"define `{name}` in this cell, or pass it with --config and read it from "
+                    "context.model_config",
                 )
             )
         else:
             findings.append(
-                _error(
-                    "undefined-name",
+                Finding("undefined-name", "error",
                     f"The code refers to `{name}`, which is not defined: loading or predicting will raise NameError.",
                     f"define or import `{name}` in this cell",
                 )
