@@ -95,8 +95,9 @@ def fig_save():
     save(fresh(f"s{next(counter)}"), SimpleLinearModel(), input_example=EXAMPLE)
     first = time.perf_counter() - first_start
     inferred = median_time(lambda: save(fresh(f"s{next(counter)}"), SimpleLinearModel(), input_example=EXAMPLE), 5)
-    explicit = median_time(lambda: save(fresh(f"s{next(counter)}"), SimpleLinearModel(),
-                                        pip_requirements=["pandas"]), 15)
+    explicit = median_time(
+        lambda: save(fresh(f"s{next(counter)}"), SimpleLinearModel(), pip_requirements=["pandas"]), 15
+    )
     return {"save_inferred_first": first, "save_inferred": inferred, "save_explicit": explicit}
 
 
@@ -186,8 +187,13 @@ def fig_big_artifact():
     return {"save_1gib": elapsed}
 
 
-FIGURES = {"save": fig_save, "prepare": fig_prepare, "predict": fig_predict, "artifact_load": fig_artifact_load,
-           "big_artifact": fig_big_artifact}
+FIGURES = {
+    "save": fig_save,
+    "prepare": fig_prepare,
+    "predict": fig_predict,
+    "artifact_load": fig_artifact_load,
+    "big_artifact": fig_big_artifact,
+}
 
 MAGIC_CELL = """%%pyfunc_model simple_linear --example "pd.DataFrame({'x': [1.0, 2.0, 3.0]})"
 class SimpleLinearModel(PythonModel):
@@ -227,6 +233,7 @@ def fig_magic():
             with capture_output() as shown:  # the card is still rendered, just not printed
                 assert ip.run_cell(MAGIC_CELL).success
             assert ip.user_ns["_pyfunc"].saved and any("text/html" in o.data for o in shown.outputs)
+
     run()  # warm-up: first-call imports, MLflow's database
     seconds, fresh_process, spare_wait = [], [], []
     for _ in range(runs):

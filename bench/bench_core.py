@@ -27,8 +27,13 @@ ROUNDS = 5
 def worker(python: Path, tool: str, figure: str, workdir: Path, *extra: str) -> dict:
     """Run one figure of ``_worker.py`` in ``python``; return its JSON."""
     env = {"PYTHONWARNINGS": "ignore", "PATH": "/usr/bin:/bin"}
-    out = subprocess.run([str(python), str(HERE / "_worker.py"), tool, figure, str(workdir), *extra],
-                         capture_output=True, text=True, env=env, check=False)
+    out = subprocess.run(
+        [str(python), str(HERE / "_worker.py"), tool, figure, str(workdir), *extra],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
     if out.returncode != 0:
         raise RuntimeError(f"{tool} {figure} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -42,9 +47,11 @@ def wall(argv: list[str]) -> float:
 
 def fresh_process_code(module: str, path: str) -> str:
     """A script timing import + first load + first predict from its first line."""
-    return (f"import time; t0 = time.perf_counter()\nimport pandas as pd\nimport {module} as api\n"
-            f"m = api.load_model({path!r})\nm.predict(pd.DataFrame([1, 2, 3]))\n"
-            "print(time.perf_counter() - t0)")
+    return (
+        f"import time; t0 = time.perf_counter()\nimport pandas as pd\nimport {module} as api\n"
+        f"m = api.load_model({path!r})\nm.predict(pd.DataFrame([1, 2, 3]))\n"
+        "print(time.perf_counter() - t0)"
+    )
 
 
 def measure(have_mlflow: bool, workdir: Path) -> dict:
@@ -75,8 +82,14 @@ def measure(have_mlflow: bool, workdir: Path) -> dict:
     for _ in range(ROUNDS):
         for tool, python, module in tools:
             code = fresh_process_code(module if tool == "ours" else "mlflow.pyfunc", paths[tool])
-            out = subprocess.run([str(python), "-c", code], capture_output=True, text=True, check=True,
-                                 env={"PYTHONWARNINGS": "ignore", "PATH": "/usr/bin:/bin"}, cwd=workdir / tool)
+            out = subprocess.run(
+                [str(python), "-c", code],
+                capture_output=True,
+                text=True,
+                check=True,
+                env={"PYTHONWARNINGS": "ignore", "PATH": "/usr/bin:/bin"},
+                cwd=workdir / tool,
+            )
             samples[tool].append(float(out.stdout.strip().splitlines()[-1]))
     for tool in samples:
         put("fresh_import_load_predict", tool, statistics.median(samples[tool]))
@@ -88,8 +101,11 @@ def measure(have_mlflow: bool, workdir: Path) -> dict:
                 put(key, tool, value)
     for tool in figures["frame_mb"]:
         frame = figures["frame_mb"][tool]
-        put("predict_1m_memory_ratio", tool,
-            (frame + figures["predict_1m_extra_mb"][tool]) / (frame + figures["predict_1m_raw_peak_mb"][tool]))
+        put(
+            "predict_1m_memory_ratio",
+            tool,
+            (frame + figures["predict_1m_extra_mb"][tool]) / (frame + figures["predict_1m_raw_peak_mb"][tool]),
+        )
 
     # 7. saving a 1 GiB artifact, against cp of the same file
     if shutil.disk_usage(workdir).free < 4 * 2**30:
@@ -101,6 +117,7 @@ def measure(have_mlflow: bool, workdir: Path) -> dict:
         for _ in range(2**30 // len(chunk)):
             f.write(chunk)
     samples = {"cp": [], **{t: [] for t, _, _ in tools}}
+
     def settle() -> None:
         """Flush earlier writes (and let the disk finish) so no run pays for another's writeback."""
         os.sync()
@@ -117,7 +134,7 @@ def measure(have_mlflow: bool, workdir: Path) -> dict:
             samples[tool].append(worker(python, tool, "big_artifact", workdir / tool, str(blob))["save_1gib"])
 
     for round_ in range(6):  # alternate the order: whoever runs right after a delete is not always the same
-        for step in ((run_cp, run_tools) if round_ % 2 == 0 else (run_tools, run_cp)):
+        for step in (run_cp, run_tools) if round_ % 2 == 0 else (run_tools, run_cp):
             step()
     blob.unlink()
     # This disk's write speed is bimodal (the same 1 GiB copy takes 0.25 s or 0.85-2.4 s at random,

@@ -35,8 +35,9 @@ RERUN_TARGET = 0.3  # seconds, a re-run's cell -> card (issue 14 item 12)
 def measure(have_mlflow: bool, workdir: Path) -> dict:
     """{"ours": {"seconds": [...], "fresh_process": [...]}, "mlflow": {...}} over every round."""
     tools = [("ours", OURS)] + ([("mlflow", MLFLOW)] if have_mlflow else [])
-    samples: dict[str, dict[str, list]] = {tool: {"seconds": [], "fresh_process": [], "spare_wait": []}
-                                           for tool, _ in tools}
+    samples: dict[str, dict[str, list]] = {
+        tool: {"seconds": [], "fresh_process": [], "spare_wait": []} for tool, _ in tools
+    }
     for _ in range(ROUNDS):
         for tool, python in tools:
             for key, values in worker(python, tool, "magic", workdir / tool, str(RUNS)).items():
@@ -53,8 +54,10 @@ def main() -> int:
         for tool in ("ours", "mlflow"):
             (Path(tmp) / tool).mkdir()
         samples = measure(have_mlflow, Path(tmp))
-    figures = {name: {tool: func(s["seconds"]) for tool, s in samples.items()}
-               for name, func in (("cell_to_card", statistics.median), ("cell_to_card_best", min))}
+    figures = {
+        name: {tool: func(s["seconds"]) for tool, s in samples.items()}
+        for name, func in (("cell_to_card", statistics.median), ("cell_to_card_best", min))
+    }
     ours, theirs = figures["cell_to_card"]["ours"], figures["cell_to_card"].get("mlflow")
     ratio = ours / theirs if theirs else None
     fresh = statistics.median(samples["ours"]["fresh_process"])
@@ -67,20 +70,36 @@ def main() -> int:
     rerun_verdict = "PASS" if ours <= RERUN_TARGET else "FAIL"
     figures["rerun_target_seconds"] = RERUN_TARGET
     best = figures["cell_to_card_best"]
-    rows = [("figure", "ours", "MLflow", "ours/MLflow", "target", "result"),
-            ("cell_to_card (median)", _fmt(ours, "s"), _fmt(theirs, "s"), "-" if ratio is None else f"{ratio:.3f}",
-             f"<= {TARGET} of MLflow", verdict),
-            ("cell_to_card, a re-run (median)", _fmt(ours, "s"), "-", "-", f"<= {RERUN_TARGET} s", rerun_verdict),
-            ("cell_to_card (best)", _fmt(best["ours"], "s"), _fmt(best.get("mlflow"), "s"),
-             f"{best['ours'] / best['mlflow']:.3f}" if have_mlflow else "-", "(for information)", ""),
-            ("  of which fresh-process check", _fmt(fresh, "s"), "-", "-", f"({fresh / ours:.0%} of our median)", ""),
-            ("  spare ready after (untimed pause)", _fmt(spare_wait, "s"), "-", "-", "(for information)", "")]
+    rows = [
+        ("figure", "ours", "MLflow", "ours/MLflow", "target", "result"),
+        (
+            "cell_to_card (median)",
+            _fmt(ours, "s"),
+            _fmt(theirs, "s"),
+            "-" if ratio is None else f"{ratio:.3f}",
+            f"<= {TARGET} of MLflow",
+            verdict,
+        ),
+        ("cell_to_card, a re-run (median)", _fmt(ours, "s"), "-", "-", f"<= {RERUN_TARGET} s", rerun_verdict),
+        (
+            "cell_to_card (best)",
+            _fmt(best["ours"], "s"),
+            _fmt(best.get("mlflow"), "s"),
+            f"{best['ours'] / best['mlflow']:.3f}" if have_mlflow else "-",
+            "(for information)",
+            "",
+        ),
+        ("  of which fresh-process check", _fmt(fresh, "s"), "-", "-", f"({fresh / ours:.0%} of our median)", ""),
+        ("  spare ready after (untimed pause)", _fmt(spare_wait, "s"), "-", "-", "(for information)", ""),
+    ]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
     (HERE / "results_magic.json").write_text(json.dumps(figures, indent=2))
-    print(f"\n{ROUNDS * RUNS} runs each; total {time.perf_counter() - start:.0f} s; "
-          f"results in {HERE / 'results_magic.json'}")
+    print(
+        f"\n{ROUNDS * RUNS} runs each; total {time.perf_counter() - start:.0f} s; "
+        f"results in {HERE / 'results_magic.json'}"
+    )
     return 1 if "FAIL" in (verdict, rerun_verdict) else 0
 
 

@@ -32,8 +32,7 @@ def make_store(root: Path, versions: int) -> Path:
     store = root / f"store{versions}"
     model = root / "model"
     if not model.exists():
-        pyfunc_jupyter.save_model(model, lambda model_input: model_input,
-                                  input_example=pd.DataFrame({"x": [1.0]}))
+        pyfunc_jupyter.save_model(model, lambda model_input: model_input, input_example=pd.DataFrame({"x": [1.0]}))
     for index in range(versions):
         shutil.copytree(model, store / f"model_{index % 10}" / str(index // 10 + 1))
     return store
@@ -63,10 +62,13 @@ def main() -> int:
     print(f"{'store':>14} {'median':>9} {'best':>9}")
     for count, values in samples.items():
         print(f"{count:>6} versions {median[count] * 1000:>7.0f} ms {min(values) * 1000:>7.0f} ms")
-    print(f"1,000 versions vs 10: {median[VERSIONS] / median[10]:.1f}x; "
-          f"target < {TARGET_SECONDS:.0f} s for 1,000: {verdict}")
-    (HERE / "results_panel.json").write_text(json.dumps({"samples": samples, "median": median, "verdict": verdict},
-                                                        indent=2))
+    print(
+        f"1,000 versions vs 10: {median[VERSIONS] / median[10]:.1f}x; "
+        f"target < {TARGET_SECONDS:.0f} s for 1,000: {verdict}"
+    )
+    (HERE / "results_panel.json").write_text(
+        json.dumps({"samples": samples, "median": median, "verdict": verdict}, indent=2)
+    )
     return 0 if verdict == "PASS" else 1
 
 

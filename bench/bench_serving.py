@@ -29,16 +29,19 @@ MLFLOW_BIN = ROOT / ".venv-mlflow" / "bin"
 ROUNDS = 3
 TARGET = 1.1  # the server's start dominates both; ours may not cost more than 10 % over it
 
-PREDICT = '''
+PREDICT = """
     def predict(self, context, model_input):
         return pd.DataFrame({"y": model_input["x"] * 2.0 + 1.0})
-'''
+"""
 
 OURS = "import pandas as pd\nfrom pyfunc_jupyter import PythonModel\n\nclass Linear(PythonModel):" + PREDICT
 
-MLFLOW_SAVE = ("import sys\nimport pandas as pd\nimport mlflow.pyfunc\n\nclass Linear(mlflow.pyfunc.PythonModel):"
-               + PREDICT + "\nmlflow.pyfunc.save_model(sys.argv[1], python_model=Linear(), "
-               "input_example=pd.DataFrame({'x': [1.0, 2.0, 3.0]}))\n")
+MLFLOW_SAVE = (
+    "import sys\nimport pandas as pd\nimport mlflow.pyfunc\n\nclass Linear(mlflow.pyfunc.PythonModel):"
+    + PREDICT
+    + "\nmlflow.pyfunc.save_model(sys.argv[1], python_model=Linear(), "
+    "input_example=pd.DataFrame({'x': [1.0, 2.0, 3.0]}))\n"
+)
 
 
 def free_port() -> int:
@@ -55,15 +58,33 @@ def first_prediction(model: Path, workdir: Path) -> float:
     env["PYTHONWARNINGS"] = "ignore"
     env["PATH"] = f"{MLFLOW_BIN}{os.pathsep}{env.get('PATH', '')}"  # the server runs `uvicorn` from PATH
     start = time.perf_counter()
-    process = subprocess.Popen([str(MLFLOW_BIN / "mlflow"), "models", "serve", "-m", str(model), "--env-manager",
-                                "local", "--host", "127.0.0.1", "--port", str(port)], cwd=workdir, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(
+        [
+            str(MLFLOW_BIN / "mlflow"),
+            "models",
+            "serve",
+            "-m",
+            str(model),
+            "--env-manager",
+            "local",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f"the server for {model} exited ({process.returncode})")
-            request = urllib.request.Request(f"http://127.0.0.1:{port}/invocations", data=body,
-                                             headers={"Content-Type": "application/json"})
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/invocations", data=body, headers={"Content-Type": "application/json"}
+            )
             try:
                 with urllib.request.urlopen(request, timeout=30) as response:
                     if response.status == 200:
@@ -98,20 +119,33 @@ def main() -> int:
         pyfunc_jupyter.save_model(models["ours"], namespace["Linear"](), input_example=example)
         script = workdir / "save_mlflow.py"  # a file: pyspark beside MLflow hijacks `-c` programs (no __file__)
         script.write_text(MLFLOW_SAVE)
-        subprocess.run([str(MLFLOW_BIN / "python"), str(script), str(models["mlflow"])], cwd=workdir,
-                       check=True, capture_output=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+        subprocess.run(
+            [str(MLFLOW_BIN / "python"), str(script), str(models["mlflow"])],
+            cwd=workdir,
+            check=True,
+            capture_output=True,
+            env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        )
         samples: dict[str, list[float]] = {"ours": [], "mlflow": []}
         for _ in range(ROUNDS):
             for tool, model in models.items():
                 samples[tool].append(first_prediction(model, workdir))
     medians = {tool: statistics.median(values) for tool, values in samples.items()}
     ratio = medians["ours"] / medians["mlflow"]
-    result = {"rounds": ROUNDS, "seconds": samples, "median": medians, "ratio": ratio, "target": TARGET,
-              "met": ratio <= TARGET}
+    result = {
+        "rounds": ROUNDS,
+        "seconds": samples,
+        "median": medians,
+        "ratio": ratio,
+        "target": TARGET,
+        "met": ratio <= TARGET,
+    }
     (HERE / "results_serving.json").write_text(json.dumps(result, indent=2) + "\n")
     mark = "ok" if ratio <= TARGET else "MISSED"
-    print(f"scoring server, start to first prediction (median of {ROUNDS}): our directory {medians['ours']:.2f} s, "
-          f"MLflow's {medians['mlflow']:.2f} s, ratio {ratio:.2f}x (target <= {TARGET:.1f}x) {mark}")
+    print(
+        f"scoring server, start to first prediction (median of {ROUNDS}): our directory {medians['ours']:.2f} s, "
+        f"MLflow's {medians['mlflow']:.2f} s, ratio {ratio:.2f}x (target <= {TARGET:.1f}x) {mark}"
+    )
     return 0 if ratio <= TARGET else 1
 
 

@@ -26,17 +26,17 @@ ROWS = 1_000_000
 RUNS = 5
 TARGET = 1.0
 
-MODEL = '''
+MODEL = """
 import pandas as pd
 from pyfunc_jupyter import PythonModel
 
 class Linear(PythonModel):
     def predict(self, context, model_input):
         return pd.DataFrame({"y": model_input["x"] * 2.0 + model_input["n"]})
-'''
+"""
 
 # Runs in the MLflow interpreter: argv = model dir, rows, runs.
-SCORE = r'''
+SCORE = r"""
 import json, os, sys, time
 os.environ["PYSPARK_PYTHON"] = sys.executable
 model, rows, runs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
@@ -61,17 +61,24 @@ for _ in range(runs):
         seconds[tool].append(time.perf_counter() - start)
 spark.stop()
 print(json.dumps({"seconds": seconds, "checks": checks}))
-'''
+"""
 
 
 def score(model: Path, workdir: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONHOME",)}
-    env.update(PYTHONWARNINGS="ignore", MLFLOW_TRACKING_URI=(workdir / "mlruns").as_uri(),
-               PYTHONPATH=str(ROOT))  # our package, beside MLflow, for this run (its workers inherit it)
+    env.update(
+        PYTHONWARNINGS="ignore", MLFLOW_TRACKING_URI=(workdir / "mlruns").as_uri(), PYTHONPATH=str(ROOT)
+    )  # our package, beside MLflow, for this run (its workers inherit it)
     script = workdir / "score.py"  # a file, not `-c`: pyspark beside MLflow hijacks `-c` programs (no __file__)
     script.write_text(SCORE)
-    out = subprocess.run([str(MLFLOW), str(script), str(model), str(ROWS), str(RUNS)], cwd=workdir,
-                         capture_output=True, text=True, env=env, check=False)
+    out = subprocess.run(
+        [str(MLFLOW), str(script), str(model), str(ROWS), str(RUNS)],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
     if out.returncode != 0:
         raise RuntimeError(f"spark_udf bench failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -90,8 +97,9 @@ def main() -> int:
         namespace = {"__name__": "__main__"}
         exec(MODEL, namespace)  # defined as in a notebook, so it pickles by value
         model = workdir / "linear"
-        pyfunc_jupyter.save_model(model, namespace["Linear"](),
-                                  input_example=pd.DataFrame({"x": [0.5, 1.0], "n": [1, 2]}))
+        pyfunc_jupyter.save_model(
+            model, namespace["Linear"](), input_example=pd.DataFrame({"x": [0.5, 1.0], "n": [1, 2]})
+        )
         result = score(model, workdir)
     seconds, checks = result["seconds"], result["checks"]
     if checks["ours"] != checks["mlflow"]:
@@ -100,13 +108,23 @@ def main() -> int:
     rates = {tool: ROWS / statistics.median(values) for tool, values in seconds.items()}
     best = {tool: ROWS / min(values) for tool, values in seconds.items()}
     ratio = rates["ours"] / rates["mlflow"]
-    result = {"rows": ROWS, "runs": RUNS, "seconds": seconds, "rows_per_second": rates,
-              "best_rows_per_second": best, "ratio": ratio, "target": TARGET, "met": ratio >= TARGET}
+    result = {
+        "rows": ROWS,
+        "runs": RUNS,
+        "seconds": seconds,
+        "rows_per_second": rates,
+        "best_rows_per_second": best,
+        "ratio": ratio,
+        "target": TARGET,
+        "met": ratio >= TARGET,
+    }
     (HERE / "results_spark.json").write_text(json.dumps(result, indent=2) + "\n")
     mark = "ok" if ratio >= TARGET else "MISSED"
-    print(f"spark_udf, {ROWS:,} rows (local[2], median of {RUNS} alternating runs): ours {rates['ours']:,.0f} rows/s, "
-          f"MLflow {rates['mlflow']:,.0f} rows/s (best {best['ours']:,.0f} vs {best['mlflow']:,.0f}), "
-          f"ratio {ratio:.2f}x (target >= {TARGET:.1f}x) {mark}")
+    print(
+        f"spark_udf, {ROWS:,} rows (local[2], median of {RUNS} alternating runs): ours {rates['ours']:,.0f} rows/s, "
+        f"MLflow {rates['mlflow']:,.0f} rows/s (best {best['ours']:,.0f} vs {best['mlflow']:,.0f}), "
+        f"ratio {ratio:.2f}x (target >= {TARGET:.1f}x) {mark}"
+    )
     return 0 if ratio >= TARGET else 1
 
 

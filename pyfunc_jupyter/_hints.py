@@ -12,8 +12,16 @@ import inspect
 import typing
 import warnings
 
-__all__ = ["TypeHintError", "apply_hint", "convert_for_hint", "hint_type", "input_schema_type", "predict_hints",
-           "pyfunc", "wrap_hinted_predict"]
+__all__ = [
+    "TypeHintError",
+    "apply_hint",
+    "convert_for_hint",
+    "hint_type",
+    "input_schema_type",
+    "predict_hints",
+    "pyfunc",
+    "wrap_hinted_predict",
+]
 
 
 _SCALARS = {str: "string", int: "long", float: "double", bool: "boolean", bytes: "binary"}
@@ -30,8 +38,9 @@ class _BadHint(Exception):
 
 def _is_pydantic(hint) -> bool:
     """A pydantic ``BaseModel`` subclass, found without importing pydantic."""
-    return isinstance(hint, type) and any(c.__name__ == "BaseModel" and c.__module__.startswith("pydantic")
-                                          for c in hint.__mro__)
+    return isinstance(hint, type) and any(
+        c.__name__ == "BaseModel" and c.__module__.startswith("pydantic") for c in hint.__mro__
+    )
 
 
 def _union_args(hint):
@@ -58,8 +67,11 @@ def hint_type(hint):
         for name, field in hint.model_fields.items():
             dtype, required = hint_type(field.annotation)
             if not required and field.is_required():
-                raise _BadHint(f"Optional field `{name}` in Pydantic model `{hint.__name__}` doesn't have a "
-                               "default value. Set its default to None.", invalid=True)
+                raise _BadHint(
+                    f"Optional field `{name}` in Pydantic model `{hint.__name__}` doesn't have a "
+                    "default value. Set its default to None.",
+                    invalid=True,
+                )
             properties[name] = {**dtype, "required": required}
         return {"type": "object", "properties": properties}, True
     origin, args = typing.get_origin(hint), typing.get_args(hint)
@@ -81,15 +93,19 @@ def hint_type(hint):
     raise _BadHint(f"Unsupported type hint `{getattr(hint, '__name__', hint)}`. {_SUPPORTED}")
 
 
-_SUPPORTED = ("Type hints must be a list[...] whose element type is one of str, int, float, bool, bytes, "
-              "datetime, a pydantic BaseModel subclass, a list or dict[str, ...] of these, or typing.Any.")
+_SUPPORTED = (
+    "Type hints must be a list[...] whose element type is one of str, int, float, bool, bytes, "
+    "datetime, a pydantic BaseModel subclass, a list or dict[str, ...] of these, or typing.Any."
+)
 
 
 def input_schema_type(hint):
     """The JSON type of the one column a ``list[...]`` input hint describes; ``_BadHint`` if none."""
     if typing.get_origin(hint) is not list and hint is not list:
-        raise _BadHint(f"Type hints must be wrapped in list[...] because the model takes many inputs: use "
-                       f"`list[{getattr(hint, '__name__', hint)}]`.")
+        raise _BadHint(
+            f"Type hints must be wrapped in list[...] because the model takes many inputs: use "
+            f"`list[{getattr(hint, '__name__', hint)}]`."
+        )
     args = typing.get_args(hint)
     if type(None) in args:
         raise _BadHint("The input type hint cannot be Optional.")
@@ -97,8 +113,10 @@ def input_schema_type(hint):
         raise _BadHint(f"Type hint `{hint}` must have exactly one element type, e.g. list[str].", invalid=True)
     dtype, required = hint_type(args[0])
     if not required:
-        raise _BadHint("The input type hint's elements cannot be Optional: use a pydantic model with "
-                       "optional fields instead.", invalid=True)
+        raise _BadHint(
+            "The input type hint's elements cannot be Optional: use a pydantic model with optional fields instead.",
+            invalid=True,
+        )
     return dtype
 
 
@@ -112,8 +130,9 @@ def _input_position(func):
 
 def _no_inference(hint) -> bool:
     """DataFrame, Series and ndarray hints: fine, but they give no signature and no validation."""
-    return getattr(hint, "__name__", None) in ("DataFrame", "Series", "ndarray") and \
-        getattr(hint, "__module__", "").split(".")[0] in ("pandas", "numpy")
+    return getattr(hint, "__name__", None) in ("DataFrame", "Series", "ndarray") and getattr(
+        hint, "__module__", ""
+    ).split(".")[0] in ("pandas", "numpy")
 
 
 def predict_hints(func):
@@ -162,8 +181,10 @@ def convert_for_hint(data, hint):
     if typing.get_args(hint)[0] is str:
         column = _first_string_column(data)
         if column is None:
-            raise _error("Expected model input to contain at least one string column. Pass a list of "
-                         "strings or a DataFrame with a string column.")
+            raise _error(
+                "Expected model input to contain at least one string column. Pass a list of "
+                "strings or a DataFrame with a string column."
+            )
         return data[column].tolist()
     element = typing.get_args(hint)[0]
     if element is dict or typing.get_origin(element) is dict or _is_pydantic(element):
@@ -222,8 +243,10 @@ def _validate(value, hint):
             except _Invalid as why:
                 bad.append((str(item), str(why)))
         if bad:
-            raise _Invalid(f"Failed to validate data against type hint `list[{_name(args[0])}]`, "
-                           f"invalid elements: {bad[:5]}" + (" ... (truncated)" if len(bad) > 5 else ""))
+            raise _Invalid(
+                f"Failed to validate data against type hint `list[{_name(args[0])}]`, "
+                f"invalid elements: {bad[:5]}" + (" ... (truncated)" if len(bad) > 5 else "")
+            )
         return result
     if origin is dict:
         if not isinstance(value, dict):
@@ -239,8 +262,9 @@ def _validate(value, hint):
             except _Invalid as why:
                 invalid[key] = str(why)
         if invalid:
-            raise _Invalid(f"Failed to validate data against type hint `dict[str, {_name(args[1])}]`, "
-                           f"invalid elements: {invalid}")
+            raise _Invalid(
+                f"Failed to validate data against type hint `dict[str, {_name(args[1])}]`, invalid elements: {invalid}"
+            )
         return mapping
     union = _union_args(hint)
     if union is not None:
@@ -258,8 +282,9 @@ def apply_hint(data, hint):
     try:
         return _validate(data, hint)
     except _Invalid as why:
-        raise _error(f"{why}. Pass values of the hinted types (the model's predict is hinted "
-                     f"`{_name(hint)}`).") from None
+        raise _error(
+            f"{why}. Pass values of the hinted types (the model's predict is hinted `{_name(hint)}`)."
+        ) from None
 
 
 def _validating(predict, hint):
@@ -273,7 +298,7 @@ def _validating(predict, hint):
         if name in kwargs:
             kwargs[name] = apply_hint(kwargs[name], hint)
         elif len(args) > position:
-            args = (*args[:position], apply_hint(args[position], hint), *args[position + 1:])
+            args = (*args[:position], apply_hint(args[position], hint), *args[position + 1 :])
         return predict(*args, **kwargs)
 
     # markers read back by the loader (a function's attributes live in its __dict__)
@@ -292,10 +317,14 @@ def _warn_parameter_names(func, method="predict"):
     names = [p for p in inspect.signature(func).parameters if p != "self"]
     invalid = sorted(set(names) - _ALLOWED_NAMES)
     if invalid:
-        warnings.warn(f"The model's `{method}` method has parameters {invalid} other than context, model_input "
-                      "and params. Only the following parameter names are allowed: context, model_input, and "
-                      "params; MLflow warns that other names will not be permitted in future versions. Rename "
-                      "them.", FutureWarning, stacklevel=4)
+        warnings.warn(
+            f"The model's `{method}` method has parameters {invalid} other than context, model_input "
+            "and params. Only the following parameter names are allowed: context, model_input, and "
+            "params; MLflow warns that other names will not be permitted in future versions. Rename "
+            "them.",
+            FutureWarning,
+            stacklevel=4,
+        )
 
 
 def _checked_input_hint(func):
@@ -311,12 +340,17 @@ def _checked_input_hint(func):
         input_schema_type(hint)
     except _BadHint as why:
         if why.invalid:
-            raise _error(f"{why} To disable data validation, remove the type hint from the predict "
-                         "function. Otherwise, fix the type hint.") from None
-        warnings.warn(f"Type hint used in the model's predict function is not supported for MLflow's schema "
-                      f"validation. {why} Remove the type hint to disable this warning. To enable validation "
-                      "for the input data, specify input example or model signature when logging the model.",
-                      UserWarning, stacklevel=4)
+            raise _error(
+                f"{why} To disable data validation, remove the type hint from the predict "
+                "function. Otherwise, fix the type hint."
+            ) from None
+        warnings.warn(
+            f"Type hint used in the model's predict function is not supported for MLflow's schema "
+            f"validation. {why} Remove the type hint to disable this warning. To enable validation "
+            "for the input data, specify input example or model signature when logging the model.",
+            UserWarning,
+            stacklevel=4,
+        )
         return None
     return hint
 

@@ -1,4 +1,4 @@
-"""Which store is in use: ``set_store``'s, ``$PYFUNC_JUPYTER_STORE``, an http(s) ``$MLFLOW_TRACKING_URI``, or ``./models``.
+"""Which store is in use: ``set_store``'s, ``$PYFUNC_JUPYTER_STORE``, an http(s) tracking URI, or ``./models``.
 
 A store is a local folder or, given an ``http://`` or ``https://`` URI, an MLflow tracking server.
 """
@@ -9,8 +9,16 @@ import os
 import re
 from pathlib import Path
 
-__all__ = ["STORE_ENV", "TRACKING_ENV", "set_store", "get_store", "remote_store", "folder_store", "is_remote_uri",
-           "as_store"]
+__all__ = [
+    "STORE_ENV",
+    "TRACKING_ENV",
+    "set_store",
+    "get_store",
+    "remote_store",
+    "folder_store",
+    "is_remote_uri",
+    "as_store",
+]
 
 STORE_ENV = "PYFUNC_JUPYTER_STORE"
 TRACKING_ENV = "MLFLOW_TRACKING_URI"
@@ -32,12 +40,14 @@ def as_store(location: str | os.PathLike) -> Path | str:
         return _normalise_uri(location)
     text = os.fspath(location)
     if isinstance(text, str) and text.startswith("file://"):
-        text = text[len("file://"):]
+        text = text[len("file://") :]
     elif isinstance(text, str) and re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", text):
         from .errors import PyfuncError
 
-        raise PyfuncError(f"{text!r} is not a store this package can use: give a folder path, or an MLflow tracking "
-                          "server's http:// or https:// URI (e.g. http://127.0.0.1:5000).")
+        raise PyfuncError(
+            f"{text!r} is not a store this package can use: give a folder path, or an MLflow tracking "
+            "server's http:// or https:// URI (e.g. http://127.0.0.1:5000)."
+        )
     return Path(text).expanduser().absolute()
 
 

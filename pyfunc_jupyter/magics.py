@@ -96,7 +96,7 @@ def _capture_last_expression(code: str) -> tuple[str, ast.Module | None]:
         node = tree.body[-1]
         lines = code.splitlines(keepends=True)
         line = lines[node.lineno - 1]
-        column = len(line.encode("utf-8")[:node.col_offset].decode("utf-8", "ignore"))
+        column = len(line.encode("utf-8")[: node.col_offset].decode("utf-8", "ignore"))
         lines[node.lineno - 1] = f"{line[:column]}{_LAST} = {line[column:]}"
         code = "".join(lines)
     return code, tree
@@ -129,40 +129,55 @@ def _instantiate(cls: type) -> Any:
     needed = required_init_args(cls)
     if needed:
         example = ", ".join(f"{n}=..." for n in needed)
-        raise UsageError(f"{cls.__name__}.__init__ needs {', '.join(needed)}, so the model cannot be made "
-                         f"without arguments. End the cell with the instance to save, e.g. {cls.__name__}({example}).")
+        raise UsageError(
+            f"{cls.__name__}.__init__ needs {', '.join(needed)}, so the model cannot be made "
+            f"without arguments. End the cell with the instance to save, e.g. {cls.__name__}({example})."
+        )
     try:
         return cls()
     except Exception as exc:  # noqa: BLE001 - the user's __init__ may raise anything
-        raise UsageError(f"{cls.__name__}() failed ({type(exc).__name__}: {exc}). End the cell with the instance "
-                         "to save, e.g. MyModel(...), or fix __init__.") from None
+        raise UsageError(
+            f"{cls.__name__}() failed ({type(exc).__name__}: {exc}). End the cell with the instance "
+            "to save, e.g. MyModel(...), or fix __init__."
+        ) from None
 
 
 def choose_model(namespace: dict, classes: list[str], functions: list[str], last_value: Any) -> Any:
     """The model a cell defined: its last expression, else its one model class, else its one function."""
     if last_value is not None and _is_model_like(last_value):
         return last_value
-    candidates = [namespace[n] for n in classes if isinstance(namespace.get(n), type)
-                  and callable(getattr(namespace[n], "predict", None))]
+    candidates = [
+        namespace[n]
+        for n in classes
+        if isinstance(namespace.get(n), type) and callable(getattr(namespace[n], "predict", None))
+    ]
     candidates = [c for c in candidates if not any(o is not c and issubclass(o, c) for o in candidates)]
     if len(candidates) > 1:
         names = ", ".join(c.__name__ for c in candidates)
-        raise UsageError(f"The cell defines several model classes ({names}). End the cell with the one to save, "
-                         f"e.g. {candidates[-1].__name__}().")
+        raise UsageError(
+            f"The cell defines several model classes ({names}). End the cell with the one to save, "
+            f"e.g. {candidates[-1].__name__}()."
+        )
     if candidates:
         return _instantiate(candidates[0])
     routines = [namespace[n] for n in functions if inspect.isfunction(namespace.get(n))]
     if len(routines) > 1:
         names = ", ".join(f.__name__ for f in routines)
-        raise UsageError(f"The cell defines several functions ({names}) and no model class. End the cell with the "
-                         f"function to save, e.g. {routines[-1].__name__}.")
+        raise UsageError(
+            f"The cell defines several functions ({names}) and no model class. End the cell with the "
+            f"function to save, e.g. {routines[-1].__name__}."
+        )
     if routines:
         if arity(routines[0]) != 1:
-            raise UsageError(f"{routines[0].__name__} takes {arity(routines[0])} arguments; a function model takes "
-                             "exactly one (the input). Wrap it in a PythonModel class to use more.")
+            raise UsageError(
+                f"{routines[0].__name__} takes {arity(routines[0])} arguments; a function model takes "
+                "exactly one (the input). Wrap it in a PythonModel class to use more."
+            )
         return routines[0]
-    raise UsageError("The cell defines no model. Define a class with a predict method (a PythonModel), or a "
-                     "function of one argument, or end the cell with a model instance.")
+    raise UsageError(
+        "The cell defines no model. Define a class with a predict method (a PythonModel), or a "
+        "function of one argument, or end the cell with a model instance."
+    )
 
 
 def _code_file(cell: str, tree: ast.Module | None, model: Any, last: Any, namespace: dict) -> Any:
@@ -208,7 +223,7 @@ def _quoting_hint(line: str, magic: str = "pyfunc_model") -> str:
         words = line.split()
     for index, word in enumerate(words):
         value = []
-        for follower in words[index + 1:]:
+        for follower in words[index + 1 :]:
             if follower.startswith("--"):
                 break
             value.append(follower)
@@ -218,12 +233,16 @@ def _quoting_hint(line: str, magic: str = "pyfunc_model") -> str:
                 return f'Quote an expression that has spaces: {word} "{text}" (or assign it first: {word} name).'
             if "'" not in text:
                 return f"Quote an expression that has spaces: {word} '{text}' (or assign it first: {word} name)."
-            return (f"The value of {word} has spaces and both kinds of quotes: assign it to a variable in an "
-                    f"earlier cell and give its name ({word} name).")
+            return (
+                f"The value of {word} has spaces and both kinds of quotes: assign it to a variable in an "
+                f"earlier cell and give its name ({word} name)."
+            )
     if magic == "pyfunc_model":
-        return ("An option's value with spaces must be quoted, e.g. --example \"pd.DataFrame({'x': [1.0, 2.0]})\"; "
-                "%%pyfunc_model? lists the options.")
-    return f"A value with spaces must be quoted, e.g. \"my models/m1\"; %{magic}? lists the options."
+        return (
+            "An option's value with spaces must be quoted, e.g. --example \"pd.DataFrame({'x': [1.0, 2.0]})\"; "
+            "%%pyfunc_model? lists the options."
+        )
+    return f'A value with spaces must be quoted, e.g. "my models/m1"; %{magic}? lists the options.'
 
 
 def _target(shell: Any, name: str) -> str:
@@ -234,8 +253,10 @@ def _target(shell: Any, name: str) -> str:
     if not name.isidentifier() or keyword.iskeyword(name):
         raise UsageError(f"--as {name!r} is not a Python variable name. Give one such as --as model.")
     if hasattr(builtins, name) or (name.startswith("__") and name.endswith("__")) or name in shell.user_ns_hidden:
-        raise UsageError(f"--as {name!r} would replace a name Python or IPython relies on (a builtin, a dunder "
-                         "name or IPython's history variables). Choose another name, such as --as model.")
+        raise UsageError(
+            f"--as {name!r} would replace a name Python or IPython relies on (a builtin, a dunder "
+            "name or IPython's history variables). Choose another name, such as --as model."
+        )
     return name
 
 
@@ -305,8 +326,10 @@ class PyfuncMagics(Magics):
         else:
             example = None
         if example is None:
-            raise UsageError("No input example, so nothing was saved. Add one: `--example EXPR` on the magic line "
-                             "(e.g. --example df.head(3)), or `input_example = ...` in the cell.")
+            raise UsageError(
+                "No input example, so nothing was saved. Add one: `--example EXPR` on the magic line "
+                "(e.g. --example df.head(3)), or `input_example = ...` in the cell."
+            )
         data, params = split_example(example)
         given = self._eval("--params", args.params)
         if given is not None and not isinstance(given, dict):
@@ -314,33 +337,71 @@ class PyfuncMagics(Magics):
         return data, given if given is not None else params
 
     @magic_arguments()
-    @argument("name", nargs="?", default=None,
-              help="Store name (default: the class or function name in snake_case). Each run adds a version.")
-    @argument("--example", metavar="EXPR", help="Input example, evaluated in the notebook after the cell runs. "
-              "Required unless the cell assigns `input_example`.")
-    @argument("--params", metavar="EXPR", help="Dict of inference params; their types and values become the "
-              "params schema and its defaults.")
+    @argument(
+        "name",
+        nargs="?",
+        default=None,
+        help="Store name (default: the class or function name in snake_case). Each run adds a version.",
+    )
+    @argument(
+        "--example",
+        metavar="EXPR",
+        help="Input example, evaluated in the notebook after the cell runs. "
+        "Required unless the cell assigns `input_example`.",
+    )
+    @argument(
+        "--params",
+        metavar="EXPR",
+        help="Dict of inference params; their types and values become the params schema and its defaults.",
+    )
     @argument("--signature", metavar="EXPR", help="A ModelSignature to use instead of the inferred one.")
-    @argument("--artifact", action="append", metavar="KEY=PATH", help="A file or directory to ship; "
-              "load_context reads it as context.artifacts[KEY]. Repeatable.")
-    @argument("--pip", action="append", metavar="REQ", help="A pip requirement; replaces the inferred ones. "
-              "Repeatable.")
-    @argument("--extra-pip", action="append", metavar="REQ", help="A pip requirement added to the inferred ones. "
-              "Repeatable.")
+    @argument(
+        "--artifact",
+        action="append",
+        metavar="KEY=PATH",
+        help="A file or directory to ship; load_context reads it as context.artifacts[KEY]. Repeatable.",
+    )
+    @argument(
+        "--pip", action="append", metavar="REQ", help="A pip requirement; replaces the inferred ones. Repeatable."
+    )
+    @argument(
+        "--extra-pip", action="append", metavar="REQ", help="A pip requirement added to the inferred ones. Repeatable."
+    )
     @argument("--conda", metavar="FILE", help="A conda environment YAML file to save with the model.")
-    @argument("--code", action="append", metavar="PATH", help="A local module or package to ship in the "
-              "model's code/ directory. Repeatable.")
+    @argument(
+        "--code",
+        action="append",
+        metavar="PATH",
+        help="A local module or package to ship in the model's code/ directory. Repeatable.",
+    )
     @argument("--config", metavar="EXPR", help="The model_config dict (or YAML path) given to load_context.")
-    @argument("--from-code", action="store_true", help="Save the cell itself as the model's code file (MLflow's "
-              "models from code) instead of pickling the model: no pickle, a diffable model.")
+    @argument(
+        "--from-code",
+        action="store_true",
+        help="Save the cell itself as the model's code file (MLflow's "
+        "models from code) instead of pickling the model: no pickle, a diffable model.",
+    )
     @argument("--path", metavar="DIR", help="Save to this directory instead of the local store.")
     @argument("--overwrite", action="store_true", help="With --path: replace a model already there (atomically).")
-    @argument("--store", metavar="URI", help="Log to this store instead of the one in use: a folder, or an MLflow "
-              "tracking server (http://host:port), where it becomes a new version of the registered model.")
-    @argument("--new-version", action="store_true", help="Add a store version even if the latest one holds exactly "
-                                                           "this model (by default it is reused: 'unchanged').")
-    @argument("--as", dest="as_var", metavar="VAR", default="_pyfunc",
-              help="Variable to bind the result to (default: _pyfunc): .info, .model, .card, .findings.")
+    @argument(
+        "--store",
+        metavar="URI",
+        help="Log to this store instead of the one in use: a folder, or an MLflow "
+        "tracking server (http://host:port), where it becomes a new version of the registered model.",
+    )
+    @argument(
+        "--new-version",
+        action="store_true",
+        help="Add a store version even if the latest one holds exactly "
+        "this model (by default it is reused: 'unchanged').",
+    )
+    @argument(
+        "--as",
+        dest="as_var",
+        metavar="VAR",
+        default="_pyfunc",
+        help="Variable to bind the result to (default: _pyfunc): .info, .model, .card, .findings.",
+    )
     @cell_magic
     def pyfunc_model(self, line: str, cell: str) -> None:
         """Run the cell, then check, save, reload and preview the model it defines, and show its card.
@@ -378,11 +439,24 @@ class PyfuncMagics(Magics):
         data, params = self._example(args, assigned)
         code = _code_file(cell, tree, model, last, self.shell.user_ns) if args.from_code else None
         request = AuthorRequest(
-            model=model, input_example=data, params=params, name=args.name, path=args.path, overwrite=args.overwrite,
-            signature=self._eval("--signature", args.signature), artifacts=_artifacts(args.artifact),
-            pip_requirements=args.pip, extra_pip_requirements=args.extra_pip, conda_env=args.conda,
-            code_paths=args.code, model_config=self._eval("--config", args.config), source="notebook",
-            store=args.store, new_version=args.new_version, code=code)
+            model=model,
+            input_example=data,
+            params=params,
+            name=args.name,
+            path=args.path,
+            overwrite=args.overwrite,
+            signature=self._eval("--signature", args.signature),
+            artifacts=_artifacts(args.artifact),
+            pip_requirements=args.pip,
+            extra_pip_requirements=args.extra_pip,
+            conda_env=args.conda,
+            code_paths=args.code,
+            model_config=self._eval("--config", args.config),
+            source="notebook",
+            store=args.store,
+            new_version=args.new_version,
+            code=code,
+        )
         try:
             authored = author(request)
         except PredictError as exc:
@@ -396,14 +470,22 @@ class PyfuncMagics(Magics):
         display(authored.card)
         if not authored.saved:
             count = len(authored.errors)
-            raise UsageError(f"{count} check(s) failed, so nothing was saved. Fix them (see the card above) and "
-                             "run the cell again.")
+            raise UsageError(
+                f"{count} check(s) failed, so nothing was saved. Fix them (see the card above) and run the cell again."
+            )
 
     @magic_arguments()
-    @argument("uri", help="A model directory, models:/<name>/<version|latest>, models:/<name>@<alias> "
-                          "or runs:/<run_id>/<name>.")
-    @argument("--as", dest="as_var", metavar="VAR", default="model",
-              help="Variable to bind the loaded model to (default: model).")
+    @argument(
+        "uri",
+        help="A model directory, models:/<name>/<version|latest>, models:/<name>@<alias> or runs:/<run_id>/<name>.",
+    )
+    @argument(
+        "--as",
+        dest="as_var",
+        metavar="VAR",
+        default="model",
+        help="Variable to bind the loaded model to (default: model).",
+    )
     @line_magic
     def pyfunc_load(self, line: str) -> None:
         """Load a saved model with the embedded loader, bind it to a variable and show its card."""
@@ -435,8 +517,9 @@ class PyfuncMagics(Magics):
         from .card.listing import ModelList
 
         if line.strip():
-            raise UsageError("%pyfunc_models takes no arguments; use pyfunc_jupyter.set_store(path_or_server_uri) "
-                             "to change store.")
+            raise UsageError(
+                "%pyfunc_models takes no arguments; use pyfunc_jupyter.set_store(path_or_server_uri) to change store."
+            )
         return ModelList.from_store()
 
 

@@ -1,4 +1,4 @@
-"""``mlflow.models``-shaped namespace: signatures, their inference, and ``set_model``/``ModelConfig`` (models from code)."""
+"""``mlflow.models``-shaped namespace: signatures, their inference, ``set_model``/``ModelConfig`` (code models)."""
 
 from __future__ import annotations
 

@@ -15,8 +15,16 @@ from .errors import PyfuncError
 
 __all__ = ["spark_udf", "SparkUdfError", "SUPPORTED_RESULT_TYPES"]
 
-SUPPORTED_RESULT_TYPES = ("int", "long", "float", "double", "string", "boolean",
-                          "array<...> of those (nested too)", "struct<field: any of those, ...>")
+SUPPORTED_RESULT_TYPES = (
+    "int",
+    "long",
+    "float",
+    "double",
+    "string",
+    "boolean",
+    "array<...> of those (nested too)",
+    "struct<field: any of those, ...>",
+)
 
 # archive name -> loaded model, per executor Python worker (workers are reused between tasks)
 _LOADED: dict[str, Any] = {}
@@ -30,8 +38,10 @@ def _pyspark():
     try:
         import pyspark  # noqa: F401
     except ImportError as exc:
-        raise SparkUdfError("spark_udf needs pyspark, which is not installed here. Install it with "
-                            "`pip install 'pyfunc-jupyter[spark]'` (or `pip install pyspark`).") from exc
+        raise SparkUdfError(
+            "spark_udf needs pyspark, which is not installed here. Install it with "
+            "`pip install 'pyfunc-jupyter[spark]'` (or `pip install pyspark`)."
+        ) from exc
 
 
 def _spark_type(data_type: Any) -> Any:
@@ -40,9 +50,16 @@ def _spark_type(data_type: Any) -> Any:
 
     from .format.types import Array, DataType
 
-    scalar = {DataType.boolean: T.BooleanType, DataType.integer: T.IntegerType, DataType.long: T.LongType,
-              DataType.float: T.FloatType, DataType.double: T.DoubleType, DataType.string: T.StringType,
-              DataType.binary: T.BinaryType, DataType.datetime: T.TimestampType}
+    scalar = {
+        DataType.boolean: T.BooleanType,
+        DataType.integer: T.IntegerType,
+        DataType.long: T.LongType,
+        DataType.float: T.FloatType,
+        DataType.double: T.DoubleType,
+        DataType.string: T.StringType,
+        DataType.binary: T.BinaryType,
+        DataType.datetime: T.TimestampType,
+    }
     if isinstance(data_type, DataType):
         return scalar[data_type]()
     if isinstance(data_type, Array):
@@ -81,7 +98,8 @@ def _check_result_type(result_type: Any) -> bool:
         return _check_result_type(result_type.elementType)
     if isinstance(result_type, T.StructType):
         return bool(result_type.fields) and all(
-            _check_result_type(f.dataType) and not isinstance(f.dataType, T.StructType) for f in result_type.fields)
+            _check_result_type(f.dataType) and not isinstance(f.dataType, T.StructType) for f in result_type.fields
+        )
     return False
 
 
@@ -98,16 +116,22 @@ def parse_result_type(result_type: Any, output_schema: Any) -> Any:
         try:
             parsed = T._parse_datatype_string(text)
         except Exception as exc:  # pyspark raises parse errors of several kinds
-            raise SparkUdfError(f"result_type {result_type!r} is not a Spark type ({str(exc).splitlines()[0]}). "
-                                f"Use one of: {', '.join(SUPPORTED_RESULT_TYPES)}, e.g. 'double' or "
-                                "'array<double>' or 'label string, score double'.") from exc
+            raise SparkUdfError(
+                f"result_type {result_type!r} is not a Spark type ({str(exc).splitlines()[0]}). "
+                f"Use one of: {', '.join(SUPPORTED_RESULT_TYPES)}, e.g. 'double' or "
+                "'array<double>' or 'label string, score double'."
+            ) from exc
         result_type = parsed
     if not isinstance(result_type, T.DataType):
-        raise SparkUdfError(f"result_type must be a pyspark.sql.types.DataType or a DDL string, not "
-                            f"{type(result_type).__name__}. Pass e.g. 'double' or DoubleType().")
+        raise SparkUdfError(
+            f"result_type must be a pyspark.sql.types.DataType or a DDL string, not "
+            f"{type(result_type).__name__}. Pass e.g. 'double' or DoubleType()."
+        )
     if not _check_result_type(result_type):
-        raise SparkUdfError(f"result_type {result_type.simpleString()} cannot hold a prediction. Use one of: "
-                            f"{', '.join(SUPPORTED_RESULT_TYPES)}.")
+        raise SparkUdfError(
+            f"result_type {result_type.simpleString()} cannot hold a prediction. Use one of: "
+            f"{', '.join(SUPPORTED_RESULT_TYPES)}."
+        )
     return result_type
 
 
@@ -148,7 +172,7 @@ def _unpacked(archive_name: str) -> Path:
     from pyspark import SparkFiles
 
     shipped = Path(SparkFiles.get(archive_name))
-    target = shipped.parent / (archive_name[:-len(".zip")] + ".d")
+    target = shipped.parent / (archive_name[: -len(".zip")] + ".d")
     if target.is_dir():
         return target
     staging = Path(tempfile.mkdtemp(prefix=".unpacking-", dir=shipped.parent))
@@ -170,8 +194,9 @@ def _model(archive_name: str, model_config: dict | None) -> Any:
     if model is None:
         from .format.load import load_model_dir
 
-        model = _LOADED[archive_name] = load_model_dir(_unpacked(archive_name), suppress_warnings=True,
-                                                       model_config=model_config)
+        model = _LOADED[archive_name] = load_model_dir(
+            _unpacked(archive_name), suppress_warnings=True, model_config=model_config
+        )
     return model
 
 
@@ -239,8 +264,13 @@ def _cast(column: Any, element: Any):
     kind = type(element)
     if kind is T.StringType:
         return column.map(str)
-    target = {T.IntegerType: np.int32, T.LongType: np.int64, T.FloatType: np.float32, T.DoubleType: np.float64,
-              T.BooleanType: bool}[kind]
+    target = {
+        T.IntegerType: np.int32,
+        T.LongType: np.int64,
+        T.FloatType: np.float32,
+        T.DoubleType: np.float64,
+        T.BooleanType: bool,
+    }[kind]
     return column if column.dtype == target else column.astype(target)
 
 
@@ -266,9 +296,11 @@ def _result(prediction: Any, result_type: Any, rows: int):
         frame = _frame(prediction)
         missing = [f.name for f in result_type.fields if f.name not in frame.columns]
         if missing:
-            raise SparkUdfError(f"The prediction has no column {missing[0]!r} for the result struct "
-                                f"{result_type.simpleString()} (it has {[str(c) for c in frame.columns]}). "
-                                "Name the struct's fields after the prediction's columns.")
+            raise SparkUdfError(
+                f"The prediction has no column {missing[0]!r} for the result struct "
+                f"{result_type.simpleString()} (it has {[str(c) for c in frame.columns]}). "
+                "Name the struct's fields after the prediction's columns."
+            )
         out = {}
         for field in result_type.fields:
             column = frame[[field.name]]
@@ -277,8 +309,10 @@ def _result(prediction: Any, result_type: Any, rows: int):
             else:
                 selected = _select(column, field.dataType)
                 if not selected:
-                    raise SparkUdfError(f"The prediction's column {field.name!r} ({column[field.name].dtype}) "
-                                        f"cannot be {field.dataType.simpleString()}; ask for a string field instead.")
+                    raise SparkUdfError(
+                        f"The prediction's column {field.name!r} ({column[field.name].dtype}) "
+                        f"cannot be {field.dataType.simpleString()}; ask for a string field instead."
+                    )
                 out[field.name] = selected[0]
         return pd.DataFrame(out).reset_index(drop=True)
     if isinstance(result_type, T.ArrayType) and isinstance(result_type.elementType, T.ArrayType):
@@ -288,8 +322,10 @@ def _result(prediction: Any, result_type: Any, rows: int):
     array = isinstance(result_type, T.ArrayType)
     selected = _select(_frame(prediction), element, first_only=not array)
     if not selected:
-        raise SparkUdfError(f"The model's prediction has no values of the requested type "
-                            f"{element.simpleString()}; ask for 'string' or 'array<string>' instead.")
+        raise SparkUdfError(
+            f"The model's prediction has no values of the requested type "
+            f"{element.simpleString()}; ask for 'string' or 'array<string>' instead."
+        )
     if array:
         return pd.Series(pd.concat(selected, axis=1).to_numpy().tolist())
     series = selected[0].reset_index(drop=True)
@@ -298,8 +334,14 @@ def _result(prediction: Any, result_type: Any, rows: int):
     return series
 
 
-def _predict_batches(batches, archive_name: str, names: list[str] | None, result_type: Any,
-                     params: dict | None, model_config: dict | None):
+def _predict_batches(
+    batches,
+    archive_name: str,
+    names: list[str] | None,
+    result_type: Any,
+    params: dict | None,
+    model_config: dict | None,
+):
     """The body of the pandas UDF: load once, then predict each Arrow batch."""
     model = _model(archive_name, model_config)
     for batch in batches:
@@ -308,8 +350,14 @@ def _predict_batches(batches, archive_name: str, names: list[str] | None, result
         yield _result(model.predict(frame, params), result_type, len(frame))
 
 
-def spark_udf(spark: Any, model_uri: str | os.PathLike, result_type: Any = None, *,
-              params: dict | None = None, model_config: dict | None = None):
+def spark_udf(
+    spark: Any,
+    model_uri: str | os.PathLike,
+    result_type: Any = None,
+    *,
+    params: dict | None = None,
+    model_config: dict | None = None,
+):
     """A Spark UDF that scores with the model at ``model_uri`` (a path, ``models:/`` or ``runs:/`` URI).
 
     Like ``mlflow.pyfunc.spark_udf``: ``result_type`` is a Spark type or DDL string (``"double"``,
@@ -344,8 +392,10 @@ def spark_udf(spark: Any, model_uri: str | os.PathLike, result_type: Any = None,
     try:
         context = spark.sparkContext
     except Exception as exc:  # Spark Connect sessions have no SparkContext
-        raise SparkUdfError("spark_udf needs a classic SparkSession (with a SparkContext) to ship the model "
-                            "to the executors; Spark Connect sessions are not supported yet.") from exc
+        raise SparkUdfError(
+            "spark_udf needs a classic SparkSession (with a SparkContext) to ship the model "
+            "to the executors; Spark Connect sessions are not supported yet."
+        ) from exc
     archive = _pack(model_dir)
     context.addFile(str(archive))
     archive_name = archive.name
@@ -358,24 +408,32 @@ def spark_udf(spark: Any, model_uri: str | os.PathLike, result_type: Any = None,
         yield from _predict_batches(iterator, archive_name, names, result_type, params, model_config)
 
     # pandas_udf reads the kind of UDF from real annotations (this module's are strings)
-    predict.__annotations__ = {"iterator": Iterator[Tuple[Union[pd.Series, pd.DataFrame], ...]],  # noqa: UP006, UP007
-                               "return": Iterator[pd.DataFrame] if struct else Iterator[pd.Series]}
+    predict.__annotations__ = {
+        "iterator": Iterator[Tuple[Union[pd.Series, pd.DataFrame], ...]],  # noqa: UP006, UP007
+        "return": Iterator[pd.DataFrame] if struct else Iterator[pd.Series],
+    }
 
     udf = pandas_udf(predict, result_type)  # type: ignore[call-overload]
 
     def call(*columns: Any):
         if not columns:
             if names is None:
-                raise SparkUdfError("The model's signature names no input columns, so the UDF cannot pick them: "
-                                    "pass the columns, e.g. udf('x', 'y') or udf(struct('x', 'y')).")
+                raise SparkUdfError(
+                    "The model's signature names no input columns, so the UDF cannot pick them: "
+                    "pass the columns, e.g. udf('x', 'y') or udf(struct('x', 'y'))."
+                )
             columns = tuple(col(n) for n in names)
         elif names is not None and len(columns) > 1:
             if len(columns) > len(names):
-                raise SparkUdfError(f"The UDF got {len(columns)} columns but the model takes {len(names)} "
-                                    f"({', '.join(names)}): pass them in that order, or one struct.")
+                raise SparkUdfError(
+                    f"The UDF got {len(columns)} columns but the model takes {len(names)} "
+                    f"({', '.join(names)}): pass them in that order, or one struct."
+                )
             if len(columns) < len(required):
-                raise SparkUdfError(f"The UDF got {len(columns)} columns but the model requires {len(required)} "
-                                    f"({', '.join(required)}): pass them in that order, or one struct.")
+                raise SparkUdfError(
+                    f"The UDF got {len(columns)} columns but the model requires {len(required)} "
+                    f"({', '.join(required)}): pass them in that order, or one struct."
+                )
         return udf(*columns)
 
     call.__name__ = call.__qualname__ = "pyfunc_jupyter_spark_udf"

@@ -41,8 +41,9 @@ def mlflow_python() -> Path:
     return python
 
 
-def run_python(python: Path | str, code: str, *, cwd: Path | str | None = None,
-               env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+def run_python(
+    python: Path | str, code: str, *, cwd: Path | str | None = None, env: dict | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess:
     """Run ``code`` in a fresh interpreter that cannot import pyfunc_jupyter unless env says so."""
     full_env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
     full_env.update(env or {})
@@ -50,8 +51,12 @@ def run_python(python: Path | str, code: str, *, cwd: Path | str | None = None,
     # has no __file__, for its own doctest run and exits 0 when MLflow imports pyspark.sql.connect.
     code = f"__file__ = '/run_python.py'\nexec(compile({code!r}, '<run_python>', 'exec'))\n"
     result = subprocess.run(
-        [str(python), "-c", code], cwd=str(cwd) if cwd else None, env=full_env,
-        capture_output=True, text=True, timeout=timeout,
+        [str(python), "-c", code],
+        cwd=str(cwd) if cwd else None,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     if result.returncode != 0:
         raise AssertionError(
@@ -81,11 +86,28 @@ def mlflow_server(mlflow_python, tmp_path_factory):
     port = free_port()
     uri = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "PYTHON"))}
-    log = open(root / "server.log", "wb")
+    log = open(root / "server.log", "wb")  # noqa: SIM115 - the server writes to it until the session ends
     process = subprocess.Popen(
-        [str(mlflow_cli), "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-         "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}", "--artifacts-destination", str(root / "artifacts")],
-        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        [
+            str(mlflow_cli),
+            "server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--backend-store-uri",
+            f"sqlite:///{root / 'mlflow.db'}",
+            "--artifacts-destination",
+            str(root / "artifacts"),
+        ],
+        cwd=root,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
     def stop() -> None:
         with contextlib.suppress(ProcessLookupError):
@@ -111,8 +133,9 @@ def mlflow_server(mlflow_python, tmp_path_factory):
             pass
         if time.monotonic() > deadline:
             stop()
-            pytest.fail(f"mlflow server at {uri} did not answer /health in 300 s:\n"
-                        f"{(root / 'server.log').read_text()[-3000:]}")
+            pytest.fail(
+                f"mlflow server at {uri} did not answer /health in 300 s:\n{(root / 'server.log').read_text()[-3000:]}"
+            )
         time.sleep(0.5)
     try:
         yield uri
@@ -180,8 +203,9 @@ def _check_displayed_cards():
     def checked(self, include=None, exclude=None):
         bundle, metadata = original(self, include, exclude)
         for check, value in ((data_check, bundle[MIME_TYPE]), (volatile_check, metadata[MIME_TYPE]["volatile"])):
-            _CARD_PROBLEMS.extend(f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
-                                  for e in check.iter_errors(value))
+            _CARD_PROBLEMS.extend(
+                f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in check.iter_errors(value)
+            )
         return bundle, metadata
 
     ModelCard._repr_mimebundle_ = checked

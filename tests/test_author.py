@@ -24,19 +24,28 @@ def linear_function(model_input):
     return model_input
 
 
-@pytest.mark.parametrize("model, name", [(Linear(), "linear"), (linear_function, "linear_function"),
-                                         (type("HTTPModelV2", (Linear,), {})(), "http_model_v2")])
+@pytest.mark.parametrize(
+    "model, name",
+    [
+        (Linear(), "linear"),
+        (linear_function, "linear_function"),
+        (type("HTTPModelV2", (Linear,), {})(), "http_model_v2"),
+    ],
+)
 def test_default_name_is_snake_case(model, name):
     assert default_name(model) == name
 
 
-@pytest.mark.parametrize("value, table", [
-    ([{"a": 1, "b": 2}, {"a": 3, "c": 4}], {"columns": ["a", "b", "c"], "rows": [[1, 2, None], [3, None, 4]]}),
-    ({"a": [1, 2], "b": [3, 4]}, {"columns": ["a", "b"], "rows": [[1, 3], [2, 4]]}),
-    ([[1, 2], [3, 4]], {"columns": ["0", "1"], "rows": [[1, 2], [3, 4]]}),
-    ([1, [2, 3]], {"columns": ["value"], "rows": [[1], ["[2,3]"]]}),
-    ("text", {"columns": ["value"], "rows": [["text"]]}),
-])
+@pytest.mark.parametrize(
+    "value, table",
+    [
+        ([{"a": 1, "b": 2}, {"a": 3, "c": 4}], {"columns": ["a", "b", "c"], "rows": [[1, 2, None], [3, None, 4]]}),
+        ({"a": [1, 2], "b": [3, 4]}, {"columns": ["a", "b"], "rows": [[1, 3], [2, 4]]}),
+        ([[1, 2], [3, 4]], {"columns": ["0", "1"], "rows": [[1, 2], [3, 4]]}),
+        ([1, [2, 3]], {"columns": ["value"], "rows": [[1], ["[2,3]"]]}),
+        ("text", {"columns": ["value"], "rows": [["text"]]}),
+    ],
+)
 def test_json_table_shapes(value, table):
     assert json_table(value) == table
 
@@ -49,15 +58,21 @@ def test_compare_marks_cells_with_a_float_tolerance():
 
 def test_build_preview_statuses():
     table = {"columns": ["v"], "rows": [[1]]}
-    preview = build_preview(table, [{"label": "a", "table": table}, {"label": "b", "table": table},
-                                    {"label": "c", "table": {"columns": ["v"], "rows": [[2]]}},
-                                    {"label": "d", "error": "boom"}])
+    preview = build_preview(
+        table,
+        [
+            {"label": "a", "table": table},
+            {"label": "b", "table": table},
+            {"label": "c", "table": {"columns": ["v"], "rows": [[2]]}},
+            {"label": "d", "error": "boom"},
+        ],
+    )
     assert [o["status"] for o in preview["outputs"]] == ["reference", "match", "mismatch", "error"]
     assert preview["outputs"][2]["diff"] == [[0, 0]] and preview["input"]["total_rows"] == 1
 
 
 def test_format_size():
-    assert [format_size(n) for n in (0, 1023, 1024, 5 * 1024 ** 2, None)] == ["0 B", "1023 B", "1.0 KB", "5.0 MB", "?"]
+    assert [format_size(n) for n in (0, 1023, 1024, 5 * 1024**2, None)] == ["0 B", "1023 B", "1.0 KB", "5.0 MB", "?"]
 
 
 def test_verify_runs_before_publishing_and_can_stop_the_save(tmp_path, store):
@@ -100,9 +115,11 @@ def notebook(source: str) -> dict:
 
 
 def test_author_predict_error_keeps_the_original(store):
-    cell = notebook("class Failing(PythonModel):\n"
-                    "    def predict(self, context, model_input, params=None):\n"
-                    "        raise KeyError('missing column')\n")
+    cell = notebook(
+        "class Failing(PythonModel):\n"
+        "    def predict(self, context, model_input, params=None):\n"
+        "        raise KeyError('missing column')\n"
+    )
     with pytest.raises(PredictError) as caught:
         author(AuthorRequest(cell["Failing"](), pd.DataFrame({"x": [1.0]})))
     assert caught.value.stage == "predict" and isinstance(caught.value.original, KeyError)
@@ -110,9 +127,11 @@ def test_author_predict_error_keeps_the_original(store):
 
 
 def test_author_unsaved_result_cannot_predict(store):
-    cell = notebook("class Undefined(PythonModel):\n"
-                    "    def predict(self, context, model_input, params=None):\n"
-                    "        return nowhere(model_input)\n")
+    cell = notebook(
+        "class Undefined(PythonModel):\n"
+        "    def predict(self, context, model_input, params=None):\n"
+        "        return nowhere(model_input)\n"
+    )
     authored = author(AuthorRequest(cell["Undefined"](), pd.DataFrame({"x": [1.0]})))
     assert not authored.saved and [f.check for f in authored.errors] == ["undefined-name"]
     assert authored.card.data["signature"]["inputs"] == [{"name": "x", "type": "double", "required": True}]
@@ -121,12 +140,14 @@ def test_author_unsaved_result_cannot_predict(store):
 
 
 def test_warnings_about_the_model_go_on_the_card_and_library_ones_are_reissued(store):
-    cell = notebook("import warnings, pandas\n"
-                    "class Noisy(PythonModel):\n"
-                    "    def predict(self, context, model_input, params=None):\n"
-                    "        warnings.warn_explicit('library notice', FutureWarning, pandas.__file__, 1)\n"
-                    "        warnings.warn('model notice')\n"
-                    "        return model_input\n")
+    cell = notebook(
+        "import warnings, pandas\n"
+        "class Noisy(PythonModel):\n"
+        "    def predict(self, context, model_input, params=None):\n"
+        "        warnings.warn_explicit('library notice', FutureWarning, pandas.__file__, 1)\n"
+        "        warnings.warn('model notice')\n"
+        "        return model_input\n"
+    )
     with pytest.warns(FutureWarning, match="library notice"):
         authored = author(AuthorRequest(cell["Noisy"](), pd.DataFrame({"x": [1.0]})))
     assert [f.message for f in authored.findings if f.check == "python-warning"] == ["UserWarning: model notice"]
@@ -179,12 +200,17 @@ def same(a, b) -> bool:
 def examples():
     import numpy as np
 
-    return [pd.DataFrame({"x": [1.0, 2.0]}), np.array([[1.0, 2.0]]), [[1.0, 2.0], [3.0, 4.0]],
-            {"x": [1.0, 2.0]}, [{"a": {"b": [1.0]}}], (pd.DataFrame({"x": [1.0]}), {"k": [1, 2], "s": "a"})]
+    return [
+        pd.DataFrame({"x": [1.0, 2.0]}),
+        np.array([[1.0, 2.0]]),
+        [[1.0, 2.0], [3.0, 4.0]],
+        {"x": [1.0, 2.0]},
+        [{"a": {"b": [1.0]}}],
+        (pd.DataFrame({"x": [1.0]}), {"k": [1, 2], "s": "a"}),
+    ]
 
 
-@pytest.mark.parametrize("index", range(len(examples())),
-                         ids=["frame", "array", "lists", "dict", "nested", "params"])
+@pytest.mark.parametrize("index", range(len(examples())), ids=["frame", "array", "lists", "dict", "nested", "params"])
 def test_sample_inferences_leave_the_callers_objects_alone(tmp_path, store, index):
     """A predict that edits its input (and params) in place changes neither the caller's example nor
     the saved one, in save_model's sample inference, the authoring pipeline and open_model's preview."""
@@ -243,9 +269,12 @@ def test_sigterm_during_the_fresh_process_check_kills_the_child(tmp_path, store)
         f"        open({str(pidfile)!r}, 'w').write(str(os.getpid()))\n"
         "        time.sleep(300)\n"
         "    return model_input\n"
-        "author(AuthorRequest(slow, pd.DataFrame({'x': [1.0]}), name='slow'))\n", encoding="utf-8")
-    parent = subprocess.Popen([sys.executable, str(script)], cwd=tmp_path, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True)
+        "author(AuthorRequest(slow, pd.DataFrame({'x': [1.0]}), name='slow'))\n",
+        encoding="utf-8",
+    )
+    parent = subprocess.Popen(
+        [sys.executable, str(script)], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
     deadline = time.monotonic() + 120
     while not pidfile.exists() and time.monotonic() < deadline and parent.poll() is None:
         time.sleep(0.05)

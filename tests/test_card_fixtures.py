@@ -83,8 +83,12 @@ def test_python_listing_matches_the_fixture(fixture_store, case):
     if "error_prefix" in expected:
         assert error and error.startswith(expected["error_prefix"])
         error = None
-    assert {"created": entry.created, "signature_summary": entry.signature_summary, "size_bytes": entry.size_bytes,
-            "error": error} == {k: v for k, v in expected.items() if k != "error_prefix"}
+    assert {
+        "created": entry.created,
+        "signature_summary": entry.signature_summary,
+        "size_bytes": entry.size_bytes,
+        "error": error,
+    } == {k: v for k, v in expected.items() if k != "error_prefix"}
 
 
 def test_fixtures_cover_the_checks_the_front_end_had_skipped():
@@ -122,8 +126,10 @@ def test_the_schema_refuses_what_a_renderer_cannot_draw():
         {**good, "status": "unchanged"},
         {**good, "status": "unchanged: same as v0"},
         {**good, "checks": [{"check": "x", "severity": "fatal", "message": "m", "fix": "f"}]},
-        {**good, "signature": {"inputs": [{"name": "x", "type": 3, "required": True}], "outputs": None,
-                               "params": None}},
+        {
+            **good,
+            "signature": {"inputs": [{"name": "x", "type": 3, "required": True}], "outputs": None, "params": None},
+        },
     ):
         with pytest.raises(jsonschema.ValidationError):
             _validate(broken)
@@ -131,16 +137,28 @@ def test_the_schema_refuses_what_a_renderer_cannot_draw():
 
 def test_cards_made_while_authoring_fit_the_schema(tmp_path):
     """An unsaved card (checks failed) and a saved one made from a directory with explicit facts."""
-    data, volatile = unsaved_card_data("m", lambda x: x, [{"check": "notebook-global", "severity": "error",
-                                                          "message": "uses a global", "fix": "pass it in"}])
+    data, volatile = unsaved_card_data(
+        "m",
+        lambda x: x,
+        [{"check": "notebook-global", "severity": "error", "message": "uses a global", "fix": "pass it in"}],
+    )
     _validate(data, volatile)
     model_dir = tmp_path / "copy"
     shutil.copytree(STORE / "ours_logged" / "1", model_dir)
-    preview = copy.deepcopy(json.loads((FIXTURES / "expected" / "ours_authored.json").read_text())
-                            ["card"]["data"]["preview"])
-    data, volatile = model_card_data(model_dir, name="n", version=None, uri=None, checks=[], preview=preview,
-                                     state=[{"attribute": "w", "type": "float", "bytes": 8}],
-                                     given_requirements={"requests": "given"}, timings={"total": 0.5})
+    preview = copy.deepcopy(
+        json.loads((FIXTURES / "expected" / "ours_authored.json").read_text())["card"]["data"]["preview"]
+    )
+    data, volatile = model_card_data(
+        model_dir,
+        name="n",
+        version=None,
+        uri=None,
+        checks=[],
+        preview=preview,
+        state=[{"attribute": "w", "type": "float", "bytes": 8}],
+        given_requirements={"requests": "given"},
+        timings={"total": 0.5},
+    )
     _validate(data, volatile)
 
 
@@ -149,8 +167,9 @@ def test_typescript_builder_matches_the_fixtures():
     """``npm run test:node``: the generated types are current, and cardbuilder.ts gives every expected card."""
     npm = shutil.which("npm")
     assert npm, "node and npm are needed to build the JupyterLab extension (see README)"
-    result = subprocess.run([npm, "run", "--silent", "test:node"], cwd=ROOT / "labextension",
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [npm, "run", "--silent", "test:node"], cwd=ROOT / "labextension", capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     assert f"# pass {len(CASES) * 2 + 1}" in result.stdout, result.stdout[-2000:]
     assert "# fail 0" in result.stdout
@@ -209,50 +228,62 @@ def _expectations_writer():
 
 # MLmodel keys the loader reads, each given values of the wrong type (and a few right ones): the
 # card's error (or card) and the listing's entry must be the same from both builders.
-_MUTATIONS = [
-    ((), v) for v in ([], "text", 3)
-] + [
-    (("flavors",), v) for v in ([], None, "x")
-] + [
-    (("flavors", "python_function"), v) for v in ("x", None, [1])
-] + [
-    (("flavors", "python_function", key), v)
-    for key, values in {
-        "loader_module": (3, None, ["a"]),
-        "python_model": (3, None, {"a": 1}),
-        "code": (3, [], None, "code"),
-        "artifacts": ([], "x", {"a": "x"}, {"a": {"path": 3}}, {"a": {"path": "artifacts/a"}}, None),
-        "config": ("x", [1], {"k": [1, 2]}),
-        "streamable": ("yes", 1, True, "y" * 200, {"a": [1, "b", None, True, 1.5]}, list(range(9)), "it's",
-                       {"g": 1, "b": {"c": {"d": [1], "e": "x" * 90}}, "a": [[[1]]], "f": None, "e": 2}),
-        "env": (3, [], "conda.yaml"),
-        "python_model_compression": (3, "zstd", None, "lzma"),
-        "data": (3, False),
-    }.items() for v in values
-] + [
-    (("signature",), v) for v in ("x", [], {}, {"inputs": None, "outputs": None})
-] + [
-    (("signature", part), v) for part in ("inputs", "outputs", "params") for v in (3, [], True)
-] + [
-    (("signature", "inputs"), v) for v in ("not json", '[{"type": "nonsense"}]', '{"a": 1}', '[{"name": "x"}]')
-] + [
-    (("saved_input_example_info",), v) for v in ("x", {}, {"artifact_path": 3}, {"artifact_path": ["a"]})
-] + [
-    (("metadata",), v) for v in ("x", [], None)
-] + [
-    (("utc_time_created",), "2024-01-02 03:04:05.000006"), (("model_size_bytes",), None),
-]
+_MUTATIONS = (
+    [((), v) for v in ([], "text", 3)]
+    + [(("flavors",), v) for v in ([], None, "x")]
+    + [(("flavors", "python_function"), v) for v in ("x", None, [1])]
+    + [
+        (("flavors", "python_function", key), v)
+        for key, values in {
+            "loader_module": (3, None, ["a"]),
+            "python_model": (3, None, {"a": 1}),
+            "code": (3, [], None, "code"),
+            "artifacts": ([], "x", {"a": "x"}, {"a": {"path": 3}}, {"a": {"path": "artifacts/a"}}, None),
+            "config": ("x", [1], {"k": [1, 2]}),
+            "streamable": (
+                "yes",
+                1,
+                True,
+                "y" * 200,
+                {"a": [1, "b", None, True, 1.5]},
+                list(range(9)),
+                "it's",
+                {"g": 1, "b": {"c": {"d": [1], "e": "x" * 90}}, "a": [[[1]]], "f": None, "e": 2},
+            ),
+            "env": (3, [], "conda.yaml"),
+            "python_model_compression": (3, "zstd", None, "lzma"),
+            "data": (3, False),
+        }.items()
+        for v in values
+    ]
+    + [(("signature",), v) for v in ("x", [], {}, {"inputs": None, "outputs": None})]
+    + [(("signature", part), v) for part in ("inputs", "outputs", "params") for v in (3, [], True)]
+    + [(("signature", "inputs"), v) for v in ("not json", '[{"type": "nonsense"}]', '{"a": 1}', '[{"name": "x"}]')]
+    + [(("saved_input_example_info",), v) for v in ("x", {}, {"artifact_path": 3}, {"artifact_path": ["a"]})]
+    + [(("metadata",), v) for v in ("x", [], None)]
+    + [
+        (("utc_time_created",), "2024-01-02 03:04:05.000006"),
+        (("model_size_bytes",), None),
+    ]
+)
 
 
 # Sidecar keys the listing and the card read, given values of other types (and the format others).
 _SIDECAR_MUTATIONS = [
-    (key, v) for key, values in {
+    (key, v)
+    for key, values in {
         "format": (None, 2, "1", True, 1.0),
-        "created": (5, None, ["x"]), "signature_summary": (3, {}), "size_bytes": ("12", 1.5, True, None),
-        "name": (3,), "run_id": (False,), "source": ([],), "artifact_name": ({},),
+        "created": (5, None, ["x"]),
+        "signature_summary": (3, {}),
+        "size_bytes": ("12", 1.5, True, None),
+        "name": (3,),
+        "run_id": (False,),
+        "source": ([],),
+        "artifact_name": ({},),
         "requirements": ({}, "x", [{"name": 3}, "x", {"name": "cloudpickle", "reasons": "r"}]),
         "card": ([], "x", {"model": 3, "checks": "x", "state": [1]}, {"preview": []}),
-    }.items() for v in values
+    }.items()
+    for v in values
 ]
 
 
@@ -293,9 +324,14 @@ def test_both_builders_agree_on_mutated_mlmodels_and_sidecars(tmp_path):
         pyfunc_jupyter.set_store(None)
     npm = shutil.which("npm")
     assert npm
-    result = subprocess.run([npm, "run", "--silent", "test:node"], cwd=ROOT / "labextension",
-                            capture_output=True, text=True, timeout=300,
-                            env={**__import__("os").environ, "CARD_FIXTURES": str(root)})
+    result = subprocess.run(
+        [npm, "run", "--silent", "test:node"],
+        cwd=ROOT / "labextension",
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**__import__("os").environ, "CARD_FIXTURES": str(root)},
+    )
     failed = [line for line in result.stdout.splitlines() if line.startswith("not ok")]
     assert result.returncode == 0 and not failed, "\n".join(failed) + "\n" + result.stdout[-6000:]
     assert f"# pass {(len(_MUTATIONS) + len(_SIDECAR_MUTATIONS)) * 2 + 1}" in result.stdout

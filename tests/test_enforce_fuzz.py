@@ -14,10 +14,18 @@ from pyfunc_jupyter.errors import SchemaEnforcementError
 from pyfunc_jupyter.format.enforce import enforce_input, validate_params
 
 TYPES = ["boolean", "integer", "long", "float", "double", "string", "binary", "datetime"]
-VALUES = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow_nan=True, allow_infinity=False),
-                   st.text(max_size=3), st.binary(max_size=3), st.lists(st.integers(0, 3), max_size=2))
-DTYPES = st.sampled_from([None, "int64", "int32", "uint8", "float64", "float32", "bool", "str", "object",
-                          "datetime64[s]", "Int64"])
+VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 5),
+    st.floats(allow_nan=True, allow_infinity=False),
+    st.text(max_size=3),
+    st.binary(max_size=3),
+    st.lists(st.integers(0, 3), max_size=2),
+)
+DTYPES = st.sampled_from(
+    [None, "int64", "int32", "uint8", "float64", "float32", "bool", "str", "object", "datetime64[s]", "Int64"]
+)
 
 
 @st.composite
@@ -39,12 +47,17 @@ def frames(draw):
 def schemas(draw):
     named = draw(st.booleans())
     names = draw(st.lists(st.sampled_from(["a", "b", "c", 0, 1]), min_size=1, max_size=3, unique=True))
-    return Schema([ColSpec(draw(st.sampled_from(TYPES)), name if named else None,
-                           draw(st.booleans()) if named else True) for name in names])
+    return Schema(
+        [
+            ColSpec(draw(st.sampled_from(TYPES)), name if named else None, draw(st.booleans()) if named else True)
+            for name in names
+        ]
+    )
 
 
-INPUTS = st.one_of(frames(), VALUES, st.lists(VALUES, max_size=3),
-                   st.dictionaries(st.sampled_from(["a", "b", 0]), VALUES, max_size=3))
+INPUTS = st.one_of(
+    frames(), VALUES, st.lists(VALUES, max_size=3), st.dictionaries(st.sampled_from(["a", "b", 0]), VALUES, max_size=3)
+)
 
 
 @settings(max_examples=400, deadline=None)
@@ -63,9 +76,11 @@ def test_enforcement_converts_or_refuses_cleanly(data, schema):
 
 
 @settings(max_examples=300, deadline=None)
-@given(params=st.one_of(st.none(), VALUES, st.dictionaries(st.sampled_from(["p", "q", 1]), VALUES, max_size=3)),
-       kind=st.sampled_from(["boolean", "integer", "long", "float", "double", "string", "datetime"]),
-       listy=st.booleans())
+@given(
+    params=st.one_of(st.none(), VALUES, st.dictionaries(st.sampled_from(["p", "q", 1]), VALUES, max_size=3)),
+    kind=st.sampled_from(["boolean", "integer", "long", "float", "double", "string", "datetime"]),
+    listy=st.booleans(),
+)
 def test_params_validation_accepts_or_refuses_cleanly(params, kind, listy):
     schema = ParamSchema([ParamSpec("p", kind, None, (-1,) if listy else None)])
     with warnings.catch_warnings():

@@ -40,8 +40,9 @@ def test_pip_requirements_with_r_and_c_files(tmp_path):
 
 
 def test_extra_requirements_are_appended_and_merged(tmp_path):
-    spec = process_requirements(extra_pip_requirements=["pyyaml>=6.0", "pandas>=2"],
-                                inferred=["cloudpickle==3.1.3", "pandas==3.1.1"])
+    spec = process_requirements(
+        extra_pip_requirements=["pyyaml>=6.0", "pandas>=2"], inferred=["cloudpickle==3.1.3", "pandas==3.1.1"]
+    )
     assert spec.requirements == ["cloudpickle==3.1.3", "pandas==3.1.1,>=2", "pyyaml>=6.0"]
 
 

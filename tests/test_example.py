@@ -15,8 +15,10 @@ from pyfunc_jupyter.format.infer import infer_schema
 
 
 def _files(directory):
-    return (json.loads((directory / "input_example.json").read_text()),
-            json.loads((directory / "serving_input_example.json").read_text()))
+    return (
+        json.loads((directory / "input_example.json").read_text()),
+        json.loads((directory / "serving_input_example.json").read_text()),
+    )
 
 
 @pytest.mark.parametrize(
@@ -61,8 +63,12 @@ def _files(directory):
 )
 def test_example_files_match_mlflows_layout(tmp_path, example, kind, file, serving, extra):
     info = save_input_example(example, tmp_path)
-    assert info == {"artifact_path": "input_example.json", "serving_input_path": "serving_input_example.json",
-                    "type": kind, **extra}
+    assert info == {
+        "artifact_path": "input_example.json",
+        "serving_input_path": "serving_input_example.json",
+        "type": kind,
+        **extra,
+    }
     assert _files(tmp_path) == (file, serving)
     assert "\n" not in (tmp_path / "input_example.json").read_text()
     assert (tmp_path / "serving_input_example.json").read_text().startswith("{\n  ")
@@ -71,8 +77,10 @@ def test_example_files_match_mlflows_layout(tmp_path, example, kind, file, servi
 def test_example_with_params(tmp_path):
     info = save_input_example((pd.DataFrame({"a": [1]}), {"temperature": 0.5}), tmp_path)
     assert info["params"] == "true"
-    assert _files(tmp_path) == ({"inputs": {"columns": ["a"], "data": [[1]]}, "params": {"temperature": 0.5}},
-                                {"dataframe_split": {"columns": ["a"], "data": [[1]]}, "params": {"temperature": 0.5}})
+    assert _files(tmp_path) == (
+        {"inputs": {"columns": ["a"], "data": [[1]]}, "params": {"temperature": 0.5}},
+        {"dataframe_split": {"columns": ["a"], "data": [[1]]}, "params": {"temperature": 0.5}},
+    )
     data, params = load_input_example(tmp_path, info, infer_schema(pd.DataFrame({"a": [1]})))
     assert params == {"temperature": 0.5}
     pd.testing.assert_frame_equal(data, pd.DataFrame({"a": [1]}))

@@ -55,11 +55,11 @@ def test_overwrite_replaces_and_failed_overwrite_keeps_the_old_model(tmp_path, l
 
 def test_missing_artifact_or_code_path_is_an_error_before_writing(tmp_path, linear):
     with pytest.raises(ModelSaveError, match="does not exist"):
-        pyfunc_jupyter.save_model(tmp_path / "m", linear, artifacts={"w": str(tmp_path / "nope.bin")},
-                                  input_example=EXAMPLE)
+        pyfunc_jupyter.save_model(
+            tmp_path / "m", linear, artifacts={"w": str(tmp_path / "nope.bin")}, input_example=EXAMPLE
+        )
     with pytest.raises(ModelSaveError, match="does not exist"):
-        pyfunc_jupyter.save_model(tmp_path / "m", linear, code_paths=[str(tmp_path / "nope.py")],
-                                  input_example=EXAMPLE)
+        pyfunc_jupyter.save_model(tmp_path / "m", linear, code_paths=[str(tmp_path / "nope.py")], input_example=EXAMPLE)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -84,8 +84,9 @@ def test_unpicklable_state_names_the_attribute_path(tmp_path):
 
 def test_mutually_exclusive_requirement_options(tmp_path, linear):
     with pytest.raises(ModelSaveError):
-        pyfunc_jupyter.save_model(tmp_path / "m", linear, pip_requirements=["pandas"],
-                                  conda_env={"dependencies": ["python=3.11"]})
+        pyfunc_jupyter.save_model(
+            tmp_path / "m", linear, pip_requirements=["pandas"], conda_env={"dependencies": ["python=3.11"]}
+        )
     assert list(tmp_path.iterdir()) == []
 
 
@@ -130,17 +131,24 @@ def test_loader_refuses_symlinks_out_and_code_outside(tmp_path, linear):
         pyfunc_jupyter.load_model(path)
 
 
-@pytest.mark.parametrize("text, key", [
-    ("flavors: [unclosed", None),
-    ("just a string", "(top level)"),
-    ("flavors: {}", "flavors.python_function"),
-    ("flavors: {python_function: {loader_module: 3}}", "flavors.python_function.loader_module"),
-    ("flavors: {python_function: {loader_module: mlflow.pyfunc.model}}", "flavors.python_function.python_model"),
-    ("flavors: {python_function: {loader_module: mlflow.pyfunc.model, python_model: p.pkl, artifacts: [1]}}",
-     "flavors.python_function.artifacts"),
-    ("flavors: {python_function: {loader_module: mlflow.pyfunc.model, python_model: p.pkl}}\nsignature: 5",
-     "signature"),
-])
+@pytest.mark.parametrize(
+    "text, key",
+    [
+        ("flavors: [unclosed", None),
+        ("just a string", "(top level)"),
+        ("flavors: {}", "flavors.python_function"),
+        ("flavors: {python_function: {loader_module: 3}}", "flavors.python_function.loader_module"),
+        ("flavors: {python_function: {loader_module: mlflow.pyfunc.model}}", "flavors.python_function.python_model"),
+        (
+            "flavors: {python_function: {loader_module: mlflow.pyfunc.model, python_model: p.pkl, artifacts: [1]}}",
+            "flavors.python_function.artifacts",
+        ),
+        (
+            "flavors: {python_function: {loader_module: mlflow.pyfunc.model, python_model: p.pkl}}\nsignature: 5",
+            "signature",
+        ),
+    ],
+)
 def test_malformed_mlmodel_raises_one_exception_class_naming_file_and_key(tmp_path, text, key):
     (tmp_path / "MLmodel").write_text(text)
     with pytest.raises(MLmodelError) as caught:
@@ -176,8 +184,9 @@ def test_two_models_shipping_the_same_module_name_each_get_their_own(tmp_path, m
         monkeypatch.syspath_prepend(str(src))
         sys.modules.pop("shared_helper", None)
         model = define(HELPER_MODEL, "UsesHelper")()
-        pyfunc_jupyter.save_model(tmp_path / value, model, code_paths=[str(src / "shared_helper.py")],
-                                  pip_requirements=["cloudpickle"])
+        pyfunc_jupyter.save_model(
+            tmp_path / value, model, code_paths=[str(src / "shared_helper.py")], pip_requirements=["cloudpickle"]
+        )
         sys.path.remove(str(src))
         sys.modules.pop("shared_helper", None)
         models.append(tmp_path / value)
@@ -215,8 +224,12 @@ def test_a_save_killed_midway_leaves_no_model_and_no_store_entry(tmp_path, where
     script.write_text(textwrap.dedent(KILLED_SAVE))
     target = tmp_path / "target"
     env = {**os.environ, "PYFUNC_JUPYTER_STORE": str(tmp_path / "store")}
-    proc = subprocess.Popen([sys.executable, str(script), "store" if where == "store" else str(target)],
-                            stdout=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), "store" if where == "store" else str(target)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     assert proc.stdout.readline().strip() == "building"  # mid-save: pickle written, staging present
     proc.send_signal(signal.SIGKILL)
     proc.wait()
@@ -227,8 +240,11 @@ def test_a_save_killed_midway_leaves_no_model_and_no_store_entry(tmp_path, where
         assert all(name.startswith(".pyfunc-staging-") for name in leftovers)
         assert pyfunc_jupyter.list_models(store) == []
     else:
-        assert all(p.name.startswith(".pyfunc-staging-") for p in tmp_path.iterdir()
-                   if p.name not in ("killed_save.py", "store"))
+        assert all(
+            p.name.startswith(".pyfunc-staging-")
+            for p in tmp_path.iterdir()
+            if p.name not in ("killed_save.py", "store")
+        )
 
 
 CONCURRENT_LOG = """
@@ -249,8 +265,9 @@ def test_two_processes_logging_the_same_name_get_distinct_versions(tmp_path):
     script = tmp_path / "log.py"
     script.write_text(textwrap.dedent(CONCURRENT_LOG))
     env = {**os.environ, "PYFUNC_JUPYTER_STORE": str(tmp_path / "store")}
-    procs = [subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env=env)
-             for _ in range(2)]
+    procs = [
+        subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env=env) for _ in range(2)
+    ]
     versions = []
     for proc in procs:
         out, _ = proc.communicate(timeout=120)
@@ -271,8 +288,9 @@ def test_remote_uris_are_refused_with_the_fix(tmp_path, linear):
         pyfunc_jupyter.load_model("s3://bucket/model")
     (tmp_path / "w.json").write_text('{"w": 2}')
     model = define(WEIGHTS, "WeightsModel")()
-    pyfunc_jupyter.save_model(tmp_path / "m", model, artifacts={"weights": f"file://{tmp_path / 'w.json'}"},
-                              input_example=pd.DataFrame([1]))
+    pyfunc_jupyter.save_model(
+        tmp_path / "m", model, artifacts={"weights": f"file://{tmp_path / 'w.json'}"}, input_example=pd.DataFrame([1])
+    )
     assert pyfunc_jupyter.load_model(f"file://{tmp_path / 'm'}").predict(pd.DataFrame([3])) == [6]
 
 

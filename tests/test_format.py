@@ -24,8 +24,16 @@ def linear():
 def test_layout_and_mlmodel_keys(tmp_path, linear):
     info = pyfunc_jupyter.save_model(tmp_path / "m", linear, input_example=pd.DataFrame([10, 20, 30]))
     files = sorted(p.name for p in (tmp_path / "m").iterdir())
-    assert files == ["MLmodel", "conda.yaml", "input_example.json", "pyfunc_jupyter.json", "python_env.yaml",
-                     "python_model.pkl", "requirements.txt", "serving_input_example.json"]
+    assert files == [
+        "MLmodel",
+        "conda.yaml",
+        "input_example.json",
+        "pyfunc_jupyter.json",
+        "python_env.yaml",
+        "python_model.pkl",
+        "requirements.txt",
+        "serving_input_example.json",
+    ]
     text = (tmp_path / "m" / "MLmodel").read_text()
     mlmodel = yaml.safe_load(text)
     flavor = mlmodel["flavors"]["python_function"]
@@ -71,9 +79,12 @@ def test_artifacts_copied_with_posix_relative_paths_and_collisions(tmp_path):
     (tmp_path / "b").mkdir()
     (tmp_path / "a" / "w.json").write_text('{"w": 2}')
     (tmp_path / "b" / "w.json").write_text('{"w": 3}')
-    pyfunc_jupyter.save_model(tmp_path / "m", model, artifacts={"weights": str(tmp_path / "a" / "w.json"),
-                                                                   "other": str(tmp_path / "b" / "w.json")},
-                              input_example=pd.DataFrame([1, 2]))
+    pyfunc_jupyter.save_model(
+        tmp_path / "m",
+        model,
+        artifacts={"weights": str(tmp_path / "a" / "w.json"), "other": str(tmp_path / "b" / "w.json")},
+        input_example=pd.DataFrame([1, 2]),
+    )
     artifacts = yaml.safe_load((tmp_path / "m" / "MLmodel").read_text())["flavors"]["python_function"]["artifacts"]
     assert artifacts["weights"]["path"] == "artifacts/w.json"
     assert artifacts["other"]["path"] == "artifacts/1/w.json"
@@ -85,8 +96,9 @@ def test_artifacts_copied_with_posix_relative_paths_and_collisions(tmp_path):
 def test_live_model_not_touched_by_sample_inference(tmp_path):
     model = define(WEIGHTS, "WeightsModel")()
     (tmp_path / "w.json").write_text('{"w": 2}')
-    pyfunc_jupyter.save_model(tmp_path / "m", model, artifacts={"weights": str(tmp_path / "w.json")},
-                              input_example=pd.DataFrame([1, 2]))
+    pyfunc_jupyter.save_model(
+        tmp_path / "m", model, artifacts={"weights": str(tmp_path / "w.json")}, input_example=pd.DataFrame([1, 2])
+    )
     assert not hasattr(model, "w"), "load_context ran on the user's object; its state would be pickled"
 
 
@@ -97,8 +109,9 @@ def test_function_model_needs_an_example(tmp_path):
 
 
 def test_model_config_and_metadata(tmp_path, linear):
-    pyfunc_jupyter.save_model(tmp_path / "m", linear, model_config={"k": 1}, metadata={"team": "x"},
-                              pip_requirements=["pandas"])
+    pyfunc_jupyter.save_model(
+        tmp_path / "m", linear, model_config={"k": 1}, metadata={"team": "x"}, pip_requirements=["pandas"]
+    )
     mlmodel = yaml.safe_load((tmp_path / "m" / "MLmodel").read_text())
     assert mlmodel["flavors"]["python_function"]["config"] == {"k": 1}
     assert mlmodel["metadata"] == {"team": "x", "pyfunc_jupyter": {"version": pyfunc_jupyter.__version__}}

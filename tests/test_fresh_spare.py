@@ -28,9 +28,13 @@ class Probe(PythonModel):
         import os
         import sys
 
-        return pd.DataFrame({"cwd_files": [",".join(sorted(os.listdir(".")))],
-                             "notebook_module": ["spare_test_marker" in sys.modules],
-                             "env": [os.environ.get("SPARE_TEST_FLAG", "")]})
+        return pd.DataFrame(
+            {
+                "cwd_files": [",".join(sorted(os.listdir(".")))],
+                "notebook_module": ["spare_test_marker" in sys.modules],
+                "env": [os.environ.get("SPARE_TEST_FLAG", "")],
+            }
+        )
 
 
 @pytest.fixture

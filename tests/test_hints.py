@@ -45,23 +45,32 @@ def test_a_direct_predict_that_does_not_fit_raises_a_pyfunc_error():
 
 def test_an_unsupported_hint_warns_and_an_invalid_one_is_refused_at_class_definition():
     with pytest.warns(UserWarning, match="not supported for MLflow's schema validation"):
-        define("from pyfunc_jupyter import PythonModel\n"
-               "class M(PythonModel):\n"
-               "    def predict(self, context, model_input: list[object]):\n"
-               "        return model_input\n", "M")
+        define(
+            "from pyfunc_jupyter import PythonModel\n"
+            "class M(PythonModel):\n"
+            "    def predict(self, context, model_input: list[object]):\n"
+            "        return model_input\n",
+            "M",
+        )
     with pytest.raises(TypeHintError, match="dict\\[str, <type>\\]"):
-        define("from pyfunc_jupyter import PythonModel\n"
-               "class M(PythonModel):\n"
-               "    def predict(self, model_input: list[dict[int, str]]):\n"
-               "        return model_input\n", "M")
+        define(
+            "from pyfunc_jupyter import PythonModel\n"
+            "class M(PythonModel):\n"
+            "    def predict(self, model_input: list[dict[int, str]]):\n"
+            "        return model_input\n",
+            "M",
+        )
 
 
 def test_a_predict_parameter_not_named_model_input_warns():
     with pytest.warns(FutureWarning, match="Only the following parameter names are allowed"):
-        define("from pyfunc_jupyter import PythonModel\n"
-               "class M(PythonModel):\n"
-               "    def predict(self, context, rows):\n"
-               "        return rows\n", "M")
+        define(
+            "from pyfunc_jupyter import PythonModel\n"
+            "class M(PythonModel):\n"
+            "    def predict(self, context, rows):\n"
+            "        return rows\n",
+            "M",
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         define(UPPER, "Upper")  # the usual names: no warning

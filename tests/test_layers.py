@@ -17,8 +17,14 @@ LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
 def _lint(project: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([str(LINT_IMPORTS), "--no-cache"], cwd=project, capture_output=True, text=True,
-                          timeout=300, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(project)})
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(project)},
+    )
 
 
 def test_the_package_keeps_its_import_contracts():
@@ -29,8 +35,11 @@ def test_the_package_keeps_its_import_contracts():
 
 def _copy(tmp_path: Path) -> Path:
     shutil.copy(ROOT / "pyproject.toml", tmp_path)
-    shutil.copytree(ROOT / "pyfunc_jupyter", tmp_path / "pyfunc_jupyter",
-                    ignore=shutil.ignore_patterns("labextension", "__pycache__"))
+    shutil.copytree(
+        ROOT / "pyfunc_jupyter",
+        tmp_path / "pyfunc_jupyter",
+        ignore=shutil.ignore_patterns("labextension", "__pycache__"),
+    )
     return tmp_path
 
 
@@ -56,13 +65,19 @@ def test_a_jupyter_import_in_the_core_breaks_the_contract(tmp_path):
 
 def test_importing_every_core_module_loads_no_jupyter():
     # lint-imports reads import statements; this also catches an importlib call or a plugin hook.
-    core = sorted(f"pyfunc_jupyter.{p.parent.name}.{p.stem}" for sub in ("format", "environment", "store")
-                  for p in (ROOT / "pyfunc_jupyter" / sub).glob("*.py") if p.stem != "__init__")
+    core = sorted(
+        f"pyfunc_jupyter.{p.parent.name}.{p.stem}"
+        for sub in ("format", "environment", "store")
+        for p in (ROOT / "pyfunc_jupyter" / sub).glob("*.py")
+        if p.stem != "__init__"
+    )
     assert "pyfunc_jupyter.format.load" in core and "pyfunc_jupyter.store.loading" in core
-    code = ("import importlib, sys\n"
-            f"for name in {core!r}: importlib.import_module(name)\n"
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
-            "('IPython', 'ipykernel', 'ipywidgets', 'jupyter_client', 'jupyter_server', 'comm', 'notebook')))")
+    code = (
+        "import importlib, sys\n"
+        f"for name in {core!r}: importlib.import_module(name)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('IPython', 'ipykernel', 'ipywidgets', 'jupyter_client', 'jupyter_server', 'comm', 'notebook')))"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
@@ -105,7 +120,7 @@ def _cross_layer_imports():
             if not isinstance(node, ast.ImportFrom):
                 continue
             if node.level:
-                base = package.split(".")[:len(package.split(".")) - node.level + 1]
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
                 target = ".".join(base + ([node.module] if node.module else []))
             elif (node.module or "").split(".")[0] == "pyfunc_jupyter":
                 target = node.module
@@ -123,6 +138,9 @@ def test_layers_use_only_each_others_public_names():
     # ARCHITECTURE.md calls their public functions), never through underscored helpers.
     found = list(_cross_layer_imports())
     assert any(t == "pyfunc_jupyter.format.trial" for _, _, t, _ in found)  # the walk sees relative imports
-    private = [f"{path}:{line}: {target}.{name}" for path, line, target, name in found
-               if (target, name) not in _FROZEN_NAMES and name not in (_public_names(target) or set())]
+    private = [
+        f"{path}:{line}: {target}.{name}"
+        for path, line, target, name in found
+        if (target, name) not in _FROZEN_NAMES and name not in (_public_names(target) or set())
+    ]
     assert private == []

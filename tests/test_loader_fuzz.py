@@ -34,44 +34,139 @@ SCALE = max(1, int(os.environ.get("PYFUNC_FUZZ_SCALE", "1")))
 
 
 def _examples(count: int):
-    return settings(max_examples=count * SCALE, deadline=None, database=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                           HealthCheck.data_too_large])
+    return settings(
+        max_examples=count * SCALE,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
 
 
-SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=12),
-                    st.sampled_from(["python_model.pkl", "..", "../x", "/etc", "code", "artifacts/x",
-                                     "mlflow.pyfunc.model", "gzip", '[{"type": "long"}]', "[1, 2]",
-                                     '[{"type": "long", "name": 3}]', '{"x": 1}', "a\x00b"]))
-VALUES = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=3),
-                                                       st.dictionaries(st.text(max_size=8), inner, max_size=3)),
-                      max_leaves=8)
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.text(max_size=12),
+    st.sampled_from(
+        [
+            "python_model.pkl",
+            "..",
+            "../x",
+            "/etc",
+            "code",
+            "artifacts/x",
+            "mlflow.pyfunc.model",
+            "gzip",
+            '[{"type": "long"}]',
+            "[1, 2]",
+            '[{"type": "long", "name": 3}]',
+            '{"x": 1}',
+            "a\x00b",
+        ]
+    ),
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)),
+    max_leaves=8,
+)
 KEYS = [
-    (), ("flavors",), ("flavors", "python_function"), ("flavors", "python_function", "loader_module"),
-    ("flavors", "python_function", "python_model"), ("flavors", "python_function", "code"),
-    ("flavors", "python_function", "artifacts"), ("flavors", "python_function", "config"),
-    ("flavors", "python_function", "streamable"), ("flavors", "python_function", "python_model_compression"),
-    ("flavors", "python_function", "env"), ("flavors", "python_function", "python_version"),
-    ("signature",), ("signature", "inputs"), ("signature", "outputs"), ("signature", "params"),
-    ("saved_input_example_info",), ("saved_input_example_info", "artifact_path"), ("metadata",),
-    ("utc_time_created",), ("run_id",), ("model_uuid",), ("model_size_bytes",),
+    (),
+    ("flavors",),
+    ("flavors", "python_function"),
+    ("flavors", "python_function", "loader_module"),
+    ("flavors", "python_function", "python_model"),
+    ("flavors", "python_function", "code"),
+    ("flavors", "python_function", "artifacts"),
+    ("flavors", "python_function", "config"),
+    ("flavors", "python_function", "streamable"),
+    ("flavors", "python_function", "python_model_compression"),
+    ("flavors", "python_function", "env"),
+    ("flavors", "python_function", "python_version"),
+    ("signature",),
+    ("signature", "inputs"),
+    ("signature", "outputs"),
+    ("signature", "params"),
+    ("saved_input_example_info",),
+    ("saved_input_example_info", "artifact_path"),
+    ("metadata",),
+    ("utc_time_created",),
+    ("run_id",),
+    ("model_uuid",),
+    ("model_size_bytes",),
 ]
-SIDE_KEYS = [(), ("created",), ("run_id",), ("name",), ("signature_summary",), ("size_bytes",), ("requirements",),
-             ("card",), ("card", "checks"), ("card", "preview"), ("card", "state"), ("card", "model")]
+SIDE_KEYS = [
+    (),
+    ("created",),
+    ("run_id",),
+    ("name",),
+    ("signature_summary",),
+    ("size_bytes",),
+    ("requirements",),
+    ("card",),
+    ("card", "checks"),
+    ("card", "preview"),
+    ("card", "state"),
+    ("card", "model"),
+]
 # Fragments a hostile or damaged file may hold: YAML tags and aliases, bad bytes, JSON debris.
-TOKENS = [b"!!float 'a'", b"!!int 'x'", b"!!timestamp '2020-99-99'", b"!!binary '*'", b"!!python/object:os.system",
-          b"!!set {a}", b"!!omap [1]", b"&a", b"*a", b"*zz", b"<<: *a", b"? ", b": ", b"- ", b"{", b"}", b"[",
-          b"]", b"'", b'"', b"\\x", b"\x00", b"\xff", b"\xc3", b"\xef\xbb\xbf", b"\t", b"\n  ", b"%YAML 1.1\n",
-          b"---\n", b"...\n", b"~", b"null", b"[]", b'"x"', b"1e999", b"-1", b"2024-01-01 00:00:00", b"NaN",
-          b'{"type": "long"}', b'[{"type": "tensor"}]', b"../../x", b"/etc/passwd"]
-BYTE_OPS = st.lists(st.one_of(
-    st.tuples(st.just("flip"), st.integers(0, 10**6), st.integers(1, 255)),
-    st.tuples(st.just("insert"), st.integers(0, 10**6), st.sampled_from(TOKENS)),
-    st.tuples(st.just("insert"), st.integers(0, 10**6), st.binary(min_size=1, max_size=6)),
-    st.tuples(st.just("delete"), st.integers(0, 10**6), st.integers(1, 40)),
-    st.tuples(st.just("repeat"), st.integers(0, 10**6), st.integers(1, 40)),
-    st.tuples(st.just("truncate"), st.integers(0, 10**6), st.just(0)),
-), min_size=1, max_size=4)
+TOKENS = [
+    b"!!float 'a'",
+    b"!!int 'x'",
+    b"!!timestamp '2020-99-99'",
+    b"!!binary '*'",
+    b"!!python/object:os.system",
+    b"!!set {a}",
+    b"!!omap [1]",
+    b"&a",
+    b"*a",
+    b"*zz",
+    b"<<: *a",
+    b"? ",
+    b": ",
+    b"- ",
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b"'",
+    b'"',
+    b"\\x",
+    b"\x00",
+    b"\xff",
+    b"\xc3",
+    b"\xef\xbb\xbf",
+    b"\t",
+    b"\n  ",
+    b"%YAML 1.1\n",
+    b"---\n",
+    b"...\n",
+    b"~",
+    b"null",
+    b"[]",
+    b'"x"',
+    b"1e999",
+    b"-1",
+    b"2024-01-01 00:00:00",
+    b"NaN",
+    b'{"type": "long"}',
+    b'[{"type": "tensor"}]',
+    b"../../x",
+    b"/etc/passwd",
+]
+BYTE_OPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("flip"), st.integers(0, 10**6), st.integers(1, 255)),
+        st.tuples(st.just("insert"), st.integers(0, 10**6), st.sampled_from(TOKENS)),
+        st.tuples(st.just("insert"), st.integers(0, 10**6), st.binary(min_size=1, max_size=6)),
+        st.tuples(st.just("delete"), st.integers(0, 10**6), st.integers(1, 40)),
+        st.tuples(st.just("repeat"), st.integers(0, 10**6), st.integers(1, 40)),
+        st.tuples(st.just("truncate"), st.integers(0, 10**6), st.just(0)),
+    ),
+    min_size=1,
+    max_size=4,
+)
 
 
 def _mutate(raw: bytes, ops) -> bytes:
@@ -83,9 +178,9 @@ def _mutate(raw: bytes, ops) -> bytes:
         elif op == "insert":
             data[at:at] = arg
         elif op == "delete":
-            del data[at:at + arg]
+            del data[at : at + arg]
         elif op == "repeat":
-            data[at:at] = data[at:at + arg]
+            data[at:at] = data[at : at + arg]
         elif op == "truncate":
             del data[at:]
     return bytes(data)
@@ -132,8 +227,7 @@ def saved_model(tmp_path_factory):
     store = tmp_path_factory.mktemp("fuzzstore")
     pyfunc_jupyter.set_store(store)
     try:
-        info = pyfunc_jupyter.log_model("m", define(LINEAR, "SimpleLinearModel")(),
-                                        input_example=pd.DataFrame([1, 2]))
+        info = pyfunc_jupyter.log_model("m", define(LINEAR, "SimpleLinearModel")(), input_example=pd.DataFrame([1, 2]))
     finally:
         pyfunc_jupyter.set_store(None)
     # an MLflow-written directory has no summary file: the listing then reads the MLmodel
@@ -179,6 +273,7 @@ def _parse_sidecar(raw: bytes) -> None:
 
 # -- the bulk: bytes mutated in memory, the parsing functions called directly (5,000 cases in CI) --
 
+
 @_examples(2500)
 @given(ops=BYTE_OPS)
 def test_mutated_mlmodel_bytes_parse_or_raise_model_load_error(saved_model, ops):
@@ -214,6 +309,7 @@ def test_mutated_sidecar_keys_card_and_listing_hold(saved_model, scratch, mutati
 
 
 # -- fewer cases through the public entry points: load_model, model_card, list_models --
+
 
 def _public(store, uri) -> None:
     pyfunc_jupyter.set_store(store)

@@ -80,13 +80,19 @@ def models_in(store) -> list[str]:
 
 # --- the guide's examples, each as one cell --------------------------------------------------------------
 
+
 def test_square_class(ip, store):
-    ran = saved(run(ip, """
+    ran = saved(
+        run(
+            ip,
+            """
         %%pyfunc_model --example 2
         class MyModel(PythonModel):
             def predict(self, context, model_input):
                 return model_input**2
-        """))
+        """,
+        )
+    )
     assert ran.card["name"] == "my_model" and ran.card["uri"] == "models:/my_model/1"
     assert ran.column("in memory") == [4] and ran.column("fresh process") == [4]
     assert models_in(store) == ["my_model/1"]
@@ -94,13 +100,18 @@ def test_square_class(ip, store):
 
 
 def test_simple_linear_model(ip, store):
-    ran = saved(run(ip, """
+    ran = saved(
+        run(
+            ip,
+            """
         %%pyfunc_model
         class SimpleLinearModel(PythonModel):
             def predict(self, context, model_input):
                 return pd.DataFrame(2 * model_input + 3)
         input_example = pd.DataFrame([1, 2, 3])
-        """))
+        """,
+        )
+    )
     assert ran.column("in memory") == [5, 7, 9] == ran.column("reloaded") == ran.column("fresh process")
     assert ran.card["signature"]["inputs"] == [
         {"name": 0, "type": "long", "required": True}
@@ -110,19 +121,29 @@ def test_simple_linear_model(ip, store):
 
 
 def test_function_model(ip, store):
-    ran = saved(run(ip, """
+    ran = saved(
+        run(
+            ip,
+            """
         %%pyfunc_model linear_function --example "pd.DataFrame({'x': [1.0, 2.0, 3.0]})"
         def predict(model_input):
             return pd.DataFrame(2 * model_input + 3)
-        """))
+        """,
+        )
+    )
     assert ran.card["model"] == "predict (function)"
     assert ran.column("fresh process") == [5.0, 7.0, 9.0]
     assert models_in(store) == ["linear_function/1"]
 
 
 def test_parameterized_model_from_the_last_expression(ip, store):
-    ran = saved(run(ip, "%%pyfunc_model --example \"pd.DataFrame({'x': [1.0, 2.0, 3.0]})\"\n"
-                        f"{PARAMETERIZED}\nParameterizedLinearModel(10, 20)\n"))
+    ran = saved(
+        run(
+            ip,
+            "%%pyfunc_model --example \"pd.DataFrame({'x': [1.0, 2.0, 3.0]})\"\n"
+            f"{PARAMETERIZED}\nParameterizedLinearModel(10, 20)\n",
+        )
+    )
     assert ran.column("in memory") == [30.0, 40.0, 50.0] == ran.column("fresh process")
     assert "_pyfunc_jupyter_last_value_" not in ip.user_ns
     assert [o for o in ran.outputs if "text/plain" in o.data and MIME_TYPE not in o.data] == []  # no Out[] repr
@@ -130,14 +151,17 @@ def test_parameterized_model_from_the_last_expression(ip, store):
 
 
 def test_parameterized_model_needs_arguments(ip, store):
-    ran = run(ip, """
+    ran = run(
+        ip,
+        """
         %%pyfunc_model --example "pd.DataFrame({'x': [1.0]})"
         class ParameterizedLinearModel(PythonModel):
             def __init__(self, slope, intercept):
                 self.slope, self.intercept = slope, intercept
             def predict(self, context, model_input):
                 return self.slope * model_input + self.intercept
-        """)
+        """,
+    )
     assert type(ran.error).__name__ == "UsageError"
     assert "needs slope, intercept" in str(ran.error) and "ParameterizedLinearModel(slope=..., intercept=...)" in str(
         ran.error
@@ -147,14 +171,21 @@ def test_parameterized_model_needs_arguments(ip, store):
 
 
 def test_inference_params(ip, store):
-    ran = saved(run(ip, """
+    ran = saved(
+        run(
+            ip,
+            """
         %%pyfunc_model --example "pd.DataFrame({'x': [10.0, 20.0, 30.0]})" --params "{'slope': 2, 'intercept': 10}"
         class LinearFunctionInferenceParams(PythonModel):
             def predict(self, context, model_input, params):
                 return pd.DataFrame(params["slope"] * model_input + params["intercept"])
-        """))
-    assert ran.card["signature"]["params"] == [{"name": "slope", "type": "long", "default": 2},
-                                               {"name": "intercept", "type": "long", "default": 10}]
+        """,
+        )
+    )
+    assert ran.card["signature"]["params"] == [
+        {"name": "slope", "type": "long", "default": 2},
+        {"name": "intercept", "type": "long", "default": 10},
+    ]
     assert ran.column("fresh process") == [30.0, 50.0, 70.0]
     model = ip.user_ns["_pyfunc"].model
     assert model.predict(pd_frame(ip, [10.0]), params={"slope": 3})["x"].tolist() == [40.0]
@@ -166,7 +197,10 @@ def pd_frame(ip, values):
 
 def test_load_context_with_an_artifact_and_a_helper_method(ip, store, tmp_path):
     (tmp_path / "prompt.json").write_text(json.dumps({"template": "Q: {q} A:"}))
-    ran = saved(run(ip, """
+    ran = saved(
+        run(
+            ip,
+            """
         %%pyfunc_model prompter --artifact template=prompt.json
         import json
 
@@ -182,7 +216,9 @@ def test_load_context_with_an_artifact_and_a_helper_method(ip, store, tmp_path):
                 return [self.format_prompt(q) for q in model_input["q"]]
 
         input_example = pd.DataFrame({"q": ["why?", "how?"]})
-        """))
+        """,
+        )
+    )
     assert ran.column("fresh process") == ["Q: why? A:", "Q: how? A:"]
     assert ran.card["artifacts"] == [{"key": "template", "path": "artifacts/prompt.json"}]
     assert "artifacts/prompt.json" in {f["path"] for f in ran.card["files"]}
@@ -191,7 +227,10 @@ def test_load_context_with_an_artifact_and_a_helper_method(ip, store, tmp_path):
 
 def test_pip_requirements_and_code_paths(ip, store, tmp_path):
     (tmp_path / "shout_helpers.py").write_text("def shout(text):\n    return text.upper() + '!'\n")
-    ran = saved(run(ip, """
+    ran = saved(
+        run(
+            ip,
+            """
         %%pyfunc_model shouter --pip pandas --pip cloudpickle --code shout_helpers.py
         import shout_helpers
 
@@ -200,7 +239,9 @@ def test_pip_requirements_and_code_paths(ip, store, tmp_path):
                 return [shout_helpers.shout(t) for t in model_input["text"]]
 
         input_example = pd.DataFrame({"text": ["hi", "yo"]})
-        """))
+        """,
+        )
+    )
     assert ran.column("fresh process") == ["HI!", "YO!"]
     assert [r["name"] for r in ran.card["requirements"]] == ["pandas", "cloudpickle"]
     assert {r["source"] for r in ran.card["requirements"]} == {"given (pip_requirements)"}
@@ -215,8 +256,10 @@ def test_card_keeps_the_decimal_point_of_a_float_params_default(ip, store):
                 return model_input * params["surge"]
         """  # noqa: E501 - a %%magic line cannot wrap
     ran = saved(run(ip, cell))
-    assert "Params: surge: double = 1.0, n: long = 2, ratio: double = 0.5, steps: double [-1] = [1.0, 2.5]" in (
-        ran.bundle["text/plain"])
+    assert (
+        "Params: surge: double = 1.0, n: long = 2, ratio: double = 0.5, steps: double [-1] = [1.0, 2.5]"
+        in (ran.bundle["text/plain"])
+    )
     assert "<td>surge</td><td>double</td><td>1.0</td>" in ran.bundle["text/html"]
 
 
@@ -232,11 +275,16 @@ def test_check_requirements_that_cannot_unpickle_the_model(ip, store):
 
 
 def test_extra_pip_requirements_keep_the_inferred_ones(ip, store):
-    ran = saved(run(ip, """
+    ran = saved(
+        run(
+            ip,
+            """
         %%pyfunc_model --extra-pip "tabulate>=0.9" --example "pd.DataFrame({'x': [1.0]})"
         def double(model_input):
             return model_input * 2
-        """))
+        """,
+        )
+    )
     sources = {r["name"]: r["source"] for r in ran.card["requirements"]}
     assert sources["cloudpickle"].startswith("inferred")
     assert sources["tabulate"] == "given (extra_pip_requirements)"
@@ -281,11 +329,16 @@ def test_as_binds_the_result_and_reruns_add_versions_when_asked(ip, store):
 
 
 def test_card_bundle_has_html_and_text_and_keeps_volatile_facts_in_metadata(ip, store):
-    ran = saved(run(ip, """
+    ran = saved(
+        run(
+            ip,
+            """
         %%pyfunc_model --example "pd.DataFrame({'x': [1.0, 2.0]})"
         def inc(model_input):
             return model_input + 1
-        """))
+        """,
+        )
+    )
     assert set(ran.bundle) == {MIME_TYPE, "text/html", "text/plain"}
     data_text = json.dumps(ran.card)
     for volatile in (ran.volatile["path"], ran.volatile["created"], ran.volatile["model_uuid"]):
@@ -298,24 +351,31 @@ def test_card_bundle_has_html_and_text_and_keeps_volatile_facts_in_metadata(ip, 
 
 # --- bad input: clear errors, nothing written, notebook state kept ----------------------------------------
 
+
 def test_no_example_is_an_error_that_says_how(ip, store):
-    ran = run(ip, """
+    ran = run(
+        ip,
+        """
         %%pyfunc_model
         def inc(model_input):
             return model_input + 1
-        """)
+        """,
+    )
     assert type(ran.error).__name__ == "UsageError"
     assert "--example EXPR" in str(ran.error) and "input_example = ..." in str(ran.error)
     assert models_in(store) == [] and "inc" in ip.user_ns
 
 
 def test_failing_cell_shows_its_traceback_and_saves_nothing(ip, store):
-    ran = run(ip, """
+    ran = run(
+        ip,
+        """
         %%pyfunc_model --example 1
         def inc(model_input):
             return model_input + 1
         raise RuntimeError("cell broke")
-        """)
+        """,
+    )
     assert "cell broke" in ran.stdout + ran.stderr
     assert type(ran.error).__name__ == "UsageError" and "nothing was saved" in str(ran.error)
     assert models_in(store) == []
@@ -323,7 +383,8 @@ def test_failing_cell_shows_its_traceback_and_saves_nothing(ip, store):
 
 def test_failing_predict_shows_only_user_frames(ip, store):
     with capture_output() as captured:
-        result = ip.run_cell(textwrap.dedent("""
+        result = ip.run_cell(
+            textwrap.dedent("""
             %%pyfunc_model --example "pd.DataFrame({'x': [1.0]})"
             class Divider(PythonModel):
                 def predict(self, context, model_input, params=None):
@@ -331,7 +392,8 @@ def test_failing_predict_shows_only_user_frames(ip, store):
 
                 def divide(self, model_input):
                     return 1 / 0
-            """).lstrip())
+            """).lstrip()
+        )
     assert isinstance(result.error_in_exec, ZeroDivisionError)
     shown = captured.stdout + captured.stderr
     assert ("ZeroDivisionError" in shown and "def divide" not in shown) or "1 / 0" in shown
@@ -340,8 +402,11 @@ def test_failing_predict_shows_only_user_frames(ip, store):
     assert models_in(store) == []
 
 
-@pytest.mark.parametrize("cell, message", [
-    ("""
+@pytest.mark.parametrize(
+    "cell, message",
+    [
+        (
+            """
      %%pyfunc_model --example 1
      class A(PythonModel):
          def predict(self, context, model_input):
@@ -349,44 +414,68 @@ def test_failing_predict_shows_only_user_frames(ip, store):
      class B(PythonModel):
          def predict(self, context, model_input):
              return 2
-     """, "several model classes (A, B)"),
-    ("""
+     """,
+            "several model classes (A, B)",
+        ),
+        (
+            """
      %%pyfunc_model --example 1
      def f(x):
          return x
      def g(x):
          return x
-     """, "several functions (f, g)"),
-    ("""
+     """,
+            "several functions (f, g)",
+        ),
+        (
+            """
      %%pyfunc_model --example 1
      x = 1
-     """, "defines no model"),
-    ("""
+     """,
+            "defines no model",
+        ),
+        (
+            """
      %%pyfunc_model --example 1
      def two(a, b):
          return a
-     """, "takes 2 arguments"),
-    ("""
+     """,
+            "takes 2 arguments",
+        ),
+        (
+            """
      %%pyfunc_model --example undefined_name
      def f(x):
          return x
-     """, "--example 'undefined_name' failed: NameError"),
-    ("""
+     """,
+            "--example 'undefined_name' failed: NameError",
+        ),
+        (
+            """
      %%pyfunc_model --example 1 --params "[1, 2]"
      def f(x):
          return x
-     """, "--params must give a dict"),
-    ("""
+     """,
+            "--params must give a dict",
+        ),
+        (
+            """
      %%pyfunc_model --example 1 --artifact nokey
      def f(x):
          return x
-     """, "expected KEY=PATH"),
-    ("""
+     """,
+            "expected KEY=PATH",
+        ),
+        (
+            """
      %%pyfunc_model --example 1 --overwrite
      def f(x):
          return x
-     """, "--overwrite applies only with --path"),
-])
+     """,
+            "--overwrite applies only with --path",
+        ),
+    ],
+)
 def test_usage_errors(ip, store, cell, message):
     ran = run(ip, cell)
     assert type(ran.error).__name__ == "UsageError"
@@ -395,7 +484,10 @@ def test_usage_errors(ip, store, cell, message):
 
 
 def test_a_subclass_wins_over_its_base(ip, store):
-    ran = saved(run(ip, """
+    ran = saved(
+        run(
+            ip,
+            """
         %%pyfunc_model --example "[1.0]"
         class Base(PythonModel):
             def predict(self, context, model_input):
@@ -405,12 +497,15 @@ def test_a_subclass_wins_over_its_base(ip, store):
         class Doubler(Base):
             def scale(self, values):
                 return [2 * v for v in values[0]]
-        """))
+        """,
+        )
+    )
     assert ran.card["model"] == "Doubler (class)" and ran.column("fresh process") == [2.0]
 
 
 # --- the checks from a cell: the static errors, and one of each other kind (static warning, output,
 # requirements, fresh process, reload); every check is tested directly in tests/test_checks.py ------------
+
 
 def not_saved(ran: Ran, check: str) -> dict:
     assert type(ran.error).__name__ == "UsageError" and "nothing was saved" in str(ran.error)
@@ -429,13 +524,16 @@ def warned(ran: Ran, check: str) -> dict:
 
 def test_check_local_module_not_shipped(ip, store, tmp_path):
     (tmp_path / "local_tools.py").write_text("def twice(v):\n    return 2 * v\n")
-    ran = run(ip, """
+    ran = run(
+        ip,
+        """
         %%pyfunc_model --example "[1.0]"
         import local_tools
 
         def apply(model_input):
             return [local_tools.twice(v) for v in model_input[0]]
-        """)
+        """,
+    )
     finding = not_saved(ran, "local-module")
     assert "local_tools" in finding["message"] and "--code local_tools.py" in finding["fix"]
     assert models_in(store) == []
@@ -443,26 +541,32 @@ def test_check_local_module_not_shipped(ip, store, tmp_path):
 
 def test_check_local_function_imported_by_name(ip, store, tmp_path):
     (tmp_path / "local_fn.py").write_text("def twice(v):\n    return 2 * v\n")
-    ran = run(ip, """
+    ran = run(
+        ip,
+        """
         %%pyfunc_model --example "[1.0]"
         from local_fn import twice
 
         class M(PythonModel):
             def predict(self, context, model_input):
                 return [twice(v) for v in model_input[0]]
-        """)
+        """,
+    )
     assert "--code local_fn.py" in not_saved(ran, "local-module")["fix"]
 
 
 def test_check_local_module_found_only_in_the_fresh_process(ip, store, tmp_path):
     (tmp_path / "lazy_mod.py").write_text("VALUE = 3\n")
-    ran = run(ip, """
+    ran = run(
+        ip,
+        """
         %%pyfunc_model --example "[1.0]"
         class Lazy(PythonModel):
             def predict(self, context, model_input):
                 import lazy_mod
                 return [v + lazy_mod.VALUE for v in model_input[0]]
-        """)
+        """,
+    )
     finding = not_saved(ran, "local-module")
     assert "fresh Python process" in finding["message"] and "--code" in finding["fix"]
     assert ran.output("fresh process")["status"] == "error"
@@ -470,27 +574,37 @@ def test_check_local_module_found_only_in_the_fresh_process(ip, store, tmp_path)
 
 
 def test_check_notebook_global(ip, store):
-    ran = saved(run(ip, """
+    ran = saved(
+        run(
+            ip,
+            """
         %%pyfunc_model --example "[1.0]"
         offset = 5.0
         def shifted(model_input):
             return [v + offset for v in model_input[0]]
-        """))
+        """,
+        )
+    )
     assert "`offset`" in warned(ran, "notebook-global")["message"]
 
 
 def test_check_undefined_name(ip, store):
-    ran = run(ip, """
+    ran = run(
+        ip,
+        """
         %%pyfunc_model --example "[1.0]"
         class M(PythonModel):
             def predict(self, context, model_input):
                 return missing_helper(model_input)
-        """)
+        """,
+    )
     assert "missing_helper" in not_saved(ran, "undefined-name")["message"]
 
 
 def test_check_unpicklable_state(ip, store):
-    ran = run(ip, """
+    ran = run(
+        ip,
+        """
         %%pyfunc_model --example "[1.0]"
         import threading
         class M(PythonModel):
@@ -498,60 +612,70 @@ def test_check_unpicklable_state(ip, store):
                 self.lock = threading.Lock()
             def predict(self, context, model_input):
                 return model_input
-        """)
+        """,
+    )
     assert "load_context" in not_saved(ran, "unpicklable-state")["fix"]
 
 
 def test_check_open_file_in_state(ip, store, tmp_path):
     (tmp_path / "data.txt").write_text("x")
-    ran = run(ip, """
+    ran = run(
+        ip,
+        """
         %%pyfunc_model --example "[1.0]"
         class M(PythonModel):
             def __init__(self):
                 self.handle = open("data.txt")
             def predict(self, context, model_input):
                 return model_input
-        """)
+        """,
+    )
     finding = not_saved(ran, "unpicklable-state")
     assert "self.handle" in finding["message"] and "--artifact handle=PATH" in finding["fix"]
 
 
-
-
 def test_check_load_context_signature(ip, store):
-    ran = run(ip, """
+    ran = run(
+        ip,
+        """
         %%pyfunc_model --example "[1.0]"
         class M(PythonModel):
             def load_context(self, ctx):
                 pass
             def predict(self, context, model_input):
                 return model_input
-        """)
+        """,
+    )
     assert "def load_context(self, context)" in not_saved(ran, "load-context-signature")["fix"]
 
 
 def test_check_artifact_read_but_not_given(ip, store):
-    ran = run(ip, """
+    ran = run(
+        ip,
+        """
         %%pyfunc_model --example "[1.0]"
         class M(PythonModel):
             def load_context(self, context):
                 self.path = context.artifacts["weights"]
             def predict(self, context, model_input):
                 return model_input
-        """)
+        """,
+    )
     assert "--artifact weights=PATH" in not_saved(ran, "missing-artifact")["fix"]
 
 
-
 def test_check_artifact_path_missing(ip, store):
-    ran = run(ip, """
+    ran = run(
+        ip,
+        """
         %%pyfunc_model --example "[1.0]" --artifact weights=nowhere.bin
         class M(PythonModel):
             def load_context(self, context):
                 self.path = context.artifacts["weights"]
             def predict(self, context, model_input):
                 return model_input
-        """)
+        """,
+    )
     assert "nowhere.bin" in not_saved(ran, "artifact-not-found")["message"]
 
 
@@ -577,38 +701,44 @@ def test_check_artifact_path_left_unexpanded_by_ipython(ip, store, tmp_path):
 
 
 def test_check_code_path_missing(ip, store):
-    ran = run(ip, """
+    ran = run(
+        ip,
+        """
         %%pyfunc_model --example "[1.0]" --code nowhere.py
         def same(model_input):
             return model_input
-        """)
+        """,
+    )
     assert "nowhere.py" in not_saved(ran, "code-not-found")["message"]
 
 
-
-
 def test_check_output_not_json(ip, store):
-    ran = saved(run(ip, """
+    ran = saved(
+        run(
+            ip,
+            """
         %%pyfunc_model --example "[1.0]"
         class Thing:
             pass
         class M(PythonModel):
             def predict(self, context, model_input):
                 return Thing()
-        """))
+        """,
+        )
+    )
     assert "Thing" in warned(ran, "output-not-json")["message"]
 
 
-
-
-
 def test_check_reload_mismatch_marks_cells(ip, store):
-    ran = run(ip, """
+    ran = run(
+        ip,
+        """
         %%pyfunc_model --example "pd.DataFrame({'x': [1.0, 2.0]})"
         import numpy as np
         def noisy(model_input):
             return (model_input["x"] + np.random.default_rng().normal(size=len(model_input))).tolist()
-        """)
+        """,
+    )
     assert ran.card["status"] == "saved"
     warned(ran, "reload-mismatch")
     assert ran.output("reloaded")["status"] == "mismatch" and ran.output("reloaded")["diff"] == [[0, 0], [1, 0]]
@@ -616,19 +746,28 @@ def test_check_reload_mismatch_marks_cells(ip, store):
 
 # --- %pyfunc_load and %pyfunc_models ------------------------------------------------------------------------
 
+
 def test_load_binds_the_model_and_shows_its_card(ip, store):
-    saved(run(ip, """
+    saved(
+        run(
+            ip,
+            """
         %%pyfunc_model linear --example "pd.DataFrame({'x': [1.0, 2.0]})"
         def linear(model_input):
             return 2 * model_input + 3
-        """))
+        """,
+        )
+    )
     ran = run(ip, "%pyfunc_load models:/linear/latest --as loaded")
     assert ran.error is None and ran.card["name"] == "linear" and ran.card["version"] == 1
     assert "Loaded models:/linear/latest as `loaded`: call loaded.predict(data)." in ran.stdout
     assert ran.column("loaded") == [5.0, 7.0]
     # the card keeps what the model gave when saved (from its sidecar) and compares the load with it
     assert [(o["label"], o["status"]) for o in ran.card["preview"]["outputs"]] == [
-        ("in memory", "reference"), ("fresh process", "match"), ("loaded", "match")]
+        ("in memory", "reference"),
+        ("fresh process", "match"),
+        ("loaded", "match"),
+    ]
     assert "integer-columns" not in ran.checks() and ran.card["summary"] == {"errors": 0, "warnings": 0}
     assert run(ip, "loaded.predict(pd.DataFrame({'x': [0.0]}))['x'].tolist()").result.result == [3.0]
 
@@ -637,11 +776,16 @@ def test_load_by_alias(ip, store):
     import pyfunc_jupyter
 
     for factor in (2, 3):
-        saved(run(ip, f"""
+        saved(
+            run(
+                ip,
+                f"""
             %%pyfunc_model scaled --example "pd.DataFrame({{'x': [1.0, 2.0]}})"
             def scaled(model_input):
                 return {factor} * model_input
-            """))
+            """,
+            )
+        )
     pyfunc_jupyter.set_registered_model_alias("scaled", "champion", 1)
     ran = run(ip, "%pyfunc_load models:/scaled@champion --as champ")
     assert ran.error is None and ran.card["version"] == 1 and ran.column("loaded") == [2.0, 4.0]
@@ -650,11 +794,16 @@ def test_load_by_alias(ip, store):
 
 
 def test_model_card_of_a_saved_model_keeps_its_checks(ip, store):
-    saved(run(ip, """
+    saved(
+        run(
+            ip,
+            """
         %%pyfunc_model counted --example "pd.DataFrame({'n': [1, 2]})"
         def counted(model_input):
             return model_input["n"] * 2
-        """))
+        """,
+        )
+    )
     from pyfunc_jupyter import model_card
 
     card = model_card("models:/counted/1")
@@ -671,11 +820,16 @@ def test_models_lists_the_store(ip, store):
     empty = run(ip, "%pyfunc_models")
     assert "No models in the store" in repr(empty.result.result)
     for flag in ("", "--new-version"):
-        saved(run(ip, f"""
+        saved(
+            run(
+                ip,
+                f"""
             %%pyfunc_model listed --example "[1.0]" {flag}
             def listed(model_input):
                 return model_input
-            """))
+            """,
+            )
+        )
     listing = run(ip, "%pyfunc_models").result.result
     assert [(r.name, r.versions) for r in listing.rows] == [("listed", [1, 2])]
     assert "listed" in listing._repr_html_() and "versions 1, 2" in repr(listing)
@@ -685,14 +839,29 @@ def test_help_documents_every_option(ip):
     from pyfunc_jupyter.magics import PyfuncMagics
 
     doc = PyfuncMagics.pyfunc_model.__doc__
-    for option in ("--example", "--params", "--signature", "--artifact", "--pip", "--extra-pip", "--conda", "--code",
-                   "--config", "--path", "--overwrite", "--as"):
+    for option in (
+        "--example",
+        "--params",
+        "--signature",
+        "--artifact",
+        "--pip",
+        "--extra-pip",
+        "--conda",
+        "--code",
+        "--config",
+        "--path",
+        "--overwrite",
+        "--as",
+    ):
         assert option in doc
 
 
 def test_signature_config_and_conda_options(ip, store, tmp_path):
     (tmp_path / "env.yaml").write_text("name: m\ndependencies:\n  - python=3.11\n  - pip:\n    - pandas\n")
-    ran = saved(run(ip, """
+    ran = saved(
+        run(
+            ip,
+            """
         %%pyfunc_model configured --signature sig --config "{'factor': 3}" --conda env.yaml
         from pyfunc_jupyter import infer_signature
 
@@ -704,34 +873,43 @@ def test_signature_config_and_conda_options(ip, store, tmp_path):
 
         input_example = pd.DataFrame({"x": [1.0, 2.0]})
         sig = infer_signature(input_example, [3.0, 6.0])
-        """))
+        """,
+        )
+    )
     assert ran.column("fresh process") == [3.0, 6.0]
     assert ran.card["signature"]["outputs"] == [{"name": None, "type": "double", "required": True}]
     assert {r["name"]: r["source"] for r in ran.card["requirements"]} == {"pandas": "given (conda_env)"}
 
 
 def test_a_last_expression_that_is_not_the_model_is_displayed(ip, store):
-    ran = saved(run(ip, """
+    ran = saved(
+        run(
+            ip,
+            """
         %%pyfunc_model --example "[1.0]"
         def same(model_input):
             return model_input
         "a note"
-        """))
+        """,
+        )
+    )
     assert [o.data["text/plain"] for o in ran.outputs if MIME_TYPE not in o.data] == ["'a note'"]
 
 
-
-
-
 def test_model_card_from_files_keeps_model_kind_and_state(ip, store):
-    saved(run(ip, """
+    saved(
+        run(
+            ip,
+            """
         %%pyfunc_model weighted --example "pd.DataFrame({'x': [1.0]})"
         class Weighted(PythonModel):
             def __init__(self):
                 self.weight = 2.0
             def predict(self, context, model_input):
                 return self.weight * model_input["x"]
-        """))
+        """,
+        )
+    )
     from pyfunc_jupyter import model_card
 
     card = model_card("models:/weighted/1")
@@ -743,29 +921,40 @@ def test_model_card_from_files_keeps_model_kind_and_state(ip, store):
 
 # --- the caller's objects, bad magic input, interrupts, large examples, tracebacks ---------------------------
 
+
 def test_a_predict_that_edits_its_input_leaves_the_notebook_example_alone(ip, store):
     run(ip, "df = pd.DataFrame({'x': [1.0, 2.0]})")
-    ran = saved(run(ip, """
+    ran = saved(
+        run(
+            ip,
+            """
         %%pyfunc_model --example df
         class Doubler(PythonModel):
             def predict(self, context, model_input):
                 model_input["x"] *= 2
                 return model_input
-        """))
+        """,
+        )
+    )
     assert ip.user_ns["df"]["x"].tolist() == [1.0, 2.0]  # not [4.0, 8.0]: every inference ran on a copy
     assert ran.column("in memory") == ran.column("fresh process") == ran.column("reloaded") == [2.0, 4.0]
     assert ip.user_ns["_pyfunc"].model.input_example["x"].tolist() == [1.0, 2.0]  # saved as given
 
 
-@pytest.mark.parametrize("name", ["__builtins__", "__name__", "print", "list", "class", "None", "1x", "a-b",
-                                  "In", "Out", "_", "get_ipython", "_ih"])
+@pytest.mark.parametrize(
+    "name",
+    ["__builtins__", "__name__", "print", "list", "class", "None", "1x", "a-b", "In", "Out", "_", "get_ipython", "_ih"],
+)
 def test_as_must_be_a_free_variable_name(ip, store, name):
-    ran = run(ip, f"""
+    ran = run(
+        ip,
+        f"""
         %%pyfunc_model --as {name} --example "[1.0]"
         cell_ran = True
         def same(model_input):
             return model_input
-        """)
+        """,
+    )
     assert type(ran.error).__name__ == "UsageError" and f"--as {name!r}" in str(ran.error), ran.error
     assert "cell_ran" not in ip.user_ns and models_in(store) == []  # refused before the cell ran
     assert run(ip, "1 + 1").result.result == 2  # the shell still works
@@ -779,13 +968,16 @@ def test_load_parse_errors_get_a_hint_of_their_own(ip, store):
     assert "%pyfunc_load? lists the options" in str(ran.error) and "--example" not in str(ran.error)
 
 
-@pytest.mark.parametrize("line, hint", [
-    ("--example pd.DataFrame({'x': [1.0, 2.0]})", '--example "pd.DataFrame({\'x\': [1.0, 2.0]})"'),
-    ('--example pd.DataFrame({"x": [1.0, 2.0]}) --as m', """--example 'pd.DataFrame({"x": [1.0, 2.0]})'"""),
-    # the store name (an optional positional) takes the second word: --params gets "dict(k=1,"
-    ("--example '[1.0]' --params dict(k=1, s='a')", '--params "dict(k=1, s=\'a\')"'),
-    ("one two --example x_df", "must be quoted"),
-])
+@pytest.mark.parametrize(
+    "line, hint",
+    [
+        ("--example pd.DataFrame({'x': [1.0, 2.0]})", "--example \"pd.DataFrame({'x': [1.0, 2.0]})\""),
+        ('--example pd.DataFrame({"x": [1.0, 2.0]}) --as m', """--example 'pd.DataFrame({"x": [1.0, 2.0]})'"""),
+        # the store name (an optional positional) takes the second word: --params gets "dict(k=1,"
+        ("--example '[1.0]' --params dict(k=1, s='a')", "--params \"dict(k=1, s='a')\""),
+        ("one two --example x_df", "must be quoted"),
+    ],
+)
 def test_an_unquoted_expression_gets_a_quoting_hint(ip, store, line, hint):
     ran = run(ip, f"%%pyfunc_model {line}\ndef f(x):\n    return x\n")
     assert type(ran.error).__name__ == "UsageError"
@@ -813,7 +1005,9 @@ def test_ctrl_c_during_the_fresh_process_check_stops_the_child(ip, store, tmp_pa
         signal.pthread_kill(main, signal.SIGINT)
 
     threading.Thread(target=interrupt_once_the_child_runs, daemon=True).start()
-    ran = run(ip, f"""
+    ran = run(
+        ip,
+        f"""
         %%pyfunc_model --example "[1.0]"
         def slow(model_input):
             import os, signal, sys, time
@@ -822,7 +1016,8 @@ def test_ctrl_c_during_the_fresh_process_check_stops_the_child(ip, store, tmp_pa
                 open({str(pidfile)!r}, "w").write(str(os.getpid()))
                 time.sleep(300)
             return model_input
-        """)
+        """,
+    )
     assert isinstance(ran.error, KeyboardInterrupt), ran.error
     pid = int(pidfile.read_text())
     with pytest.raises(ProcessLookupError):
@@ -831,13 +1026,21 @@ def test_ctrl_c_during_the_fresh_process_check_stops_the_child(ip, store, tmp_pa
 
 
 def test_a_large_example_is_cut_to_a_sample_with_a_warning(ip, store):
-    run(ip, "import numpy as np\nbig = pd.DataFrame({'x': np.arange(150_000, dtype=float), 'y': 1.0})\n"
-            "big.loc[120_000, 'y'] = float('nan')")
-    ran = saved(run(ip, """
+    run(
+        ip,
+        "import numpy as np\nbig = pd.DataFrame({'x': np.arange(150_000, dtype=float), 'y': 1.0})\n"
+        "big.loc[120_000, 'y'] = float('nan')",
+    )
+    ran = saved(
+        run(
+            ip,
+            """
         %%pyfunc_model --example big
         def plus(model_input):
             return model_input["x"] + model_input["y"]
-        """))
+        """,
+        )
+    )
     finding = warned(ran, "large-example")
     assert "150,000 rows" in finding["message"] and "first 100 rows" in finding["message"]
     assert "--example df.head(5)" in finding["fix"]
@@ -850,17 +1053,23 @@ def test_a_large_example_is_cut_to_a_sample_with_a_warning(ip, store):
 
 def test_a_small_example_is_saved_whole(ip, store):
     run(ip, "import numpy as np\nmid = pd.DataFrame({'x': np.arange(5_000, dtype=float)})")
-    ran = saved(run(ip, """
+    ran = saved(
+        run(
+            ip,
+            """
         %%pyfunc_model --example mid
         def same(model_input):
             return model_input
-        """))
+        """,
+        )
+    )
     assert "large-example" not in ran.checks() and len(ip.user_ns["_pyfunc"].model.input_example) == 5_000
 
 
 def test_a_predict_error_shows_the_users_frames_with_the_cells_number(ip, store):
     with capture_output() as captured:
-        result = ip.run_cell(textwrap.dedent("""
+        result = ip.run_cell(
+            textwrap.dedent("""
             %%pyfunc_model --example "pd.DataFrame({'x': [1.0]})"
             class Picky(PythonModel):
                 def predict(self, context, model_input):
@@ -868,7 +1077,9 @@ def test_a_predict_error_shows_the_users_frames_with_the_cells_number(ip, store)
 
                 def pick(self, frame):
                     return frame["y"]
-            """).lstrip(), store_history=True)
+            """).lstrip(),
+            store_history=True,
+        )
     assert isinstance(result.error_in_exec, KeyError)
     shown = captured.stdout + captured.stderr
     labels = set(re.findall(r"Cell In\[(\d+)\]", shown))
@@ -884,19 +1095,28 @@ def test_a_failing_cell_shows_the_cells_number(ip, store):
     assert set(re.findall(r"Cell In\[(\d+)\]", captured.stdout)) == {str(result.execution_count)}
 
 
-@pytest.mark.parametrize("make, said, not_said", [
-    ("threading.Lock()", "self.state = threading.Lock()", "--artifact"),
-    ("{'a': threading.RLock()}", "create self.state in load_context, not __init__ (the lock it holds", "--artifact"),
-    ("threading.Thread(target=print)", "start the thread in load_context", "--artifact"),
-    ("socket.socket()", "keep the host and port", "--artifact"),
-    ("sqlite3.connect(':memory:')", "keep the connection string", "open context"),
-    ("open('data.txt')", "pass it with --artifact state=PATH and open context.artifacts['state']", "create"),
-    ("(i for i in range(3))", "keep the values (list(...))", "--artifact"),
-    ("io.StringIO('text')", "keep its contents", "--artifact"),
-])
+@pytest.mark.parametrize(
+    "make, said, not_said",
+    [
+        ("threading.Lock()", "self.state = threading.Lock()", "--artifact"),
+        (
+            "{'a': threading.RLock()}",
+            "create self.state in load_context, not __init__ (the lock it holds",
+            "--artifact",
+        ),
+        ("threading.Thread(target=print)", "start the thread in load_context", "--artifact"),
+        ("socket.socket()", "keep the host and port", "--artifact"),
+        ("sqlite3.connect(':memory:')", "keep the connection string", "open context"),
+        ("open('data.txt')", "pass it with --artifact state=PATH and open context.artifacts['state']", "create"),
+        ("(i for i in range(3))", "keep the values (list(...))", "--artifact"),
+        ("io.StringIO('text')", "keep its contents", "--artifact"),
+    ],
+)
 def test_unpicklable_state_gets_the_fix_for_its_kind(ip, store, tmp_path, make, said, not_said):
     (tmp_path / "data.txt").write_text("x")
-    ran = run(ip, f"""
+    ran = run(
+        ip,
+        f"""
         %%pyfunc_model --example "[1.0]"
         import io, socket, sqlite3, threading
         class M(PythonModel):
@@ -904,13 +1124,16 @@ def test_unpicklable_state_gets_the_fix_for_its_kind(ip, store, tmp_path, make, 
                 self.state = {make}
             def predict(self, context, model_input):
                 return model_input
-        """)
+        """,
+    )
     finding = not_saved(ran, "unpicklable-state")
     assert said in finding["fix"] and not_said not in finding["fix"], finding
 
 
 def test_a_notebook_global_lock_is_an_error_with_a_fix_that_fits(ip, store):
-    ran = run(ip, """
+    ran = run(
+        ip,
+        """
         %%pyfunc_model --example "[1.0]"
         import threading
         guard = threading.Lock()
@@ -918,16 +1141,20 @@ def test_a_notebook_global_lock_is_an_error_with_a_fix_that_fits(ip, store):
             def predict(self, context, model_input):
                 with guard:
                     return model_input
-        """)
+        """,
+    )
     finding = not_saved(ran, "notebook-global")
     assert "`guard`" in finding["message"] and "cannot be saved" in finding["message"]
     assert "self.guard = threading.Lock()" in finding["fix"] and "use self.guard in predict" in finding["fix"]
-    ran = run(ip, """
+    ran = run(
+        ip,
+        """
         %%pyfunc_model --example "[1.0]"
         def guarded(model_input):
             with guard:
                 return model_input
-        """)
+        """,
+    )
     assert not_saved(ran, "notebook-global")["fix"].startswith("wrap the function in a PythonModel and create the lock")
 
 
@@ -942,9 +1169,22 @@ def test_unpicklable_kinds_of_live_state():
 
     connection = sqlite3.connect(":memory:")
     with socket.socket() as sock:
-        kinds = [unpicklable_kind(v) for v in (threading.Lock(), threading.Condition(), queue.Queue(),
-                                               threading.Thread(), sock, connection, io.BytesIO(),
-                                               (i for i in ()), [1], {"a": 1}, sqlite3.Row)]
+        kinds = [
+            unpicklable_kind(v)
+            for v in (
+                threading.Lock(),
+                threading.Condition(),
+                queue.Queue(),
+                threading.Thread(),
+                sock,
+                connection,
+                io.BytesIO(),
+                (i for i in ()),
+                [1],
+                {"a": 1},
+                sqlite3.Row,
+            )
+        ]
     connection.close()
     assert kinds == ["lock", "lock", "lock", "thread", "socket", "database", "buffer", "generator", None, None, None]
     assert unpicklable_kind({"c": 1}, "TypeError: cannot pickle 'sqlite3.Connection' object") == "database"

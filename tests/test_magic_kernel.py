@@ -33,6 +33,7 @@ ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 # --- running notebooks -------------------------------------------------------------------------------------
 
+
 def _kernel_manager_class(kernel_dir: Path) -> type:
     """An AsyncKernelManager whose kernelspec manager finds only the kernelspecs in ``kernel_dir``."""
 
@@ -50,12 +51,17 @@ def kernel_dir(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("kernels")
     spec = root / KERNEL_NAME
     spec.mkdir()
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "pyfunc-jupyter tests (this interpreter)",
-        "language": "python",
-        "env": {"PYFUNC_JUPYTER_TEST_KERNELSPEC": KERNEL_NAME},  # shows that this spec started the kernel
-    }), encoding="utf-8")
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "pyfunc-jupyter tests (this interpreter)",
+                "language": "python",
+                "env": {"PYFUNC_JUPYTER_TEST_KERNELSPEC": KERNEL_NAME},  # shows that this spec started the kernel
+            }
+        ),
+        encoding="utf-8",
+    )
     return root
 
 
@@ -84,8 +90,9 @@ def run_notebook(kernel_dir, tmp_path_factory):
     """
     manager_class = _kernel_manager_class(kernel_dir)
 
-    def run(cells: list[tuple[str, str]], *, allow_errors: bool = False,
-            interrupt_after: dict[str, float] | None = None) -> Executed:
+    def run(
+        cells: list[tuple[str, str]], *, allow_errors: bool = False, interrupt_after: dict[str, float] | None = None
+    ) -> Executed:
         workdir = tmp_path_factory.mktemp("notebook")
         store = tmp_path_factory.mktemp("store") / "models"
         nb = nbformat.v4.new_notebook()
@@ -100,10 +107,17 @@ def run_notebook(kernel_dir, tmp_path_factory):
             patch.setenv("PYFUNC_JUPYTER_STORE", str(store))  # the kernel inherits the environment
             interrupts = interrupt_after or {}
             client = NotebookClient(
-                nb, timeout=TIMEOUT, startup_timeout=TIMEOUT, kernel_name=KERNEL_NAME,
-                kernel_manager_class=manager_class, allow_errors=allow_errors, on_cell_executed=record,
-                resources={"metadata": {"path": str(workdir)}}, interrupt_on_timeout=bool(interrupts),
-                timeout_func=lambda cell: interrupts.get(cell.metadata.get("test_tag"), TIMEOUT))
+                nb,
+                timeout=TIMEOUT,
+                startup_timeout=TIMEOUT,
+                kernel_name=KERNEL_NAME,
+                kernel_manager_class=manager_class,
+                allow_errors=allow_errors,
+                on_cell_executed=record,
+                resources={"metadata": {"path": str(workdir)}},
+                interrupt_on_timeout=bool(interrupts),
+                timeout_func=lambda cell: interrupts.get(cell.metadata.get("test_tag"), TIMEOUT),
+            )
             client.execute()
         nbformat.validate(nb)
         assert set(replies) == {tag for tag, _ in cells}, "a cell was not executed"
@@ -113,6 +127,7 @@ def run_notebook(kernel_dir, tmp_path_factory):
 
 
 # --- reading outputs ---------------------------------------------------------------------------------------
+
 
 def _cards(cell: Any) -> list[Any]:
     return [o for o in cell.outputs if o.output_type == "display_data" and MIME_TYPE in o.get("data", {})]
@@ -168,32 +183,48 @@ print(os.getcwd())
 
 GUIDE = [
     ("setup", SETUP),
-    ("square", """\
+    (
+        "square",
+        """\
 %%pyfunc_model square --example "pd.DataFrame({'x': [1.0, 2.0, 3.0]})"
 def square(model_input):
     return model_input ** 2
-"""),
-    ("simple_linear", """\
+""",
+    ),
+    (
+        "simple_linear",
+        """\
 %%pyfunc_model simple_linear --example x_df --as linear_authored
 class SimpleLinearModel(PythonModel):
     def predict(self, context, model_input):
         return pd.DataFrame(2 * model_input + 3)
-"""),
-    ("parameterized_linear", f"%%pyfunc_model parameterized_linear --example x_df\n{PARAMETERIZED}\n\n"
-                             "ParameterizedLinearModel(10, 20)\n"),
-    ("with_params", """\
+""",
+    ),
+    (
+        "parameterized_linear",
+        f"%%pyfunc_model parameterized_linear --example x_df\n{PARAMETERIZED}\n\nParameterizedLinearModel(10, 20)\n",
+    ),
+    (
+        "with_params",
+        """\
 %%pyfunc_model with_params --example x_df --params "{'multiplier': 2}"
 class MultiplierModel(PythonModel):
     def predict(self, context, model_input, params=None):
         return model_input * params["multiplier"]
-"""),
-    ("write_weights", """\
+""",
+    ),
+    (
+        "write_weights",
+        """\
 import json
 
 with open("weights.json", "w") as f:
     json.dump({"slope": 3.0, "intercept": 1.0}, f)
-"""),
-    ("with_artifact", """\
+""",
+    ),
+    (
+        "with_artifact",
+        """\
 %%pyfunc_model with_artifact --example x_df --artifact weights=weights.json
 class ArtifactModel(PythonModel):
     def load_context(self, context):
@@ -204,8 +235,11 @@ class ArtifactModel(PythonModel):
 
     def predict(self, context, model_input):
         return self.weights["slope"] * model_input + self.weights["intercept"]
-"""),
-    ("with_method", """\
+""",
+    ),
+    (
+        "with_method",
+        """\
 %%pyfunc_model with_method --example x_df
 class ModelWithHelperMethod(PythonModel):
     def scale(self, values):
@@ -213,25 +247,35 @@ class ModelWithHelperMethod(PythonModel):
 
     def predict(self, context, model_input):
         return self.scale(model_input) + 1
-"""),
-    ("write_helpers", """\
+""",
+    ),
+    (
+        "write_helpers",
+        """\
 %%writefile helpers_mod.py
 def double_plus_one(values):
     return 2 * values + 1
-"""),
-    ("with_code", """\
+""",
+    ),
+    (
+        "with_code",
+        """\
 %%pyfunc_model with_code --example x_df --pip pandas --pip numpy --code helpers_mod.py
 class CodeModel(PythonModel):
     def predict(self, context, model_input):
         import helpers_mod
 
         return helpers_mod.double_plus_one(model_input)
-"""),
+""",
+    ),
     ("authored", "print(type(linear_authored).__name__, linear_authored.saved, linear_authored.info.model_uri)"),
     ("load", "%pyfunc_load models:/simple_linear/1 --as loaded_linear"),
-    ("predict_loaded", """\
+    (
+        "predict_loaded",
+        """\
 print(loaded_linear.predict(pd.DataFrame({"x": [10.0, 20.0]})).to_numpy().ravel().tolist())
-"""),
+""",
+    ),
     ("list", "%pyfunc_models"),
 ]
 
@@ -253,8 +297,9 @@ def guide(run_notebook) -> Executed:
 
 
 def test_kernel_runs_this_interpreter_and_store(guide, kernel_dir):
-    assert KernelSpecManager(kernel_dirs=[str(kernel_dir)], ensure_native_kernel=False).find_kernel_specs() == \
-        {KERNEL_NAME: str(kernel_dir / KERNEL_NAME)}
+    assert KernelSpecManager(kernel_dirs=[str(kernel_dir)], ensure_native_kernel=False).find_kernel_specs() == {
+        KERNEL_NAME: str(kernel_dir / KERNEL_NAME)
+    }
     executable, store, spec, cwd = _stdout(guide.cell("setup")).splitlines()
     assert executable == sys.executable
     assert spec == KERNEL_NAME
@@ -344,41 +389,58 @@ def test_pyfunc_models_lists_the_store(guide):
 COUNT = "from pyfunc_jupyter import list_models\nprint(len(list_models()))"
 
 ERRORS = [
-    ("setup", """\
+    (
+        "setup",
+        """\
 import pandas as pd
 
 from pyfunc_jupyter.pyfunc import PythonModel
 
 %load_ext pyfunc_jupyter
 x_df = pd.DataFrame({"x": [1.0, 2.0, 3.0]})
-"""),
-    ("baseline", """\
+""",
+    ),
+    (
+        "baseline",
+        """\
 %%pyfunc_model baseline --example x_df
 def identity(model_input):
     return model_input
-"""),
+""",
+    ),
     ("count_baseline", COUNT),
-    ("no_example", """\
+    (
+        "no_example",
+        """\
 %%pyfunc_model no_example
 def plus_one(model_input):
     return model_input + 1
-"""),
+""",
+    ),
     ("count_no_example", COUNT),
-    ("zero_division", """\
+    (
+        "zero_division",
+        """\
 %%pyfunc_model zero_division --example x_df
 class DivideModel(PythonModel):
     denominator = 0
 
     def predict(self, context, model_input):
         return model_input * (1 / self.denominator)
-"""),
+""",
+    ),
     ("count_zero_division", COUNT),
-    ("write_local", """\
+    (
+        "write_local",
+        """\
 %%writefile localmod.py
 def triple(values):
     return 3 * values
-"""),
-    ("local_module", """\
+""",
+    ),
+    (
+        "local_module",
+        """\
 %%pyfunc_model uses_local --example x_df
 import localmod
 
@@ -386,9 +448,12 @@ import localmod
 class LocalModuleModel(PythonModel):
     def predict(self, context, model_input):
         return localmod.triple(model_input)
-"""),
+""",
+    ),
     ("count_local_module", COUNT),
-    ("missing_column", """\
+    (
+        "missing_column",
+        """\
 %%pyfunc_model missing_column --example x_df
 class PickyModel(PythonModel):
     def predict(self, context, model_input):
@@ -396,7 +461,8 @@ class PickyModel(PythonModel):
 
     def pick(self, frame):
         return frame["nope"]
-"""),
+""",
+    ),
 ]
 
 
@@ -494,12 +560,17 @@ def test_predict_error_hides_library_frames(errors):
 # --- interrupting the fresh-process check ------------------------------------------------------------------
 
 INTERRUPT = [
-    ("setup", """\
+    (
+        "setup",
+        """\
 import os
 %load_ext pyfunc_jupyter
 PIDFILE = os.path.abspath("fresh.pid")
-"""),
-    ("slow", """\
+""",
+    ),
+    (
+        "slow",
+        """\
 %%pyfunc_model slow --example "[1.0]"
 def slow(model_input):
     import os, signal, sys, time
@@ -509,8 +580,11 @@ def slow(model_input):
             f.write(str(os.getpid()))
         time.sleep(300)
     return model_input
-"""),
-    ("check", """\
+""",
+    ),
+    (
+        "check",
+        """\
 import time
 pid = int(open(PIDFILE).read())
 for _ in range(50):
@@ -524,7 +598,8 @@ else:
     print("child still running")
 from pyfunc_jupyter import list_models
 print(len(list_models()))
-"""),
+""",
+    ),
 ]
 
 

@@ -55,8 +55,12 @@ def test_saved_outputs_come_from_one_run_top_to_bottom(path):
     assert [c["execution_count"] for c in code] == list(range(1, len(code) + 1))
     for cell in code:
         # IPython shows a magic's UsageError on stderr rather than as an error output.
-        errors = [o for o in cell["outputs"] if o["output_type"] == "error"
-                  or (o.get("name") == "stderr" and "".join(o["text"]).startswith("UsageError:"))]
+        errors = [
+            o
+            for o in cell["outputs"]
+            if o["output_type"] == "error"
+            or (o.get("name") == "stderr" and "".join(o["text"]).startswith("UsageError:"))
+        ]
         expected = "raises-exception" in cell.get("metadata", {}).get("tags", [])
         assert bool(errors) == expected, "".join(cell["source"])[:200]
 
@@ -64,9 +68,24 @@ def test_saved_outputs_come_from_one_run_top_to_bottom(path):
 def _nbval(path: Path) -> subprocess.CompletedProcess:
     # The same options as `./dev test`, on one notebook; -x stops at the first differing cell.
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "--nbval",
-         "--nbval-current-env", "--nbval-sanitize-with", str(SANITIZE), str(path)],
-        cwd=path.parent, capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-x",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--nbval",
+            "--nbval-current-env",
+            "--nbval-sanitize-with",
+            str(SANITIZE),
+            str(path),
+        ],
+        cwd=path.parent,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
 
 

@@ -14,7 +14,7 @@ import pyfunc_jupyter
 from pyfunc_jupyter import Panel
 from pyfunc_jupyter.card import MIME_TYPE
 
-CELL = '''
+CELL = """
 import pandas as pd
 from pyfunc_jupyter import PythonModel
 
@@ -52,7 +52,7 @@ df = pd.DataFrame({"x": [1.0, 2.0]})
 rows = [1.0, 2.0]
 settings = {"a": 1}
 count = 3
-'''
+"""
 
 
 @pytest.fixture
@@ -85,14 +85,28 @@ def stored(store) -> list[str]:
 
 # --- Save ----------------------------------------------------------------------------------------------------
 
+
 def test_save_tab_lists_models_and_examples(panel):
     tab = panel.save_tab
     models = [label for label, _ in tab.model.options]
-    assert models == ["(choose)", "Failing (class)", "Linear (class)", "NeedsArgs (class)", "WithArtifact (class)",
-                      "double (function)", "steep (Linear instance)"]  # two_args takes 2 arguments: not a model
+    assert models == [
+        "(choose)",
+        "Failing (class)",
+        "Linear (class)",
+        "NeedsArgs (class)",
+        "WithArtifact (class)",
+        "double (function)",
+        "steep (Linear instance)",
+    ]  # two_args takes 2 arguments: not a model
     examples = [label for label, _ in tab.example.options]
-    assert examples == ["(choose)", "array (ndarray 1×2 float64)", "count (int 3)", "df (DataFrame 2×1)",
-                        "rows (list of 2)", "settings (dict of 1)"]
+    assert examples == [
+        "(choose)",
+        "array (ndarray 1×2 float64)",
+        "count (int 3)",
+        "df (DataFrame 2×1)",
+        "rows (list of 2)",
+        "settings (dict of 1)",
+    ]
 
 
 def test_refresh_picks_up_new_objects_and_keeps_choices(panel, namespace):
@@ -140,7 +154,9 @@ def test_edited_requirements_are_used(panel, store):
     tab.requirements.value = "pandas\ncloudpickle"
     tab.save_button.click()
     assert {r["name"]: r["source"] for r in tab.card.data["requirements"]} == {
-        "pandas": "given (pip_requirements)", "cloudpickle": "given (pip_requirements)"}
+        "pandas": "given (pip_requirements)",
+        "cloudpickle": "given (pip_requirements)",
+    }
 
 
 def test_artifacts_rows(panel, store, tmp_path):
@@ -154,16 +170,20 @@ def test_artifacts_rows(panel, store, tmp_path):
     assert len(tab.artifacts.children) == 1
     save(panel, "WithArtifact", "df")
     assert tab.card.data["status"] == "saved" and tab.card.data["artifacts"] == [
-        {"key": "notes", "path": "artifacts/notes.txt"}]
+        {"key": "notes", "path": "artifacts/notes.txt"}
+    ]
 
 
-@pytest.mark.parametrize("model, example, fields, expected", [
-    ("Failing", "df", {}, "predict failed on the input example (KeyError: 'nope')"),
-    ("Linear", "df", {"params": "{shift: 1"}, "Params are not valid JSON"),
-    ("Linear", "df", {"params": "[1]"}, "Params must be a JSON object"),
-    ("NeedsArgs", "df", {}, "NeedsArgs.__init__ needs a: make an instance in the notebook"),
-    ("Linear", "df", {"name": "bad/name"}, "Not saved"),
-])
+@pytest.mark.parametrize(
+    "model, example, fields, expected",
+    [
+        ("Failing", "df", {}, "predict failed on the input example (KeyError: 'nope')"),
+        ("Linear", "df", {"params": "{shift: 1"}, "Params are not valid JSON"),
+        ("Linear", "df", {"params": "[1]"}, "Params must be a JSON object"),
+        ("NeedsArgs", "df", {}, "NeedsArgs.__init__ needs a: make an instance in the notebook"),
+        ("Linear", "df", {"name": "bad/name"}, "Not saved"),
+    ],
+)
 def test_save_errors_are_inline_and_write_nothing(panel, store, model, example, fields, expected):
     save(panel, model, example, **fields)
     assert expected in unescape(panel.save_tab.error.value)
@@ -193,6 +213,7 @@ def test_incomplete_artifact_row(panel, store):
 
 
 # --- Load ----------------------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def saved_store(tmp_path_factory):
@@ -321,6 +342,7 @@ def test_empty_store_hint(panel):
 
 # --- Compare -------------------------------------------------------------------------------------------------
 
+
 def test_compare_two_versions(two_versions):
     tab = two_versions.compare_tab
     tab.refresh_button.click()
@@ -356,8 +378,11 @@ def test_panel_magic(ipython_shell, store):
     shown = ipython_shell.run_line_magic("pyfunc_panel", "")
     assert isinstance(shown, Panel) and [shown.tabs.get_title(i) for i in range(3)] == ["Save", "Load", "Compare"]
     # What a saved notebook shows where the widget cannot be drawn (no kernel): a sentence, not a widget repr.
-    assert shown._repr_mimebundle_()["text/plain"] == repr(shown) == (
-        "<pyfunc-jupyter panel: Save, Load, Compare (needs a running kernel)>")
+    assert (
+        shown._repr_mimebundle_()["text/plain"]
+        == repr(shown)
+        == ("<pyfunc-jupyter panel: Save, Load, Compare (needs a running kernel)>")
+    )
 
 
 def test_input_editor_switches_between_table_and_json(two_versions):
@@ -378,8 +403,20 @@ def test_every_control_is_labelled(panel):
         if isinstance(widget, widgets.Box):
             for child in widget.children:
                 yield from controls(child)
-        elif isinstance(widget, (widgets.Text, widgets.Textarea, widgets.Dropdown, widgets.Select, widgets.Button,
-                                 widgets.ToggleButtons, widgets.IntText, widgets.FloatText, widgets.Checkbox)):
+        elif isinstance(
+            widget,
+            (
+                widgets.Text,
+                widgets.Textarea,
+                widgets.Dropdown,
+                widgets.Select,
+                widgets.Button,
+                widgets.ToggleButtons,
+                widgets.IntText,
+                widgets.FloatText,
+                widgets.Checkbox,
+            ),
+        ):
             yield widget
 
     panel.save_tab.add_artifact.click()
@@ -391,12 +428,19 @@ def test_params_form_has_the_right_control_per_type():
     from pyfunc_jupyter import infer_signature
     from pyfunc_jupyter.widgets.forms import ParamsForm
 
-    schema = infer_signature(pd.DataFrame({"x": [1.0]}), params={
-        "k": 3, "temperature": 0.5, "greedy": True, "prefix": "Q:", "stops": ["\n", "."]}).params
+    schema = infer_signature(
+        pd.DataFrame({"x": [1.0]}),
+        params={"k": 3, "temperature": 0.5, "greedy": True, "prefix": "Q:", "stops": ["\n", "."]},
+    ).params
     form = ParamsForm(schema)
     kinds = {spec.name: type(control).__name__ for spec, control in zip(form._specs, form._controls, strict=True)}
-    assert kinds == {"k": "IntText", "temperature": "FloatText", "greedy": "Checkbox", "prefix": "Text",
-                     "stops": "Text"}
+    assert kinds == {
+        "k": "IntText",
+        "temperature": "FloatText",
+        "greedy": "Checkbox",
+        "prefix": "Text",
+        "stops": "Text",
+    }
     assert form.values() == {"k": 3, "temperature": 0.5, "greedy": True, "prefix": "Q:", "stops": ["\n", "."]}
     form._controls[4].value = '["END"]'
     form._controls[2].value = False
@@ -409,10 +453,17 @@ def test_params_form_has_the_right_control_per_type():
 
 def test_a_predict_that_edits_its_input_changes_nothing_outside_it(panel, namespace, store):
     """Save leaves the notebook's example alone; in Compare each version predicts on its own copy."""
-    exec(compile("class Doubling(PythonModel):\n"
-                 "    def predict(self, context, model_input):\n"
-                 "        model_input['x'] *= 2\n"
-                 "        return model_input\n", "<cell>", "exec"), namespace)
+    exec(
+        compile(
+            "class Doubling(PythonModel):\n"
+            "    def predict(self, context, model_input):\n"
+            "        model_input['x'] *= 2\n"
+            "        return model_input\n",
+            "<cell>",
+            "exec",
+        ),
+        namespace,
+    )
     save(panel, "Doubling", "df", name="doubling")
     save(panel, "Doubling", "df", name="doubling_again")  # the same content under one name would be reused
     assert stored(store) == ["doubling/1", "doubling_again/1"] and namespace["df"]["x"].tolist() == [1.0, 2.0]

@@ -79,29 +79,33 @@ def test_descriptions_and_tags(store):
     assert registry["versions"]["1"] == {"description": None, "tags": {"stage": "prod"}}
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: pj.update_model_version("nope", 1, description="x"), "No model named 'nope'"),
-    (lambda: pj.update_model_version("m", 7, description="x"), "has no version 7; its versions: [1]"),
-    (lambda: pj.set_model_version_tag("m", 1, "", "x"), "Tag key '' is not usable"),
-    (lambda: pj.set_model_version_tag("m", 1, "k", "x" * 100_001), "at most 100000"),
-    (lambda: pj.delete_model_version_tag("m", 1, "missing"), "has no tag 'missing'"),
-    (lambda: pj.set_registered_model_alias("m", "latest", 1), "is reserved"),
-    (lambda: pj.set_registered_model_alias("m", "v2", 1), "is reserved"),
-    (lambda: pj.set_registered_model_alias("m", "no spaces", 1), "is not usable"),
-    (lambda: pj.set_registered_model_alias("m", "champion", 3), "has no version 3"),
-    (lambda: pj.delete_registered_model_alias("m", "champion"), "has no alias 'champion'"),
-    (lambda: pj.get_model_version_by_alias("m", "champion"), "has no alias 'champion'"),
-    (lambda: pj.delete_model_version("m", "../1"), "has no version '../1'"),
-    (lambda: pj.update_model_version("../m", 1, description="x"), "No model named '../m'"),
-    (lambda: pj.update_model_version("m", 1, description=3), "description must be a string"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: pj.update_model_version("nope", 1, description="x"), "No model named 'nope'"),
+        (lambda: pj.update_model_version("m", 7, description="x"), "has no version 7; its versions: [1]"),
+        (lambda: pj.set_model_version_tag("m", 1, "", "x"), "Tag key '' is not usable"),
+        (lambda: pj.set_model_version_tag("m", 1, "k", "x" * 100_001), "at most 100000"),
+        (lambda: pj.delete_model_version_tag("m", 1, "missing"), "has no tag 'missing'"),
+        (lambda: pj.set_registered_model_alias("m", "latest", 1), "is reserved"),
+        (lambda: pj.set_registered_model_alias("m", "v2", 1), "is reserved"),
+        (lambda: pj.set_registered_model_alias("m", "no spaces", 1), "is not usable"),
+        (lambda: pj.set_registered_model_alias("m", "champion", 3), "has no version 3"),
+        (lambda: pj.delete_registered_model_alias("m", "champion"), "has no alias 'champion'"),
+        (lambda: pj.get_model_version_by_alias("m", "champion"), "has no alias 'champion'"),
+        (lambda: pj.delete_model_version("m", "../1"), "has no version '../1'"),
+        (lambda: pj.update_model_version("../m", 1, description="x"), "No model named '../m'"),
+        (lambda: pj.update_model_version("m", 1, description=3), "description must be a string"),
+    ],
+)
 def test_bad_arguments_are_clear_errors_that_change_nothing(store, call, message):
     _log()
     pj.set_model_version_tag("m", 1, "kept", "yes")
 
     def state():
-        return sorted(p for p in os.listdir(store / "m") if not p.startswith(".")), \
-            (store / "m" / "registry.json").read_text()
+        return sorted(p for p in os.listdir(store / "m") if not p.startswith(".")), (
+            store / "m" / "registry.json"
+        ).read_text()
 
     before = state()
     with pytest.raises(RegistryError, match=message.replace("[", r"\[").replace("]", r"\]").replace(".", r"\.")):

@@ -51,6 +51,7 @@ def files(folder: Path) -> dict[str, bytes]:
 
 # --- log, load, list ----------------------------------------------------------------------------------------
 
+
 def test_log_registers_a_version_of_our_directory_as_is(remote, linear, client, tmp_path):
     name = unique("linear")
     first = pyfunc_jupyter.log_model(name, linear, input_example=EXAMPLE)
@@ -98,8 +99,9 @@ def test_listing_reads_the_registry(remote, linear):
 def test_registered_model_name_and_runs(remote, linear, client):
     name = unique("registered")
     with pyfunc_jupyter.start_run(run_name="training") as run:
-        info = pyfunc_jupyter.log_model(artifact_path="model", python_model=linear, registered_model_name=name,
-                                        input_example=EXAMPLE)
+        info = pyfunc_jupyter.log_model(
+            artifact_path="model", python_model=linear, registered_model_name=name, input_example=EXAMPLE
+        )
     assert info.name == name and info.artifact_path == "model" and run.logged == [info]
     assert info.run_id == run.info.run_id  # the server's run, ended with the block
     server_run = client.get_run(run.info.run_id)
@@ -115,13 +117,15 @@ def test_registered_model_name_and_runs(remote, linear, client):
 
 # --- aliases, descriptions, tags, deleting --------------------------------------------------------------------
 
+
 def test_aliases_descriptions_tags_and_deleting(remote, linear, client):
     name = unique("aliased")
     for _ in range(2):
         pyfunc_jupyter.log_model(name, linear, input_example=EXAMPLE)
     pyfunc_jupyter.set_registered_model_alias(name, "champion", 1)
-    assert Path(pyfunc_jupyter.load_model(f"models:/{name}@champion").path).name == \
-        client.get_model_version(name, "1").source.removeprefix("models:/")
+    assert Path(pyfunc_jupyter.load_model(f"models:/{name}@champion").path).name == client.get_model_version(
+        name, "1"
+    ).source.removeprefix("models:/")
     pyfunc_jupyter.set_registered_model_alias(name, "champion", "2")  # moved
     assert client.get_model_version_by_alias(name, "champion").version == "2"
     by_version = {e.version: e for e in pyfunc_jupyter.list_models() if e.name == name}
@@ -139,7 +143,7 @@ def test_aliases_descriptions_tags_and_deleting(remote, linear, client):
     assert client.get_registered_model(name).tags == {"team": "pricing"}
 
     pyfunc_jupyter.delete_registered_model_alias(name, "champion")
-    with pytest.raises(ModelLoadError, match="no alias 'champion'.*set_registered_model_alias"):
+    with pytest.raises(ModelLoadError, match=r"no alias 'champion'.*set_registered_model_alias"):
         pyfunc_jupyter.load_model(f"models:/{name}@champion")
     pyfunc_jupyter.delete_model_version(name, 1)
     assert [e.version for e in pyfunc_jupyter.list_models() if e.name == name] == [2]
@@ -156,18 +160,22 @@ def test_plain_mlflow_loads_what_we_registered(remote, linear, mlflow_python):
     pyfunc_jupyter.log_model(name, linear, input_example=EXAMPLE)
     pyfunc_jupyter.log_model(name, linear, input_example=EXAMPLE)
     pyfunc_jupyter.set_registered_model_alias(name, "champion", 2)
-    result = run_python(mlflow_python, f"""
+    result = run_python(
+        mlflow_python,
+        f"""
 import json, mlflow, pandas as pd
 mlflow.set_tracking_uri({remote!r})
 by_version = mlflow.pyfunc.load_model("models:/{name}/1")
 by_alias = mlflow.pyfunc.load_model("models:/{name}@champion")
 print(json.dumps([by_version.predict(pd.DataFrame([1]))[0].tolist(), by_alias.predict(pd.DataFrame([2]))[0].tolist(),
                   [v.version for v in mlflow.MlflowClient().search_model_versions("name='{name}'")]]))
-""")
+""",
+    )
     assert json.loads(result.stdout.strip().splitlines()[-1]) == [[5], [7], ["2", "1"]]
 
 
 # --- which store is used when -------------------------------------------------------------------------------
+
 
 def test_mlflow_tracking_uri_is_used_only_when_no_store_is_set(mlflow_server, linear, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
@@ -198,7 +206,7 @@ def test_mlflow_tracking_uri_is_used_only_when_no_store_is_set(mlflow_server, li
 
 
 def test_other_uri_schemes_are_refused_and_file_uris_are_folders(tmp_path, ipython_shell):
-    with pytest.raises(PyfuncError, match="'s3://bucket/models' is not a store.*http:// or https://"):
+    with pytest.raises(PyfuncError, match=r"'s3://bucket/models' is not a store.*http:// or https://"):
         pyfunc_jupyter.set_store("s3://bucket/models")
     try:
         pyfunc_jupyter.set_store(f"file://{tmp_path}/models")
@@ -206,22 +214,28 @@ def test_other_uri_schemes_are_refused_and_file_uris_are_folders(tmp_path, ipyth
     finally:
         pyfunc_jupyter.set_store(None)
     ipython_shell.run_line_magic("load_ext", "pyfunc_jupyter")
-    for line, message in (("m --store s3://bucket", "--store: 's3://bucket' is not a store"),
-                          ("m --store http://127.0.0.1:1 --path out", "not both")):
+    for line, message in (
+        ("m --store s3://bucket", "--store: 's3://bucket' is not a store"),
+        ("m --store http://127.0.0.1:1 --path out", "not both"),
+    ):
         result = ipython_shell.run_cell(f"%%pyfunc_model {line}\nraise SystemExit('the cell must not run')\n")
         assert not result.success and message in str(result.error_in_exec)
 
 
 # --- failures: nothing half-registered ----------------------------------------------------------------------
 
+
 def test_a_server_that_is_down(linear, monkeypatch, tmp_path):
     monkeypatch.setenv("PYFUNC_JUPYTER_CACHE", str(tmp_path / "cache"))
     uri = f"http://127.0.0.1:{free_port()}"
     pyfunc_jupyter.set_store(uri)
     try:
-        for action in (lambda: pyfunc_jupyter.log_model("m", linear, input_example=EXAMPLE),
-                       lambda: pyfunc_jupyter.list_models(), lambda: pyfunc_jupyter.load_model("models:/m/1"),
-                       lambda: pyfunc_jupyter.set_registered_model_alias("m", "champion", 1)):
+        for action in (
+            lambda: pyfunc_jupyter.log_model("m", linear, input_example=EXAMPLE),
+            lambda: pyfunc_jupyter.list_models(),
+            lambda: pyfunc_jupyter.load_model("models:/m/1"),
+            lambda: pyfunc_jupyter.set_registered_model_alias("m", "champion", 1),
+        ):
             with pytest.raises(RemoteStoreError, match=f"{uri} cannot be reached.*Start it"):
                 action()
     finally:
@@ -232,10 +246,10 @@ def test_a_server_that_is_down(linear, monkeypatch, tmp_path):
 class _Refusing(http.server.BaseHTTPRequestHandler):
     health = 200
 
-    def do_GET(self):  # noqa: N802 - http.server's name
+    def do_GET(self):
         self._answer(self.health if self.path == "/health" else 403)
 
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         self._answer(403)
 
     def _answer(self, status: int) -> None:
@@ -343,11 +357,15 @@ print("LOADED", [m for m in sys.modules if m.split(".")[0] == "mlflow"])
 
 
 def test_import_stays_light_with_a_remote_store_set(mlflow_server, tmp_path):
-    out = run_python(sys_executable(), f"""
+    out = run_python(
+        sys_executable(),
+        f"""
 import sys, pyfunc_jupyter
 pyfunc_jupyter.set_store({mlflow_server!r}); pyfunc_jupyter.get_store()
 print(sorted(m for m in sys.modules if m.split(".")[0] in ("mlflow", "pandas", "requests", "IPython")))
-""", cwd=tmp_path).stdout
+""",
+        cwd=tmp_path,
+    ).stdout
     assert out.strip() == "[]"
 
 
@@ -358,6 +376,7 @@ def sys_executable() -> str:
 
 
 # --- the magic and the panel --------------------------------------------------------------------------------
+
 
 def test_magic_store_option_and_load_and_list(ipython_shell, mlflow_server, monkeypatch, tmp_path, client):
     shell = ipython_shell
@@ -379,9 +398,11 @@ def _magic_store_option_and_load_and_list(shell, mlflow_server, client, tmp_path
     from IPython.utils.capture import capture_output
 
     name = unique("magic")
-    cell = ("import pandas as pd\nfrom pyfunc_jupyter import PythonModel\n"
-            "class Doubler(PythonModel):\n    def predict(self, context, model_input):\n        return model_input * 2\n"
-            "input_example = pd.DataFrame({'x': [1, 2]})\n")
+    cell = (
+        "import pandas as pd\nfrom pyfunc_jupyter import PythonModel\n"
+        "class Doubler(PythonModel):\n    def predict(self, context, model_input):\n        return model_input * 2\n"
+        "input_example = pd.DataFrame({'x': [1, 2]})\n"
+    )
     with capture_output() as captured:
         result = shell.run_cell(f"%%pyfunc_model {name} --store {mlflow_server}\n{cell}")
     assert result.success, captured.stdout + captured.stderr
@@ -409,7 +430,7 @@ def _magic_store_option_and_load_and_list(shell, mlflow_server, client, tmp_path
 def test_panel_load_and_compare_list_the_server(remote, client, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     namespace = {"__name__": "__main__"}
-    exec(compile(LINEAR, "<cell>", "exec"), namespace)  # noqa: S102
+    exec(compile(LINEAR, "<cell>", "exec"), namespace)
     name = unique("panel")
     model = namespace["SimpleLinearModel"]()
     pyfunc_jupyter.log_model(name, model, input_example=EXAMPLE)

@@ -35,12 +35,22 @@ def _by_name(result: RequirementsResult) -> dict[str, Requirement]:
 
 
 def _requires(dist: str) -> list[str]:
-    return [r.split(";")[0].split(">")[0].split("=")[0].split("<")[0].strip().lower() for r in md.requires(dist) or []
-            if "extra ==" not in r]
+    return [
+        r.split(";")[0].split(">")[0].split("=")[0].split("<")[0].strip().lower()
+        for r in md.requires(dist) or []
+        if "extra ==" not in r
+    ]
 
 
-def _fake_dist(site: Path, name: str, version: str, modules: list[str], requires: list[str] = (),
-               top_level: bool = True, metadata: bool = True) -> Path:
+def _fake_dist(
+    site: Path,
+    name: str,
+    version: str,
+    modules: list[str],
+    requires: list[str] = (),
+    top_level: bool = True,
+    metadata: bool = True,
+) -> Path:
     """Write an installed distribution (packages + .dist-info with METADATA and RECORD) into ``site``."""
     record = []
     for module in modules:
@@ -73,6 +83,7 @@ def site(tmp_path, monkeypatch):
 
 # ---------------------------------------------------------------- mapping and pruning (real packages)
 
+
 def test_direct_import_is_kept_although_another_requirement_depends_on_it():
     assert "pyyaml" in _requires("jupyter-events")  # the real dependency this test is built on
     uses = [ModuleUse("jupyter_events", "imported by predict", True), ModuleUse("yaml", "imported by predict", True)]
@@ -83,8 +94,10 @@ def test_direct_import_is_kept_although_another_requirement_depends_on_it():
 
 
 def test_indirect_dependency_is_pruned_with_a_note():
-    uses = [ModuleUse("jupyter_events", "imported by predict", True),
-            ModuleUse("yaml", "imported by jupyter_events during predict", False)]
+    uses = [
+        ModuleUse("jupyter_events", "imported by predict", True),
+        ModuleUse("yaml", "imported by jupyter_events during predict", False),
+    ]
     result = resolve_requirements(uses)
     assert "pyyaml" not in _by_name(result)
     assert any(n.startswith("PyYAML left out") and "jupyter-events requires it" in n for n in result.notes)
@@ -92,35 +105,42 @@ def test_indirect_dependency_is_pruned_with_a_note():
 
 def test_indirect_transitive_dependency_is_pruned():
     assert "python-dateutil" in _requires("jupyter-client") and "tzdata" in _requires("python-dateutil")
-    uses = [ModuleUse("jupyter_client", "imported by predict", True),
-            ModuleUse("tzdata", "imported by dateutil during predict", False),
-            ModuleUse("dateutil", "imported by jupyter_client during predict", False)]
+    uses = [
+        ModuleUse("jupyter_client", "imported by predict", True),
+        ModuleUse("tzdata", "imported by dateutil during predict", False),
+        ModuleUse("dateutil", "imported by jupyter_client during predict", False),
+    ]
     names = _by_name(resolve_requirements(uses))
     assert set(names) == {"jupyter_client", "cloudpickle"}
 
 
 def test_extras_only_and_false_marker_dependencies_do_not_prune():
     assert all("extra ==" in r for r in md.requires("hypothesis") if r.lower().startswith("numpy"))
-    uses = [ModuleUse("hypothesis", "imported by predict", True),
-            ModuleUse("numpy", "imported by hypothesis during predict", False)]
+    uses = [
+        ModuleUse("hypothesis", "imported by predict", True),
+        ModuleUse("numpy", "imported by hypothesis during predict", False),
+    ]
     assert "numpy" in _by_name(resolve_requirements(uses))  # numpy is only hypothesis[numpy]
     # pandas declares tzdata only for sys_platform == "win32"/"emscripten"
     pandas_info = module_owners("pandas", (), [])[0]
     assert dependencies(pandas_info, []) == {"numpy", "python-dateutil"}
 
 
-@pytest.mark.parametrize(("marker", "expected"), [
-    ('extra == "test"', False),
-    ('python_version >= "3.9"', True),
-    ("python_version < '3.9'", False),
-    ('sys_platform == "win32"', sys.platform == "win32"),
-    ('(sys_platform == "win32" and extra == "all") or python_version >= "3.0"', True),
-    ('python_full_version >= "3.11.0rc1"', True),
-    ('python_version ~= "3.0"', True),
-    ('platform_system != "Windows" and implementation_name == "cpython"', sys.platform != "win32"),
-    ('"linux" in sys_platform', "linux" in sys.platform),
-    ('python_version == "3.*"', True),
-])
+@pytest.mark.parametrize(
+    ("marker", "expected"),
+    [
+        ('extra == "test"', False),
+        ('python_version >= "3.9"', True),
+        ("python_version < '3.9'", False),
+        ('sys_platform == "win32"', sys.platform == "win32"),
+        ('(sys_platform == "win32" and extra == "all") or python_version >= "3.0"', True),
+        ('python_full_version >= "3.11.0rc1"', True),
+        ('python_version ~= "3.0"', True),
+        ('platform_system != "Windows" and implementation_name == "cpython"', sys.platform != "win32"),
+        ('"linux" in sys_platform', "linux" in sys.platform),
+        ('python_version == "3.*"', True),
+    ],
+)
 def test_markers(marker, expected):
     assert marker_applies(marker, []) is expected
 
@@ -132,8 +152,9 @@ def test_unknown_marker_is_a_note_not_a_crash():
 
 
 def test_stdlib_dropped_and_names_as_installed():
-    result = resolve_requirements([ModuleUse(m, "imported by predict", True)
-                                   for m in ("json", "os", "collections", "sys", "yaml", "dateutil")])
+    result = resolve_requirements(
+        [ModuleUse(m, "imported by predict", True) for m in ("json", "os", "collections", "sys", "yaml", "dateutil")]
+    )
     assert [r.name for r in result.requirements] == ["cloudpickle", "python-dateutil", "PyYAML"]
     assert result.local_modules == [] and result.notes == []
 
@@ -158,20 +179,25 @@ def test_mapping_agrees_with_packages_distributions():
 
 # ---------------------------------------------------------------- exclusions, cloudpickle, provenance
 
+
 def test_cloudpickle_always_present_and_pinned():
     cloudpickle = resolve_requirements([]).requirements
     assert [r.pin for r in cloudpickle] == [f"cloudpickle=={md.version('cloudpickle')}"]
     assert cloudpickle[0].reasons == ["always included: the model is a cloudpickle pickle"]
     captured = _by_name(resolve_requirements([ModuleUse("cloudpickle", "referenced by the pickle", True)]))
-    assert captured["cloudpickle"].reasons == ["cloudpickle: referenced by the pickle",
-                                               "always included: the model is a cloudpickle pickle"]
+    assert captured["cloudpickle"].reasons == [
+        "cloudpickle: referenced by the pickle",
+        "always included: the model is a cloudpickle pickle",
+    ]
 
 
 def test_our_package_tooling_and_excluded_names_are_left_out():
     assert md.distribution("pyfunc-jupyter")  # installed (editable): maps, and is never required
     assert [dist_metadata(i).name for i in module_owners("pyfunc_jupyter", (), [])] == ["pyfunc-jupyter"]
-    uses = [ModuleUse(m, "imported by predict", True) for m in ("pyfunc_jupyter", "pip", "setuptools", "pkg_resources",
-                                                                "pandas", "yaml")]
+    uses = [
+        ModuleUse(m, "imported by predict", True)
+        for m in ("pyfunc_jupyter", "pip", "setuptools", "pkg_resources", "pandas", "yaml")
+    ]
     result = resolve_requirements(uses, exclude=["pyyaml"])
     assert [r.name for r in result.requirements] == ["cloudpickle", "pandas"]
     assert result.local_modules == []
@@ -180,8 +206,11 @@ def test_our_package_tooling_and_excluded_names_are_left_out():
 def test_mlflow_is_left_out_and_what_it_requires_is_not_pinned(site):
     _fake_dist(site, "mlflow", "3.17.2", ["mlflow"], requires=["PyYAML>=5"])
     _fake_dist(site, "mlflow-skinny", "3.17.2", ["mlflow_skinny_only"])
-    uses = [ModuleUse("mlflow", "imported by predict", True), ModuleUse("mlflow_skinny_only", "x", True),
-            ModuleUse("yaml", "imported by mlflow during predict", False)]
+    uses = [
+        ModuleUse("mlflow", "imported by predict", True),
+        ModuleUse("mlflow_skinny_only", "x", True),
+        ModuleUse("yaml", "imported by mlflow during predict", False),
+    ]
     assert [r.name for r in resolve_requirements(uses).requirements] == ["cloudpickle"]
 
 
@@ -198,13 +227,20 @@ def test_provenance_of_a_recorded_inference(site):
         recorder.phase = "predict"
         exec("import pandas as pd\nimport fakelib\nfakelib.work()", namespace)
     uses = {(u.name, u.how, u.direct) for u in recorder.uses}
-    assert {("pandas", "referenced by the pickle", True), ("pandas", "imported by predict", True),
-            ("fakelib", "imported by predict", True), ("yaml", "imported by fakelib during predict", False),
-            ("json", "imported by fakelib during predict", False)} <= uses
+    assert {
+        ("pandas", "referenced by the pickle", True),
+        ("pandas", "imported by predict", True),
+        ("fakelib", "imported by predict", True),
+        ("yaml", "imported by fakelib during predict", False),
+        ("json", "imported by fakelib during predict", False),
+    } <= uses
     names = _by_name(resolve_requirements(recorder.uses))
     assert names["pandas"].reasons == ["pandas: referenced by the pickle", "pandas: imported by predict"]
-    assert names["pyyaml"].reasons == ["yaml: imported by fakelib during predict",
-                                       "yaml: called by fakelib during predict"] and not names["pyyaml"].direct
+    assert (
+        names["pyyaml"].reasons
+        == ["yaml: imported by fakelib during predict", "yaml: called by fakelib during predict"]
+        and not names["pyyaml"].direct
+    )
     assert names["fakelib"].reasons == ["fakelib: imported by predict", "fakelib: called by predict"]
     assert names["fakelib"].pin == "fakelib==0.1"
 
@@ -218,12 +254,15 @@ def test_requirement_round_trips_through_json():
 
 # ---------------------------------------------------------------- local modules, namespaces, fake installs
 
+
 def test_local_module_reported(tmp_path, monkeypatch):
     (tmp_path / "my_local_helpers.py").write_text("X = 1\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    uses = [ModuleUse("my_local_helpers", "imported by predict", True),
-            ModuleUse("gone_code_path_module", "referenced by the pickle", True),
-            ModuleUse("other_local", "imported by somelib during predict", False)]
+    uses = [
+        ModuleUse("my_local_helpers", "imported by predict", True),
+        ModuleUse("gone_code_path_module", "referenced by the pickle", True),
+        ModuleUse("other_local", "imported by somelib during predict", False),
+    ]
     result = resolve_requirements(uses)
     assert result.local_modules == ["gone_code_path_module", "my_local_helpers"]
     assert result.pins() == [f"cloudpickle=={md.version('cloudpickle')}"]
@@ -257,8 +296,10 @@ def test_local_version_label_is_stripped_with_a_note(site):
 def test_dependency_cycle_keeps_one_member(site):
     _fake_dist(site, "cyca", "1.0", ["cyca"], requires=["cycb"])
     _fake_dist(site, "cycb", "1.0", ["cycb"], requires=["cyca>=1"])
-    uses = [ModuleUse("cyca", "imported by lib during predict", False),
-            ModuleUse("cycb", "imported by lib during predict", False)]
+    uses = [
+        ModuleUse("cyca", "imported by lib during predict", False),
+        ModuleUse("cycb", "imported by lib during predict", False),
+    ]
     assert resolve_requirements(uses).pins()[1:] == ["cyca==1.0"]
 
 
@@ -283,16 +324,22 @@ def test_broken_metadata_is_an_error_that_names_the_fix(site):
 
 # ---------------------------------------------------------------- the recorder
 
+
 def test_recorder_sees_imports_of_loaded_modules_direct_and_by_import_module():
     import json  # noqa: F401 - already loaded before recording
 
     with ImportRecorder() as recorder:
         recorder.phase = "load_context"
-        exec("import json\nimport yaml.constructor\nimport importlib\nimportlib.import_module('pandas')",
-             {"__name__": "__main__"})
+        exec(
+            "import json\nimport yaml.constructor\nimport importlib\nimportlib.import_module('pandas')",
+            {"__name__": "__main__"},
+        )
     direct = {(u.name, u.how) for u in recorder.uses if u.direct}
-    assert {("json", "imported by load_context"), ("yaml", "imported by load_context"),
-            ("pandas", "imported by load_context")} <= direct
+    assert {
+        ("json", "imported by load_context"),
+        ("yaml", "imported by load_context"),
+        ("pandas", "imported by load_context"),
+    } <= direct
     assert next(u for u in recorder.uses if u.name == "yaml").submodules == ("yaml.constructor",)
 
 
@@ -300,6 +347,7 @@ def test_by_value_code_without_a_file_is_direct_and_library_code_indirect():
     with ImportRecorder() as recorder:
         exec("import pandas", {"__name__": "some_user_module"})  # a by-value function's globals: no __file__
         import pandas.io.formats.format
+
         exec("import numpy", {"__name__": "pandas.core.frame", "__file__": pandas.core.frame.__file__})
     uses = {(u.name, u.direct) for u in recorder.uses}
     assert ("pandas", True) in uses and ("numpy", False) in uses and ("numpy", True) not in uses
@@ -335,6 +383,7 @@ def test_imports_from_another_thread_are_not_recorded():
 
     def other_thread():
         import wave  # noqa: F401
+
         seen_in_thread.append(True)
 
     with ImportRecorder() as recorder:
@@ -406,8 +455,9 @@ BENCH = textwrap.dedent("""
 
 
 def test_resolution_timing_is_printed(capsys):
-    run = subprocess.run([sys.executable, "-c", BENCH], capture_output=True, text=True, cwd=ROOT, timeout=120,
-                         check=False)
+    run = subprocess.run(
+        [sys.executable, "-c", BENCH], capture_output=True, text=True, cwd=ROOT, timeout=120, check=False
+    )
     assert run.returncode == 0, run.stderr
     with capsys.disabled():
         print(f"\n[requirement inference, fresh process] {run.stdout.strip()}")

@@ -45,14 +45,23 @@ FILES = ("requirements.txt", "conda.yaml", "python_env.yaml")
 
 def _environment(model_dir: Path) -> dict:
     side = json.loads((model_dir / "pyfunc_jupyter.json").read_text())
-    return {**{name: (model_dir / name).read_text() for name in FILES},
-            "requirements": side["requirements"], "notes": side["notes"]}
+    return {
+        **{name: (model_dir / name).read_text() for name in FILES},
+        "requirements": side["requirements"],
+        "notes": side["notes"],
+    }
 
 
 def test_fresh_and_warm_processes_write_equal_environment_files(tmp_path):
     for mode in ("fresh", "warm"):
-        run = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path), mode], capture_output=True, text=True,
-                             cwd=tmp_path, timeout=300, check=False)
+        run = subprocess.run(
+            [sys.executable, "-c", SCRIPT, str(tmp_path), mode],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            timeout=300,
+            check=False,
+        )
         assert run.returncode == 0, run.stderr
     for model in ("Linear", "Logs"):
         reference = _environment(tmp_path / f"fresh-first-{model}")
@@ -80,9 +89,13 @@ def libs(tmp_path, monkeypatch):
     site = tmp_path / "site-packages"
     site.mkdir()
     _lib(site, "innerlib", "def helper(x):\n    return x + 1\n")
-    _lib(site, "outerlib", "import innerlib\n\ndef work(x):\n    return innerlib.helper(x)\n\n"
-                           "def lazy(x):\n    from outerlib import _impl  # first call: runs _impl's body\n"
-                           "    return _impl.go(x)\n")
+    _lib(
+        site,
+        "outerlib",
+        "import innerlib\n\ndef work(x):\n    return innerlib.helper(x)\n\n"
+        "def lazy(x):\n    from outerlib import _impl  # first call: runs _impl's body\n"
+        "    return _impl.go(x)\n",
+    )
     (site / "outerlib" / "_impl.py").write_text("import innerlib\n\ndef go(x):\n    return innerlib.helper(x) * 2\n")
     with (site / "outerlib-1.0.dist-info" / "RECORD").open("a") as record:
         record.write("outerlib/_impl.py,,\n")
@@ -104,8 +117,15 @@ def test_calls_are_recorded_every_time_and_import_time_imports_never(libs):
     code = "import outerlib\nouterlib.work(1)"
     first = _record(code)  # outerlib imported here for the first time: its body imports innerlib
     again = _record(code)  # already imported: only what runs is seen
-    assert first == again == {("outerlib", "imported by predict", True), ("outerlib", "called by predict", True),
-                              ("innerlib", "called by outerlib during predict", False)}
+    assert (
+        first
+        == again
+        == {
+            ("outerlib", "imported by predict", True),
+            ("outerlib", "called by predict", True),
+            ("innerlib", "called by outerlib during predict", False),
+        }
+    )
 
 
 def test_the_kernel_behind_print_and_the_standard_library_are_not_recorded(libs, capsys):
@@ -144,8 +164,14 @@ PANEL_SCRIPT = textwrap.dedent("""
 
 def test_the_panel_shows_what_it_writes(tmp_path):
     """In a fresh process the prefill is the first inference (it used to see first-time imports the save missed)."""
-    run = subprocess.run([sys.executable, "-c", PANEL_SCRIPT, str(tmp_path / "store"), PANEL_CELL], capture_output=True,
-                         text=True, cwd=tmp_path, timeout=300, check=False)
+    run = subprocess.run(
+        [sys.executable, "-c", PANEL_SCRIPT, str(tmp_path / "store"), PANEL_CELL],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+        check=False,
+    )
     assert run.returncode == 0, run.stderr
     result = json.loads(run.stdout.strip().splitlines()[-1])
     assert result["status"] == "saved"

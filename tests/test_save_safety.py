@@ -61,6 +61,7 @@ def user_folder(path: Path) -> Path:
 
 # --- 1. overwrite replaces only a model directory or an empty one --------------------------------------------
 
+
 def _cwd(tmp_path, monkeypatch):
     monkeypatch.chdir(user_folder(tmp_path / "work"))
     return "."
@@ -117,9 +118,21 @@ def _mlmodel_is_a_folder(tmp_path, monkeypatch):
     return str(tmp_path / "project")
 
 
-@pytest.mark.parametrize("make", [_cwd, _parent_of_cwd, _home, _store_root, _plain_folder, _model_plus_user_files,
-                                  _model_plus_notebook, _symlink_to_model, _mlmodel_is_a_symlink,
-                                  _mlmodel_is_a_folder])
+@pytest.mark.parametrize(
+    "make",
+    [
+        _cwd,
+        _parent_of_cwd,
+        _home,
+        _store_root,
+        _plain_folder,
+        _model_plus_user_files,
+        _model_plus_notebook,
+        _symlink_to_model,
+        _mlmodel_is_a_symlink,
+        _mlmodel_is_a_folder,
+    ],
+)
 def test_overwrite_refuses_anything_but_a_model_directory_and_touches_nothing(tmp_path, monkeypatch, make):
     target = make(tmp_path, monkeypatch)
     before = snapshot(tmp_path)
@@ -150,12 +163,27 @@ def test_overwrite_replaces_a_model_an_empty_folder_and_a_foreign_flavor_model(t
     (tmp_path / "empty").mkdir()
     foreign = tmp_path / "sklearn"
     foreign.mkdir()
-    (foreign / "MLmodel").write_text(yaml.safe_dump({"flavors": {  # as MLflow 3 writes an sklearn model
-        "python_function": {"env": {"conda": "conda.yaml", "virtualenv": "python_env.yaml"},
-                            "loader_module": "mlflow.sklearn", "model_path": "model.pkl", "predict_fn": "predict",
-                            "python_version": "3.11.2"},
-        "sklearn": {"code": None, "pickled_model": "model.pkl", "serialization_format": "cloudpickle",
-                    "sklearn_version": "1.5.0"}}}))
+    (foreign / "MLmodel").write_text(
+        yaml.safe_dump(
+            {
+                "flavors": {  # as MLflow 3 writes an sklearn model
+                    "python_function": {
+                        "env": {"conda": "conda.yaml", "virtualenv": "python_env.yaml"},
+                        "loader_module": "mlflow.sklearn",
+                        "model_path": "model.pkl",
+                        "predict_fn": "predict",
+                        "python_version": "3.11.2",
+                    },
+                    "sklearn": {
+                        "code": None,
+                        "pickled_model": "model.pkl",
+                        "serialization_format": "cloudpickle",
+                        "sklearn_version": "1.5.0",
+                    },
+                }
+            }
+        )
+    )
     (foreign / "model.pkl").write_bytes(b"x")
     (foreign / "requirements.txt").write_text("scikit-learn\n")
     for target in ("ours", "empty", "sklearn"):
@@ -168,16 +196,20 @@ def test_overwrite_replaces_a_model_an_empty_folder_and_a_foreign_flavor_model(t
 def test_magic_path_dot_overwrite_leaves_the_notebook_folder_alone(ip, tmp_path):  # noqa: F811
     user_folder(tmp_path)
     before = snapshot(tmp_path)
-    ran = run(ip, """
+    ran = run(
+        ip,
+        """
         %%pyfunc_model --path . --overwrite --example "[1.0]"
         def plus_one(model_input):
             return [x + 1 for x in model_input]
-        """)
+        """,
+    )
     assert ran.error is not None and "working directory" in str(ran.error)
     assert snapshot(tmp_path) == before
 
 
 # --- 6. artifacts and code paths --------------------------------------------------------------------------
+
 
 def _bad_sources(tmp_path: Path) -> dict[str, tuple[str, str]]:
     """name -> (path to ship, what the error says); each made for real under ``tmp_path``."""
@@ -185,14 +217,22 @@ def _bad_sources(tmp_path: Path) -> dict[str, tuple[str, str]]:
     outside.mkdir()
     (outside / "secret.txt").write_text("secret")
     os.mkfifo(tmp_path / "fifo")
-    cases = {"root": ("/", "root of the file system"), "empty": ("", "empty path"),
-             "dot": (".", "copied into itself"), "dotdot": ("..", "copied into itself"),
-             "fifo": (str(tmp_path / "fifo"), "special file"), "nul": ("w\x00.bin", "NUL byte")}
-    for name, link, expect in [("abs_link", "/etc/passwd", "absolute or leads outside"),
-                               ("out_link", "../outside", "absolute or leads outside"),
-                               ("out_file", "../outside/secret.txt", "absolute or leads outside"),
-                               ("round_trip", "../round_trip/ok.txt", "absolute or leads outside"),
-                               ("loop", "loop", "symlink loop"), ("dangling", "nothing-here", "dangles")]:
+    cases = {
+        "root": ("/", "root of the file system"),
+        "empty": ("", "empty path"),
+        "dot": (".", "copied into itself"),
+        "dotdot": ("..", "copied into itself"),
+        "fifo": (str(tmp_path / "fifo"), "special file"),
+        "nul": ("w\x00.bin", "NUL byte"),
+    }
+    for name, link, expect in [
+        ("abs_link", "/etc/passwd", "absolute or leads outside"),
+        ("out_link", "../outside", "absolute or leads outside"),
+        ("out_file", "../outside/secret.txt", "absolute or leads outside"),
+        ("round_trip", "../round_trip/ok.txt", "absolute or leads outside"),
+        ("loop", "loop", "symlink loop"),
+        ("dangling", "nothing-here", "dangles"),
+    ]:
         folder = tmp_path / name
         folder.mkdir()
         (folder / "ok.txt").write_text("ok")
@@ -236,8 +276,9 @@ def test_links_inside_an_artifact_folder_are_copied_as_links(tmp_path):
         def predict(self, context, model_input):
             return [self.k]
 
-    info = pyfunc_jupyter.save_model(tmp_path / "m", ReadsThroughLinks(), artifacts={"w": str(source)},
-                                     input_example=EXAMPLE)
+    info = pyfunc_jupyter.save_model(
+        tmp_path / "m", ReadsThroughLinks(), artifacts={"w": str(source)}, input_example=EXAMPLE
+    )
     copied = tmp_path / "m" / "artifacts" / "weights"
     assert os.readlink(copied / "alias.txt") == "sub/w.txt" and os.readlink(copied / "same") == "sub"
     assert info.example_output == [6]
@@ -329,6 +370,7 @@ def test_a_failed_save_removes_the_folders_it_made_and_only_those(tmp_path):
 
 # --- 9. OS errors name the fix, nothing is half-written -----------------------------------------------------
 
+
 def test_a_name_as_long_as_the_file_system_allows_saves_and_a_longer_one_is_refused(tmp_path):
     limit = os.pathconf(tmp_path, "PC_NAME_MAX")
     save(tmp_path / ("m" * limit))  # the staging name does not grow with the target's
@@ -385,8 +427,12 @@ def test_a_write_the_kernel_refuses_midway_leaves_nothing_and_names_the_fix(tmp_
     big.write_bytes(os.urandom(4 << 20))
     script = tmp_path / "limit.py"
     script.write_text(DISK_LIMIT)
-    out = subprocess.run([sys.executable, str(script), str(tmp_path / "out" / "m"), str(big)],
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "out" / "m"), str(big)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith(f"{errno.EFBIG} Saving the model failed"), out.stdout
     assert "ulimit -f" in out.stdout and "Nothing was saved" in out.stdout
@@ -399,11 +445,14 @@ def _failing(real, code, when):
             named = args and isinstance(args[0], (str, os.PathLike))
             raise OSError(code, os.strerror(code), os.fspath(args[0]) if named else None)
         return real(*args, **kwargs)
+
     return call
 
 
-@pytest.mark.parametrize("code, fix", [(errno.ENOSPC, "No space left.*Free some space"),
-                                       (errno.EDQUOT, "quota"), (errno.EIO, "Input/output error")])
+@pytest.mark.parametrize(
+    "code, fix",
+    [(errno.ENOSPC, "No space left.*Free some space"), (errno.EDQUOT, "quota"), (errno.EIO, "Input/output error")],
+)
 def test_disk_full_while_copying_an_artifact(tmp_path, monkeypatch, code, fix):
     """``copy_file_range`` is the call that writes artifact bytes; making it fail as a full disk does
     exercises the real error path (no fallback copy that would fail again, cleanup, message)."""
@@ -415,9 +464,14 @@ def test_disk_full_while_copying_an_artifact(tmp_path, monkeypatch, code, fix):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["w.bin"]
 
 
-@pytest.mark.parametrize("code, fix", [(errno.EROFS, "read-only file system.*set_store"),
-                                       (errno.EACCES, "No permission to write"),
-                                       (errno.ENOSPC, "No space left")])
+@pytest.mark.parametrize(
+    "code, fix",
+    [
+        (errno.EROFS, "read-only file system.*set_store"),
+        (errno.EACCES, "No permission to write"),
+        (errno.ENOSPC, "No space left"),
+    ],
+)
 def test_a_read_only_or_full_store_names_the_fix(tmp_path, monkeypatch, code, fix):
     """As root, chmod cannot make a folder read-only, so ``mkdir`` inside the store fails the way a
     read-only mount fails it (the first write of a save)."""
@@ -452,8 +506,11 @@ def test_listing_removes_leftovers_by_owner_not_by_name_alone(tmp_path, monkeypa
     model_dir.mkdir(parents=True)
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    for name in (f".pyfunc-staging-{dead.pid}-abc123", f".pyfunc-staging-version-{dead.pid}-1234abcd",
-                 ".pyfunc-staging-unknown"):
+    for name in (
+        f".pyfunc-staging-{dead.pid}-abc123",
+        f".pyfunc-staging-version-{dead.pid}-1234abcd",
+        ".pyfunc-staging-unknown",
+    ):
         (model_dir / name / "artifacts").mkdir(parents=True)
     (tmp_path / "store" / f".pyfunc-staging-{dead.pid}-def456").mkdir()
     assert pyfunc_jupyter.list_models(tmp_path / "store") == []

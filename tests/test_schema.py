@@ -26,10 +26,18 @@ from pyfunc_jupyter.format.enforce import enforce_input, validate_params
 from pyfunc_jupyter.format.types import Array, Object, Property
 
 SCALAR_TYPES = st.sampled_from(list(DataType))
-TYPES = st.recursive(SCALAR_TYPES, lambda inner: st.one_of(
-    st.builds(Array, inner),
-    st.builds(lambda names, t: Object([Property(n, t) for n in names]),
-              st.sets(st.text("abcxyz", min_size=1, max_size=4), min_size=1, max_size=3), inner)), max_leaves=4)
+TYPES = st.recursive(
+    SCALAR_TYPES,
+    lambda inner: st.one_of(
+        st.builds(Array, inner),
+        st.builds(
+            lambda names, t: Object([Property(n, t) for n in names]),
+            st.sets(st.text("abcxyz", min_size=1, max_size=4), min_size=1, max_size=3),
+            inner,
+        ),
+    ),
+    max_leaves=4,
+)
 NAMES = st.one_of(st.text(min_size=1, max_size=6), st.integers(0, 5))
 
 
@@ -39,13 +47,28 @@ def test_column_schema_json_round_trip(columns):
     assert Schema.from_json(schema.to_json()) == schema
 
 
-@given(st.lists(st.tuples(st.text(min_size=1, max_size=6), st.sampled_from(["long", "double", "string", "boolean"]),
-                          st.booleans()), min_size=1, max_size=4, unique_by=lambda t: t[0]))
+@given(
+    st.lists(
+        st.tuples(
+            st.text(min_size=1, max_size=6), st.sampled_from(["long", "double", "string", "boolean"]), st.booleans()
+        ),
+        min_size=1,
+        max_size=4,
+        unique_by=lambda t: t[0],
+    )
+)
 def test_signature_dict_round_trip(params):
     defaults = {"long": 1, "double": 1.5, "string": "s", "boolean": True}
-    signature = ModelSignature(Schema([ColSpec("long", "a")]), Schema([TensorSpec(np.dtype("float32"), (-1, 3))]),
-                               ParamSchema([ParamSpec(n, t, [defaults[t]] if listy else defaults[t],
-                                                      (-1,) if listy else None) for n, t, listy in params]))
+    signature = ModelSignature(
+        Schema([ColSpec("long", "a")]),
+        Schema([TensorSpec(np.dtype("float32"), (-1, 3))]),
+        ParamSchema(
+            [
+                ParamSpec(n, t, [defaults[t]] if listy else defaults[t], (-1,) if listy else None)
+                for n, t, listy in params
+            ]
+        ),
+    )
     assert ModelSignature.from_dict(signature.to_dict()) == signature
 
 
@@ -59,15 +82,18 @@ def test_json_is_mlflows_exact_text():
     assert repr(signature.inputs) == "['a': long (required)]"
 
 
-@pytest.mark.parametrize("build, message", [
-    (lambda: Schema([]), "at least one"),
-    (lambda: Schema([ColSpec("long", "a"), ColSpec("long")]), "all columns"),
-    (lambda: Schema([ColSpec("long"), TensorSpec(np.dtype("int64"), (-1,))]), "not a mix"),
-    (lambda: ColSpec("long", None, required=False), "unnamed column cannot be optional"),
-    (lambda: ColSpec("nope"), "Unknown type"),
-    (lambda: ParamSpec("p", "binary", b"x"), "binary params"),
-    (lambda: ParamSchema([ParamSpec("p", "long", 1), ParamSpec("p", "long", 2)]), "Duplicate"),
-])
+@pytest.mark.parametrize(
+    "build, message",
+    [
+        (lambda: Schema([]), "at least one"),
+        (lambda: Schema([ColSpec("long", "a"), ColSpec("long")]), "all columns"),
+        (lambda: Schema([ColSpec("long"), TensorSpec(np.dtype("int64"), (-1,))]), "not a mix"),
+        (lambda: ColSpec("long", None, required=False), "unnamed column cannot be optional"),
+        (lambda: ColSpec("nope"), "Unknown type"),
+        (lambda: ParamSpec("p", "binary", b"x"), "binary params"),
+        (lambda: ParamSchema([ParamSpec("p", "long", 1), ParamSpec("p", "long", 2)]), "Duplicate"),
+    ],
+)
 def test_invalid_schemas_say_why(build, message):
     with pytest.raises(ValueError, match=message):
         build()
@@ -105,8 +131,14 @@ def test_integer_column_labels_are_names():
 
 
 def test_params_validation():
-    schema = ParamSchema([ParamSpec("slope", "long", 2), ParamSpec("scale", "double", 1.0),
-                          ParamSpec("tags", "string", ["a"], (-1,)), ParamSpec("on", "boolean", False)])
+    schema = ParamSchema(
+        [
+            ParamSpec("slope", "long", 2),
+            ParamSpec("scale", "double", 1.0),
+            ParamSpec("tags", "string", ["a"], (-1,)),
+            ParamSpec("on", "boolean", False),
+        ]
+    )
     assert validate_params(None, schema) == {"slope": 2, "scale": 1.0, "tags": ["a"], "on": False}
     assert validate_params({"slope": np.int64(5), "scale": 3}, schema)["scale"] == 3.0
     with warnings.catch_warnings(record=True) as caught:

@@ -67,8 +67,15 @@ class Server:
         env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
         self.port, self.log = port, log
         self._out = open(log, "wb")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=self._out, stderr=subprocess.STDOUT,
-                                        stdin=subprocess.DEVNULL, start_new_session=True)
+        self.process = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=env,
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
     def wait_ready(self, timeout: float = 180) -> None:
         deadline = time.monotonic() + timeout
@@ -131,10 +138,14 @@ def test_card_shows_a_serve_command_and_curl_line_for_the_model(served):
     assert card.serving == {
         "serve": f"mlflow models serve -m {path} --env-manager local --host 127.0.0.1 --port 5000",
         "curl": "curl -s -X POST http://127.0.0.1:5000/invocations -H 'Content-Type: application/json' "
-                f"--data @{path}/serving_input_example.json",
+        f"--data @{path}/serving_input_example.json",
     }
-    assert card.data["serve"] == {"env_manager": "local", "host": "127.0.0.1", "port": 5000,
-                                  "input": "serving_input_example.json"}
+    assert card.data["serve"] == {
+        "env_manager": "local",
+        "host": "127.0.0.1",
+        "port": 5000,
+        "input": "serving_input_example.json",
+    }
     assert path not in json.dumps(card.data)  # the card's JSON stays the same from run to run
     html, text = card.to_html(), card.to_text()
     assert "<h4>Serve with MLflow</h4>" in html and f"--data @{path}/serving_input_example.json" in html
@@ -163,8 +174,11 @@ def test_the_server_applies_params_and_enforces_the_signature(served):
     assert example["params"] == {"width": 10.0}  # the example saved with its params
 
     def post(body: dict) -> tuple[int, dict]:
-        request = urllib.request.Request(f"http://127.0.0.1:{port}/invocations", data=json.dumps(body).encode(),
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/invocations",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+        )
         try:
             with urllib.request.urlopen(request, timeout=60) as response:
                 return response.status, json.loads(response.read())
@@ -183,8 +197,9 @@ def test_an_unsaved_card_and_a_model_without_example_show_what_they_can(store, t
     model = define(BANDS, "Bands")()
     info = pyfunc_jupyter.save_model(tmp_path / "plain dir", model)  # no input example: no serving example
     card = pyfunc_jupyter.model_card(info.path)
-    assert card.serving == {"serve": f"mlflow models serve -m '{info.path}' --env-manager local "
-                                     "--host 127.0.0.1 --port 5000"}
+    assert card.serving == {
+        "serve": f"mlflow models serve -m '{info.path}' --env-manager local --host 127.0.0.1 --port 5000"
+    }
     assert "save the model with an input example to get a curl line" in card.to_html()
     assert serve_lines(None, str(info.path)) is None and serve_lines(card.data["serve"], None) is None
     quoted = serve_lines(card.data["serve"] | {"input": "serving_input_example.json"}, "/m/it's")

@@ -34,22 +34,25 @@ def test_update_keeps_other_keys_and_checks_first(tmp_path):
     assert (tmp_path / SIDECAR).read_text() == '{"format": 2}'  # a newer writer's file is left as it was
 
 
-@pytest.mark.parametrize(("text", "problem"), [
-    ("{not json", "not valid JSON"),
-    (b"\xff\xfe", "not valid JSON"),
-    ("[1]", "expected a JSON object, found array"),
-    ('"x"', "expected a JSON object, found string"),
-    ("{}", "format null is not the format 1 this pyfunc-jupyter reads; install the pyfunc-jupyter version"),
-    ('{"format": 2}', "format 2 is not the format 1"),
-    ('{"format": "1"}', 'format "1" is not the format 1'),
-    ('{"format": true}', "format true is not the format 1"),
-    ('{"format": 1, "size_bytes": "12"}', "'size_bytes' should be integer, found string"),
-    ('{"format": 1, "size_bytes": true}', "'size_bytes' should be integer, found boolean"),
-    ('{"format": 1, "created": 5}', "'created' should be string, found integer"),
-    ('{"format": 1, "requirements": {}}', "'requirements' should be array, found object"),
-    ('{"format": 1, "card": []}', "'card' should be object, found array"),
-    ('{"format": 1, "content_hash": 3}', "'content_hash' should be string, found integer"),
-])
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("{not json", "not valid JSON"),
+        (b"\xff\xfe", "not valid JSON"),
+        ("[1]", "expected a JSON object, found array"),
+        ('"x"', "expected a JSON object, found string"),
+        ("{}", "format null is not the format 1 this pyfunc-jupyter reads; install the pyfunc-jupyter version"),
+        ('{"format": 2}', "format 2 is not the format 1"),
+        ('{"format": "1"}', 'format "1" is not the format 1'),
+        ('{"format": true}', "format true is not the format 1"),
+        ('{"format": 1, "size_bytes": "12"}', "'size_bytes' should be integer, found string"),
+        ('{"format": 1, "size_bytes": true}', "'size_bytes' should be integer, found boolean"),
+        ('{"format": 1, "created": 5}', "'created' should be string, found integer"),
+        ('{"format": 1, "requirements": {}}', "'requirements' should be array, found object"),
+        ('{"format": 1, "card": []}', "'card' should be object, found array"),
+        ('{"format": 1, "content_hash": 3}', "'content_hash' should be string, found integer"),
+    ],
+)
 def test_bad_sidecars_are_refused_with_what_is_wrong(text, problem):
     with pytest.raises(ModelLoadError) as caught:
         parse_sidecar(text)

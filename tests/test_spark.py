@@ -64,11 +64,15 @@ def spark(tmp_path_factory):
     """The module's one local Spark session; its Python workers are this interpreter."""
     previous = os.environ.get("PYSPARK_PYTHON")
     os.environ["PYSPARK_PYTHON"] = sys.executable
-    session = (SparkSession.builder.master("local[2]").appName("pyfunc-jupyter-tests")
-               .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2")
-               .config("spark.sql.execution.arrow.maxRecordsPerBatch", "50")
-               .config("spark.local.dir", str(tmp_path_factory.mktemp("spark-local")))
-               .getOrCreate())
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("pyfunc-jupyter-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.sql.execution.arrow.maxRecordsPerBatch", "50")
+        .config("spark.local.dir", str(tmp_path_factory.mktemp("spark-local")))
+        .getOrCreate()
+    )
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
@@ -96,8 +100,9 @@ def df(spark):
 
 def _expected(scale: float = 1.0) -> pd.DataFrame:
     frame = _frame()
-    return pd.DataFrame({"score": (frame["x"] * 2 + frame["n"]) * scale,
-                         "label": ["big" if v > 50 else "small" for v in frame["x"]]})
+    return pd.DataFrame(
+        {"score": (frame["x"] * 2 + frame["n"]) * scale, "label": ["big" if v > 50 else "small" for v in frame["x"]]}
+    )
 
 
 def _sorted(spark_df, *columns: str) -> pd.DataFrame:
@@ -106,9 +111,13 @@ def _sorted(spark_df, *columns: str) -> pd.DataFrame:
 
 def test_struct_result_is_inferred_from_the_signature(spark, df, scorer_dir):
     udf = pyfunc_jupyter.spark_udf(spark, scorer_dir)
-    assert udf.result_type == T.StructType([T.StructField("score", T.DoubleType()),
-                                            T.StructField("label", T.StringType()),
-                                            T.StructField("mlflow_here", T.BooleanType())])
+    assert udf.result_type == T.StructType(
+        [
+            T.StructField("score", T.DoubleType()),
+            T.StructField("label", T.StringType()),
+            T.StructField("mlflow_here", T.BooleanType()),
+        ]
+    )
     out = _sorted(df.withColumn("p", udf()), "n", "p.score", "p.label", "p.mlflow_here")
     expected = _expected()
     assert out["score"].tolist() == expected["score"].tolist()
@@ -117,8 +126,10 @@ def test_struct_result_is_inferred_from_the_signature(spark, df, scorer_dir):
 
 
 def test_result_types_follow_mlflows_rules(spark, df, scorer_dir):
-    udf = {kind: pyfunc_jupyter.spark_udf(spark, scorer_dir, result_type=kind)
-           for kind in ("double", "float", "string", "boolean", "array<double>", "array<string>")}
+    udf = {
+        kind: pyfunc_jupyter.spark_udf(spark, scorer_dir, result_type=kind)
+        for kind in ("double", "float", "string", "boolean", "array<double>", "array<string>")
+    }
     typed = pyfunc_jupyter.spark_udf(spark, scorer_dir, result_type=T.ArrayType(T.StringType()))
     cols = [udf[kind]("x", "n").alias(kind) for kind in udf] + [typed(struct("x", "n")).alias("typed")]
     out = _sorted(df.select("n", *cols), *udf, "typed")
@@ -136,8 +147,9 @@ def test_result_types_follow_mlflows_rules(spark, df, scorer_dir):
 def test_columns_by_position_by_struct_or_by_signature_names(spark, df, scorer_dir):
     udf = pyfunc_jupyter.spark_udf(spark, scorer_dir, result_type="score double, label string")
     renamed = df.withColumnRenamed("x", "a").withColumnRenamed("n", "b")
-    out = renamed.select("b", udf("a", "b").alias("positional"),
-                         udf(struct(col("a").alias("x"), col("b").alias("n"))).alias("struct"))
+    out = renamed.select(
+        "b", udf("a", "b").alias("positional"), udf(struct(col("a").alias("x"), col("b").alias("n"))).alias("struct")
+    )
     out = out.orderBy("b").toPandas()
     expected = _expected()
     for column in ("positional", "struct"):
@@ -220,8 +232,12 @@ KINDS = ["score double, label string", "double", "string", "array<string>"]
 @pytest.mark.interop
 def test_mlflows_spark_udf_scores_our_directory_as_ours_does(spark, df, scorer_dir, mlflow_python, tmp_path):
     spec = {"model": str(scorer_dir), "rows": ROWS, "kinds": KINDS}
-    result = run_python(mlflow_python, MLFLOW_SPARK, cwd=tmp_path,
-                        env={"SPEC": json.dumps(spec), "MLFLOW_TRACKING_URI": (tmp_path / "mlruns").as_uri()})
+    result = run_python(
+        mlflow_python,
+        MLFLOW_SPARK,
+        cwd=tmp_path,
+        env={"SPEC": json.dumps(spec), "MLFLOW_TRACKING_URI": (tmp_path / "mlruns").as_uri()},
+    )
     theirs = json.loads(result.stdout.strip().splitlines()[-1])
     udfs = [pyfunc_jupyter.spark_udf(spark, scorer_dir, kind) for kind in KINDS]
     rows = df.select("n", *[udf(struct("x", "n")).alias(str(i)) for i, udf in enumerate(udfs)]).orderBy("n").collect()

@@ -86,11 +86,18 @@ def test_listing_shows_broken_versions_without_failing(store, linear):
 
 
 def test_import_stays_light():
-    code = ("import sys, pyfunc_jupyter; "
-            "heavy = [m for m in ('pandas', 'numpy', 'cloudpickle', 'yaml', 'IPython', 'ipykernel', "
-            "'jupyter_server', 'ipywidgets') if m in sys.modules]; print(heavy)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={**os.environ, "PYTHONWARNINGS": "ignore"}).stdout
+    code = (
+        "import sys, pyfunc_jupyter; "
+        "heavy = [m for m in ('pandas', 'numpy', 'cloudpickle', 'yaml', 'IPython', 'ipykernel', "
+        "'jupyter_server', 'ipywidgets') if m in sys.modules]; print(heavy)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    ).stdout
     assert out.strip() == "[]"
 
 

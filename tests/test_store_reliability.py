@@ -47,8 +47,21 @@ def _listed(store):
 
 # --- 2. escapes ---------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("uri", ["models:/../latest", "models:/../7", "models:/..", "models:/../7/", "models:/./1",
-                                 "models:/a/../good/1", "models:/good\n/1", "models:/-x/1", "models:/%2e%2e/1"])
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "models:/../latest",
+        "models:/../7",
+        "models:/..",
+        "models:/../7/",
+        "models:/./1",
+        "models:/a/../good/1",
+        "models:/good\n/1",
+        "models:/-x/1",
+        "models:/%2e%2e/1",
+    ],
+)
 def test_uris_naming_no_store_model_are_refused(good, store, uri):
     # a model sits next to the store folder, where '..' would lead
     shutil.copytree(good, store.parent / "7")
@@ -132,8 +145,9 @@ MLMODEL_DAMAGE = {
 }
 
 
-@pytest.mark.parametrize("sidecar", ["[]", '"x"', "null", "1", '{"created": 5}', '{"size_bytes": "big"}',
-                                     "{not json", '{"name": ["x"]}'])
+@pytest.mark.parametrize(
+    "sidecar", ["[]", '"x"', "null", "1", '{"created": 5}', '{"size_bytes": "big"}', "{not json", '{"name": ["x"]}']
+)
 def test_a_bad_sidecar_breaks_only_its_version(good, store, sidecar):
     copy = good.parent / "2"
     shutil.copytree(good, copy)
@@ -162,16 +176,21 @@ def test_a_bad_mlmodel_breaks_only_its_version(good, store, damage):
             pyfunc_jupyter.model_card("models:/good/2")
 
 
-@pytest.mark.parametrize(("written", "shown"), [("2024-01-02 03:04:05", "2024-01-02 03:04:05"), ("[1, 2]", None),
-                                                ("{a: 1}", None), ("7", "7"), ("true", None)])
+@pytest.mark.parametrize(
+    ("written", "shown"),
+    [("2024-01-02 03:04:05", "2024-01-02 03:04:05"), ("[1, 2]", None), ("{a: 1}", None), ("7", "7"), ("true", None)],
+)
 def test_a_non_string_utc_time_created_does_not_break_the_listing(good, store, written, shown):
     copy = good.parent / "2"
     shutil.copytree(good, copy)
     (copy / "pyfunc_jupyter.json").unlink()
     text = (good / "MLmodel").read_text()
-    (copy / "MLmodel").write_text("\n".join(
-        f"utc_time_created: {written}" if line.startswith("utc_time_created") else line
-        for line in text.splitlines()))
+    (copy / "MLmodel").write_text(
+        "\n".join(
+            f"utc_time_created: {written}" if line.startswith("utc_time_created") else line
+            for line in text.splitlines()
+        )
+    )
     listed = _listed(store)
     assert listed == {("good", 1): None, ("good", 2): None}
     assert {e.version: e for e in pyfunc_jupyter.list_models()}[2].created == shown
@@ -181,12 +200,15 @@ def test_a_non_string_utc_time_created_does_not_break_the_listing(good, store, w
 
 # --- 4. one error class -------------------------------------------------------------------------------------
 
+
 def test_a_bad_signature_is_the_same_mlmodel_error_for_load_card_and_listing(good, store):
     copy = good.parent / "2"
     shutil.copytree(good, copy)
     (copy / "pyfunc_jupyter.json").unlink()
-    lines = [("  inputs: '[{\"type\": \"long\", bad'" if line.startswith("  inputs:") else line)
-             for line in (good / "MLmodel").read_text().splitlines()]
+    lines = [
+        ('  inputs: \'[{"type": "long", bad\'' if line.startswith("  inputs:") else line)
+        for line in (good / "MLmodel").read_text().splitlines()
+    ]
     (copy / "MLmodel").write_text("\n".join(lines) + "\n")
     messages = []
     for call in (pyfunc_jupyter.load_model, pyfunc_jupyter.model_card):
@@ -197,6 +219,7 @@ def test_a_bad_signature_is_the_same_mlmodel_error_for_load_card_and_listing(goo
 
 
 # --- 5. billion laughs --------------------------------------------------------------------------------------
+
 
 def _bomb(levels: int, width: int = 10) -> str:
     lines = ["l0: &l0 [" + ", ".join(["'lol'"] * width) + "]"]

@@ -240,16 +240,11 @@ function heading(text: string): HTMLHeadingElement {
 
 function renderHead(data: ICardData, volatile: IVolatile): HTMLElement[] {
   const status = data.status || '';
-  const version =
-    data.version !== null && data.version !== undefined ? ` v${data.version}` : '';
+  const version = data.version !== null && data.version !== undefined ? ` v${data.version}` : '';
   const head = el('div', [`${CLASS_NAME}-header`]);
   head.appendChild(el('span', [`${CLASS_NAME}-title`], `${data.name || 'model'}${version}`));
   head.appendChild(
-    el(
-      'span',
-      [`${CLASS_NAME}-badge`, mod(status === 'not saved' ? 'error' : 'ok')],
-      status
-    )
+    el('span', [`${CLASS_NAME}-badge`, mod(status === 'not saved' ? 'error' : 'ok')], status)
   );
   const facts: unknown[] = [data.model, data.uri, volatile.path];
   if (volatile.total_bytes !== null && volatile.total_bytes !== undefined) {
@@ -288,9 +283,7 @@ function renderChecks(data: ICardData): HTMLElement[] {
     list.appendChild(item);
   }
   return [
-    heading(
-      `Checks: ${summary.errors ?? 0} error(s), ${summary.warnings ?? 0} warning(s)`
-    ),
+    heading(`Checks: ${summary.errors ?? 0} error(s), ${summary.warnings ?? 0} warning(s)`),
     list
   ];
 }
@@ -499,9 +492,7 @@ function renderFiles(data: ICardData, volatile: IVolatile): HTMLElement[] {
   }
   if (data.code) {
     nodes.push(heading(`Code: ${data.code.path}`));
-    nodes.push(
-      el('pre', [`${CLASS_NAME}-code`], data.code.text ?? '(the file cannot be read)')
-    );
+    nodes.push(el('pre', [`${CLASS_NAME}-code`], data.code.text ?? '(the file cannot be read)'));
   }
   if (data.state && data.state.length) {
     const stateSizes = volatile.state_sizes || {};

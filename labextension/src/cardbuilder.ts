@@ -405,7 +405,9 @@ export function parseSidecar(text: string): Mapping {
   for (const [key, kind] of SIDECAR_TYPES) {
     const value = side[key];
     if (value !== null && value !== undefined && jsonType(value) !== kind) {
-      throw new Error(`unreadable ${SIDECAR}: '${key}' should be ${kind}, found ${jsonType(value)}`);
+      throw new Error(
+        `unreadable ${SIDECAR}: '${key}' should be ${kind}, found ${jsonType(value)}`
+      );
     }
   }
   return side;
@@ -414,7 +416,16 @@ export function parseSidecar(text: string): Mapping {
 /**
  * The scalar type names of a signature (`format.types.DataType`).
  */
-const DATA_TYPES = ['boolean', 'integer', 'long', 'float', 'double', 'string', 'binary', 'datetime'];
+const DATA_TYPES = [
+  'boolean',
+  'integer',
+  'long',
+  'float',
+  'double',
+  'string',
+  'binary',
+  'datetime'
+];
 
 /**
  * A type of a signature's JSON, written as `format.schema._type_repr` writes it.
@@ -434,8 +445,7 @@ function typeRepr(spec: Value): string {
         .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
         .map(
           ([name, p]) =>
-            `${name}: ${typeRepr(p)}` +
-            (isMapping(p) && p.required === false ? ' (optional)' : '')
+            `${name}: ${typeRepr(p)}` + (isMapping(p) && p.required === false ? ' (optional)' : '')
         );
       return '{' + props.join(', ') + '}';
     }
@@ -519,7 +529,9 @@ export function signatureTables(signature: Value): ISignatureTables | null {
     params: paramRows(signature.params)
   };
   if (tables.inputs === null && tables.outputs === null && tables.params === null) {
-    throw new Error('At least one of inputs, outputs or params must be provided to ModelSignature.');
+    throw new Error(
+      'At least one of inputs, outputs or params must be provided to ModelSignature.'
+    );
   }
   return tables;
 }
@@ -562,7 +574,8 @@ export function signatureSummary(tables: ISignatureTables): string {
       '; params: ' +
       tables.params
         .map(
-          p => `${p.name}: ${p.type.replace(/ \[-1\]$/, '')} = ${floatRepr(p.default as Value, p.type)}`
+          p =>
+            `${p.name}: ${p.type.replace(/ \[-1\]$/, '')} = ${floatRepr(p.default as Value, p.type)}`
         )
         .join(', ');
   }
@@ -589,7 +602,11 @@ function readSignature(path: string, mlmodel: Mapping): ISignatureTables | null 
     return signatureTables(mlmodel.signature);
   } catch (reason) {
     const detail = (reason as Error).message ?? String(reason);
-    throw new MLmodelError(path, 'signature', `the signature cannot be read (${detail.slice(0, 300)})`);
+    throw new MLmodelError(
+      path,
+      'signature',
+      `the signature cannot be read (${detail.slice(0, 300)})`
+    );
   }
 }
 
@@ -662,9 +679,7 @@ function optional(check: (value: Value) => boolean): (value: Value) => boolean {
 function rowsOf(value: Value, fields: { [key: string]: (value: Value) => boolean }): boolean {
   return (
     Array.isArray(value) &&
-    value.every(
-      row => isMapping(row) && Object.entries(fields).every(([key, ok]) => ok(row[key]))
-    )
+    value.every(row => isMapping(row) && Object.entries(fields).every(([key, ok]) => ok(row[key])))
   );
 }
 
@@ -855,7 +870,12 @@ export function versionFacts(
   mlmodelText: string | null,
   sidecarText: string | null
 ): IVersionFacts {
-  const facts: IVersionFacts = { created: null, signatureSummary: null, sizeBytes: null, error: null };
+  const facts: IVersionFacts = {
+    created: null,
+    signatureSummary: null,
+    sizeBytes: null,
+    error: null
+  };
   if (mlmodelText === null) {
     facts.error = 'no MLmodel file: not a model directory';
     return facts;

@@ -226,9 +226,7 @@ export class ModelsPanel extends Widget {
       item.dataset.name = model.name;
       const head = el('div', `${PANEL_CLASS}-modelName`);
       head.appendChild(el('span', '', model.name));
-      head.appendChild(
-        el('span', `${PANEL_CLASS}-count`, `${model.versions.length} version(s)`)
-      );
+      head.appendChild(el('span', `${PANEL_CLASS}-count`, `${model.versions.length} version(s)`));
       item.appendChild(head);
       if (model.error) {
         item.classList.add('jp-mod-broken');

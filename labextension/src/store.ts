@@ -282,10 +282,7 @@ export class ModelStore {
   /**
    * Every file under a folder with its size, in `os.walk` order (files, then sorted folders).
    */
-  private async _walk(
-    dir: string,
-    relative: string
-  ): Promise<{ path: string; size: number }[]> {
+  private async _walk(dir: string, relative: string): Promise<{ path: string; size: number }[]> {
     const folder = await this._contents.get(join(dir, relative), { content: true });
     const children = (folder.content as Contents.IModel[])
       .slice()

@@ -16,8 +16,7 @@ def _public(namespace: dict[str, Any]) -> list[tuple[str, Any]]:
 
 
 def _is_model_class(value: Any) -> bool:
-    return (isinstance(value, type) and callable(getattr(value, "predict", None))
-            and value.__module__ == "__main__")
+    return isinstance(value, type) and callable(getattr(value, "predict", None)) and value.__module__ == "__main__"
 
 
 def arity(func: Any) -> int | None:
@@ -34,8 +33,11 @@ def required_init_args(cls: type) -> list[str]:
         parameters = inspect.signature(cls).parameters.values()
     except (TypeError, ValueError):
         return []
-    return [p.name for p in parameters
-            if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    return [
+        p.name
+        for p in parameters
+        if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    ]
 
 
 def _is_one_arg_function(value: Any) -> bool:
@@ -50,8 +52,13 @@ def model_candidates(namespace: dict[str, Any]) -> list[tuple[str, str]]:
             found.append((f"{name} (class)", name))
         elif _is_one_arg_function(value):
             found.append((f"{name} (function)", name))
-        elif not isinstance(value, type) and not inspect.isroutine(value) and not isinstance(value, types.ModuleType) \
-                and callable(getattr(value, "predict", None)) and not _is_loaded_model(value):
+        elif (
+            not isinstance(value, type)
+            and not inspect.isroutine(value)
+            and not isinstance(value, types.ModuleType)
+            and callable(getattr(value, "predict", None))
+            and not _is_loaded_model(value)
+        ):
             found.append((f"{name} ({type(value).__name__} instance)", name))
     return found
 

@@ -20,15 +20,47 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
 
-__all__ = ["CHECKS", "Check", "Finding", "Subject", "HEAVY_BYTES", "static_checks", "output_checks", "state_sizes",
-           "library_file", "local_module_path", "module_fix", "shown_path", "requirement_checks",
-           "LARGE_EXAMPLE_ROWS", "LARGE_EXAMPLE_BYTES", "EXAMPLE_SAMPLE_ROWS", "sample_large_example",
-           "unpicklable_kind", "unpicklable_fix", "fresh_process_checks", "reload_failed_check", "mismatch_checks",
-           "warning_checks"]
+__all__ = [
+    "CHECKS",
+    "Check",
+    "Finding",
+    "Subject",
+    "HEAVY_BYTES",
+    "static_checks",
+    "output_checks",
+    "state_sizes",
+    "library_file",
+    "local_module_path",
+    "module_fix",
+    "shown_path",
+    "requirement_checks",
+    "LARGE_EXAMPLE_ROWS",
+    "LARGE_EXAMPLE_BYTES",
+    "EXAMPLE_SAMPLE_ROWS",
+    "sample_large_example",
+    "unpicklable_kind",
+    "unpicklable_fix",
+    "fresh_process_checks",
+    "reload_failed_check",
+    "mismatch_checks",
+    "warning_checks",
+]
 
 HEAVY_BYTES = 10 * 1024 * 1024
-_FRAMEWORKS = ("torch", "tensorflow", "keras", "transformers", "jax", "flax", "xgboost", "lightgbm",
-               "catboost", "onnxruntime", "sentence_transformers", "spacy")
+_FRAMEWORKS = (
+    "torch",
+    "tensorflow",
+    "keras",
+    "transformers",
+    "jax",
+    "flax",
+    "xgboost",
+    "lightgbm",
+    "catboost",
+    "onnxruntime",
+    "sentence_transformers",
+    "spacy",
+)
 _UNPICKLABLE_STATE = (io.IOBase, socket.socket, threading.Thread, types.GeneratorType)
 _LOCK_TYPES = (type(threading.Lock()), type(threading.RLock()))
 
@@ -62,22 +94,41 @@ def _catalogue(*checks: Check) -> dict[str, Check]:
 # Every check the authoring pipeline runs, in the order of README's checks table (a test holds them equal).
 # An error stops the save (nothing is written); a warning is shown on the card.
 CHECKS = _catalogue(
-    Check("local-module", "error", "ship it with --code PATH (code_paths=[...]), or install it where the model "
-          "is loaded and add it with --pip"),
+    Check(
+        "local-module",
+        "error",
+        "ship it with --code PATH (code_paths=[...]), or install it where the model is loaded and add it with --pip",
+    ),
     Check("undefined-name", "error", "define the name before saving, or import it inside the method that uses it"),
-    Check("from-code-global", "error", "define the value in the cell (or read it from an artifact in load_context): "
-          "a code file has no notebook globals"),
+    Check(
+        "from-code-global",
+        "error",
+        "define the value in the cell (or read it from an artifact in load_context): "
+        "a code file has no notebook globals",
+    ),
     Check("from-code-syntax", "error", "write plain Python in a --from-code cell: no %magics, !commands or ?help"),
-    Check("from-code-import", "error", "import PythonModel and set_model from mlflow (or pyfunc_jupyter.pyfunc / "
-          ".models), and nothing else of pyfunc_jupyter"),
+    Check(
+        "from-code-import",
+        "error",
+        "import PythonModel and set_model from mlflow (or pyfunc_jupyter.pyfunc / "
+        ".models), and nothing else of pyfunc_jupyter",
+    ),
     Check("large-example", "warning", "pass a small sample as the example, e.g. --example df.head(5)"),
-    Check("notebook-global", "warning", "pass the value to __init__ or load it in load_context",
-          error_for="a lock, thread, socket, connection, file or generator"),
+    Check(
+        "notebook-global",
+        "warning",
+        "pass the value to __init__ or load it in load_context",
+        error_for="a lock, thread, socket, connection, file or generator",
+    ),
     Check("unpicklable-state", "error", "create the resource in load_context instead of __init__"),
-    Check("heavy-state", "warning", "write it to a file, pass it with --artifact NAME=PATH and load it in "
-          "load_context"),
-    Check("framework-state", "warning", "save it in the framework's own format, pass it with --artifact NAME=PATH and "
-          "load it in load_context"),
+    Check(
+        "heavy-state", "warning", "write it to a file, pass it with --artifact NAME=PATH and load it in load_context"
+    ),
+    Check(
+        "framework-state",
+        "warning",
+        "save it in the framework's own format, pass it with --artifact NAME=PATH and load it in load_context",
+    ),
     Check("absolute-path", "warning", "pass the file with --artifact NAME=PATH and read context.artifacts[NAME]"),
     Check("load-context-signature", "error", "define it as def load_context(self, context):"),
     Check("missing-artifact", "error", "add --artifact KEY=PATH for the key the code reads"),
@@ -96,8 +147,11 @@ CHECKS = _catalogue(
     Check("integer-labels", "warning", "name the columns with strings"),
     Check("code-collision", "warning", "rename the module to something unique"),
     Check("fresh-process", "error", "run the model in a plain Python process to see why"),
-    Check("reload-mismatch", "warning", "make predict deterministic, or check what it reads besides its input and "
-          "artifacts"),
+    Check(
+        "reload-mismatch",
+        "warning",
+        "make predict deterministic, or check what it reads besides its input and artifacts",
+    ),
     Check("reload-failed", "warning", "see the error; the fresh-process check passed"),
     Check("python-warning", "warning", "the message says what to change"),
 )
@@ -119,11 +173,15 @@ class Finding:
     def __post_init__(self) -> None:
         entry = CHECKS.get(self.check)
         if entry is None:
-            raise ValueError(f"Unknown check id {self.check!r}: add it to authoring.checks.CHECKS and to the "
-                             "checks table in README.md.")
+            raise ValueError(
+                f"Unknown check id {self.check!r}: add it to authoring.checks.CHECKS and to the "
+                "checks table in README.md."
+            )
         if not entry.allows(self.severity):
-            raise ValueError(f"The check {self.check!r} is {entry.severity_text}, not {self.severity!r}: change "
-                             "it in authoring.checks.CHECKS and in README.md.")
+            raise ValueError(
+                f"The check {self.check!r} is {entry.severity_text}, not {self.severity!r}: change "
+                "it in authoring.checks.CHECKS and in README.md."
+            )
         if not self.fix:
             object.__setattr__(self, "fix", entry.fix)
 
@@ -156,6 +214,7 @@ class Subject:
 
 
 # --- the model's own code ---------------------------------------------------------------------------------
+
 
 def _is_ours(module: str) -> bool:
     return module.split(".")[0] in ("pyfunc_jupyter", "mlflow", "builtins", "abc")
@@ -212,6 +271,7 @@ def _tree(func: types.FunctionType) -> ast.AST | None:
 
 
 # --- where modules come from ------------------------------------------------------------------------------
+
 
 @functools.lru_cache(maxsize=1)
 def _library_roots() -> tuple[str, ...]:
@@ -277,6 +337,7 @@ def module_fix(module: str, path: Path | None) -> str:
 
 # --- the checks -------------------------------------------------------------------------------------------
 
+
 def _check_globals(subject: Subject) -> list[Finding]:
     """Notebook globals read by the model's code, undefined names, and local modules that will not travel."""
     import builtins
@@ -296,11 +357,15 @@ def _check_globals(subject: Subject) -> list[Finding]:
             else:
                 if in_notebook:
                     reported.add(name)
-                    findings.append(Finding(
-                        "undefined-name", "error",
-                        f"{qualified} refers to `{name}`, which is not defined: loading or predicting will "
-                        f"raise NameError.",
-                        f"define `{name}` before saving, or import it inside {qualified.rpartition('.')[2]}"))
+                    findings.append(
+                        Finding(
+                            "undefined-name",
+                            "error",
+                            f"{qualified} refers to `{name}`, which is not defined: loading or predicting will "
+                            f"raise NameError.",
+                            f"define `{name}` before saving, or import it inside {qualified.rpartition('.')[2]}",
+                        )
+                    )
                 continue
             if isinstance(value, types.ModuleType):
                 module = value.__name__
@@ -312,20 +377,29 @@ def _check_globals(subject: Subject) -> list[Finding]:
                 kind = unpicklable_kind(value) if in_notebook else None
                 if kind is not None:
                     reported.add(name)
-                    findings.append(Finding(
-                        "notebook-global", "error",
-                        f"{qualified} reads the notebook variable `{name}` ({_type_name(value)}), a {kind} that "
-                        "cannot be saved with the model: the save would fail to pickle it.",
-                        f"wrap the function in a PythonModel and {unpicklable_fix(kind, f'self.{name}', value)}"
-                        if subject.is_function else unpicklable_fix(kind, f"self.{name}", value)
-                        + f", and use self.{name} in {qualified.rpartition('.')[2]}"))
+                    findings.append(
+                        Finding(
+                            "notebook-global",
+                            "error",
+                            f"{qualified} reads the notebook variable `{name}` ({_type_name(value)}), a {kind} that "
+                            "cannot be saved with the model: the save would fail to pickle it.",
+                            f"wrap the function in a PythonModel and {unpicklable_fix(kind, f'self.{name}', value)}"
+                            if subject.is_function
+                            else unpicklable_fix(kind, f"self.{name}", value)
+                            + f", and use self.{name} in {qualified.rpartition('.')[2]}",
+                        )
+                    )
                 elif in_notebook and not _is_constant(value):
                     reported.add(name)
-                    findings.append(Finding(
-                        "notebook-global", "warning",
-                        f"{qualified} reads the notebook variable `{name}` ({type(value).__name__}). Its value "
-                        "now is frozen into the model; later changes in the notebook will not be seen.",
-                        f"pass it to __init__ (self.{name} = {name}) or load it in load_context"))
+                    findings.append(
+                        Finding(
+                            "notebook-global",
+                            "warning",
+                            f"{qualified} reads the notebook variable `{name}` ({type(value).__name__}). Its value "
+                            "now is frozen into the model; later changes in the notebook will not be seen.",
+                            f"pass it to __init__ (self.{name} = {name}) or load it in load_context",
+                        )
+                    )
                 continue
             findings += _check_module(module, name, qualified, subject, reported)
     cls = type(subject.model)
@@ -346,10 +420,15 @@ def _check_module(module: str, name: str, where: str, subject: Subject, reported
     if path is None or _shipped(module, subject.code_paths):
         return []
     reported.add(top)
-    return [Finding("local-module", "error",
-                    f"{where} uses `{name}` from the local module `{module}` ({shown_path(path)}), which is neither "
-                    "installed nor shipped with the model: loading elsewhere fails with ModuleNotFoundError.",
-                    module_fix(module, path))]
+    return [
+        Finding(
+            "local-module",
+            "error",
+            f"{where} uses `{name}` from the local module `{module}` ({shown_path(path)}), which is neither "
+            "installed nor shipped with the model: loading elsewhere fails with ModuleNotFoundError.",
+            module_fix(module, path),
+        )
+    ]
 
 
 def state_sizes(model: Any) -> list[dict]:
@@ -395,35 +474,72 @@ def _check_state(subject: Subject) -> list[Finding]:
         name, value = row["attribute"], vars(subject.model)[row["attribute"]]
         if isinstance(value, _UNPICKLABLE_STATE + _LOCK_TYPES) or row.get("error"):
             what = row.get("error") or f"a {row['type']}"
-            findings.append(Finding(
-                "unpicklable-state", "error",
-                f"self.{name} ({row['type']}) cannot be saved with the model: {what}.",
-                unpicklable_fix(unpicklable_kind(value, row.get("error")), f"self.{name}", value)
-                + ", or save the cell as code: %%pyfunc_model --from-code"))
+            findings.append(
+                Finding(
+                    "unpicklable-state",
+                    "error",
+                    f"self.{name} ({row['type']}) cannot be saved with the model: {what}.",
+                    unpicklable_fix(unpicklable_kind(value, row.get("error")), f"self.{name}", value)
+                    + ", or save the cell as code: %%pyfunc_model --from-code",
+                )
+            )
         elif type(value).__module__.split(".")[0] in _FRAMEWORKS:
-            findings.append(Finding(
-                "framework-state", "warning",
-                f"self.{name} is a {row['type']}; pickling framework objects ties the model to this exact "
-                "framework version and often fails to load elsewhere.",
-                f"save it with the framework's own format, pass the file with --artifact {name}=PATH and "
-                "load it in load_context, or save the cell as code: %%pyfunc_model --from-code"))
+            findings.append(
+                Finding(
+                    "framework-state",
+                    "warning",
+                    f"self.{name} is a {row['type']}; pickling framework objects ties the model to this exact "
+                    "framework version and often fails to load elsewhere.",
+                    f"save it with the framework's own format, pass the file with --artifact {name}=PATH and "
+                    "load it in load_context, or save the cell as code: %%pyfunc_model --from-code",
+                )
+            )
         elif (row["bytes"] or 0) > HEAVY_BYTES:
-            findings.append(Finding(
-                "heavy-state", "warning",
-                f"self.{name} ({row['type']}) adds {_megabytes(row['bytes'])} to the pickle; every load "
-                "unpickles it in full.",
-                f"write it to a file, pass it with --artifact {name}=PATH and load it in load_context, or "
-                "build it in the cell and save the cell as code: %%pyfunc_model --from-code"))
+            findings.append(
+                Finding(
+                    "heavy-state",
+                    "warning",
+                    f"self.{name} ({row['type']}) adds {_megabytes(row['bytes'])} to the pickle; every load "
+                    "unpickles it in full.",
+                    f"write it to a file, pass it with --artifact {name}=PATH and load it in load_context, or "
+                    "build it in the cell and save the cell as code: %%pyfunc_model --from-code",
+                )
+            )
     findings += _check_paths(subject)
     return findings
 
 
-_DB_MODULES = ("sqlite3", "psycopg", "psycopg2", "pymysql", "MySQLdb", "mysql", "sqlalchemy", "pyodbc", "duckdb",
-               "pymongo", "redis", "oracledb", "cx_Oracle", "snowflake", "clickhouse_connect", "asyncpg")
+_DB_MODULES = (
+    "sqlite3",
+    "psycopg",
+    "psycopg2",
+    "pymysql",
+    "MySQLdb",
+    "mysql",
+    "sqlalchemy",
+    "pyodbc",
+    "duckdb",
+    "pymongo",
+    "redis",
+    "oracledb",
+    "cx_Oracle",
+    "snowflake",
+    "clickhouse_connect",
+    "asyncpg",
+)
 
 
-_LOCK_HOLDERS = ("Condition", "Semaphore", "BoundedSemaphore", "Event", "Barrier", "Queue", "SimpleQueue",
-                 "LifoQueue", "PriorityQueue")
+_LOCK_HOLDERS = (
+    "Condition",
+    "Semaphore",
+    "BoundedSemaphore",
+    "Event",
+    "Barrier",
+    "Queue",
+    "SimpleQueue",
+    "LifoQueue",
+    "PriorityQueue",
+)
 _DB_WORDS = ("Connection", "Engine", "Session", "Cursor", "Client", "Pool", "Redis", "Database")
 
 
@@ -432,8 +548,14 @@ def unpicklable_kind(value: Any, error: str | None = None) -> str | None:
 
     ``error`` is the pickler's message for a value that holds one somewhere inside (a dict with a lock).
     """
-    kinds = ((_LOCK_TYPES, "lock"), (threading.Thread, "thread"), (socket.socket, "socket"),
-             ((io.BytesIO, io.StringIO), "buffer"), (io.IOBase, "file"), (types.GeneratorType, "generator"))
+    kinds = (
+        (_LOCK_TYPES, "lock"),
+        (threading.Thread, "thread"),
+        (socket.socket, "socket"),
+        ((io.BytesIO, io.StringIO), "buffer"),
+        (io.IOBase, "file"),
+        (types.GeneratorType, "generator"),
+    )
     for types_, kind in kinds:
         if isinstance(value, types_):
             return kind
@@ -443,9 +565,15 @@ def unpicklable_kind(value: Any, error: str | None = None) -> str | None:
     if type(value).__module__.split(".")[0] in _DB_MODULES and (error or any(w in name for w in _DB_WORDS)):
         return "database"  # a connection, engine or client (a query object pickles fine)
     text = (error or "").lower()
-    for needle, kind in (("_thread.", "lock"), ("socket", "socket"), ("connection", "database"),
-                         ("cursor", "database"), ("textiowrapper", "file"), ("bufferedreader", "file"),
-                         ("generator", "generator")):
+    for needle, kind in (
+        ("_thread.", "lock"),
+        ("socket", "socket"),
+        ("connection", "database"),
+        ("cursor", "database"),
+        ("textiowrapper", "file"),
+        ("bufferedreader", "file"),
+        ("generator", "generator"),
+    ):
         if needle in text:
             return kind
     return None
@@ -457,24 +585,29 @@ def unpicklable_fix(kind: str | None, where: str, value: Any) -> str:
     target = f"self.{attribute}"
     if kind == "lock" and isinstance(value, _LOCK_TYPES):
         made = "threading.RLock()" if isinstance(value, type(threading.RLock())) else "threading.Lock()"
-        return (f"create the lock in load_context, not __init__ ({target} = {made} there): load_context runs on "
-                "every load, so each loaded model gets its own")
+        return (
+            f"create the lock in load_context, not __init__ ({target} = {made} there): load_context runs on "
+            "every load, so each loaded model gets its own"
+        )
     return {
         "lock": f"create {target} in load_context, not __init__ (the lock it holds cannot be saved): load_context "
-                "runs on every load, so each loaded model gets its own",
+        "runs on every load, so each loaded model gets its own",
         "thread": f"start the thread in load_context ({target} = threading.Thread(...)), not __init__: a running "
-                  "thread cannot be saved, each loaded model starts its own",
+        "thread cannot be saved, each loaded model starts its own",
         "socket": f"keep the host and port as plain values (attributes or --config) and connect in load_context "
-                  f"({target} = socket.create_connection(...))",
+        f"({target} = socket.create_connection(...))",
         "database": f"keep the connection string (attribute or --config), not the connection, and connect in "
-                    f"load_context ({target} = connect(...)); ship a database file with --artifact {attribute}=PATH",
+        f"load_context ({target} = connect(...)); ship a database file with --artifact {attribute}=PATH",
         "file": f"keep the file, not the open handle: pass it with --artifact {attribute}=PATH and open "
-                f"context.artifacts[{attribute!r}] in load_context",
+        f"context.artifacts[{attribute!r}] in load_context",
         "buffer": f"keep its contents, not the buffer ({target} = buffer.getvalue()), and wrap them again in predict",
         "generator": "keep the values (list(...)) or the function that makes the generator, and create the "
-                     "generator where it is used (in predict): a generator cannot be saved",
-    }.get(kind or "", f"create it in load_context instead of __init__; if it is built from a file, pass the file with "
-                f"--artifact {attribute}=PATH")
+        "generator where it is used (in predict): a generator cannot be saved",
+    }.get(
+        kind or "",
+        f"create it in load_context instead of __init__; if it is built from a file, pass the file with "
+        f"--artifact {attribute}=PATH",
+    )
 
 
 def _megabytes(size: int) -> str:
@@ -504,11 +637,15 @@ def _check_paths(subject: Subject) -> list[Finding]:
         for where, path in _absolute_paths(value, f"self.{name}"):
             shown = shown_path(path)
             held = f"the local path {path!r}" if shown == path else f"the absolute path of {shown!r}"
-            findings.append(Finding(
-                "absolute-path", "warning",
-                f"{where} holds {held}; it will not exist where the model is loaded.",
-                f"pass the file with --artifact {name}={shown} and read context.artifacts[{name!r}] in "
-                "load_context"))
+            findings.append(
+                Finding(
+                    "absolute-path",
+                    "warning",
+                    f"{where} holds {held}; it will not exist where the model is loaded.",
+                    f"pass the file with --artifact {name}={shown} and read context.artifacts[{name!r}] in "
+                    "load_context",
+                )
+            )
     return findings
 
 
@@ -519,23 +656,32 @@ def _check_load_context(subject: Subject) -> list[Finding]:
     findings: list[Finding] = []
     problem = None if subject.is_function else load_context_problem(subject.model)
     if problem:
-        findings.append(Finding("load-context-signature", "error", problem,
-                                "define it as def load_context(self, context):"))
+        findings.append(
+            Finding("load-context-signature", "error", problem, "define it as def load_context(self, context):")
+        )
     read, dynamic = _artifact_keys_read(subject)
     given = set(subject.artifacts or {})
     for key in sorted(read - given):
-        findings.append(Finding(
-            "missing-artifact", "error",
-            f"The code reads context.artifacts[{key!r}], but no artifact {key!r} was given: "
-            "loading raises KeyError.",
-            f"add --artifact {key}=PATH (artifacts={{{key!r}: PATH}})"))
+        findings.append(
+            Finding(
+                "missing-artifact",
+                "error",
+                f"The code reads context.artifacts[{key!r}], but no artifact {key!r} was given: "
+                "loading raises KeyError.",
+                f"add --artifact {key}=PATH (artifacts={{{key!r}: PATH}})",
+            )
+        )
     if not dynamic:
         for key in sorted(given - read):
-            findings.append(Finding(
-                "unused-artifact", "warning",
-                f"The artifact {key!r} is saved with the model but the code never reads "
-                f"context.artifacts[{key!r}].",
-                f"read it in load_context, or drop --artifact {key}"))
+            findings.append(
+                Finding(
+                    "unused-artifact",
+                    "warning",
+                    f"The artifact {key!r} is saved with the model but the code never reads "
+                    f"context.artifacts[{key!r}].",
+                    f"read it in load_context, or drop --artifact {key}",
+                )
+            )
     return findings
 
 
@@ -547,14 +693,25 @@ def _check_files(subject: Subject) -> list[Finding]:
     for key, path in (subject.artifacts or {}).items():
         local = local_path(path)  # None for a remote URI: the save refuses those with its own message
         if local is not None and not local.exists():
-            findings.append(Finding("artifact-not-found", "error",
-                                    f"The artifact {key!r} points to {str(local)!r}, which does not exist."
-                                    + _unexpanded(str(local)), f"fix the path in --artifact {key}=PATH"))
+            findings.append(
+                Finding(
+                    "artifact-not-found",
+                    "error",
+                    f"The artifact {key!r} points to {str(local)!r}, which does not exist." + _unexpanded(str(local)),
+                    f"fix the path in --artifact {key}=PATH",
+                )
+            )
     for path in subject.code_paths or []:
         local = local_path(path)
         if local is not None and not local.exists():
-            findings.append(Finding("code-not-found", "error", f"The code path {str(path)!r} does not exist."
-                                    + _unexpanded(str(path)), "fix the path given with --code"))
+            findings.append(
+                Finding(
+                    "code-not-found",
+                    "error",
+                    f"The code path {str(path)!r} does not exist." + _unexpanded(str(path)),
+                    "fix the path given with --code",
+                )
+            )
     return findings
 
 
@@ -562,8 +719,10 @@ def _unexpanded(path: str) -> str:
     """A hint when IPython left a ``$name`` or ``{name}`` in a magic line as it was."""
     if "$" not in path and "{" not in path:
         return ""
-    return (" IPython expands $name and {name} on a magic line only when every {...} on the line is a valid "
-            "expression: write a params dict as dict(k=v) rather than {'k': v}.")
+    return (
+        " IPython expands $name and {name} on a magic line only when every {...} on the line is a valid "
+        "expression: write a params dict as dict(k=v) rather than {'k': v}."
+    )
 
 
 def _artifact_keys_read(subject: Subject) -> tuple[set[str], bool]:
@@ -579,8 +738,13 @@ def _artifact_keys_read(subject: Subject) -> tuple[set[str], bool]:
             target = None
             if isinstance(node, ast.Subscript) and _is_artifacts(node.value):
                 target = node.slice
-            elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get"
-                  and _is_artifacts(node.func.value) and node.args):
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "get"
+                and _is_artifacts(node.func.value)
+                and node.args
+            ):
                 target = node.args[0]
             else:
                 continue
@@ -602,16 +766,23 @@ def _iterates_artifacts(tree: ast.AST) -> bool:
     for node in ast.walk(tree):
         if isinstance(node, ast.Subscript) and _is_artifacts(node.value):
             used.add(id(node.value))
-        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get"
-              and _is_artifacts(node.func.value)):
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "get"
+            and _is_artifacts(node.func.value)
+        ):
             used.add(id(node.func.value))
     return any(_is_artifacts(node) and id(node) not in used for node in ast.walk(tree))
 
 
 def _reads_name(func: types.FunctionType, name: str) -> bool:
     """Whether the function (or a function nested in it) reads its local ``name``: from the bytecode."""
-    return any(ins.argval == name and ins.opname.startswith(("LOAD_FAST", "LOAD_DEREF", "LOAD_CLOSURE"))
-               for code in _codes(func.__code__) for ins in dis.get_instructions(code))
+    return any(
+        ins.argval == name and ins.opname.startswith(("LOAD_FAST", "LOAD_DEREF", "LOAD_CLOSURE"))
+        for code in _codes(func.__code__)
+        for ins in dis.get_instructions(code)
+    )
 
 
 def _check_params(subject: Subject) -> list[Finding]:
@@ -619,10 +790,15 @@ def _check_params(subject: Subject) -> list[Finding]:
     has_schema = bool(subject.params) or getattr(subject.signature, "params", None) is not None
     if subject.is_function:
         if subject.params:
-            return [Finding("function-params", "warning",
-                            "A function model receives only the input; the params given are never passed to it.",
-                            "wrap the function in a PythonModel whose predict(self, context, model_input, "
-                            "params=None) reads them")]
+            return [
+                Finding(
+                    "function-params",
+                    "warning",
+                    "A function model receives only the input; the params given are never passed to it.",
+                    "wrap the function in a PythonModel whose predict(self, context, model_input, "
+                    "params=None) reads them",
+                )
+            ]
         return []
     predict = _method(subject, "predict")
     if predict is None:
@@ -630,20 +806,35 @@ def _check_params(subject: Subject) -> list[Finding]:
     parameters = inspect.signature(predict).parameters
     if "params" in parameters:
         if not has_schema and _reads_name(predict, "params"):
-            return [Finding("params-dropped", "warning",
-                            "predict reads `params`, but no params schema is declared: params sent at inference "
-                            "are dropped (with only a warning) and predict always gets None.",
-                            "declare them with defaults: --params '{\"name\": default, ...}'")]
+            return [
+                Finding(
+                    "params-dropped",
+                    "warning",
+                    "predict reads `params`, but no params schema is declared: params sent at inference "
+                    "are dropped (with only a warning) and predict always gets None.",
+                    "declare them with defaults: --params '{\"name\": default, ...}'",
+                )
+            ]
         return []
     if any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
-        return [Finding("kwargs-params", "warning",
-                        "predict takes **kwargs but no `params` parameter: params are passed only to a parameter "
-                        "named `params`, so they never reach **kwargs.",
-                        "define predict(self, context, model_input, params=None)")]
+        return [
+            Finding(
+                "kwargs-params",
+                "warning",
+                "predict takes **kwargs but no `params` parameter: params are passed only to a parameter "
+                "named `params`, so they never reach **kwargs.",
+                "define predict(self, context, model_input, params=None)",
+            )
+        ]
     if has_schema:
-        return [Finding("params-unused", "warning",
-                        "Params are declared, but predict has no `params` parameter, so they are ignored.",
-                        "add params=None to predict: def predict(self, context, model_input, params=None)")]
+        return [
+            Finding(
+                "params-unused",
+                "warning",
+                "Params are declared, but predict has no `params` parameter, so they are ignored.",
+                "add params=None to predict: def predict(self, context, model_input, params=None)",
+            )
+        ]
     return []
 
 
@@ -657,11 +848,15 @@ def _check_input(subject: Subject) -> list[Finding]:
     findings = []
     labels = [c for c in data.columns if not isinstance(c, str)]
     if labels:
-        findings.append(Finding(
-            "integer-labels", "warning",
-            f"Column labels {labels[:5]} are not strings; MLflow treats label 0 as 'no name' in places and may "
-            "drop or misalign such columns (mlflow#26069).",
-            "name the columns: df.columns = [f'c{i}' for i in df.columns]"))
+        findings.append(
+            Finding(
+                "integer-labels",
+                "warning",
+                f"Column labels {labels[:5]} are not strings; MLflow treats label 0 as 'no name' in places and may "
+                "drop or misalign such columns (mlflow#26069).",
+                "name the columns: df.columns = [f'c{i}' for i in df.columns]",
+            )
+        )
     ints, uints, nullable = [], [], []
     for name, dtype in data.dtypes.items():
         # MLflow 3.17 infers and enforces text (pandas 3's default "str" included) and nullable floats;
@@ -676,24 +871,36 @@ def _check_input(subject: Subject) -> list[Finding]:
         elif dtype.kind in "iu":
             ints.append(str(name))
     if ints:
-        findings.append(Finding(
-            "integer-columns", "warning",
-            f"Integer input column(s) {ints}: a later batch with a missing value arrives as float64 and is "
-            "refused ('Can not safely convert float64 to int').",
-            "if the column can have missing values, use floats in the example: "
-            f"input_example = input_example.astype({{{ints[0]!r}: 'float64'}})"))
+        findings.append(
+            Finding(
+                "integer-columns",
+                "warning",
+                f"Integer input column(s) {ints}: a later batch with a missing value arrives as float64 and is "
+                "refused ('Can not safely convert float64 to int').",
+                "if the column can have missing values, use floats in the example: "
+                f"input_example = input_example.astype({{{ints[0]!r}: 'float64'}})",
+            )
+        )
     if uints:
-        findings.append(Finding(
-            "uint64-columns", "warning",
-            f"uint64 column(s) {uints} have no MLflow type: the signature falls back to no checking, and "
-            "MLflow's enforcement refuses them.",
-            f"cast to float64 (or str for ids): input_example = input_example.astype({{{uints[0]!r}: 'float64'}})"))
+        findings.append(
+            Finding(
+                "uint64-columns",
+                "warning",
+                f"uint64 column(s) {uints} have no MLflow type: the signature falls back to no checking, and "
+                "MLflow's enforcement refuses them.",
+                f"cast to float64 (or str for ids): input_example = input_example.astype({{{uints[0]!r}: 'float64'}})",
+            )
+        )
     if nullable:
-        findings.append(Finding(
-            "nullable-dtypes", "warning",
-            f"Nullable/extension dtype column(s) {nullable}: with a missing value in them MLflow fails to "
-            "infer a signature and saves the model with none, and enforcement converts them unpredictably.",
-            "convert to NumPy dtypes in the example: input_example = input_example.astype(float)"))
+        findings.append(
+            Finding(
+                "nullable-dtypes",
+                "warning",
+                f"Nullable/extension dtype column(s) {nullable}: with a missing value in them MLflow fails to "
+                "infer a signature and saves the model with none, and enforcement converts them unpredictably.",
+                "convert to NumPy dtypes in the example: input_example = input_example.astype(float)",
+            )
+        )
     return findings
 
 
@@ -706,11 +913,15 @@ def _check_code_paths(subject: Subject) -> list[Finding]:
         path = Path(str(entry)).expanduser()
         name = path.stem if path.suffix == ".py" else path.name
         if name in sys.stdlib_module_names or name in sys.builtin_module_names:
-            findings.append(Finding(
-                "code-collision", "warning",
-                f"The code module `{name}` ({entry}) has the name of a standard-library module; wherever the "
-                "standard one is imported first, yours is never used (or the reverse).",
-                f"rename {path.name} to something unique, e.g. {name}_helpers"))
+            findings.append(
+                Finding(
+                    "code-collision",
+                    "warning",
+                    f"The code module `{name}` ({entry}) has the name of a standard-library module; wherever the "
+                    "standard one is imported first, yours is never used (or the reverse).",
+                    f"rename {path.name} to something unique, e.g. {name}_helpers",
+                )
+            )
             continue
         try:
             spec = importlib.util.find_spec(name)
@@ -718,11 +929,15 @@ def _check_code_paths(subject: Subject) -> list[Finding]:
             spec = None
         origin = getattr(spec, "origin", None) or ""
         if spec is not None and origin and local_module_path(name) is None and not _same_file(origin, path):
-            findings.append(Finding(
-                "code-collision", "warning",
-                f"The code module `{name}` ({entry}) has the name of the installed module at {origin}; where both "
-                "exist, whichever is imported first wins.",
-                f"rename {path.name} to something unique, e.g. {name}_helpers"))
+            findings.append(
+                Finding(
+                    "code-collision",
+                    "warning",
+                    f"The code module `{name}` ({entry}) has the name of the installed module at {origin}; where both "
+                    "exist, whichever is imported first wins.",
+                    f"rename {path.name} to something unique, e.g. {name}_helpers",
+                )
+            )
     return findings
 
 
@@ -743,24 +958,38 @@ def static_checks(subject: Subject, from_code: bool = False) -> list[Finding]:
         found = [f for f in _check_globals(subject) if f.check not in ("notebook-global", "undefined-name")]
     else:
         found = [*_check_globals(subject), *([] if subject.is_function else _check_state(subject))]
-    return [*found, *_check_load_context(subject), *_check_files(subject), *_check_params(subject),
-            *_check_input(subject), *_check_code_paths(subject)]
+    return [
+        *found,
+        *_check_load_context(subject),
+        *_check_files(subject),
+        *_check_params(subject),
+        *_check_input(subject),
+        *_check_code_paths(subject),
+    ]
 
 
 def requirement_checks(model_dir: Path) -> list[Finding]:
-    """The written ``requirements.txt`` must let a new environment unpickle the model (a model from code has no pickle)."""
+    """The written ``requirements.txt`` must let a new environment unpickle the model (code models have no pickle)."""
     if not (Path(model_dir) / "python_model.pkl").is_file():
         return []
     path = Path(model_dir) / "requirements.txt"
     lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
-    names = {re.split(r"[^A-Za-z0-9._-]", line.strip(), maxsplit=1)[0].lower().replace("_", "-")
-             for line in lines if line.strip() and not line.lstrip().startswith(("#", "-"))}
+    names = {
+        re.split(r"[^A-Za-z0-9._-]", line.strip(), maxsplit=1)[0].lower().replace("_", "-")
+        for line in lines
+        if line.strip() and not line.lstrip().startswith(("#", "-"))
+    }
     if names & {"cloudpickle", "mlflow", "mlflow-skinny"}:
         return []
-    return [Finding("missing-cloudpickle", "warning",
-                    "requirements.txt lists neither cloudpickle nor MLflow: an environment built from it cannot "
-                    "unpickle python_model.pkl.",
-                    "add cloudpickle to the requirements you give (--pip, or the pip section of --conda)")]
+    return [
+        Finding(
+            "missing-cloudpickle",
+            "warning",
+            "requirements.txt lists neither cloudpickle nor MLflow: an environment built from it cannot "
+            "unpickle python_model.pkl.",
+            "add cloudpickle to the requirements you give (--pip, or the pip section of --conda)",
+        )
+    ]
 
 
 def output_checks(output: Any) -> list[Finding]:
@@ -772,19 +1001,26 @@ def output_checks(output: Any) -> list[Finding]:
     try:
         json.dumps(prediction_to_json(output), allow_nan=False)
     except (TypeError, ValueError) as exc:
-        return [Finding("output-not-json", "warning",
-                        f"predict returned {_type_name(output)}, which a scoring server cannot send as JSON ({exc}).",
-                        "return a DataFrame, Series, NumPy array, list or dict of plain values")]
+        return [
+            Finding(
+                "output-not-json",
+                "warning",
+                f"predict returned {_type_name(output)}, which a scoring server cannot send as JSON ({exc}).",
+                "return a DataFrame, Series, NumPy array, list or dict of plain values",
+            )
+        ]
     return []
 
 
 # --- checks of the built model: the fresh process, the reload, Python warnings ----------------------------
 
-_FRESH_FIXES = {"load": "make what the model needs travel with it: local code with --code, packages with --pip, "
-                        "files with --artifact",
-                "example": "the saved input example cannot be read back; simplify the example",
-                "predict": "predict depends on something only this kernel has (a notebook variable, the working "
-                           "directory, a file): pass it to __init__ or as an --artifact"}
+_FRESH_FIXES = {
+    "load": "make what the model needs travel with it: local code with --code, packages with --pip, "
+    "files with --artifact",
+    "example": "the saved input example cannot be read back; simplify the example",
+    "predict": "predict depends on something only this kernel has (a notebook variable, the working "
+    "directory, a file): pass it to __init__ or as an --artifact",
+}
 
 
 def fresh_process_checks(result: Any) -> list[Finding]:
@@ -795,12 +1031,22 @@ def fresh_process_checks(result: Any) -> list[Finding]:
         module = result.missing_module
         path = local_module_path(module)
         where = f"the local module at {shown_path(path)}" if path else "a module that is not installed there"
-        return [Finding("local-module", "error",
-                        f"A fresh Python process cannot load the model: No module named {module!r} ({where}).",
-                        module_fix(module, path))]
-    return [Finding("fresh-process", "error",
-                    f"A fresh Python process could not {result.stage} the model: {result.error_type}: {result.message}",
-                    _FRESH_FIXES.get(result.stage, ""))]
+        return [
+            Finding(
+                "local-module",
+                "error",
+                f"A fresh Python process cannot load the model: No module named {module!r} ({where}).",
+                module_fix(module, path),
+            )
+        ]
+    return [
+        Finding(
+            "fresh-process",
+            "error",
+            f"A fresh Python process could not {result.stage} the model: {result.error_type}: {result.message}",
+            _FRESH_FIXES.get(result.stage, ""),
+        )
+    ]
 
 
 def reload_failed_check(error: str) -> Finding:
@@ -814,13 +1060,22 @@ def mismatch_checks(preview: dict) -> list[Finding]:
     if not mismatched:
         return []
     verb = "prediction differs" if len(mismatched) == 1 else "predictions differ"
-    return [Finding("reload-mismatch", "warning",
-                    f"The {' and '.join(mismatched)} {verb} from the in-memory one (cells marked in the preview).")]
+    return [
+        Finding(
+            "reload-mismatch",
+            "warning",
+            f"The {' and '.join(mismatched)} {verb} from the in-memory one (cells marked in the preview).",
+        )
+    ]
 
 
 _PACKAGE = str(Path(__file__).resolve().parent)
-_COVERED = {"params-unused": "no `params` parameter", "function-params": "no `params` parameter",
-            "kwargs-params": "no `params` parameter", "uint64-columns": "uint64 values"}
+_COVERED = {
+    "params-unused": "no `params` parameter",
+    "function-params": "no `params` parameter",
+    "kwargs-params": "no `params` parameter",
+    "uint64-columns": "uint64 values",
+}
 
 
 def _about_the_model(record: Any) -> bool:
@@ -889,9 +1144,12 @@ def _head(data: Any, rows: int) -> Any:
 
         head = data.head(rows)
         if isinstance(data, pd.DataFrame):  # keep a row with a missing value for each column that has one,
-            missing = data.isna()           # so that the sample infers the same optional columns
-            extra = [missing.index[int(missing[c].to_numpy().argmax())] for c in data.columns
-                     if missing[c].any() and not missing[c].iloc[:rows].any()]
+            missing = data.isna()  # so that the sample infers the same optional columns
+            extra = [
+                missing.index[int(missing[c].to_numpy().argmax())]
+                for c in data.columns
+                if missing[c].any() and not missing[c].iloc[:rows].any()
+            ]
             if extra:
                 head = pd.concat([head, data.loc[list(dict.fromkeys(extra))]])
         return head
@@ -917,12 +1175,20 @@ def sample_large_example(data: Any) -> tuple[Any, Finding | None]:
     kept, _ = _rows_and_bytes(sample)
     extra = (kept or keep) - keep
     shown = ", ".join(part for part in (f"{rows:,} rows" if rows else "", _megabytes(size) if size else "") if part)
-    plus = (f" plus {extra} row{'s' if extra > 1 else ''} with a missing value (so the signature still marks "
-            "those columns optional)") if extra > 0 else ""
+    plus = (
+        (
+            f" plus {extra} row{'s' if extra > 1 else ''} with a missing value (so the signature still marks "
+            "those columns optional)"
+        )
+        if extra > 0
+        else ""
+    )
     finding = Finding(
-        "large-example", "warning",
+        "large-example",
+        "warning",
         f"The input example is large ({shown}); saving it whole would store all of it as input_example.json and "
         f"predict on it four times. Only its first {keep:,} rows{plus} were used: the model was checked, signed "
         "and saved with that sample as its input example.",
-        "pass a small sample as the example, e.g. --example df.head(5) (input_example=df.head(5))")
+        "pass a small sample as the example, e.g. --example df.head(5) (input_example=df.head(5))",
+    )
     return sample, finding

@@ -57,8 +57,9 @@ class FreshResult:
 def _child_env() -> dict[str, str]:
     """The environment of a child: ours, minus interactive start-up, with this package importable."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONSTARTUP", "PYTHONINSPECT")}
-    env["PYTHONPATH"] = _package_parent() + os.pathsep + env.get("PYTHONPATH", "") if env.get("PYTHONPATH") \
-        else _package_parent()
+    env["PYTHONPATH"] = (
+        _package_parent() + os.pathsep + env.get("PYTHONPATH", "") if env.get("PYTHONPATH") else _package_parent()
+    )
     return env
 
 
@@ -89,10 +90,14 @@ class _Child:
         self.stamp = _installed_stamp()
         args = ["--wait", str(self.result_file)] if wait else [*argv_tail, str(self.result_file)]
         self.process = subprocess.Popen(
-            [sys.executable, "-P", "-m", "pyfunc_jupyter.authoring.fresh", *args], cwd=self.workdir.name, env=self.env,
+            [sys.executable, "-P", "-m", "pyfunc_jupyter.authoring.fresh", *args],
+            cwd=self.workdir.name,
+            env=self.env,
             stdin=subprocess.PIPE if wait else subprocess.DEVNULL,
             stdout=subprocess.PIPE if wait else subprocess.DEVNULL,  # a spare says "ready" there
-            stderr=subprocess.PIPE, text=True)
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         self.ready = not wait
 
     def wait_ready(self, timeout: float) -> bool:
@@ -106,8 +111,12 @@ class _Child:
 
     def still_equivalent(self) -> bool:
         """Whether a new child started now would be the same: alive, same interpreter, env and installs."""
-        return (self.process.poll() is None and self.executable == sys.executable and self.env == _child_env()
-                and self.stamp == _installed_stamp())
+        return (
+            self.process.poll() is None
+            and self.executable == sys.executable
+            and self.env == _child_env()
+            and self.stamp == _installed_stamp()
+        )
 
     def stop(self) -> None:
         """Kill the child (if running), reap it and remove its directory."""
@@ -187,8 +196,11 @@ class FreshCheck:
                 child.stop()
                 child, self.used_spare = None, False
         self._child = child or _Child([model], wait=False)
-        self._workdir, self._result_file, self._process = (self._child.workdir, self._child.result_file,
-                                                          self._child.process)
+        self._workdir, self._result_file, self._process = (
+            self._child.workdir,
+            self._child.result_file,
+            self._child.process,
+        )
 
     def result(self) -> FreshResult:
         """Wait for the process (up to the timeout) and read what it found; then ready the next spare."""
@@ -202,8 +214,11 @@ class FreshCheck:
             _, stderr = self._process.communicate(timeout=self._timeout)
         except subprocess.TimeoutExpired:
             self.stop()
-            return self._done(FreshResult(False, stage="run", error_type="TimeoutError",
-                                          message=f"no result after {self._timeout:.0f} s"))
+            return self._done(
+                FreshResult(
+                    False, stage="run", error_type="TimeoutError", message=f"no result after {self._timeout:.0f} s"
+                )
+            )
         except BaseException:  # Ctrl-C (KeyboardInterrupt) or SIGTERM while waiting: the child goes too
             self.stop()
             self._workdir.cleanup()
@@ -212,8 +227,14 @@ class FreshCheck:
             data = json.loads(self._result_file.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             tail = "\n".join((stderr or "").strip().splitlines()[-5:])
-            return self._done(FreshResult(False, stage="start", error_type="ProcessError",
-                                          message=f"exit code {self._process.returncode}: {tail or 'no output'}"))
+            return self._done(
+                FreshResult(
+                    False,
+                    stage="start",
+                    error_type="ProcessError",
+                    message=f"exit code {self._process.returncode}: {tail or 'no output'}",
+                )
+            )
         return self._done(FreshResult(**data))
 
     def stop(self) -> None:
@@ -258,9 +279,14 @@ def _run(model_dir: str) -> dict[str, Any]:
     except BaseException as exc:  # noqa: BLE001 - everything is reported to the parent
         import traceback
 
-        return {"ok": False, "stage": stage, "error_type": type(exc).__name__, "message": str(exc),
-                "missing_module": getattr(exc, "name", None) if isinstance(exc, ImportError) else None,
-                "traceback": "".join(traceback.format_exception(exc)[-6:])}
+        return {
+            "ok": False,
+            "stage": stage,
+            "error_type": type(exc).__name__,
+            "message": str(exc),
+            "missing_module": getattr(exc, "name", None) if isinstance(exc, ImportError) else None,
+            "traceback": "".join(traceback.format_exception(exc)[-6:]),
+        }
 
 
 def _wait_for_model() -> str | None:
@@ -269,8 +295,15 @@ def _wait_for_model() -> str | None:
 
     # every model is a cloudpickle pickle; the loader reads examples as frames (MLflow's server has
     # these imported too); a missing one is imported (and reported) by the check itself, as before
-    for module in ("cloudpickle", "numpy", "pandas", "yaml", "pyfunc_jupyter.format.example",
-                   "pyfunc_jupyter.format.load", "pyfunc_jupyter.format.mlmodel"):
+    for module in (
+        "cloudpickle",
+        "numpy",
+        "pandas",
+        "yaml",
+        "pyfunc_jupyter.format.example",
+        "pyfunc_jupyter.format.load",
+        "pyfunc_jupyter.format.mlmodel",
+    ):
         with contextlib.suppress(ImportError):
             importlib.import_module(module)
 

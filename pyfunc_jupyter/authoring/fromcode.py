@@ -86,7 +86,9 @@ def code_file(cell: str, model_expression: str, last_statement: bool, namespace:
         return CodeFile(
             None,
             [
-                Finding("from-code-syntax", "error",
+                Finding(
+                    "from-code-syntax",
+                    "error",
                     f"--from-code saves the cell as a Python file, but the cell is not plain Python "
                     f"(line {exc.lineno}: {exc.msg}); IPython syntax such as %magics and !commands cannot run there.",
                     "move the %magic or !command lines to another cell",
@@ -99,7 +101,9 @@ def code_file(cell: str, model_expression: str, last_statement: bool, namespace:
     for node in ast.walk(tree):
         if isinstance(node, ast.Import) and any(a.name.split(".")[0] == "pyfunc_jupyter" for a in node.names):
             findings.append(
-                Finding("from-code-import", "error",
+                Finding(
+                    "from-code-import",
+                    "error",
                     f"The cell imports pyfunc_jupyter itself (line {node.lineno}); the code file "
                     "must load where only MLflow is installed.",
                     "import the names instead: from pyfunc_jupyter import PythonModel",
@@ -109,7 +113,9 @@ def code_file(cell: str, model_expression: str, last_statement: bool, namespace:
             ported, unported = _ported_imports(node)
             if unported:
                 findings.append(
-                    Finding("from-code-import", "error",
+                    Finding(
+                        "from-code-import",
+                        "error",
                         f"The cell imports {', '.join(unported)} from {node.module} (line "
                         f"{node.lineno}); the code file must load where only MLflow is installed, and these have no "
                         "MLflow stand-in.",
@@ -155,7 +161,9 @@ def _global_findings(text: str, namespace: dict) -> list[Finding]:
             value = namespace[name]
             code = isinstance(value, (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType))
             findings.append(
-                Finding("from-code-global", "error",
+                Finding(
+                    "from-code-global",
+                    "error",
                     f"The code reads `{name}`, which this cell does not define: it is a notebook "
                     f"global ({type(value).__name__}). Nothing is pickled with --from-code, so it would be "
                     "undefined when the model loads.",
@@ -167,7 +175,9 @@ def _global_findings(text: str, namespace: dict) -> list[Finding]:
             )
         else:
             findings.append(
-                Finding("undefined-name", "error",
+                Finding(
+                    "undefined-name",
+                    "error",
                     f"The code refers to `{name}`, which is not defined: loading or predicting will raise NameError.",
                     f"define or import `{name}` in this cell",
                 )

@@ -108,8 +108,14 @@ def _predict_in_memory(request: AuthorRequest) -> tuple[Any, Any]:
     from ..format.trial import trial_predict
 
     try:
-        loaded = in_memory_model(request.model, request.input_example, request.params, signature=request.signature,
-                                 artifacts=request.artifacts, model_config=request.model_config)
+        loaded = in_memory_model(
+            request.model,
+            request.input_example,
+            request.params,
+            signature=request.signature,
+            artifacts=request.artifacts,
+            model_config=request.model_config,
+        )
         return trial_predict(loaded, request.input_example, request.params), loaded.signature
     except TrialPredictError as exc:
         raise PredictError(exc.stage, exc.original) from exc.original
@@ -159,8 +165,14 @@ def _read_env_file(path: Any, as_yaml: bool) -> Any:
         return None
 
 
-def _unsaved(request: AuthorRequest, subject: Subject, findings: list[Finding], preview: dict | None,
-             signature: Any, timings: dict) -> Authored:
+def _unsaved(
+    request: AuthorRequest,
+    subject: Subject,
+    findings: list[Finding],
+    preview: dict | None,
+    signature: Any,
+    timings: dict,
+) -> Authored:
     from ..card.data import unsaved_card_data
     from ..card.modelcard import ModelCard
 
@@ -169,12 +181,14 @@ def _unsaved(request: AuthorRequest, subject: Subject, findings: list[Finding], 
         from ..format.save import planned_signature
 
         try:
-            signature, _ = planned_signature(request.model, request.signature, request.input_example, request.params,
-                                             True)
+            signature, _ = planned_signature(
+                request.model, request.signature, request.input_example, request.params, True
+            )
         except Exception:  # noqa: BLE001 - the card of an unsaved model shows what it can
             signature = None
-    data, volatile = unsaved_card_data(name, request.model, [f.to_dict() for f in findings], signature=signature,
-                                       state=subject.state, preview=preview)
+    data, volatile = unsaved_card_data(
+        name, request.model, [f.to_dict() for f in findings], signature=signature, state=subject.state, preview=preview
+    )
     volatile["timings"] = timings
     return Authored(ModelCard(data, volatile), findings, timings=timings)
 
@@ -193,18 +207,31 @@ def _save(request: AuthorRequest, verify: Any) -> Any:
 
 
 def _save_model(request: AuthorRequest, verify: Any, python_model: Any) -> Any:
-    kwargs = dict(input_example=(request.input_example, request.params) if request.params else request.input_example,
-                  signature=request.signature, artifacts=request.artifacts, pip_requirements=request.pip_requirements,
-                  extra_pip_requirements=request.extra_pip_requirements, conda_env=request.conda_env,
-                  code_paths=request.code_paths, model_config=request.model_config, verify=verify)
+    kwargs = dict(
+        input_example=(request.input_example, request.params) if request.params else request.input_example,
+        signature=request.signature,
+        artifacts=request.artifacts,
+        pip_requirements=request.pip_requirements,
+        extra_pip_requirements=request.extra_pip_requirements,
+        conda_env=request.conda_env,
+        code_paths=request.code_paths,
+        model_config=request.model_config,
+        verify=verify,
+    )
     if request.path:
         from ..format.save import save_model
 
         return save_model(request.path, python_model, overwrite=request.overwrite, **kwargs)
     from ..store.active import log_model
 
-    return log_model(request.name or default_name(request.model), python_model, source=request.source,
-                     store=request.store, new_version=request.new_version, **kwargs)
+    return log_model(
+        request.name or default_name(request.model),
+        python_model,
+        source=request.source,
+        store=request.store,
+        new_version=request.new_version,
+        **kwargs,
+    )
 
 
 def author(request: AuthorRequest, progress: Callable[[str], None] | None = None) -> Authored:
@@ -231,16 +258,19 @@ def _author(request: AuthorRequest, progress: Callable[[str], None]) -> Authored
     from .preview import as_table, build_preview
 
     if request.input_example is None:
-        raise ModelSaveError("An input example is required: it is what the model is checked, previewed and "
-                             "signed with. Give one (input_example=...).")
+        raise ModelSaveError(
+            "An input example is required: it is what the model is checked, previewed and "
+            "signed with. Give one (input_example=...)."
+        )
     timings: dict[str, float] = {}
     started = time.perf_counter()
     progress("checking")
     sample, large = sample_large_example(request.input_example)
     if large is not None:  # a small sample stands in for a huge example everywhere below (the card says so)
         request = replace(request, input_example=sample)
-    subject = Subject(request.model, request.input_example, request.params, request.signature, request.artifacts,
-                      request.code_paths)
+    subject = Subject(
+        request.model, request.input_example, request.params, request.signature, request.artifacts, request.code_paths
+    )
     findings = static_checks(subject, from_code=request.code is not None) + ([large] if large is not None else [])
     if request.code is not None:
         findings += request.code.findings
@@ -290,11 +320,18 @@ def _author(request: AuthorRequest, progress: Callable[[str], None]) -> Authored
     findings += mismatch_checks(preview)
     timings["total"] = time.perf_counter() - started
     data, volatile = model_card_data(
-        info.path, status=f"unchanged: same as v{info.version}" if info.unchanged else "saved",
-        name=info.name or Path(info.path).name, version=info.version,
-        uri=info.model_uri if info.version is not None else None, model=request.model,
-        checks=[f.to_dict() for f in findings], preview=preview, state=subject.state,
-        given_requirements=_given_sources(request), timings=timings)
+        info.path,
+        status=f"unchanged: same as v{info.version}" if info.unchanged else "saved",
+        name=info.name or Path(info.path).name,
+        version=info.version,
+        uri=info.model_uri if info.version is not None else None,
+        model=request.model,
+        checks=[f.to_dict() for f in findings],
+        preview=preview,
+        state=subject.state,
+        given_requirements=_given_sources(request),
+        timings=timings,
+    )
     return Authored(ModelCard(data, volatile), findings, info, loaded, timings)
 
 
@@ -341,8 +378,15 @@ def _note_in_sidecar(built: Path, model: Any, state: list[dict], findings: list[
     from ..card.data import model_label
     from ..format.sidecar import update_sidecar
 
-    update_sidecar(built, card={"model": model_label(model), "state": state,
-                                "checks": [f.to_dict() for f in findings], "preview": preview})
+    update_sidecar(
+        built,
+        card={
+            "model": model_label(model),
+            "state": state,
+            "checks": [f.to_dict() for f in findings],
+            "preview": preview,
+        },
+    )
 
 
 def _fresh_table(result: Any) -> dict:
@@ -370,8 +414,11 @@ def open_model(model_uri: Any) -> Authored:
             output = {"label": "loaded", "error": _error_text(exc)}
         saved = card.data.get("preview")  # what the model gave when it was saved, if the sidecar kept it
         if saved and saved["outputs"] and saved["outputs"][0].get("table"):
-            earlier = [{"label": o["label"], **({"table": o["table"]} if o.get("table") else {"error": o.get("error")})}
-                       for o in saved["outputs"] if o.get("table") or o.get("error")]
+            earlier = [
+                {"label": o["label"], **({"table": o["table"]} if o.get("table") else {"error": o.get("error")})}
+                for o in saved["outputs"]
+                if o.get("table") or o.get("error")
+            ]
             if "table" in output:
                 output["table"] = {**output["table"], "rows": output["table"]["rows"][:MAX_ROWS]}
             card.data["preview"] = build_preview(saved["input"], [*earlier, output])

@@ -25,8 +25,12 @@ def json_table(value: Any) -> dict[str, Any]:
         for record in value:
             columns += [k for k in record if k not in columns]
         return {"columns": columns, "rows": [[_cell(r.get(c)) for c in columns] for r in value]}
-    if isinstance(value, dict) and value and all(isinstance(v, list) for v in value.values()) and \
-            len({len(v) for v in value.values()}) == 1:
+    if (
+        isinstance(value, dict)
+        and value
+        and all(isinstance(v, list) for v in value.values())
+        and len({len(v) for v in value.values()}) == 1
+    ):
         columns = list(value)
         return {"columns": columns, "rows": [list(map(_cell, row)) for row in zip(*value.values(), strict=True)]}
     if isinstance(value, list):
@@ -80,8 +84,12 @@ def compare(expected: dict[str, Any], actual: dict[str, Any]) -> list[list[int]]
     """The ``[row, column]`` cells of ``actual`` that differ from ``expected`` (shape changes: every cell)."""
     if expected["columns"] != actual["columns"] or len(expected["rows"]) != len(actual["rows"]):
         return [[r, c] for r, row in enumerate(actual["rows"]) for c in range(len(row))] or [[0, 0]]
-    return [[r, c] for r, (row_a, row_b) in enumerate(zip(expected["rows"], actual["rows"], strict=True))
-            for c, (a, b) in enumerate(zip(row_a, row_b, strict=False)) if not _same(a, b)]
+    return [
+        [r, c]
+        for r, (row_a, row_b) in enumerate(zip(expected["rows"], actual["rows"], strict=True))
+        for c, (a, b) in enumerate(zip(row_a, row_b, strict=False))
+        if not _same(a, b)
+    ]
 
 
 def _cut(table: dict[str, Any]) -> dict[str, Any]:
@@ -101,7 +109,10 @@ def build_preview(example: dict[str, Any], outputs: list[dict[str, Any]]) -> dic
         else:
             diff = [] if index == 0 else [d for d in compare(reference, output["table"]) if d[0] < MAX_ROWS]
             mismatch = index > 0 and bool(compare(reference, output["table"]))
-            entry.update(status="mismatch" if mismatch else ("reference" if index == 0 else "match"),
-                         table=_cut(output["table"]), diff=diff)
+            entry.update(
+                status="mismatch" if mismatch else ("reference" if index == 0 else "match"),
+                table=_cut(output["table"]),
+                diff=diff,
+            )
         shown.append(entry)
     return {"input": _cut(example), "outputs": shown}

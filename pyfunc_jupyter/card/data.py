@@ -16,13 +16,23 @@ import re
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CARD_SCHEMA", "SERVE_PORT", "model_label", "requirement_name", "serve_data", "serve_lines",
-           "signature_tables", "model_card_data", "unsaved_card_data"]
+__all__ = [
+    "CARD_SCHEMA",
+    "SERVE_PORT",
+    "model_label",
+    "requirement_name",
+    "serve_data",
+    "serve_lines",
+    "signature_tables",
+    "model_card_data",
+    "unsaved_card_data",
+]
 
 # The card's one definition is card.schema.json (its TypeScript types are generated from it); the
 # version a card carries is the one the schema fixes.
-CARD_SCHEMA: int = json.loads((Path(__file__).with_name("card.schema.json")).read_text(encoding="utf-8"))[
-    "properties"]["schema"]["const"]
+CARD_SCHEMA: int = json.loads((Path(__file__).with_name("card.schema.json")).read_text(encoding="utf-8"))["properties"][
+    "schema"
+]["const"]
 SERVE_PORT = 5000  # MLflow's default scoring server port
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
@@ -47,16 +57,21 @@ def signature_tables(signature: Any) -> dict[str, Any] | None:
             if isinstance(spec, ColSpec):
                 out.append({"name": spec.name, "type": type_repr(spec.type), "required": spec.required})
             else:
-                out.append({"name": spec.name, "type": f"tensor {spec.type.name} {list(spec.shape)}",
-                            "required": True})
+                out.append({"name": spec.name, "type": f"tensor {spec.type.name} {list(spec.shape)}", "required": True})
         return out
 
     params = None
     if signature.params is not None:
         from ..format.example import to_json_value
 
-        params = [{"name": p.name, "type": type_repr(p.dtype) + (f" {list(p.shape)}" if p.shape else ""),
-                   "default": to_json_value(p.default)} for p in signature.params]
+        params = [
+            {
+                "name": p.name,
+                "type": type_repr(p.dtype) + (f" {list(p.shape)}" if p.shape else ""),
+                "default": to_json_value(p.default),
+            }
+            for p in signature.params
+        ]
     return {"inputs": rows(signature.inputs), "outputs": rows(signature.outputs), "params": params}
 
 
@@ -65,15 +80,19 @@ def _requirements(model_dir: Path, side: dict | None, given: dict[str, str]) -> 
     from ..environment.distributions import canonical_name
 
     saved = (side or {}).get("requirements")
-    inferred = {canonical_name(r["name"]): r for r in (saved if isinstance(saved, list) else [])
-                if isinstance(r, dict) and isinstance(r.get("name"), str)}
+    inferred = {
+        canonical_name(r["name"]): r
+        for r in (saved if isinstance(saved, list) else [])
+        if isinstance(r, dict) and isinstance(r.get("name"), str)
+    }
     rows, pins = [], {}
     lines: list[str] = []
     if (model_dir / "requirements.txt").is_file():
         from ..format.mlmodel import read_model_file
 
-        raw = read_model_file(model_dir, "requirements.txt", mlmodel_path=str(model_dir / "MLmodel"),
-                              key="requirements.txt")  # one linking outside the model is refused
+        raw = read_model_file(
+            model_dir, "requirements.txt", mlmodel_path=str(model_dir / "MLmodel"), key="requirements.txt"
+        )  # one linking outside the model is refused
         lines = raw.decode("utf-8", errors="replace").splitlines()
     for line in lines:
         line = line.strip()
@@ -139,14 +158,20 @@ def _is_int(value: Any) -> bool:
 
 def _rows_of(value: Any, fields: dict[str, Any]) -> bool:
     """Whether ``value`` is a list of mappings whose ``fields`` pass their checks."""
-    return isinstance(value, list) and all(isinstance(row, dict) and all(ok(row.get(k)) for k, ok in fields.items())
-                                           for row in value)
+    return isinstance(value, list) and all(
+        isinstance(row, dict) and all(ok(row.get(k)) for k, ok in fields.items()) for row in value
+    )
 
 
 def _is_table(value: Any) -> bool:
-    return (isinstance(value, dict) and _rows_of([value], {"total_rows": _is_int})
-            and isinstance(value.get("columns"), list) and all(isinstance(c, str) for c in value["columns"])
-            and isinstance(value.get("rows"), list) and all(isinstance(r, list) for r in value["rows"]))
+    return (
+        isinstance(value, dict)
+        and _rows_of([value], {"total_rows": _is_int})
+        and isinstance(value.get("columns"), list)
+        and all(isinstance(c, str) for c in value["columns"])
+        and isinstance(value.get("rows"), list)
+        and all(isinstance(r, list) for r in value["rows"])
+    )
 
 
 def _is_preview(value: Any) -> bool:
@@ -156,11 +181,20 @@ def _is_preview(value: Any) -> bool:
     def is_diff(v: Any) -> bool:
         return isinstance(v, list) and all(isinstance(d, list) and all(_is_int(i) for i in d) for d in v)
 
-    return (isinstance(value, dict) and _is_table(value.get("input"))
-            and _rows_of(value.get("outputs"), {"label": lambda v: isinstance(v, str),
-                                                "status": lambda v: v in _TABLE_STATUSES,
-                                                "table": optional(_is_table), "diff": optional(is_diff),
-                                                "error": optional(lambda v: isinstance(v, str))}))
+    return (
+        isinstance(value, dict)
+        and _is_table(value.get("input"))
+        and _rows_of(
+            value.get("outputs"),
+            {
+                "label": lambda v: isinstance(v, str),
+                "status": lambda v: v in _TABLE_STATUSES,
+                "table": optional(_is_table),
+                "diff": optional(is_diff),
+                "error": optional(lambda v: isinstance(v, str)),
+            },
+        )
+    )
 
 
 def _kept(side: dict | None) -> dict[str, Any]:
@@ -173,10 +207,14 @@ def _kept(side: dict | None) -> dict[str, Any]:
     checks, state = kept.get("checks"), kept.get("state")
     return {
         "model": kept.get("model") if text(kept.get("model")) else None,
-        "checks": checks if _rows_of(checks, {"check": text, "severity": lambda v: v in ("error", "warning"),
-                                              "message": text, "fix": text}) else None,
-        "state": state if _rows_of(state, {"attribute": text, "type": text,
-                                           "bytes": lambda v: v is None or _is_int(v)}) else None,
+        "checks": checks
+        if _rows_of(
+            checks, {"check": text, "severity": lambda v: v in ("error", "warning"), "message": text, "fix": text}
+        )
+        else None,
+        "state": state
+        if _rows_of(state, {"attribute": text, "type": text, "bytes": lambda v: v is None or _is_int(v)})
+        else None,
         "preview": kept.get("preview") if _is_preview(kept.get("preview")) else None,
     }
 
@@ -186,8 +224,12 @@ def serve_data(files: list[dict]) -> dict[str, Any]:
     from ..format.example import SERVING_FILE
 
     has_example = any(f["path"] == SERVING_FILE for f in files)
-    return {"env_manager": "local", "host": "127.0.0.1", "port": SERVE_PORT,
-            "input": SERVING_FILE if has_example else None}
+    return {
+        "env_manager": "local",
+        "host": "127.0.0.1",
+        "port": SERVE_PORT,
+        "input": SERVING_FILE if has_example else None,
+    }
 
 
 def _quote(text: str) -> str:
@@ -205,12 +247,16 @@ def serve_lines(serve: dict | None, location: str | None) -> dict[str, str] | No
     if not serve or not location:
         return None
     address = f"{serve['host']}:{serve['port']}"
-    lines = {"serve": f"mlflow models serve -m {_quote(location)} --env-manager {serve['env_manager']} "
-                      f"--host {serve['host']} --port {serve['port']}"}
+    lines = {
+        "serve": f"mlflow models serve -m {_quote(location)} --env-manager {serve['env_manager']} "
+        f"--host {serve['host']} --port {serve['port']}"
+    }
     if serve.get("input"):
         example = location.rstrip("/") + "/" + serve["input"]
-        lines["curl"] = (f"curl -s -X POST http://{address}/invocations -H 'Content-Type: application/json' "
-                         f"--data {_quote('@' + example)}")
+        lines["curl"] = (
+            f"curl -s -X POST http://{address}/invocations -H 'Content-Type: application/json' "
+            f"--data {_quote('@' + example)}"
+        )
     return lines
 
 
@@ -226,15 +272,26 @@ def model_label(model: Any) -> str | None:
 
 
 def _summary(checks: list[dict]) -> dict[str, int]:
-    return {"errors": sum(c["severity"] == "error" for c in checks),
-            "warnings": sum(c["severity"] == "warning" for c in checks)}
+    return {
+        "errors": sum(c["severity"] == "error" for c in checks),
+        "warnings": sum(c["severity"] == "warning" for c in checks),
+    }
 
 
-def model_card_data(model_dir: str | os.PathLike, *, status: str = "saved", name: str | None = None,
-                    version: int | None = None, uri: str | None = None, model: Any = None,
-                    checks: list[dict] | None = None, preview: dict | None = None, state: list[dict] | None = None,
-                    given_requirements: dict[str, str] | None = None,
-                    timings: dict[str, float] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+def model_card_data(
+    model_dir: str | os.PathLike,
+    *,
+    status: str = "saved",
+    name: str | None = None,
+    version: int | None = None,
+    uri: str | None = None,
+    model: Any = None,
+    checks: list[dict] | None = None,
+    preview: dict | None = None,
+    state: list[dict] | None = None,
+    given_requirements: dict[str, str] | None = None,
+    timings: dict[str, float] | None = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """``(data, volatile)`` of the card of the model saved in ``model_dir``."""
     from ..errors import MLmodelError, ModelLoadError
     from ..format.mlmodel import pyfunc_flavor, read_mlmodel, read_signature, safe_model_path
@@ -304,14 +361,32 @@ def _text(value: Any) -> str | None:
     return text_or_none(value)
 
 
-def unsaved_card_data(name: str | None, model: Any, checks: list[dict], *, signature: Any = None,
-                      state: list[dict] | None = None, preview: dict | None = None) -> tuple[dict, dict]:
+def unsaved_card_data(
+    name: str | None,
+    model: Any,
+    checks: list[dict],
+    *,
+    signature: Any = None,
+    state: list[dict] | None = None,
+    preview: dict | None = None,
+) -> tuple[dict, dict]:
     """``(data, volatile)`` of the card of a model that was not saved (the checks found errors)."""
     data = {
-        "schema": CARD_SCHEMA, "status": "not saved", "name": name, "version": None, "uri": None,
-        "model": model_label(model), "signature": signature_tables(signature), "requirements": [],
-        "artifacts": [], "files": [], "state": [{"attribute": r["attribute"], "type": r["type"]} for r in state or []],
-        "checks": list(checks), "summary": _summary(checks), "preview": preview, "serve": None,
+        "schema": CARD_SCHEMA,
+        "status": "not saved",
+        "name": name,
+        "version": None,
+        "uri": None,
+        "model": model_label(model),
+        "signature": signature_tables(signature),
+        "requirements": [],
+        "artifacts": [],
+        "files": [],
+        "state": [{"attribute": r["attribute"], "type": r["type"]} for r in state or []],
+        "checks": list(checks),
+        "summary": _summary(checks),
+        "preview": preview,
+        "serve": None,
     }
     volatile = {"state_sizes": {r["attribute"]: r["bytes"] for r in state or [] if r.get("bytes") is not None}}
     return data, volatile

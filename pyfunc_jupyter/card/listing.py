@@ -40,27 +40,43 @@ class ModelList:
         rows = []
         for name, entries in by_name.items():
             latest = entries[-1]
-            rows.append(ModelRow(name, [e.version for e in entries], latest.created, latest.signature_summary,
-                                 latest.size_bytes, [f"v{e.version}: {e.error}" for e in entries if e.error]))
+            rows.append(
+                ModelRow(
+                    name,
+                    [e.version for e in entries],
+                    latest.created,
+                    latest.signature_summary,
+                    latest.size_bytes,
+                    [f"v{e.version}: {e.error}" for e in entries if e.error],
+                )
+            )
         return cls(rows, str(store if store is not None else get_store()))
 
     def _repr_html_(self) -> str:
         if not self.rows:
-            return (f"<div>No models in the store <code>{escape(self.store)}</code> yet. Save one with a "
-                    "<code>%%pyfunc_model</code> cell.</div>")
+            return (
+                f"<div>No models in the store <code>{escape(self.store)}</code> yet. Save one with a "
+                "<code>%%pyfunc_model</code> cell.</div>"
+            )
         head = "".join(f"<th>{h}</th>" for h in ("name", "versions", "created (UTC)", "signature", "problems"))
         body = "".join(
             f"<tr><td>{escape(r.name)}</td><td>{escape(', '.join(map(str, r.versions)))}</td>"
             f"<td>{escape(r.created or '')}</td><td><code>{escape(r.signature_summary or '')}</code></td>"
-            f"<td>{escape('; '.join(r.errors))}</td></tr>" for r in self.rows)
-        return (f"<div>Store <code>{escape(self.store)}</code></div>"
-                f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+            f"<td>{escape('; '.join(r.errors))}</td></tr>"
+            for r in self.rows
+        )
+        return (
+            f"<div>Store <code>{escape(self.store)}</code></div>"
+            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        )
 
     def __repr__(self) -> str:
         if not self.rows:
             return f"No models in the store {self.store} yet. Save one with a %%pyfunc_model cell."
         lines = [f"Store {self.store}"]
         for r in self.rows:
-            lines.append(f"  {r.name}  versions {', '.join(map(str, r.versions))}  created {r.created or '?'}  "
-                         f"{r.signature_summary or ''}" + (f"  problems: {'; '.join(r.errors)}" if r.errors else ""))
+            lines.append(
+                f"  {r.name}  versions {', '.join(map(str, r.versions))}  created {r.created or '?'}  "
+                f"{r.signature_summary or ''}" + (f"  problems: {'; '.join(r.errors)}" if r.errors else "")
+            )
         return "\n".join(lines)

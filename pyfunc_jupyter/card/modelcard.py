@@ -57,20 +57,22 @@ class ModelCard:
 
 def model_card(model_uri: str | os.PathLike) -> ModelCard:
     """The card of a saved model (a directory, ``models:/`` or ``runs:/`` URI), without loading it."""
-    from .data import model_card_data
-    from ..store.loading import resolve_model_dir
-
     from .._storeroot import folder_store, remote_store
     from ..store.folder import is_model_name, is_version_name
+    from ..store.loading import resolve_model_dir
+    from .data import model_card_data
 
     path = resolve_model_dir(model_uri)
     name, version, uri = None, None, None
     given = os.fspath(model_uri)
     if remote_store() is not None and re.fullmatch(r"models:/[A-Za-z0-9][A-Za-z0-9._-]*/\d+", given):
-        name, _, number = given[len("models:/"):].partition("/")  # a tracking server's version, downloaded
+        name, _, number = given[len("models:/") :].partition("/")  # a tracking server's version, downloaded
         version, uri = int(number), given
-    elif (is_version_name(path.name) and is_model_name(path.parent.name)
-            and path.parent.parent.resolve() == folder_store().resolve()):
+    elif (
+        is_version_name(path.name)
+        and is_model_name(path.parent.name)
+        and path.parent.parent.resolve() == folder_store().resolve()
+    ):
         name, version = path.parent.name, int(path.name)
         uri = f"models:/{name}/{version}"
     data, volatile = model_card_data(path, status="saved", name=name, version=version, uri=uri)

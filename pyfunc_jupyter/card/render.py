@@ -32,13 +32,19 @@ _STYLE = """
 """
 
 # Inline, not in _STYLE: every card's HTML carries _STYLE, and only code-model cards need this.
-_CODE_STYLE = ("margin:2px 0 6px;padding:4px 6px;background:var(--jp-layout-color2,#f7f7f7);"
-               "font-family:var(--jp-code-font-family,monospace);font-size:12px;overflow-x:auto;white-space:pre")
+_CODE_STYLE = (
+    "margin:2px 0 6px;padding:4px 6px;background:var(--jp-layout-color2,#f7f7f7);"
+    "font-family:var(--jp-code-font-family,monospace);font-size:12px;overflow-x:auto;white-space:pre"
+)
 
-_STATUS_CLASS = {"reference": "pfj-muted", "match": "pfj-ok", "mismatch": "pfj-error", "error": "pfj-error",
-                 "missing": "pfj-muted"}
-_STATUS_MARK = {"reference": "", "match": "✓ match", "mismatch": "✗ mismatch", "error": "✗ failed",
-                "missing": "–"}
+_STATUS_CLASS = {
+    "reference": "pfj-muted",
+    "match": "pfj-ok",
+    "mismatch": "pfj-error",
+    "error": "pfj-error",
+    "missing": "pfj-muted",
+}
+_STATUS_MARK = {"reference": "", "match": "✓ match", "mismatch": "✗ mismatch", "error": "✗ failed", "missing": "–"}
 
 
 def format_size(size: int | None) -> str:
@@ -66,8 +72,13 @@ def _text(value: Any) -> str:
 def _param_default(param: dict) -> str:
     """A param's default; a float param's whole-number default keeps its decimal point, which JSON loses."""
     value = param["default"]
-    if (param["type"] in ("double", "float") and isinstance(value, (int, float)) and not isinstance(value, bool)
-            and float(value).is_integer() and abs(value) < 1e16):
+    if (
+        param["type"] in ("double", "float")
+        and isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and float(value).is_integer()
+        and abs(value) < 1e16
+    ):
         return f"{float(value):.1f}"
     return _text(value)
 
@@ -90,8 +101,10 @@ def _head_html(data: dict, volatile: dict) -> str:
     status = data.get("status") or ""
     css = "pfj-error" if status == "not saved" else "pfj-ok"
     version = f" v{data['version']}" if data.get("version") is not None else ""
-    parts = [f'<div><span class="pfj-title">{escape(str(data.get("name") or "model"))}{version}</span>'
-             f'<span class="pfj-badge {css}">{escape(status)}</span></div>']
+    parts = [
+        f'<div><span class="pfj-title">{escape(str(data.get("name") or "model"))}{version}</span>'
+        f'<span class="pfj-badge {css}">{escape(status)}</span></div>'
+    ]
     facts = [data.get("model"), data.get("uri"), volatile.get("path")]
     if volatile.get("total_bytes") is not None:
         facts.append(format_size(volatile["total_bytes"]))
@@ -109,9 +122,12 @@ def _checks_html(data: dict) -> str:
     items = "".join(
         f'<li><span class="pfj-{escape(c["severity"])}">{escape(c["severity"])}</span> '
         f'<code>{escape(c["check"])}</code>: {escape(c["message"])}<br><span class="pfj-muted">Fix: '
-        f'{escape(c["fix"])}</span></li>' for c in checks)
-    return (f'<h4>Checks: {summary.get("errors", 0)} error(s), {summary.get("warnings", 0)} warning(s)</h4>'
-            f"<ul>{items}</ul>")
+        f"{escape(c['fix'])}</span></li>"
+        for c in checks
+    )
+    return (
+        f"<h4>Checks: {summary.get('errors', 0)} error(s), {summary.get('warnings', 0)} warning(s)</h4><ul>{items}</ul>"
+    )
 
 
 def _preview_html(preview: dict | None) -> str:
@@ -124,8 +140,9 @@ def _preview_html(preview: dict | None) -> str:
     labels = []
     for output in preview["outputs"]:
         status = output["status"]
-        labels.append(f'<span class="{_STATUS_CLASS[status]}">{escape(output["label"])} '
-                      f'{escape(_STATUS_MARK[status])}</span>')
+        labels.append(
+            f'<span class="{_STATUS_CLASS[status]}">{escape(output["label"])} {escape(_STATUS_MARK[status])}</span>'
+        )
         if status in ("error", "missing"):
             header.append(output["label"])
             for r, row in enumerate(rows):
@@ -143,10 +160,11 @@ def _preview_html(preview: dict | None) -> str:
             values = out["rows"][r] if r < len(out["rows"]) else ["" for _ in range(width)]
             rows[r] += values
             classes[r] += ["pfj-diff" if (r, c) in diff else "" for c in range(width)]
-    more = max([table.get("total_rows", 0)] + [o["table"].get("total_rows", 0) for o in preview["outputs"]
-                                               if o.get("table")])
+    more = max(
+        [table.get("total_rows", 0)] + [o["table"].get("total_rows", 0) for o in preview["outputs"] if o.get("table")]
+    )
     note = f'<div class="pfj-muted">first {len(table["rows"])} of {more} rows</div>' if more > len(rows) else ""
-    return ("<h4>Preview: " + " · ".join(labels) + "</h4>" + _table(header, rows, classes) + note)
+    return "<h4>Preview: " + " · ".join(labels) + "</h4>" + _table(header, rows, classes) + note
 
 
 def _serve_html(data: dict, volatile: dict) -> str:
@@ -180,13 +198,19 @@ def _signature_html(signature: dict | None) -> str:
         if rows is None:
             parts.append(f'<div class="pfj-muted">{part}: not declared</div>')
         else:
-            parts.append(f"<div>{part}</div>" + _table(["name", "type", "required"],
-                                                       [[_column_name(r["name"]), r["type"], r["required"]]
-                                                        for r in rows]))
+            parts.append(
+                f"<div>{part}</div>"
+                + _table(
+                    ["name", "type", "required"], [[_column_name(r["name"]), r["type"], r["required"]] for r in rows]
+                )
+            )
     if signature.get("params") is not None:
-        parts.append("<div>params</div>" + _table(["name", "type", "default"],
-                                                  [[p["name"], p["type"], _param_default(p)]
-                                                   for p in signature["params"]]))
+        parts.append(
+            "<div>params</div>"
+            + _table(
+                ["name", "type", "default"], [[p["name"], p["type"], _param_default(p)] for p in signature["params"]]
+            )
+        )
     return "".join(parts)
 
 
@@ -195,24 +219,33 @@ def _requirements_html(data: dict, volatile: dict) -> str:
     if not rows:
         return ""
     pins = volatile.get("pins") or {}
-    return "<h4>Requirements</h4>" + _table(["requirement", "from"], [[pins.get(r["name"], r["name"]), r["source"]]
-                                                                      for r in rows])
+    return "<h4>Requirements</h4>" + _table(
+        ["requirement", "from"], [[pins.get(r["name"], r["name"]), r["source"]] for r in rows]
+    )
 
 
 def _files_html(data: dict, volatile: dict) -> str:
     sizes = volatile.get("sizes") or {}
     parts = []
     if data.get("artifacts"):
-        parts.append("<h4>Artifacts</h4>" + _table(
-            ["key", "path", "size"],
-            [[a["key"], a["path"], format_size(_tree_size(sizes, a["path"]))] for a in data["artifacts"]]))
+        parts.append(
+            "<h4>Artifacts</h4>"
+            + _table(
+                ["key", "path", "size"],
+                [[a["key"], a["path"], format_size(_tree_size(sizes, a["path"]))] for a in data["artifacts"]],
+            )
+        )
     if data.get("files"):
-        parts.append("<h4>Files</h4>" + _table(["file", "size"], [[f["path"], format_size(sizes.get(f["path"]))]
-                                                                  for f in data["files"]]))
+        parts.append(
+            "<h4>Files</h4>"
+            + _table(["file", "size"], [[f["path"], format_size(sizes.get(f["path"]))] for f in data["files"]])
+        )
     code = data.get("code")
     if code:
         text = code["text"] if code.get("text") is not None else "(the file cannot be read)"
-        parts.append(f'<h4>Code: {escape(code["path"])}</h4><pre class="pfj-code" style="{_CODE_STYLE}">{escape(text)}</pre>')
+        parts.append(
+            f'<h4>Code: {escape(code["path"])}</h4><pre class="pfj-code" style="{_CODE_STYLE}">{escape(text)}</pre>'
+        )
     if data.get("state"):
         state_sizes = volatile.get("state_sizes") or {}
         parts.append(
@@ -236,9 +269,15 @@ def _tree_size(sizes: dict[str, int], path: str | None) -> int | None:
 
 def render_html(data: dict[str, Any], volatile: dict[str, Any]) -> str:
     """The whole card as self-contained HTML."""
-    body = (_head_html(data, volatile) + _checks_html(data) + _preview_html(data.get("preview"))
-            + _serve_html(data, volatile) + _signature_html(data.get("signature"))
-            + _requirements_html(data, volatile) + _files_html(data, volatile))
+    body = (
+        _head_html(data, volatile)
+        + _checks_html(data)
+        + _preview_html(data.get("preview"))
+        + _serve_html(data, volatile)
+        + _signature_html(data.get("signature"))
+        + _requirements_html(data, volatile)
+        + _files_html(data, volatile)
+    )
     return f'<div class="pfj-card"><style>{_STYLE}</style>{body}</div>'
 
 
@@ -301,8 +340,9 @@ def render_text(data: dict[str, Any], volatile: dict[str, Any]) -> str:
                 f"{part.capitalize()}: [{specs}]" if rows is not None else f"{part.capitalize()}: not declared"
             )
         if signature.get("params") is not None:
-            lines.append("Params: " + ", ".join(f"{p['name']}: {p['type']} = {_param_default(p)}"
-                                                for p in signature["params"]))
+            lines.append(
+                "Params: " + ", ".join(f"{p['name']}: {p['type']} = {_param_default(p)}" for p in signature["params"])
+            )
     else:
         lines.append("Signature: none")
     pins = volatile.get("pins") or {}

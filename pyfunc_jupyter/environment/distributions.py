@@ -10,13 +10,18 @@ from collections.abc import Iterable
 from ..errors import RequirementInferenceError
 from .markers import marker_applies
 
-__all__ = ["DistMeta", "module_owners", "dist_metadata", "dependencies", "dependency_closure", "canonical_name",
-           "installed_info", "refresh_if_sys_path_changed"]
+__all__ = [
+    "DistMeta",
+    "module_owners",
+    "dist_metadata",
+    "dependencies",
+    "dependency_closure",
+    "canonical_name",
+    "installed_info",
+    "refresh_if_sys_path_changed",
+]
 
 _FIX = "pass pip_requirements=[...] explicitly to save without inference"
-
-
-
 
 
 _NAME_SEPARATORS = re.compile(r"[-_.]+")
@@ -69,8 +74,9 @@ def _site(directory: str) -> _Site:
     except OSError:
         entries = []
     for entry in entries:
-        if entry.endswith(".dist-info") or (entry.endswith(".egg-info")
-                                            and os.path.isdir(os.path.join(directory, entry))):
+        if entry.endswith(".dist-info") or (
+            entry.endswith(".egg-info") and os.path.isdir(os.path.join(directory, entry))
+        ):
             name = entry.rpartition(".")[0].partition("-")[0]
             infos.setdefault(canonical_name(name), []).append(os.path.join(directory, entry))
     site = _SITES[directory] = _Site(mtime, infos)
@@ -205,8 +211,13 @@ def _guesses(site: _Site, key: str) -> list[str]:
     """Metadata directories named like module ``key`` (yaml -> PyYAML, pythonjsonlogger -> python-json-logger)."""
     exact = [p for name in (key, f"py{key}", f"python-{key}", f"{key}-python") for p in site.infos.get(name, [])]
     bare = key.replace("-", "")
-    similar = [p for name, paths in site.infos.items() for p in paths if p not in exact and (
-        name.replace("-", "") in (bare, f"py{bare}", f"python{bare}") or (len(bare) >= 3 and bare in name))]
+    similar = [
+        p
+        for name, paths in site.infos.items()
+        for p in paths
+        if p not in exact
+        and (name.replace("-", "") in (bare, f"py{bare}", f"python{bare}") or (len(bare) >= 3 and bare in name))
+    ]
     return exact + similar[:12]
 
 
@@ -257,11 +268,12 @@ def module_owners(top: str, submodules: Iterable[str], notes: list[str]) -> tupl
     if found:
         return tuple(found)
     for path in where.namespace:  # no submodule seen: every distribution installing into it, as MLflow does
-        found += [i for i in _scan_site(_site(os.path.dirname(path)), _Where(prefix=f"{top}/"), None)
-                  if i not in found]
+        found += [i for i in _scan_site(_site(os.path.dirname(path)), _Where(prefix=f"{top}/"), None) if i not in found]
     if found:
-        notes.append(f"{top} is a namespace package and none of its submodules was seen: every installed "
-                     f"distribution that provides {top}.* is required.")
+        notes.append(
+            f"{top} is a namespace package and none of its submodules was seen: every installed "
+            f"distribution that provides {top}.* is required."
+        )
     return tuple(found)
 
 
@@ -328,7 +340,8 @@ def _broken(info: str, problem: str) -> RequirementInferenceError:
     name = os.path.basename(info).rpartition(".")[0].partition("-")[0]
     return RequirementInferenceError(
         f"Cannot infer requirements: the installed metadata of {name!r} ({info}) is broken: {problem}. "
-        f"Reinstall it (pip install --force-reinstall {name}), or {_FIX}.")
+        f"Reinstall it (pip install --force-reinstall {name}), or {_FIX}."
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -374,5 +387,3 @@ def dependency_closure(info: str, notes: list[str]) -> set[str]:
                 if dependency is not None:
                     todo.append(dependency)
     return seen
-
-

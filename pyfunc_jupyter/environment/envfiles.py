@@ -71,8 +71,10 @@ def _as_lines(value: Any, option: str) -> tuple[list[str], list[str]]:
     if isinstance(value, (str, os.PathLike)):
         return _read_lines(Path(value).expanduser().resolve(), set())
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-        raise ModelSaveError(f"{option} must be a list of requirement strings or the path of a requirements "
-                             f"file; got {type(value).__name__}.")
+        raise ModelSaveError(
+            f"{option} must be a list of requirement strings or the path of a requirements "
+            f"file; got {type(value).__name__}."
+        )
     return _parse(list(value), Path.cwd(), set())
 
 
@@ -136,14 +138,27 @@ def _conda_pip(env: dict) -> list[str]:
     return []
 
 
-def process_requirements(pip_requirements: Any = None, extra_pip_requirements: Any = None, conda_env: Any = None,
-                         inferred: list[str] | None = None) -> EnvSpec:
+def process_requirements(
+    pip_requirements: Any = None,
+    extra_pip_requirements: Any = None,
+    conda_env: Any = None,
+    inferred: list[str] | None = None,
+) -> EnvSpec:
     """Work out the requirements to write from the save options (at most one of the three)."""
-    given = [n for n, v in (("conda_env", conda_env), ("pip_requirements", pip_requirements),
-                            ("extra_pip_requirements", extra_pip_requirements)) if v is not None]
+    given = [
+        n
+        for n, v in (
+            ("conda_env", conda_env),
+            ("pip_requirements", pip_requirements),
+            ("extra_pip_requirements", extra_pip_requirements),
+        )
+        if v is not None
+    ]
     if len(given) > 1:
-        raise ModelSaveError(f"Only one of `conda_env`, `pip_requirements`, and `extra_pip_requirements` can be "
-                             f"specified; got {' and '.join(given)}. Put everything in one of them.")
+        raise ModelSaveError(
+            f"Only one of `conda_env`, `pip_requirements`, and `extra_pip_requirements` can be "
+            f"specified; got {' and '.join(given)}. Put everything in one of them."
+        )
     constraints: list[str] = []
     conda = None
     if pip_requirements is not None:
@@ -164,10 +179,15 @@ def process_requirements(pip_requirements: Any = None, extra_pip_requirements: A
 
 def _default_conda(requirements: list[str]) -> dict:
     pip = installed_version("pip")
-    return {"channels": ["conda-forge"],
-            "dependencies": [f"python={platform.python_version()}", f"pip<={pip}" if pip else "pip",
-                             {"pip": list(requirements)}],
-            "name": "mlflow-env"}
+    return {
+        "channels": ["conda-forge"],
+        "dependencies": [
+            f"python={platform.python_version()}",
+            f"pip<={pip}" if pip else "pip",
+            {"pip": list(requirements)},
+        ],
+        "name": "mlflow-env",
+    }
 
 
 def _user_conda(env: dict, requirements: list[str]) -> dict:
@@ -187,10 +207,15 @@ def _render(requirements: tuple[str, ...], conda_json: str | None) -> tuple[str,
         _user_conda(json.loads(conda_json), list(requirements)) if conda_json else _default_conda(list(requirements))
     )
     build = [f"{name}=={v}" if (v := installed_version(name)) else name for name in ("pip", "setuptools", "wheel")]
-    python_env = {"python": platform.python_version(), "build_dependencies": build,
-                  "dependencies": ["-r requirements.txt"]}
-    return (yaml.dump(conda, Dumper=dumper, default_flow_style=False, sort_keys=True),
-            yaml.dump(python_env, Dumper=dumper, default_flow_style=False, sort_keys=False))
+    python_env = {
+        "python": platform.python_version(),
+        "build_dependencies": build,
+        "dependencies": ["-r requirements.txt"],
+    }
+    return (
+        yaml.dump(conda, Dumper=dumper, default_flow_style=False, sort_keys=True),
+        yaml.dump(python_env, Dumper=dumper, default_flow_style=False, sort_keys=False),
+    )
 
 
 def write_env_files(directory: str | os.PathLike, spec: EnvSpec) -> dict[str, str]:

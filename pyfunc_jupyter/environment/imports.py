@@ -17,19 +17,34 @@ _OUR_PACKAGE = __name__.partition(".")[0]
 # Our modules that are pickled by value into every model: their imports run where the model runs.
 _BY_VALUE_MODULES = frozenset({f"{_OUR_PACKAGE}._base", f"{_OUR_PACKAGE}._hints"})
 # Code that hosts the inference (kernel, test runner, debugger), not code the model depends on.
-_HOST_PACKAGES = frozenset({
-    _OUR_PACKAGE, "IPython", "ipykernel", "ipywidgets", "comm", "traitlets", "zmq", "tornado", "jupyter_client",
-    "jupyter_core", "debugpy", "pydevd", "pytest", "_pytest", "pluggy", "coverage", "hypothesis",
-    "_pydevd_bundle", "_pydev_bundle",
-})
+_HOST_PACKAGES = frozenset(
+    {
+        _OUR_PACKAGE,
+        "IPython",
+        "ipykernel",
+        "ipywidgets",
+        "comm",
+        "traitlets",
+        "zmq",
+        "tornado",
+        "jupyter_client",
+        "jupyter_core",
+        "debugpy",
+        "pydevd",
+        "pytest",
+        "_pytest",
+        "pluggy",
+        "coverage",
+        "hypothesis",
+        "_pydevd_bundle",
+        "_pydev_bundle",
+    }
+)
 _STDLIB = frozenset(sys.stdlib_module_names) | frozenset(sys.builtin_module_names)
 # How an import is phrased in the phases named for what runs (others: "imported by <phase>").
 _DURING = {"unpickle": "while unpickling", "code": "while the model's code file ran"}
 _DIRECT = {"unpickle": "imported while unpickling", "code": "imported by the model's code file"}
 _CALLED = {"unpickle": "called while unpickling", "code": "called by the model's code file"}
-
-
-
 
 
 @dataclass(frozen=True)
@@ -62,8 +77,9 @@ class ImportRecorder:
     @property
     def uses(self) -> list[ModuleUse]:
         """Every distinct (module, how, direct) recorded so far, in first-seen order."""
-        return [ModuleUse(name, how, direct, tuple(sorted(subs))) for (name, how, direct), subs
-                in list(self._seen.items())]
+        return [
+            ModuleUse(name, how, direct, tuple(sorted(subs))) for (name, how, direct), subs in list(self._seen.items())
+        ]
 
     def record(self, module_name: str, how: str, direct: bool = True) -> None:
         """Note a use of ``module_name`` (its top-level name is kept), e.g. a pickle reference."""

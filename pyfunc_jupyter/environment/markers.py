@@ -11,8 +11,10 @@ __all__ = ["marker_applies"]
 
 _MARKERS: dict[str, bool] = {}  # marker text -> whether it holds here
 
-_MARKER_TOKEN = re.compile(r"""\s*(?:(?P<str>'[^']*'|"[^"]*")|(?P<op>===|==|!=|<=|>=|~=|<|>|\(|\))"""
-                           r"""|(?P<word>not\s+in\b|[A-Za-z_][A-Za-z0-9_.]*))""")
+_MARKER_TOKEN = re.compile(
+    r"""\s*(?:(?P<str>'[^']*'|"[^"]*")|(?P<op>===|==|!=|<=|>=|~=|<|>|\(|\))"""
+    r"""|(?P<word>not\s+in\b|[A-Za-z_][A-Za-z0-9_.]*))"""
+)
 _MARKER_OPERATORS = {"===", "==", "!=", "<=", ">=", "~=", "<", ">", "in", "not in"}
 _VERSION_VARIABLES = {"python_version", "python_full_version", "implementation_version"}
 
@@ -28,8 +30,7 @@ def marker_applies(marker: str, notes: list[str]) -> bool:
         try:
             cached = _MarkerParser(marker, _marker_environment()).evaluate()
         except _MarkerError as exc:
-            notes.append(f"Could not evaluate the marker {marker!r} ({exc}); that dependency was not used "
-                         "for pruning.")
+            notes.append(f"Could not evaluate the marker {marker!r} ({exc}); that dependency was not used for pruning.")
             cached = False
         _MARKERS[marker] = cached
     return cached
@@ -48,14 +49,22 @@ def _marker_environment() -> dict[str, str]:
         if info.releaselevel != "final":
             level = {"alpha": "a", "beta": "b", "candidate": "rc"}[info.releaselevel]
             implementation_version += f"{level}{info.serial}"
-        _ENVIRONMENT.update({
-            "os_name": os.name, "sys_platform": sys.platform, "platform_machine": platform.machine(),
-            "platform_python_implementation": platform.python_implementation(),
-            "platform_release": platform.release(), "platform_system": platform.system(),
-            "platform_version": platform.version(), "python_version": ".".join(map(str, sys.version_info[:2])),
-            "python_full_version": platform.python_version(), "implementation_name": sys.implementation.name,
-            "implementation_version": implementation_version, "extra": "",
-        })
+        _ENVIRONMENT.update(
+            {
+                "os_name": os.name,
+                "sys_platform": sys.platform,
+                "platform_machine": platform.machine(),
+                "platform_python_implementation": platform.python_implementation(),
+                "platform_release": platform.release(),
+                "platform_system": platform.system(),
+                "platform_version": platform.version(),
+                "python_version": ".".join(map(str, sys.version_info[:2])),
+                "python_full_version": platform.python_version(),
+                "implementation_name": sys.implementation.name,
+                "implementation_version": implementation_version,
+                "extra": "",
+            }
+        )
     return _ENVIRONMENT
 
 
@@ -63,9 +72,13 @@ class _MarkerParser:
     """A small recursive-descent evaluator of PEP 508 markers: ``or``, ``and``, parentheses, comparisons."""
 
     _ALIASES: ClassVar[dict[str, str]] = {
-        "os.name": "os_name", "sys.platform": "sys_platform", "platform.version": "platform_version",
-        "platform.machine": "platform_machine", "platform.python_implementation": "platform_python_implementation",
-        "python_implementation": "platform_python_implementation"}
+        "os.name": "os_name",
+        "sys.platform": "sys_platform",
+        "platform.version": "platform_version",
+        "platform.machine": "platform_machine",
+        "platform.python_implementation": "platform_python_implementation",
+        "python_implementation": "platform_python_implementation",
+    }
 
     def __init__(self, text: str, environment: dict[str, str]) -> None:
         self.tokens = self._tokenize(text)
@@ -147,9 +160,11 @@ class _MarkerParser:
         raise _MarkerError(f"expected a value, got {text!r}")
 
 
-_VERSION = re.compile(r"^\s*v?(\d+(?:\.\d+)*)(?:[-_.]?(a|b|c|rc|alpha|beta|pre|preview)[-_.]?(\d*))?"
-                      r"(?:[-_.]?(?:post|rev|r)[-_.]?(\d*))?(?:[-_.]?dev[-_.]?(\d*))?(?:\+[a-z0-9.]+)?\s*$",
-                      re.IGNORECASE)
+_VERSION = re.compile(
+    r"^\s*v?(\d+(?:\.\d+)*)(?:[-_.]?(a|b|c|rc|alpha|beta|pre|preview)[-_.]?(\d*))?"
+    r"(?:[-_.]?(?:post|rev|r)[-_.]?(\d*))?(?:[-_.]?dev[-_.]?(\d*))?(?:\+[a-z0-9.]+)?\s*$",
+    re.IGNORECASE,
+)
 
 
 def _version_key(text: str) -> tuple | None:
@@ -164,8 +179,12 @@ def _version_key(text: str) -> tuple | None:
     pre = (rank, int(pre_number or 0)) if pre_kind else (3, 0)
     if dev is not None and not pre_kind and post is None:
         pre = (-1, 0)  # 1.0.dev1 sorts before 1.0a1
-    return (release, pre, int(post) if post else -1 if post is None else 0,
-            int(dev) if dev else (0 if dev is not None else float("inf")))
+    return (
+        release,
+        pre,
+        int(post) if post else -1 if post is None else 0,
+        int(dev) if dev else (0 if dev is not None else float("inf")),
+    )
 
 
 def _compare(left: str, op: str, right: str, version_like: bool) -> bool:
@@ -189,5 +208,3 @@ def _compare(left: str, op: str, right: str, version_like: bool) -> bool:
         parts = right.split(".")
         return a >= b and tuple(left.split("."))[: len(parts) - 1] == tuple(parts[:-1])
     return {"==": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
-
-

@@ -32,9 +32,6 @@ _CLOUDPICKLE_REASON = "always included: the model is a cloudpickle pickle"
 _FIX = "pass pip_requirements=[...] explicitly to save without inference"
 
 
-
-
-
 @dataclass
 class Requirement:
     """A pinned distribution and why the model needs it."""
@@ -52,14 +49,25 @@ class Requirement:
 
     def to_dict(self) -> dict[str, Any]:
         """The sidecar JSON form (with the pin)."""
-        return {"name": self.name, "version": self.version, "pin": self.pin, "modules": list(self.modules),
-                "reasons": list(self.reasons), "direct": self.direct}
+        return {
+            "name": self.name,
+            "version": self.version,
+            "pin": self.pin,
+            "modules": list(self.modules),
+            "reasons": list(self.reasons),
+            "direct": self.direct,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Requirement:
         """Read the sidecar JSON form back."""
-        return cls(str(data["name"]), str(data["version"]), list(data.get("modules", [])),
-                   list(data.get("reasons", [])), bool(data.get("direct", True)))
+        return cls(
+            str(data["name"]),
+            str(data["version"]),
+            list(data.get("modules", [])),
+            list(data.get("reasons", [])),
+            bool(data.get("direct", True)),
+        )
 
 
 @dataclass
@@ -75,9 +83,6 @@ class RequirementsResult:
         return [r.pin for r in self.requirements]
 
 
-
-
-
 class _Found:
     """A distribution some recorded modules map to, while resolving."""
 
@@ -88,8 +93,9 @@ class _Found:
         self.reasons: list[str] = []
 
 
-def resolve_requirements(uses: Iterable[ModuleUse], *, exclude: Iterable[str] = (),
-                         pickled: bool = True) -> RequirementsResult:
+def resolve_requirements(
+    uses: Iterable[ModuleUse], *, exclude: Iterable[str] = (), pickled: bool = True
+) -> RequirementsResult:
     """Map recorded uses to pinned requirements with provenance; direct uses are never pruned.
 
     ``pickled=False`` (a model from code) does not add cloudpickle for the pickle's sake.
@@ -100,7 +106,8 @@ def resolve_requirements(uses: Iterable[ModuleUse], *, exclude: Iterable[str] = 
         raise
     except Exception as exc:
         raise RequirementInferenceError(
-            f"Cannot infer requirements ({type(exc).__name__}: {exc}). Fix the installed packages, or {_FIX}.") from exc
+            f"Cannot infer requirements ({type(exc).__name__}: {exc}). Fix the installed packages, or {_FIX}."
+        ) from exc
 
 
 def _resolve(uses: list[ModuleUse], exclude: set[str], pickled: bool = True) -> RequirementsResult:
@@ -166,8 +173,10 @@ def _prune(found: dict[str, _Found], candidates: list[str], anchors: list[str], 
         pruned.discard(orphan)
     for key in sorted(pruned):
         by = next(found[k].meta.name for k in anchors if k not in pruned and key in closures[k])
-        notes.append(f"{found[key].meta.name} left out: only library code imported it "
-                     f"({'; '.join(found[key].reasons)}), and {by} requires it.")
+        notes.append(
+            f"{found[key].meta.name} left out: only library code imported it "
+            f"({'; '.join(found[key].reasons)}), and {by} requires it."
+        )
     return pruned
 
 
@@ -181,7 +190,8 @@ def _add_cloudpickle(kept: dict[str, _Found], found: dict[str, _Found], notes: l
             if not infos:
                 raise RequirementInferenceError(
                     f"Cannot infer requirements: cloudpickle, which pickles the model, is not installed "
-                    f"where Python finds it. Install it (pip install cloudpickle), or {_FIX}.")
+                    f"where Python finds it. Install it (pip install cloudpickle), or {_FIX}."
+                )
             kept["cloudpickle"] = _Found(infos[0], dist_metadata(infos[0]), ["cloudpickle"], direct=True)
     kept["cloudpickle"].reasons.append(_CLOUDPICKLE_REASON)
 
@@ -191,6 +201,8 @@ def _requirement(item: _Found, notes: list[str]) -> Requirement:
     version = item.meta.version
     public, plus, label = version.partition("+")
     if plus:
-        notes.append(f"{item.meta.name} {version}: the local version label +{label} was left out of the pin "
-                     f"({item.meta.name}=={public}); install that build yourself where the model is served.")
+        notes.append(
+            f"{item.meta.name} {version}: the local version label +{label} was left out of the pin "
+            f"({item.meta.name}=={public}); install that build yourself where the model is served."
+        )
     return Requirement(item.meta.name, public, sorted(item.modules), list(item.reasons), item.direct)

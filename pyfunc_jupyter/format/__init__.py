@@ -1,4 +1,16 @@
 """The on-disk format: reading and writing a model directory (MLmodel, pickle, signature, example)."""
 
-__all__ = ["types", "schema", "infer", "enforce", "example", "mlmodel", "pickling", "mlflow_compat", "codepaths",
-           "atomic", "save", "load"]
+__all__ = [
+    "types",
+    "schema",
+    "infer",
+    "enforce",
+    "example",
+    "mlmodel",
+    "pickling",
+    "mlflow_compat",
+    "codepaths",
+    "atomic",
+    "save",
+    "load",
+]

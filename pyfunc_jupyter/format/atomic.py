@@ -17,8 +17,18 @@ from pathlib import Path
 from ..errors import ModelSaveError, ModelStorageError
 from .sidecar import SIDECAR
 
-__all__ = ["staging", "check_target", "publish", "claim_version", "remove_stale_staging", "storage_error",
-           "check_path_text", "exchange", "STAGING_PREFIX", "MODEL_FILES"]
+__all__ = [
+    "staging",
+    "check_target",
+    "publish",
+    "claim_version",
+    "remove_stale_staging",
+    "storage_error",
+    "check_path_text",
+    "exchange",
+    "STAGING_PREFIX",
+    "MODEL_FILES",
+]
 
 STAGING_PREFIX = ".pyfunc-staging-"
 _RENAME_EXCHANGE = 2
@@ -27,21 +37,37 @@ _STALE_UNKNOWN_OWNER = 3600.0  # a staging dir whose owner cannot be told apart 
 
 # Top-level entries MLflow or we write in a pyfunc model directory; overwrite replaces a directory
 # holding only these and the entries its MLmodel's flavors name (a flavor's own data file or folder).
-MODEL_FILES = frozenset({
-    "MLmodel", "python_model.pkl", "artifacts", "code", "metadata", "registered_model_meta",
-    "conda.yaml", "python_env.yaml", "requirements.txt", "constraints.txt", "original_requirements.txt",
-    "environment_variables.txt", "input_example.json", "serving_input_example.json", SIDECAR,
-})
+MODEL_FILES = frozenset(
+    {
+        "MLmodel",
+        "python_model.pkl",
+        "artifacts",
+        "code",
+        "metadata",
+        "registered_model_meta",
+        "conda.yaml",
+        "python_env.yaml",
+        "requirements.txt",
+        "constraints.txt",
+        "original_requirements.txt",
+        "environment_variables.txt",
+        "input_example.json",
+        "serving_input_example.json",
+        SIDECAR,
+    }
+)
 
 
 # --- errors -------------------------------------------------------------------------------------
+
 
 def check_path_text(path: object, what: str) -> None:
     """Refuse a path holding a NUL byte (no file system accepts one) before any OS call sees it."""
     text = os.fspath(path) if isinstance(path, (str, bytes, os.PathLike)) else None
     if (isinstance(text, str) and "\x00" in text) or (isinstance(text, bytes) and b"\x00" in text):
-        raise ModelSaveError(f"{what} {text!r} holds a NUL byte ('\\x00'), which no file name may contain. "
-                             "Remove it from the path.")
+        raise ModelSaveError(
+            f"{what} {text!r} holds a NUL byte ('\\x00'), which no file name may contain. Remove it from the path."
+        )
 
 
 def storage_error(exc: OSError, where: Path) -> ModelStorageError:
@@ -49,19 +75,27 @@ def storage_error(exc: OSError, where: Path) -> ModelStorageError:
     place = exc.filename or where
     code = exc.errno
     if code in (errno.ENOSPC, errno.EDQUOT):
-        fix = (f"No space left on the device holding {place} (or your disk quota is used up). Free some "
-               "space, or save to another disk, and save again.")
+        fix = (
+            f"No space left on the device holding {place} (or your disk quota is used up). Free some "
+            "space, or save to another disk, and save again."
+        )
     elif code == errno.EFBIG:
-        fix = (f"A file in the model is larger than the file system or your file-size limit allows ({place}). "
-               "Save to another file system or raise the limit (ulimit -f).")
+        fix = (
+            f"A file in the model is larger than the file system or your file-size limit allows ({place}). "
+            "Save to another file system or raise the limit (ulimit -f)."
+        )
     elif code == errno.EROFS:
-        fix = (f"{place} is on a read-only file system. Save to a writable folder (for the store: "
-               "set_store(path) or $PYFUNC_JUPYTER_STORE).")
+        fix = (
+            f"{place} is on a read-only file system. Save to a writable folder (for the store: "
+            "set_store(path) or $PYFUNC_JUPYTER_STORE)."
+        )
     elif code in (errno.EACCES, errno.EPERM):
         fix = f"No permission to write {place}. Choose a folder you can write to, or fix its permissions."
     elif code in (errno.ENOTDIR, errno.EEXIST):
-        fix = (f"A part of the path {place} is a file, not a folder. Move that file away or choose another "
-               "path (for the store: set_store(path) or $PYFUNC_JUPYTER_STORE).")
+        fix = (
+            f"A part of the path {place} is a file, not a folder. Move that file away or choose another "
+            "path (for the store: set_store(path) or $PYFUNC_JUPYTER_STORE)."
+        )
     elif code == errno.ENAMETOOLONG:
         fix = f"A name in {place} is too long for the file system. Choose a shorter name."
     elif code == errno.ELOOP:
@@ -72,6 +106,7 @@ def storage_error(exc: OSError, where: Path) -> ModelStorageError:
 
 
 # --- staging -------------------------------------------------------------------------------------
+
 
 def _make_parents(folder: Path) -> list[Path]:
     """``mkdir -p folder``; return the folders made, innermost first (a failed save removes them)."""
@@ -193,7 +228,7 @@ def _owner_gone(entry: Path) -> bool:
             return False  # a live save holds it
         finally:
             os.close(fd)
-    fields = entry.name[len(STAGING_PREFIX):].split("-")
+    fields = entry.name[len(STAGING_PREFIX) :].split("-")
     pid = int(fields[-2]) if len(fields) >= 2 and fields[-2].isascii() and fields[-2].isdigit() else None
     if pid is not None and pid != os.getpid():
         try:
@@ -222,6 +257,7 @@ def remove_stale_staging(parent: Path) -> None:
 
 
 # --- publishing -----------------------------------------------------------------------------------
+
 
 def exchange(a: Path, b: Path) -> bool:
     """Swap two paths atomically with Linux ``renameat2(RENAME_EXCHANGE)``; False if unsupported."""
@@ -303,32 +339,43 @@ def check_target(target: Path, overwrite: bool) -> None:
     if not os.path.lexists(target):
         return
     if target.is_symlink():
-        raise ModelSaveError(f"Cannot save the model to {target}: it is a symbolic link (to "
-                             f"{os.readlink(target)}). Save to the real folder's path, or choose another path.")
+        raise ModelSaveError(
+            f"Cannot save the model to {target}: it is a symbolic link (to "
+            f"{os.readlink(target)}). Save to the real folder's path, or choose another path."
+        )
     if not target.is_dir():
-        raise ModelSaveError(f"Cannot save the model to {target}: it exists and is not a directory. "
-                             "Choose another path.")
+        raise ModelSaveError(
+            f"Cannot save the model to {target}: it exists and is not a directory. Choose another path."
+        )
     reason = _protected(target)
     if reason:
-        raise ModelSaveError(f"Cannot save the model to {target}: {reason}, which a save never replaces. "
-                             "Save into a new sub-folder, e.g. save_model('my_model', ...).")
+        raise ModelSaveError(
+            f"Cannot save the model to {target}: {reason}, which a save never replaces. "
+            "Save into a new sub-folder, e.g. save_model('my_model', ...)."
+        )
     if _is_empty_dir(target):
         return
     if not overwrite:
-        raise ModelSaveError(f"Cannot save the model to {target}: the directory already exists and is not "
-                             "empty. Pass overwrite=True to replace it, or choose another path.")
+        raise ModelSaveError(
+            f"Cannot save the model to {target}: the directory already exists and is not "
+            "empty. Pass overwrite=True to replace it, or choose another path."
+        )
     mlmodel = target / "MLmodel"
     if not (mlmodel.is_file() and not mlmodel.is_symlink()):
-        raise ModelSaveError(f"Cannot overwrite {target}: it holds no MLmodel file, so it is not a model "
-                             "directory, and overwrite replaces only model directories (or empty ones). "
-                             "Choose another path, or move the folder away yourself.")
+        raise ModelSaveError(
+            f"Cannot overwrite {target}: it holds no MLmodel file, so it is not a model "
+            "directory, and overwrite replaces only model directories (or empty ones). "
+            "Choose another path, or move the folder away yourself."
+        )
     allowed = MODEL_FILES | _flavor_entries(target)
     foreign = sorted(name for name in os.listdir(target) if name not in allowed)
     if foreign:
         shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
-        raise ModelSaveError(f"Cannot overwrite {target}: besides a model it holds {shown}, which a model "
-                             "directory does not, and overwrite would delete them. Move them out of the "
-                             "folder (or choose another path) and save again.")
+        raise ModelSaveError(
+            f"Cannot overwrite {target}: besides a model it holds {shown}, which a model "
+            "directory does not, and overwrite would delete them. Move them out of the "
+            "folder (or choose another path) and save again."
+        )
 
 
 def publish(staging: Path, target: Path, overwrite: bool) -> None:

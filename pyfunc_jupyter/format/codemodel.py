@@ -114,7 +114,8 @@ def _missing(module: str):
         raise AttributeError(
             f"{module}.{name} is not available: MLflow is not installed, and pyfunc-jupyter stands "
             f"in only for mlflow.pyfunc.PythonModel/PythonModelContext, mlflow.pyfunc.utils.pyfunc, "
-            f"mlflow.models.set_model/ModelConfig and mlflow.exceptions.MlflowException. Install mlflow to load this model."
+            f"mlflow.models.set_model/ModelConfig and mlflow.exceptions.MlflowException. "
+            "Install mlflow to load this model."
         )
 
     return __getattr__

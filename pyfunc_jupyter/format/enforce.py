@@ -12,8 +12,10 @@ from .types import AnyType, Array, DataType, Map, Object
 
 __all__ = ["enforce_input", "validate_params", "check_param_value"]
 
-_FIX_NUMERIC = ("Cast the column before calling predict, or save the model with an example whose column "
-                "has the type you will send (e.g. float64 where values may be missing).")
+_FIX_NUMERIC = (
+    "Cast the column before calling predict, or save the model with an example whose column "
+    "has the type you will send (e.g. float64 where values may be missing)."
+)
 
 
 def _fail(message: str) -> SchemaEnforcementError:
@@ -21,6 +23,7 @@ def _fail(message: str) -> SchemaEnforcementError:
 
 
 # ---------------------------------------------------------------- input coercion (to a DataFrame)
+
 
 def _is_scalar(value: Any) -> bool:
     import numpy as np
@@ -35,8 +38,10 @@ def _to_frame(data: Any, schema: Schema):
     except SchemaEnforcementError:
         raise
     except (TypeError, ValueError) as exc:
-        raise _fail(f"Cannot turn the {type(data).__name__} input into the model's columns {schema!r} "
-                    f"({exc}). Pass a DataFrame, or rows of equal length.") from None
+        raise _fail(
+            f"Cannot turn the {type(data).__name__} input into the model's columns {schema!r} "
+            f"({exc}). Pass a DataFrame, or rows of equal length."
+        ) from None
 
 
 def _build_frame(data: Any, schema: Schema):
@@ -46,14 +51,18 @@ def _build_frame(data: Any, schema: Schema):
     if isinstance(data, pd.DataFrame):
         return data
     if data is None:
-        raise _fail("Expected input to be DataFrame. Found: NoneType. Pass the model input, e.g. a "
-                    "DataFrame with the signature's columns.")
+        raise _fail(
+            "Expected input to be DataFrame. Found: NoneType. Pass the model input, e.g. a "
+            "DataFrame with the signature's columns."
+        )
     if isinstance(data, pd.Series):
         return data.to_frame() if data.name is not None else pd.DataFrame({0: data})
     composite = any(isinstance(c.type, (Array, Object, Map)) for c in schema.inputs)
     if isinstance(data, dict):
-        one_row = composite or all(_is_scalar(v) or v is None or (isinstance(v, list) and all(
-            isinstance(x, str) for x in v)) for v in data.values())
+        one_row = composite or all(
+            _is_scalar(v) or v is None or (isinstance(v, list) and all(isinstance(x, str) for x in v))
+            for v in data.values()
+        )
         return pd.DataFrame([data]) if one_row else pd.DataFrame(data)
     if isinstance(data, (list, tuple)):
         if data and all(isinstance(v, dict) for v in data) and schema.has_input_names():
@@ -65,11 +74,14 @@ def _build_frame(data: Any, schema: Schema):
         return pd.DataFrame(data)
     if _is_scalar(data):
         return pd.DataFrame([data])
-    raise _fail(f"Cannot turn a {type(data).__name__} into the model's columns {schema!r}. Pass a DataFrame, "
-                "a dict, a list or a numpy array.")
+    raise _fail(
+        f"Cannot turn a {type(data).__name__} into the model's columns {schema!r}. Pass a DataFrame, "
+        "a dict, a list or a numpy array."
+    )
 
 
 # ---------------------------------------------------------------- column matching
+
 
 def _match_named(frame: Any, schema: Schema):
     columns = list(frame.columns)
@@ -78,27 +90,38 @@ def _match_named(frame: Any, schema: Schema):
     extra = [c for c in columns if c not in names]
     if missing:
         note = f" Note that there were extra inputs: {extra}." if extra else ""
-        raise _fail(f"Model is missing inputs {missing}.{note} The model takes {names}; pass every required "
-                    "column (names match exactly, so 0 and '0' differ).")
+        raise _fail(
+            f"Model is missing inputs {missing}.{note} The model takes {names}; pass every required "
+            "column (names match exactly, so 0 and '0' differ)."
+        )
     if extra:
-        warnings.warn(f"Found extra inputs in the model input that are not defined in the model signature: "
-                      f"`{extra}`. These inputs will be ignored.", UserWarning, stacklevel=4)
+        warnings.warn(
+            f"Found extra inputs in the model input that are not defined in the model signature: "
+            f"`{extra}`. These inputs will be ignored.",
+            UserWarning,
+            stacklevel=4,
+        )
     present = [n for n in names if n in columns]
     return frame if present == columns else frame[present]
 
 
 def _match_positional(frame: Any, schema: Schema):
     if frame.shape[1] < len(schema.inputs):
-        raise _fail(f"Model inference is missing inputs. The model signature declares {len(schema.inputs)} "
-                    f"inputs but the provided value only has {frame.shape[1]} inputs. Pass one column per input.")
-    return frame if frame.shape[1] == len(schema.inputs) else frame.iloc[:, :len(schema.inputs)]
+        raise _fail(
+            f"Model inference is missing inputs. The model signature declares {len(schema.inputs)} "
+            f"inputs but the provided value only has {frame.shape[1]} inputs. Pass one column per input."
+        )
+    return frame if frame.shape[1] == len(schema.inputs) else frame.iloc[:, : len(schema.inputs)]
 
 
 # ---------------------------------------------------------------- column conversion
 
+
 def _incompatible(name: Any, actual: Any, expected: str, hint: str = "") -> SchemaEnforcementError:
-    return _fail(f"Incompatible input types for column {name}. Can not safely convert {actual} to {expected}."
-                 f"{hint} {_FIX_NUMERIC}")
+    return _fail(
+        f"Incompatible input types for column {name}. Can not safely convert {actual} to {expected}."
+        f"{hint} {_FIX_NUMERIC}"
+    )
 
 
 def _all_none(series: Any) -> bool:
@@ -157,8 +180,9 @@ def _convert_scalar(series: Any, target: DataType, name: Any):
     if not isinstance(dtype, np.dtype):  # a nullable extension dtype such as Int64
         if series.isna().any():
             if numpy_dtype.kind != "f" or want.kind != "f":
-                raise _incompatible(name, dtype, want, " The nullable column has missing values, which "
-                                    f"{want} cannot hold.")
+                raise _incompatible(
+                    name, dtype, want, f" The nullable column has missing values, which {want} cannot hold."
+                )
             # As MLflow: a nullable float column's missing values become NaN.
             series = pd.Series(series.to_numpy(numpy_dtype, na_value=np.nan), index=series.index, name=series.name)
         else:
@@ -178,8 +202,10 @@ def _convert_scalar(series: Any, target: DataType, name: Any):
     if not ok:
         hint = ""
         if kind == "f" and want.kind == "i" and _integral(series):
-            hint = (" The column holds whole numbers stored as floats, probably because of missing values: "
-                    "integer columns cannot hold missing values.")
+            hint = (
+                " The column holds whole numbers stored as floats, probably because of missing values: "
+                "integer columns cannot hold missing values."
+            )
         raise _incompatible(name, numpy_dtype, want, hint)
     return series.astype(want)
 
@@ -211,8 +237,10 @@ def _check_value(value: Any, dtype: Any, where: str, required: bool = True) -> A
     if value is None:
         if not required:
             return None
-        raise _fail(f"{where}: expected {_type_name(dtype)}, got None, but the value is required. Fill in the "
-                    "value, or save the model with an example where it is missing (so it is optional).")
+        raise _fail(
+            f"{where}: expected {_type_name(dtype)}, got None, but the value is required. Fill in the "
+            "value, or save the model with an example where it is missing (so it is optional)."
+        )
     if isinstance(dtype, Array):
         if not isinstance(value, (list, tuple, np.ndarray)):
             raise _fail(f"{where}: expected a list, got {type(value).__name__} {value!r:.60}.")
@@ -228,15 +256,19 @@ def _check_value(value: Any, dtype: Any, where: str, required: bool = True) -> A
         unknown = {k for k in value if k not in props}
         if unknown:
             raise _fail(f"{where}: Invalid properties not defined in the schema found: {unknown}.")
-        return {k: _check_value(v, props[k].dtype, f"{where}, key {k!r}", props[k].required)
-                for k, v in value.items()}
+        return {k: _check_value(v, props[k].dtype, f"{where}, key {k!r}", props[k].required) for k, v in value.items()}
     if isinstance(dtype, Map):
         if not isinstance(value, dict):
             raise _fail(f"{where}: expected a dict, got {type(value).__name__} {value!r:.60}.")
         return {k: _check_value(v, dtype.value_type, where, required) for k, v in value.items()}
     numbers = (int, float, np.integer, np.floating)
-    accepted = {"integer": (int, np.integer), "long": (int, np.integer), "float": numbers, "double": numbers,
-                "boolean": (bool, np.bool_)}.get(dtype.name, (dtype.to_python(),))
+    accepted = {
+        "integer": (int, np.integer),
+        "long": (int, np.integer),
+        "float": numbers,
+        "double": numbers,
+        "boolean": (bool, np.bool_),
+    }.get(dtype.name, (dtype.to_python(),))
     if not isinstance(value, accepted) or (isinstance(value, (bool, np.bool_)) and dtype != DataType.boolean):
         raise _fail(f"{where}: expected {dtype.name}, got {type(value).__name__} {value!r:.60}.")
     return value
@@ -308,20 +340,27 @@ def _convert_frame(frame: Any, schema: Schema):
 
 # ---------------------------------------------------------------- tensors
 
+
 def _check_tensor(array: Any, spec: Any, label: str):
     import numpy as np
 
     if not isinstance(array, np.ndarray):
-        raise _fail(f"{label}: expected a numpy array, got {type(array).__name__}. Pass np.asarray(...) "
-                    f"with dtype {spec.type.name}.")
+        raise _fail(
+            f"{label}: expected a numpy array, got {type(array).__name__}. Pass np.asarray(...) "
+            f"with dtype {spec.type.name}."
+        )
     if array.dtype != spec.type:
-        raise _fail(f"{label}: dtype of input {array.dtype} does not match expected dtype {spec.type}. "
-                    f"Cast it with .astype('{spec.type}').")
+        raise _fail(
+            f"{label}: dtype of input {array.dtype} does not match expected dtype {spec.type}. "
+            f"Cast it with .astype('{spec.type}')."
+        )
     fits = len(array.shape) == len(spec.shape) and all(
-        w in (-1, a) for w, a in zip(spec.shape, array.shape, strict=True))
+        w in (-1, a) for w, a in zip(spec.shape, array.shape, strict=True)
+    )
     if not fits:
-        raise _fail(f"{label}: shape of input {array.shape} does not match expected shape {spec.shape} "
-                    "(-1 is any size).")
+        raise _fail(
+            f"{label}: shape of input {array.shape} does not match expected shape {spec.shape} (-1 is any size)."
+        )
     return array
 
 
@@ -356,9 +395,9 @@ def enforce_input(data: Any, schema: Schema) -> Any:
 
 # ---------------------------------------------------------------- params
 
+
 def _param_error(spec: ParamSpec, value: Any, why: str) -> str:
-    return (f"Failed to validate type and shape for {spec.name!r}: {spec!r}, error: {why} "
-            f"for value `{value!r:.60}`")
+    return f"Failed to validate type and shape for {spec.name!r}: {spec!r}, error: {why} for value `{value!r:.60}`"
 
 
 def _check_param_value(spec: ParamSpec, value: Any) -> Any:
@@ -382,8 +421,10 @@ def check_param_value(dtype: DataType, value: Any) -> Any:
             try:
                 converted = np.datetime64(value).item()
             except ValueError:
-                raise ValueError(f"Failed to convert value `{value}` from type `{type(value)}` to "
-                                 "`DataType.datetime`: not an ISO date or datetime") from None
+                raise ValueError(
+                    f"Failed to convert value `{value}` from type `{type(value)}` to "
+                    "`DataType.datetime`: not an ISO date or datetime"
+                ) from None
             if isinstance(converted, _dt.date):
                 return converted
         raise ValueError(f"Can not safely convert `{type(value)}` to `DataType.datetime`")
@@ -399,8 +440,13 @@ def check_param_value(dtype: DataType, value: Any) -> Any:
     }
     if not checks[dtype]:
         raise ValueError(f"Can not safely convert `{type(value)}` to `DataType.{dtype.name}`")
-    cast = {DataType.double: float, DataType.float: float, DataType.long: int, DataType.integer: int,
-            DataType.boolean: bool}.get(dtype)
+    cast = {
+        DataType.double: float,
+        DataType.float: float,
+        DataType.long: int,
+        DataType.integer: int,
+        DataType.boolean: bool,
+    }.get(dtype)
     return cast(value) if cast else value
 
 
@@ -426,25 +472,35 @@ def validate_params(params: dict | None, param_schema: ParamSchema | None) -> di
     if param_schema is None:
         if params in (None, {}):
             return params
-        what = f"Ignoring provided params: {list(params)}" if isinstance(params, dict) else \
-            "Ignoring invalid params (not a dictionary)."
-        warnings.warn("`params` can only be specified at inference time if the model signature defines a params "
-                      f"schema. This model does not define a params schema. {what} Save the model with a "
-                      "signature that has params (infer_signature(..., params={...})) to use them.",
-                      UserWarning, stacklevel=3)
+        what = (
+            f"Ignoring provided params: {list(params)}"
+            if isinstance(params, dict)
+            else "Ignoring invalid params (not a dictionary)."
+        )
+        warnings.warn(
+            "`params` can only be specified at inference time if the model signature defines a params "
+            f"schema. This model does not define a params schema. {what} Save the model with a "
+            "signature that has params (infer_signature(..., params={...})) to use them.",
+            UserWarning,
+            stacklevel=3,
+        )
         return {}
     params = {} if params is None else params
     if not isinstance(params, dict):
         raise _fail(f"Parameters must be a dictionary. Got type '{type(params).__name__}'.")
     if any(not isinstance(k, str) for k in params):
-        warnings.warn("Keys in parameters should be of type `str`; converting all keys to str.", UserWarning,
-                      stacklevel=3)
+        warnings.warn(
+            "Keys in parameters should be of type `str`; converting all keys to str.", UserWarning, stacklevel=3
+        )
         params = {str(k): v for k, v in params.items()}
     known = {p.name: p for p in param_schema.params}
     unknown = [k for k in params if k not in known]
     if unknown:
-        warnings.warn(f"Unrecognized params {unknown} are ignored for inference. Supported params are: "
-                      f"{set(known)}.", UserWarning, stacklevel=3)
+        warnings.warn(
+            f"Unrecognized params {unknown} are ignored for inference. Supported params are: {set(known)}.",
+            UserWarning,
+            stacklevel=3,
+        )
     result, errors = {}, set()
     for name, spec in known.items():
         if name not in params:
@@ -455,6 +511,7 @@ def validate_params(params: dict | None, param_schema: ParamSchema | None) -> di
         except (ValueError, SchemaEnforcementError) as exc:
             errors.add((name, _param_error(spec, params[name], str(exc))))
     if errors:
-        raise _fail(f"Invalid parameters found: {errors}. Pass values of the declared types "
-                    "(see the model's params schema).")
+        raise _fail(
+            f"Invalid parameters found: {errors}. Pass values of the declared types (see the model's params schema)."
+        )
     return result

@@ -16,7 +16,14 @@ from typing import Any
 
 from ..errors import ModelSaveError
 
-__all__ = ["SERVING_FILE", "split_example", "save_input_example", "load_input_example", "to_json_value", "prediction_to_json"]
+__all__ = [
+    "SERVING_FILE",
+    "split_example",
+    "save_input_example",
+    "load_input_example",
+    "to_json_value",
+    "prediction_to_json",
+]
 
 EXAMPLE_FILE = "input_example.json"
 SERVING_FILE = "serving_input_example.json"
@@ -59,8 +66,9 @@ def to_json_value(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [to_json_value(v) for v in value]
     if isinstance(value, np.ndarray):
-        return [to_json_value(v) for v in value.tolist()] if value.dtype.kind in "OMm" else \
-            to_json_value(value.tolist())
+        return (
+            [to_json_value(v) for v in value.tolist()] if value.dtype.kind in "OMm" else to_json_value(value.tolist())
+        )
     if _is_missing(value):
         return None
     raise TypeError(f"{type(value).__module__}.{type(value).__qualname__} is not JSON serialisable")
@@ -91,8 +99,9 @@ def _describe(data: Any) -> tuple[str, Any, dict, dict]:
     import pandas as pd
 
     if isinstance(data, pd.Series):
-        raise ModelSaveError("A pandas Series cannot be an input example (MLflow refuses it too). "
-                             "Use series.to_frame() or a list.")
+        raise ModelSaveError(
+            "A pandas Series cannot be an input example (MLflow refuses it too). Use series.to_frame() or a list."
+        )
     if isinstance(data, pd.DataFrame):
         payload, orient = _frame_payload(data)
         return "dataframe", payload, {"dataframe_split": payload}, {"pandas_orient": orient}
@@ -105,8 +114,9 @@ def _describe(data: Any) -> tuple[str, Any, dict, dict]:
     try:
         payload = to_json_value(data)
     except TypeError as exc:
-        raise ModelSaveError(f"The input example cannot be written as JSON: {exc}. Use a DataFrame, array, "
-                             "dict, list or scalar.") from None
+        raise ModelSaveError(
+            f"The input example cannot be written as JSON: {exc}. Use a DataFrame, array, dict, list or scalar."
+        ) from None
     serving = payload if isinstance(data, dict) and "messages" in data else {"inputs": payload}
     return "json_object", payload, serving, {}
 
@@ -115,8 +125,7 @@ def save_input_example(example: Any, directory: str | os.PathLike) -> dict[str, 
     """Write the example files into ``directory``; return ``saved_input_example_info`` for MLmodel."""
     data, params = split_example(example)
     kind, payload, serving, extra = _describe(data)
-    info: dict[str, Any] = {"artifact_path": EXAMPLE_FILE, "serving_input_path": SERVING_FILE, "type": kind,
-                            **extra}
+    info: dict[str, Any] = {"artifact_path": EXAMPLE_FILE, "serving_input_path": SERVING_FILE, "type": kind, **extra}
     if params is not None:
         params_json = to_json_value(params)
         payload = {"inputs": payload, "params": params_json}

@@ -39,8 +39,12 @@ def _scalar_type(value: Any) -> Any:
     if isinstance(value, (list, tuple, np.ndarray)):
         return Array(_merge_items(value))
     if isinstance(value, dict):
-        return Object([Property(str(k), t, required=not isinstance(t, AnyType))
-                       for k, t in ((k, _nested_type(v)) for k, v in value.items())])
+        return Object(
+            [
+                Property(str(k), t, required=not isinstance(t, AnyType))
+                for k, t in ((k, _nested_type(v)) for k, v in value.items())
+            ]
+        )
     raise _Fallback(f"values of type {type(value).__name__}")
 
 
@@ -78,10 +82,18 @@ def _merge(a: Any, b: Any) -> Any:
     if isinstance(a, Object) and isinstance(b, Object):
         names = {p.name: p for p in a.properties}
         other = {p.name: p for p in b.properties}
-        return Object([Property(n, _merge(names[n].dtype, other[n].dtype) if n in names and n in other
-                                else (names.get(n) or other[n]).dtype,
-                                required=n in names and n in other and names[n].required and other[n].required)
-                       for n in sorted(set(names) | set(other))])
+        return Object(
+            [
+                Property(
+                    n,
+                    _merge(names[n].dtype, other[n].dtype)
+                    if n in names and n in other
+                    else (names.get(n) or other[n]).dtype,
+                    required=n in names and n in other and names[n].required and other[n].required,
+                )
+                for n in sorted(set(names) | set(other))
+            ]
+        )
     if isinstance(a, Array) and isinstance(b, Array):
         return Array(_merge(a.dtype, b.dtype))
     raise _Fallback(f"mixed types {a!r} and {b!r}")
@@ -199,9 +211,13 @@ def infer_schema(data: Any, what: str = "input") -> Schema:
     try:
         return _schema_of(data)
     except _Fallback as why:
-        warnings.warn(f"The {what} has {why}, which a signature cannot describe; it is recorded as type 'any' "
-                      "and not checked at predict time. Convert it (e.g. uint64 to float64, one type per "
-                      "column) to get a checked signature.", UserWarning, stacklevel=2)
+        warnings.warn(
+            f"The {what} has {why}, which a signature cannot describe; it is recorded as type 'any' "
+            "and not checked at predict time. Convert it (e.g. uint64 to float64, one type per "
+            "column) to get a checked signature.",
+            UserWarning,
+            stacklevel=2,
+        )
         return Schema([ColSpec(AnyType())])
 
 
@@ -227,7 +243,7 @@ def _param_type(value: Any) -> Any:
         return DataType.datetime
     if isinstance(value, (bytes, bytearray)):
         raise ValueError("binary params are not supported")
-    if isinstance(value, int) and not isinstance(value, bool) and not -2**63 <= value < 2**63:
+    if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63:
         raise ValueError(f"the integer {value} does not fit a long (64 bits); use a float or a string")
     return _scalar_type(value)
 
@@ -299,7 +315,11 @@ def hint_signature(model: Any, input_hint: Any, output_hint: Any, params: dict |
     from .._base import _FunctionPythonModel
 
     if isinstance(model, _FunctionPythonModel) and not getattr(model.func, "_is_pyfunc", False):
-        warnings.warn("Decorate your function with @pyfunc (from pyfunc_jupyter.pyfunc import pyfunc) to enable "
-                      "data validation against the model input type hints, as MLflow's "
-                      "@mlflow.pyfunc.utils.pyfunc does.", UserWarning, stacklevel=4)
+        warnings.warn(
+            "Decorate your function with @pyfunc (from pyfunc_jupyter.pyfunc import pyfunc) to enable "
+            "data validation against the model input type hints, as MLflow's "
+            "@mlflow.pyfunc.utils.pyfunc does.",
+            UserWarning,
+            stacklevel=4,
+        )
     return ModelSignature(inputs, outputs, infer_param_schema(params) if params else None)

@@ -15,8 +15,15 @@ from typing import Any
 from ..errors import ModelLoadError
 from .mlmodel import CODE_MODEL_LOADER, PYFUNC_LOADER, pyfunc_flavor, read_mlmodel, safe_model_path
 
-__all__ = ["load_model_dir", "LoadedModel", "ModelMetadata", "load_python_model", "local_model_dir", "local_path",
-           "read_input_example"]
+__all__ = [
+    "load_model_dir",
+    "LoadedModel",
+    "ModelMetadata",
+    "load_python_model",
+    "local_model_dir",
+    "local_path",
+    "read_input_example",
+]
 
 _UNSET = object()
 _DECOMPRESS = {"gzip": "gzip", "bzip2": "bz2", "lzma": "lzma"}
@@ -71,7 +78,7 @@ def local_path(uri: str | os.PathLike) -> Path | None:
     """The local path a plain path or ``file://`` URI names; None for any other URI scheme."""
     text = os.fspath(uri)
     if text.startswith("file://"):
-        text = text[len("file://"):]
+        text = text[len("file://") :]
     elif "://" in text:
         return None
     return Path(text).expanduser()
@@ -84,8 +91,10 @@ def local_model_dir(model_uri: str | os.PathLike) -> Path:
         raise ModelLoadError(f"Cannot load {uri!r}: a model path or URI is text without NUL characters.")
     local = local_path(uri)
     if local is None:
-        raise ModelLoadError(f"Cannot load {uri!r}: only local paths, file://, models:/ and runs:/ URIs "
-                             "are supported. Download the model directory first and pass its path.")
+        raise ModelLoadError(
+            f"Cannot load {uri!r}: only local paths, file://, models:/ and runs:/ URIs "
+            "are supported. Download the model directory first and pass its path."
+        )
     path = local
     if not path.exists():
         raise ModelLoadError(f"No model at {path}: the path does not exist.")
@@ -93,8 +102,9 @@ def local_model_dir(model_uri: str | os.PathLike) -> Path:
 
 
 def _read_pickle(model_dir: Path, flavor: dict[str, Any], mlmodel_path: str) -> bytes:
-    path = safe_model_path(model_dir, flavor["python_model"], mlmodel_path=mlmodel_path,
-                           key="flavors.python_function.python_model")
+    path = safe_model_path(
+        model_dir, flavor["python_model"], mlmodel_path=mlmodel_path, key="flavors.python_function.python_model"
+    )
     if not path.is_file():
         raise ModelLoadError(f"The model's pickle {path} is missing; the model directory is incomplete.")
     data = path.read_bytes()
@@ -103,8 +113,9 @@ def _read_pickle(model_dir: Path, flavor: dict[str, Any], mlmodel_path: str) -> 
         try:
             data = __import__(_DECOMPRESS[compression]).decompress(data)
         except Exception as exc:
-            raise ModelLoadError(f"The model's pickle {path} is not {compression}-compressed as its MLmodel "
-                                 f"says ({exc}).") from exc
+            raise ModelLoadError(
+                f"The model's pickle {path} is not {compression}-compressed as its MLmodel says ({exc})."
+            ) from exc
     return data
 
 
@@ -113,8 +124,12 @@ def _model_config(saved: dict | None, overrides: dict | None) -> dict:
     config = dict(saved or {})
     unknown = [key for key in (overrides or {}) if key not in config]
     if unknown:
-        warnings.warn(f"model_config keys {unknown} are not in the saved config and are ignored; "
-                      f"the model accepts {sorted(config)}.", UserWarning, stacklevel=3)
+        warnings.warn(
+            f"model_config keys {unknown} are not in the saved config and are ignored; "
+            f"the model accepts {sorted(config)}.",
+            UserWarning,
+            stacklevel=3,
+        )
     config.update({k: v for k, v in (overrides or {}).items() if k in config})
     return config
 
@@ -144,25 +159,35 @@ def _requirement_warnings(path: Path) -> None:
         if installed != pinned:
             problems.append(f"{name} (required: {pinned}, installed: {installed or 'none'})")
     if problems:
-        warnings.warn(f"The model at {path} was saved with other package versions than installed here: "
-                      f"{', '.join(problems)}. If it misbehaves, run: pip install -r {path / 'requirements.txt'}",
-                      UserWarning, stacklevel=3)
+        warnings.warn(
+            f"The model at {path} was saved with other package versions than installed here: "
+            f"{', '.join(problems)}. If it misbehaves, run: pip install -r {path / 'requirements.txt'}",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def _version_warnings(flavor: dict[str, Any], path: Path) -> None:
     saved = str(flavor.get("python_version") or "")
     running = platform.python_version()
     if saved and saved.split(".")[:2] != running.split(".")[:2]:
-        warnings.warn(f"The model at {path} was saved with Python {saved}; this is {running}. "
-                      "Loading may fail or behave differently.", UserWarning, stacklevel=3)
+        warnings.warn(
+            f"The model at {path} was saved with Python {saved}; this is {running}. "
+            "Loading may fail or behave differently.",
+            UserWarning,
+            stacklevel=3,
+        )
     saved_cp = flavor.get("cloudpickle_version")
     if saved_cp and flavor.get("model_code_path") is None:  # a model from code is not pickled
         from importlib.metadata import version
 
         if str(saved_cp) != version("cloudpickle"):
-            warnings.warn(f"The model at {path} was pickled with cloudpickle {saved_cp}; installed is "
-                          f"{version('cloudpickle')}. Install cloudpickle=={saved_cp} if loading fails.",
-                          UserWarning, stacklevel=3)
+            warnings.warn(
+                f"The model at {path} was pickled with cloudpickle {saved_cp}; installed is "
+                f"{version('cloudpickle')}. Install cloudpickle=={saved_cp} if loading fails.",
+                UserWarning,
+                stacklevel=3,
+            )
 
 
 def _code_file(model_dir: Path, flavor: dict[str, Any], mlmodel_path: str) -> Path | None:
@@ -172,8 +197,9 @@ def _code_file(model_dir: Path, flavor: dict[str, Any], mlmodel_path: str) -> Pa
     recorded = flavor.get("model_code_path")
     if recorded is None:
         return None
-    path = safe_model_path(model_dir, code_file_name(recorded), mlmodel_path=mlmodel_path,
-                           key="flavors.python_function.model_code_path")
+    path = safe_model_path(
+        model_dir, code_file_name(recorded), mlmodel_path=mlmodel_path, key="flavors.python_function.model_code_path"
+    )
     if not path.is_file():
         raise ModelLoadError(f"The model's code file {path} is missing; the model directory is incomplete.")
     return path
@@ -188,8 +214,14 @@ def _run_code_file(path: Path, config: dict) -> Any:
     return _FunctionPythonModel(model) if callable(model) else model
 
 
-def load_python_model(model_dir: Path, flavor: dict[str, Any], mlmodel_path: str,
-                      model_config: dict | None = None, recorder=None, pickle_bytes: bytes | None = None):
+def load_python_model(
+    model_dir: Path,
+    flavor: dict[str, Any],
+    mlmodel_path: str,
+    model_config: dict | None = None,
+    recorder=None,
+    pickle_bytes: bytes | None = None,
+):
     """Unpickle and ``load_context`` a pyfunc model directory; returns (model, context, code).
 
     ``recorder`` (an ``ImportRecorder``) is told each phase and every module the pickle names.
@@ -200,8 +232,9 @@ def load_python_model(model_dir: Path, flavor: dict[str, Any], mlmodel_path: str
 
     code = None
     if flavor.get("code"):
-        code_dir = safe_model_path(model_dir, flavor["code"], mlmodel_path=mlmodel_path,
-                                   key="flavors.python_function.code")
+        code_dir = safe_model_path(
+            model_dir, flavor["code"], mlmodel_path=mlmodel_path, key="flavors.python_function.code"
+        )
         code = CodeModules(code_dir.resolve()) if code_dir.is_dir() else None
     artifacts = {}
     for name, entry in (flavor.get("artifacts") or {}).items():
@@ -227,9 +260,11 @@ def load_python_model(model_dir: Path, flavor: dict[str, Any], mlmodel_path: str
             try:
                 python_model = load_model_pickle(data, on_reference)
             except Exception as exc:
-                raise ModelLoadError(f"Could not unpickle the model in {model_dir} ({type(exc).__name__}: {exc}). "
-                                     "A module it refers to may be missing here: install it, or ship it with "
-                                     "code_paths when saving.") from exc
+                raise ModelLoadError(
+                    f"Could not unpickle the model in {model_dir} ({type(exc).__name__}: {exc}). "
+                    "A module it refers to may be missing here: install it, or ship it with "
+                    "code_paths when saving."
+                ) from exc
         load_context = getattr(python_model, "load_context", None)
         if load_context is not None:
             if recorder is not None:
@@ -237,13 +272,15 @@ def load_python_model(model_dir: Path, flavor: dict[str, Any], mlmodel_path: str
             try:
                 load_context(context=context)
             except Exception as exc:
-                raise ModelLoadError(f"{type(python_model).__name__}.load_context failed "
-                                     f"({type(exc).__name__}: {exc}).") from exc
+                raise ModelLoadError(
+                    f"{type(python_model).__name__}.load_context failed ({type(exc).__name__}: {exc})."
+                ) from exc
     return python_model, context, code
 
 
-def load_model_dir(model_dir: str | os.PathLike, suppress_warnings: bool = False,
-                   model_config: dict | None = None) -> LoadedModel:
+def load_model_dir(
+    model_dir: str | os.PathLike, suppress_warnings: bool = False, model_config: dict | None = None
+) -> LoadedModel:
     """Load the pyfunc model (ours or MLflow's) in the local directory ``model_dir`` (or a ``file://`` URI).
 
     Loading runs the model's pickled code: load only models you trust. ``load_model`` (the public
@@ -257,7 +294,8 @@ def load_model_dir(model_dir: str | os.PathLike, suppress_warnings: bool = False
         raise ModelLoadError(
             f"The model at {model_dir} uses loader_module {flavor['loader_module']!r}; pyfunc-jupyter loads "
             f"custom Python models ({PYFUNC_LOADER}, {CODE_MODEL_LOADER}) only. Load it with "
-            "mlflow.pyfunc.load_model.")
+            "mlflow.pyfunc.load_model."
+        )
     if not suppress_warnings:
         _version_warnings(flavor, model_dir)
         _requirement_warnings(model_dir)
@@ -278,13 +316,18 @@ def read_input_example(model_dir: Path, info: dict, schema: Any = None) -> Any:
     """The input example a model directory saved (``info`` is MLmodel's ``saved_input_example_info``)."""
     from .example import load_input_example
 
-    safe_model_path(model_dir, info["artifact_path"], mlmodel_path=str(model_dir / "MLmodel"),
-                    key="saved_input_example_info.artifact_path")
+    safe_model_path(
+        model_dir,
+        info["artifact_path"],
+        mlmodel_path=str(model_dir / "MLmodel"),
+        key="saved_input_example_info.artifact_path",
+    )
     try:
         return load_input_example(model_dir, info, schema)
     except Exception as exc:
-        raise ModelLoadError(f"The saved input example of {model_dir} cannot be read "
-                             f"({type(exc).__name__}: {exc}).") from exc
+        raise ModelLoadError(
+            f"The saved input example of {model_dir} cannot be read ({type(exc).__name__}: {exc})."
+        ) from exc
 
 
 def _accepts(func, name: str) -> tuple[bool, bool]:
@@ -311,11 +354,22 @@ class LoadedModel:
             raise ModelLoadError(f"The model at {metadata.path} has no predict method.")
 
     @classmethod
-    def in_memory(cls, python_model: Any, context: Any, signature: Any, from_hint: bool, path: Path,
-                  flavor: dict | None = None, code=None) -> LoadedModel:
+    def in_memory(
+        cls,
+        python_model: Any,
+        context: Any,
+        signature: Any,
+        from_hint: bool,
+        path: Path,
+        flavor: dict | None = None,
+        code=None,
+    ) -> LoadedModel:
         """A model object not read from an MLmodel file, run with the loader's enforcement and dispatch."""
-        mlmodel = {"flavors": {"python_function": flavor or {}},
-                   "signature": signature.to_dict() if signature else None, "is_signature_from_type_hint": from_hint}
+        mlmodel = {
+            "flavors": {"python_function": flavor or {}},
+            "signature": signature.to_dict() if signature else None,
+            "is_signature_from_type_hint": from_hint,
+        }
         return cls(python_model, context, ModelMetadata(mlmodel, path), code)
 
     @property
@@ -378,9 +432,12 @@ class LoadedModel:
         takes_params, takes_context = self._calls[method]
         kwargs = {"params": params} if takes_params else {}
         if params and not takes_params:
-            warnings.warn(f"{method}() of this model has no `params` parameter, so params {params} are "
-                          f"ignored. Add `params=None` to {method}'s signature to receive them.",
-                          UserWarning, stacklevel=3)
+            warnings.warn(
+                f"{method}() of this model has no `params` parameter, so params {params} are "
+                f"ignored. Add `params=None` to {method}'s signature to receive them.",
+                UserWarning,
+                stacklevel=3,
+            )
         with self._code.active() if self._code else nullcontext():
             if takes_context:
                 return func(self._context, data, **kwargs)
@@ -394,9 +451,12 @@ class LoadedModel:
     def predict_stream(self, data: Any, params: dict | None = None) -> Iterator[Any]:
         """Like ``predict`` for models with ``predict_stream``; yields the model's chunks."""
         if not self._metadata.flavors["python_function"].get("streamable") or not callable(
-                getattr(self._python_model, "predict_stream", None)):
-            raise ModelLoadError("This model does not support predict_stream: define "
-                                 "predict_stream(self, context, model_input, params=None) in its class.")
+            getattr(self._python_model, "predict_stream", None)
+        ):
+            raise ModelLoadError(
+                "This model does not support predict_stream: define "
+                "predict_stream(self, context, model_input, params=None) in its class."
+            )
         data, params = self.prepare(data, params)
         data = _single_stream_input(data)
         return self.call("predict_stream", data, params)

@@ -38,7 +38,7 @@ def _validate_model_input(args, kwargs, model_input_index, type_hint, model_inpu
         kwargs[model_input_param_name] = apply_type_hint(kwargs[model_input_param_name], type_hint)
     elif len(args) > model_input_index:
         converted = apply_type_hint(args[model_input_index], type_hint)
-        args = (*args[:model_input_index], converted, *args[model_input_index + 1:])
+        args = (*args[:model_input_index], converted, *args[model_input_index + 1 :])
     return args, kwargs
 
 
@@ -78,8 +78,13 @@ def _generic_stand_in(module: str, name: str) -> type:
     def __repr__(self):
         return f"<stand-in for {module}.{name}>"
 
-    namespace = {"__init__": __init__, "__setstate__": __setstate__, "__call__": __call__,
-                 "__repr__": __repr__, "__module__": module}
+    namespace = {
+        "__init__": __init__,
+        "__setstate__": __setstate__,
+        "__call__": __call__,
+        "__repr__": __repr__,
+        "__module__": module,
+    }
     return type(name, (), namespace)
 
 

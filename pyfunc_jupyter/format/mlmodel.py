@@ -10,8 +10,17 @@ from typing import Any, Literal, overload
 
 from ..errors import MLmodelError, ModelLoadError
 
-__all__ = ["read_mlmodel", "parse_mlmodel", "write_mlmodel", "pyfunc_flavor", "safe_model_path", "read_model_file",
-           "read_signature", "PYFUNC_LOADER", "CODE_MODEL_LOADER"]
+__all__ = [
+    "read_mlmodel",
+    "parse_mlmodel",
+    "write_mlmodel",
+    "pyfunc_flavor",
+    "safe_model_path",
+    "read_model_file",
+    "read_signature",
+    "PYFUNC_LOADER",
+    "CODE_MODEL_LOADER",
+]
 
 PYFUNC_LOADER = "mlflow.pyfunc.model"
 CODE_MODEL_LOADER = "mlflow.pyfunc.loaders.code_model"  # models from code (format.codemodel)
@@ -46,8 +55,9 @@ def parse_mlmodel(raw: bytes, path: str) -> dict[str, Any]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise MLmodelError(path, None, f"not UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 1]!r}); "
-                                       "save the file as UTF-8") from None
+        raise MLmodelError(
+            path, None, f"not UTF-8 text (byte {exc.start}: {raw[exc.start : exc.start + 1]!r}); save the file as UTF-8"
+        ) from None
     try:
         data = _parse_yaml(text)
     except yaml.YAMLError as exc:
@@ -56,8 +66,9 @@ def parse_mlmodel(raw: bytes, path: str) -> dict[str, Any]:
         raise MLmodelError(path, None, str(exc)) from None
     except (ValueError, TypeError, OverflowError, RecursionError, MemoryError) as exc:
         # PyYAML's constructors raise these for values such as ``!!float 'a'`` or ``!!timestamp 'x'``
-        raise MLmodelError(path, None, f"a value cannot be read ({type(exc).__name__}: "
-                                       f"{_short(str(exc), 200)})") from None
+        raise MLmodelError(
+            path, None, f"a value cannot be read ({type(exc).__name__}: {_short(str(exc), 200)})"
+        ) from None
     _validate(path, data)
     return data
 
@@ -96,21 +107,27 @@ def _check_expansion(root: Any) -> None:
             open_nodes.discard(id(node))
             sizes[id(node)] = total = 1 + sum(sizes[id(c)] for c in children)
             if total > _MAX_NODES:
-                raise _TooLarge(f"its YAML aliases expand to more than {_MAX_NODES:,} values (a YAML bomb); "
-                                "write the values out instead of repeating them through &anchors and *aliases")
+                raise _TooLarge(
+                    f"its YAML aliases expand to more than {_MAX_NODES:,} values (a YAML bomb); "
+                    "write the values out instead of repeating them through &anchors and *aliases"
+                )
             continue
         if id(node) in sizes:
             continue
         if id(node) in open_nodes:
-            raise _TooLarge("a YAML alias refers to the value that contains it (a recursive structure); "
-                            "remove the &anchor/*alias loop")
+            raise _TooLarge(
+                "a YAML alias refers to the value that contains it (a recursive structure); "
+                "remove the &anchor/*alias loop"
+            )
         open_nodes.add(id(node))
         stack.append((node, True))
         for child in children:
             if id(child) not in sizes:
                 if id(child) in open_nodes:
-                    raise _TooLarge("a YAML alias refers to the value that contains it (a recursive "
-                                    "structure); remove the &anchor/*alias loop")
+                    raise _TooLarge(
+                        "a YAML alias refers to the value that contains it (a recursive "
+                        "structure); remove the &anchor/*alias loop"
+                    )
                 stack.append((child, False))
 
 
@@ -129,21 +146,34 @@ def _brief(value: Any) -> str:
 
 
 @overload
-def read_model_file(model_dir: str | os.PathLike, relative: str, *, mlmodel_path: str, key: str | None,
-                    missing_ok: Literal[False] = False) -> bytes: ...
+def read_model_file(
+    model_dir: str | os.PathLike,
+    relative: str,
+    *,
+    mlmodel_path: str,
+    key: str | None,
+    missing_ok: Literal[False] = False,
+) -> bytes: ...
 @overload
-def read_model_file(model_dir: str | os.PathLike, relative: str, *, mlmodel_path: str, key: str | None,
-                    missing_ok: bool) -> bytes | None: ...
-def read_model_file(model_dir: str | os.PathLike, relative: str, *, mlmodel_path: str, key: str | None,
-                    missing_ok: bool = False) -> bytes | None:
+def read_model_file(
+    model_dir: str | os.PathLike, relative: str, *, mlmodel_path: str, key: str | None, missing_ok: bool
+) -> bytes | None: ...
+def read_model_file(
+    model_dir: str | os.PathLike, relative: str, *, mlmodel_path: str, key: str | None, missing_ok: bool = False
+) -> bytes | None:
     """The bytes of a regular file of the model directory; one that links outside the directory is refused.
 
     With ``missing_ok``, a missing file gives None.
     """
     joined = os.path.join(os.fspath(model_dir), relative)
     fd = None
-    if relative and "/" not in relative and "\\" not in relative and "\x00" not in relative \
-            and relative not in (".", ".."):
+    if (
+        relative
+        and "/" not in relative
+        and "\\" not in relative
+        and "\x00" not in relative
+        and relative not in (".", "..")
+    ):
         try:  # fast path: a file right in the directory that is not a link is inside it
             fd = os.open(joined, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
         except FileNotFoundError:
@@ -201,17 +231,28 @@ def _validate(path: str, data: Any) -> None:
     _expect(path, "flavors", data.get("flavors"), (dict,), "a mapping of flavors")
     flavor = data["flavors"].get("python_function")
     if flavor is None:
-        raise MLmodelError(path, "flavors.python_function",
-                           "the model has no python_function flavor, so it is not a pyfunc model")
+        raise MLmodelError(
+            path, "flavors.python_function", "the model has no python_function flavor, so it is not a pyfunc model"
+        )
     _expect(path, "flavors.python_function", flavor, (dict,), "a mapping")
     loader = flavor.get("loader_module")
     _expect(path, "flavors.python_function.loader_module", loader, (str,), "a module name")
     if flavor.get("model_code_path") is not None:
-        _expect(path, "flavors.python_function.model_code_path", flavor["model_code_path"], (str,),
-                "the path of the model's code file")
+        _expect(
+            path,
+            "flavors.python_function.model_code_path",
+            flavor["model_code_path"],
+            (str,),
+            "the path of the model's code file",
+        )
     elif loader in (PYFUNC_LOADER, CODE_MODEL_LOADER):
-        _expect(path, "flavors.python_function.python_model", flavor.get("python_model"), (str,),
-                "the relative path of the pickled model")
+        _expect(
+            path,
+            "flavors.python_function.python_model",
+            flavor.get("python_model"),
+            (str,),
+            "the relative path of the pickled model",
+        )
     for key, kinds, what in (
         ("code", (str, type(None)), "a relative path or null"),
         ("artifacts", (dict, type(None)), "a mapping of artifact names"),
@@ -224,8 +265,11 @@ def _validate(path: str, data: Any) -> None:
         _expect(path, f"flavors.python_function.{key}", flavor.get(key), kinds, what)
     compression = flavor.get("python_model_compression")
     if compression is not None and compression not in _COMPRESSIONS:
-        raise MLmodelError(path, "flavors.python_function.python_model_compression",
-                           f"unknown compression {compression!r}; expected one of {_COMPRESSIONS}")
+        raise MLmodelError(
+            path,
+            "flavors.python_function.python_model_compression",
+            f"unknown compression {compression!r}; expected one of {_COMPRESSIONS}",
+        )
     for name, entry in (flavor.get("artifacts") or {}).items():
         key = f"flavors.python_function.artifacts.{name}"
         _expect(path, key, entry, (dict,), "a mapping with a 'path'")
@@ -238,8 +282,7 @@ def _validate(path: str, data: Any) -> None:
     info = data.get("saved_input_example_info")
     _expect(path, "saved_input_example_info", info, (dict, type(None)), "a mapping")
     if info:
-        _expect(path, "saved_input_example_info.artifact_path", info.get("artifact_path"), (str,),
-                "a relative path")
+        _expect(path, "saved_input_example_info.artifact_path", info.get("artifact_path"), (str,), "a relative path")
     _expect(path, "metadata", data.get("metadata"), (dict, type(None)), "a mapping")
 
 

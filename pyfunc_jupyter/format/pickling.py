@@ -33,8 +33,10 @@ def dump_model(model: Any) -> bytes:
                 # The globals our by-value functions get back, without __file__: the folder this
                 # package is installed in (a user's home, say) would otherwise be in every model.
                 # cloudpickle fills an entry only when it finds it empty (Pickler.globals_ref).
-                pickler.globals_ref[id(module.__dict__)] = {"__package__": module.__package__,
-                                                            "__name__": module.__name__}
+                pickler.globals_ref[id(module.__dict__)] = {
+                    "__package__": module.__package__,
+                    "__name__": module.__name__,
+                }
             pickler.dump(model)
             return buffer.getvalue()
         except Exception as exc:  # noqa: BLE001 - any pickling failure is reported with its path

@@ -73,8 +73,10 @@ def _kind_of(python_model: Any) -> tuple[Any, bool]:
     from .._base import _FunctionPythonModel
 
     if isinstance(python_model, type):
-        raise ModelSaveError(f"python_model is the class {python_model.__name__}, not an instance. "
-                             f"Pass {python_model.__name__}() (with its __init__ arguments).")
+        raise ModelSaveError(
+            f"python_model is the class {python_model.__name__}, not an instance. "
+            f"Pass {python_model.__name__}() (with its __init__ arguments)."
+        )
     if callable(getattr(python_model, "predict", None)) and not inspect.isroutine(python_model):
         _check_load_context(python_model)
         return python_model, overrides(type(python_model), "predict_stream")
@@ -84,13 +86,17 @@ def _kind_of(python_model: Any) -> tuple[Any, bool]:
         except (TypeError, ValueError):
             parameters = None
         if parameters is not None and len(parameters) != 1:
-            raise ModelSaveError(f"A function model must accept exactly one argument (the model input); "
-                                 f"{getattr(python_model, '__name__', python_model)} takes {len(parameters)}. "
-                                 "Wrap it in a PythonModel class to use more.")
+            raise ModelSaveError(
+                f"A function model must accept exactly one argument (the model input); "
+                f"{getattr(python_model, '__name__', python_model)} takes {len(parameters)}. "
+                "Wrap it in a PythonModel class to use more."
+            )
         return _FunctionPythonModel(python_model), False
-    raise ModelSaveError(f"python_model must be a PythonModel instance (with a predict method), a function "
-                         f"of one argument, or the path of a .py file that ends with set_model(...); got "
-                         f"{type(python_model).__name__}.")
+    raise ModelSaveError(
+        f"python_model must be a PythonModel instance (with a predict method), a function "
+        f"of one argument, or the path of a .py file that ends with set_model(...); got "
+        f"{type(python_model).__name__}."
+    )
 
 
 def load_context_problem(python_model: Any) -> str | None:
@@ -104,8 +110,10 @@ def load_context_problem(python_model: Any) -> str | None:
         return None  # a builtin or C method: nothing to read, MLflow would try it as well
     if "context" in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
         return None
-    return (f"{type(python_model).__name__}.load_context{inspect.signature(load_context)} cannot be called as "
-            "load_context(context=...), which is how MLflow calls it.")
+    return (
+        f"{type(python_model).__name__}.load_context{inspect.signature(load_context)} cannot be called as "
+        "load_context(context=...), which is how MLflow calls it."
+    )
 
 
 def _check_load_context(python_model: Any) -> None:
@@ -131,15 +139,20 @@ def _local_source(uri: str, what: str) -> Path:
         raise ModelSaveError(f"{what} {uri!r} must be a path (a string or a pathlib.Path).")
     _atomic.check_path_text(uri, what)
     if not os.fspath(uri).strip():
-        raise ModelSaveError(f"{what} is an empty path. Name the file or folder to ship (an empty path "
-                             "would mean the whole working directory).")
+        raise ModelSaveError(
+            f"{what} is an empty path. Name the file or folder to ship (an empty path "
+            "would mean the whole working directory)."
+        )
     path = local_path(uri)
     if path is None:
-        raise ModelSaveError(f"{what} {uri!r} is a remote URI; only local files are supported. "
-                             "Download it first and pass the local path.")
+        raise ModelSaveError(
+            f"{what} {uri!r} is a remote URI; only local files are supported. "
+            "Download it first and pass the local path."
+        )
     if not path.exists():
-        raise ModelSaveError(f"{what} {uri!r} does not exist. Check the path (relative paths are "
-                             f"relative to {os.getcwd()}).")
+        raise ModelSaveError(
+            f"{what} {uri!r} does not exist. Check the path (relative paths are relative to {os.getcwd()})."
+        )
     return path
 
 
@@ -153,16 +166,21 @@ def _checked_source(uri: Any, what: str, into: Path) -> Path:
         raise ModelSaveError(f"{what} {uri!r} is the root of the file system. Name the file or folder to ship.")
     real, inside = os.path.realpath(path), os.path.realpath(into)
     if os.path.commonpath([real, inside]) == real:
-        raise ModelSaveError(f"{what} {uri!r} ({path}) holds the folder the model is saved into ({into}), so it "
-                             "would be copied into itself. Ship a folder beside the model instead.")
+        raise ModelSaveError(
+            f"{what} {uri!r} ({path}) holds the folder the model is saved into ({into}), so it "
+            "would be copied into itself. Ship a folder beside the model instead."
+        )
     try:
         mode = os.stat(path).st_mode
     except OSError as exc:
-        raise ModelSaveError(f"{what} {uri!r} cannot be read ({exc.strerror}). Fix the path or its "
-                             "permissions.") from exc
+        raise ModelSaveError(
+            f"{what} {uri!r} cannot be read ({exc.strerror}). Fix the path or its permissions."
+        ) from exc
     if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
-        raise ModelSaveError(f"{what} {uri!r} is a special file (a FIFO, socket or device), which cannot "
-                             "be copied into a model. Ship a regular file or folder.")
+        raise ModelSaveError(
+            f"{what} {uri!r} is a special file (a FIFO, socket or device), which cannot "
+            "be copied into a model. Ship a regular file or folder."
+        )
     if stat.S_ISDIR(mode):
         _check_tree(path, what, uri)
     return path
@@ -176,8 +194,9 @@ def _check_tree(root: Path, what: str, uri: Any) -> None:
     real_root = os.path.realpath(root)
 
     def fail(exc: OSError) -> None:
-        raise ModelSaveError(f"{what} {uri!r}: cannot read {exc.filename} ({exc.strerror}). Fix its "
-                             "permissions or leave it out.") from exc
+        raise ModelSaveError(
+            f"{what} {uri!r}: cannot read {exc.filename} ({exc.strerror}). Fix its permissions or leave it out."
+        ) from exc
 
     for folder, dirs, files in os.walk(root, onerror=fail):
         skipped = _SKIPPED(folder, dirs + files)
@@ -191,19 +210,27 @@ def _check_tree(root: Path, what: str, uri: Any) -> None:
                     resolved = os.path.realpath(entry, strict=True)
                 except OSError as exc:
                     problem = "is part of a symlink loop" if exc.errno == errno.ELOOP else f"dangles (-> {link})"
-                    raise ModelSaveError(f"{what} {uri!r}: the symbolic link {entry} {problem}. Remove or fix "
-                                         "the link.") from exc
+                    raise ModelSaveError(
+                        f"{what} {uri!r}: the symbolic link {entry} {problem}. Remove or fix the link."
+                    ) from exc
                 spelled = os.path.normpath(os.path.join(os.path.relpath(folder, root), link))  # as the copy reads it
-                if (os.path.isabs(link) or spelled == ".." or spelled.startswith("../")
-                        or os.path.commonpath([real_root, resolved]) != real_root):
+                if (
+                    os.path.isabs(link)
+                    or spelled == ".."
+                    or spelled.startswith("../")
+                    or os.path.commonpath([real_root, resolved]) != real_root
+                ):
                     raise ModelSaveError(
                         f"{what} {uri!r}: the symbolic link {entry} -> {link} is absolute or leads outside "
                         f"{root}, so it would not work (or would leak a file) in the saved model. Links are "
                         "copied as links, so they must be relative and stay inside the folder: copy the "
-                        "file in instead.")
+                        "file in instead."
+                    )
             elif not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
-                raise ModelSaveError(f"{what} {uri!r}: {entry} is a special file (a FIFO, socket or device), "
-                                     "which cannot be copied into a model. Remove it or ship another folder.")
+                raise ModelSaveError(
+                    f"{what} {uri!r}: {entry} is a special file (a FIFO, socket or device), "
+                    "which cannot be copied into a model. Remove it or ship another folder."
+                )
 
 
 def _plan_artifacts(artifacts: dict | None, into: Path) -> dict[str, tuple[Path, str, str]]:
@@ -229,13 +256,22 @@ def _plan_code(code_paths: list | None, into: Path) -> list[Path]:
     names = [s.name for s in sources]
     clashes = sorted({n for n in names if names.count(n) > 1})
     if clashes:
-        raise ModelSaveError(f"Code paths {clashes} share a name and would overwrite each other under code/. "
-                             "Rename one of them or ship their common parent directory.")
+        raise ModelSaveError(
+            f"Code paths {clashes} share a name and would overwrite each other under code/. "
+            "Rename one of them or ship their common parent directory."
+        )
     return sources
 
 
-_NO_COPY_FILE_RANGE = {errno.EXDEV, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EBADF,
-                       errno.EPERM}
+_NO_COPY_FILE_RANGE = {
+    errno.EXDEV,
+    errno.EINVAL,
+    errno.ENOSYS,
+    errno.EOPNOTSUPP,
+    errno.ENOTSUP,
+    errno.EBADF,
+    errno.EPERM,
+}
 
 
 def _copy_file(source: Path, destination: Path) -> None:
@@ -266,8 +302,13 @@ def _copy_file(source: Path, destination: Path) -> None:
 def _copy(source: Path, destination: Path) -> None:
     destination.parent.mkdir(parents=True, exist_ok=True)
     if source.is_dir():
-        shutil.copytree(source, destination, symlinks=True, ignore=_SKIPPED,  # links were checked: relative, inside
-                        copy_function=lambda s, d: _copy_file(Path(s), Path(d)))
+        shutil.copytree(
+            source,
+            destination,
+            symlinks=True,
+            ignore=_SKIPPED,  # links were checked: relative, inside
+            copy_function=lambda s, d: _copy_file(Path(s), Path(d)),
+        )
     else:
         _copy_file(source, destination)
 
@@ -282,11 +323,15 @@ def _code_source(python_model: Any, into: Path) -> Path:
     """The checked ``.py`` file of a model from code (``python_model="model.py"``)."""
     path = _checked_source(python_model, "python_model (a model code file)", into)
     if not path.is_file():
-        raise ModelSaveError(f"python_model {os.fspath(python_model)!r} is a folder; a model from code is one Python "
-                             "file that ends with set_model(<the model>). Name that file.")
+        raise ModelSaveError(
+            f"python_model {os.fspath(python_model)!r} is a folder; a model from code is one Python "
+            "file that ends with set_model(<the model>). Name that file."
+        )
     if path.suffix != ".py":
-        raise ModelSaveError(f"python_model {os.fspath(python_model)!r} is a path but not a .py file. Pass the "
-                             "model object, or a Python file that ends with set_model(<the model>).")
+        raise ModelSaveError(
+            f"python_model {os.fspath(python_model)!r} is a path but not a .py file. Pass the "
+            "model object, or a Python file that ends with set_model(<the model>)."
+        )
     return path
 
 
@@ -311,8 +356,17 @@ class _Built:
     signature: Any
 
 
-def _sample_inference(staging: Path, flavor: dict, pickle_bytes: bytes | None, data: Any, params: Any,
-                      signature: Any, has_example: bool, capture: bool, from_hint: bool):
+def _sample_inference(
+    staging: Path,
+    flavor: dict,
+    pickle_bytes: bytes | None,
+    data: Any,
+    params: Any,
+    signature: Any,
+    has_example: bool,
+    capture: bool,
+    from_hint: bool,
+):
     """Unpickle a copy, ``load_context`` and predict on the example, as a fresh load would."""
     from .load import LoadedModel, load_python_model
     from .trial import TrialPredictError, trial_predict
@@ -325,10 +379,13 @@ def _sample_inference(staging: Path, flavor: dict, pickle_bytes: bytes | None, d
     with recorder if recorder is not None else nullcontext():
         try:
             python_model, context, code = load_python_model(
-                staging, flavor, str(staging / "MLmodel"), recorder=recorder, pickle_bytes=pickle_bytes)
+                staging, flavor, str(staging / "MLmodel"), recorder=recorder, pickle_bytes=pickle_bytes
+            )
         except Exception as exc:
-            raise ModelSaveError(f"Loading a copy of the model failed ({type(exc).__name__}: {exc}); the saved "
-                                 "model would not load either. Nothing was saved.") from exc
+            raise ModelSaveError(
+                f"Loading a copy of the model failed ({type(exc).__name__}: {exc}); the saved "
+                "model would not load either. Nothing was saved."
+            ) from exc
         output = None
         if has_example:
             if recorder is not None:
@@ -339,11 +396,15 @@ def _sample_inference(staging: Path, flavor: dict, pickle_bytes: bytes | None, d
             except TrialPredictError as failed:
                 cause = failed.original
                 if failed.stage == "input":
-                    raise ModelSaveError(f"The input example does not fit the signature ({cause}). Make the "
-                                         "example match the signature, or leave signature= out to infer it "
-                                         "from the example; nothing was saved.") from cause
-                raise ModelSaveError(f"predict failed on the input example ({type(cause).__name__}: {cause}). "
-                                     "Fix predict or the example; nothing was saved.") from cause
+                    raise ModelSaveError(
+                        f"The input example does not fit the signature ({cause}). Make the "
+                        "example match the signature, or leave signature= out to infer it "
+                        "from the example; nothing was saved."
+                    ) from cause
+                raise ModelSaveError(
+                    f"predict failed on the input example ({type(cause).__name__}: {cause}). "
+                    "Fix predict or the example; nothing was saved."
+                ) from cause
     return output, recorder
 
 
@@ -372,15 +433,26 @@ def planned_signature(model: Any, signature: Any, data: Any, params: Any, has_ex
         if signature is not None and signature != from_hints:
             import warnings
 
-            warnings.warn("The given signature differs from the one the type hints of predict give; the type "
-                          f"hints' signature is used ({from_hints.summary()}). Leave signature= out, or make "
-                          "it match the hints.", UserWarning, stacklevel=4)
+            warnings.warn(
+                "The given signature differs from the one the type hints of predict give; the type "
+                f"hints' signature is used ({from_hints.summary()}). Leave signature= out, or make "
+                "it match the hints.",
+                UserWarning,
+                stacklevel=4,
+            )
         return from_hints, True
     return _signature_for(signature, data, params, has_example), False
 
 
-def in_memory_model(python_model: Any, data: Any, params: Any = None, *, signature: Any = None,
-                    artifacts: dict | None = None, model_config: Any = None) -> Any:
+def in_memory_model(
+    python_model: Any,
+    data: Any,
+    params: Any = None,
+    *,
+    signature: Any = None,
+    artifacts: dict | None = None,
+    model_config: Any = None,
+) -> Any:
     """The model as loading its saved directory would give it, without saving it: a ``LoadedModel``.
 
     A function is wrapped as a save wraps it; ``load_context`` runs on a shallow copy (its state stays
@@ -429,14 +501,23 @@ def _with_outputs(signature: Any, output: Any, inferred: bool):
     try:
         outputs = infer_schema(output_for_signature(output, signature.inputs), "output")
     except Exception as exc:  # noqa: BLE001 - an odd output must not stop the save
-        warnings.warn(f"Could not infer an output schema from the prediction ({exc}); the output is recorded "
-                      "as type 'any'.", UserWarning, stacklevel=4)
+        warnings.warn(
+            f"Could not infer an output schema from the prediction ({exc}); the output is recorded as type 'any'.",
+            UserWarning,
+            stacklevel=4,
+        )
         outputs = Schema([ColSpec(AnyType())])  # as MLflow does
     return ModelSignature(inputs=signature.inputs, outputs=outputs, params=signature.params)
 
 
-def _write_payload(staging: Path, model: Any, artifact_plan: dict, code_sources: list[Path],
-                   input_example: Any, code_file: Path | None = None) -> tuple[bytes | None, dict | None]:
+def _write_payload(
+    staging: Path,
+    model: Any,
+    artifact_plan: dict,
+    code_sources: list[Path],
+    input_example: Any,
+    code_file: Path | None = None,
+) -> tuple[bytes | None, dict | None]:
     """Write the pickle (or the model's code file), artifacts, code and example files.
 
     Returns the pickle (None for a model from code) and the example info.
@@ -460,8 +541,9 @@ def _write_payload(staging: Path, model: Any, artifact_plan: dict, code_sources:
     return pickle_bytes, save_input_example(input_example, staging)
 
 
-def _flavor(streamable: bool, artifact_plan: dict, code_sources: list[Path], config: dict | None,
-            code_file: Path | None = None) -> dict:
+def _flavor(
+    streamable: bool, artifact_plan: dict, code_sources: list[Path], config: dict | None, code_file: Path | None = None
+) -> dict:
     """The ``python_function`` flavor (``env`` is added once the env files are written).
 
     A model from code gets MLflow's code-model loader and ``model_code_path`` (the file name only:
@@ -488,8 +570,16 @@ def _flavor(streamable: bool, artifact_plan: dict, code_sources: list[Path], con
     return flavor
 
 
-def _mlmodel(flavor: dict, size: int, signature: Any, from_hint: bool, example_info: dict | None,
-             metadata: dict | None, sidecar: dict | None, extra: dict | None) -> dict[str, Any]:
+def _mlmodel(
+    flavor: dict,
+    size: int,
+    signature: Any,
+    from_hint: bool,
+    example_info: dict | None,
+    metadata: dict | None,
+    sidecar: dict | None,
+    extra: dict | None,
+) -> dict[str, Any]:
     """The MLmodel content, keys as MLflow writes them; our extras under ``metadata``."""
     from .._version import __version__
     from ..environment.envfiles import installed_version
@@ -517,10 +607,23 @@ def _mlmodel(flavor: dict, size: int, signature: Any, from_hint: bool, example_i
     return mlmodel
 
 
-def build_model(staging: Path, python_model: Any, *, artifacts=None, input_example=None, signature=None,
-                pip_requirements=None, extra_pip_requirements=None, conda_env=None, code_paths=None,
-                model_config=None, metadata=None, extra_mlmodel: dict | None = None,
-                sidecar: dict | None = None, verify: Callable[[Path], None] | None = None) -> _Built:
+def build_model(
+    staging: Path,
+    python_model: Any,
+    *,
+    artifacts=None,
+    input_example=None,
+    signature=None,
+    pip_requirements=None,
+    extra_pip_requirements=None,
+    conda_env=None,
+    code_paths=None,
+    model_config=None,
+    metadata=None,
+    extra_mlmodel: dict | None = None,
+    sidecar: dict | None = None,
+    verify: Callable[[Path], None] | None = None,
+) -> _Built:
     """Write a complete model directory into the (empty) ``staging`` directory.
 
     ``verify``, when given, is called with the finished directory; an exception from it stops the
@@ -541,10 +644,13 @@ def build_model(staging: Path, python_model: Any, *, artifacts=None, input_examp
     has_example = input_example is not None
     is_function = isinstance(model, _FunctionPythonModel) and model is not python_model
     if is_function and not (has_example or pip_requirements or extra_pip_requirements):  # as MLflow, hints or not
-        raise ModelSaveError("A function model needs an input_example (or pip_requirements) so that its "
-                             "signature and requirements can be worked out. Pass input_example=<sample input>.")
-    process_requirements(pip_requirements=pip_requirements, extra_pip_requirements=extra_pip_requirements,
-                         conda_env=conda_env)
+        raise ModelSaveError(
+            "A function model needs an input_example (or pip_requirements) so that its "
+            "signature and requirements can be worked out. Pass input_example=<sample input>."
+        )
+    process_requirements(
+        pip_requirements=pip_requirements, extra_pip_requirements=extra_pip_requirements, conda_env=conda_env
+    )
     artifact_plan = _plan_artifacts(artifacts, staging.parent)
     code_sources = _plan_code(code_paths, staging.parent)
     config = read_model_config(model_config)
@@ -563,8 +669,9 @@ def build_model(staging: Path, python_model: Any, *, artifacts=None, input_examp
     capture = pip_requirements is None and conda_env is None
     output, recorder = None, None
     if capture or has_example:  # explicit requirements and no example: nothing to learn from a run
-        output, recorder = _sample_inference(staging, flavor, pickle_bytes, data, params, signature,
-                                             has_example, capture, from_hint)
+        output, recorder = _sample_inference(
+            staging, flavor, pickle_bytes, data, params, signature, has_example, capture, from_hint
+        )
     signature = _with_outputs(signature, output, inferred_signature)
     result = None
     if recorder is not None:
@@ -577,22 +684,29 @@ def build_model(staging: Path, python_model: Any, *, artifacts=None, input_examp
         result = resolve_requirements(uses, pickled=code_file is None)
 
     # 3. the environment files, MLmodel and our sidecar
-    env_spec = process_requirements(pip_requirements=pip_requirements, extra_pip_requirements=extra_pip_requirements,
-                                    conda_env=conda_env, inferred=result.pins() if result else None)
+    env_spec = process_requirements(
+        pip_requirements=pip_requirements,
+        extra_pip_requirements=extra_pip_requirements,
+        conda_env=conda_env,
+        inferred=result.pins() if result else None,
+    )
     size = sum(_size(staging / p) for p in os.listdir(staging))
     flavor["env"] = write_env_files(staging, env_spec)
     mlmodel = _mlmodel(flavor, size, signature, from_hint, example_info, metadata, sidecar, extra_mlmodel)
     write_mlmodel(staging, mlmodel)
     requirements = result.requirements if result else []
-    write_sidecar(staging, {
-        "created": mlmodel["utc_time_created"],
-        "signature_summary": signature.summary() if signature is not None else None,
-        "requirements": [r.to_dict() for r in requirements],
-        "local_modules": list(result.local_modules) if result else [],
-        "notes": list(result.notes) if result else [],
-        "size_bytes": size,
-        **(sidecar or {}),
-    })
+    write_sidecar(
+        staging,
+        {
+            "created": mlmodel["utc_time_created"],
+            "signature_summary": signature.summary() if signature is not None else None,
+            "requirements": [r.to_dict() for r in requirements],
+            "local_modules": list(result.local_modules) if result else [],
+            "notes": list(result.notes) if result else [],
+            "size_bytes": size,
+            **(sidecar or {}),
+        },
+    )
     if verify is not None:
         verify(staging)
     return _Built(mlmodel, requirements, output, signature)
@@ -601,18 +715,39 @@ def build_model(staging: Path, python_model: Any, *, artifacts=None, input_examp
 def model_info(built: _Built, path: Path, model_uri: str, **extra: Any) -> ModelInfo:
     """The ``ModelInfo`` of a built and published model."""
     m = built.mlmodel
-    return ModelInfo(model_uri=model_uri, path=str(path), flavors=m["flavors"], model_uuid=m["model_uuid"],
-                     utc_time_created=m["utc_time_created"], signature=built.signature,
-                     saved_input_example_info=m.get("saved_input_example_info"), metadata=m.get("metadata"),
-                     run_id=m.get("run_id"), model_size_bytes=m["model_size_bytes"],
-                     requirements=built.requirements, example_output=built.example_output, **extra)
+    return ModelInfo(
+        model_uri=model_uri,
+        path=str(path),
+        flavors=m["flavors"],
+        model_uuid=m["model_uuid"],
+        utc_time_created=m["utc_time_created"],
+        signature=built.signature,
+        saved_input_example_info=m.get("saved_input_example_info"),
+        metadata=m.get("metadata"),
+        run_id=m.get("run_id"),
+        model_size_bytes=m["model_size_bytes"],
+        requirements=built.requirements,
+        example_output=built.example_output,
+        **extra,
+    )
 
 
-def save_model(path: str | os.PathLike, python_model: Any = None, *, artifacts: dict | None = None,
-               input_example: Any = None, signature: Any = None, pip_requirements: Any = None,
-               extra_pip_requirements: Any = None, conda_env: Any = None, code_paths: list | None = None,
-               model_config: Any = None, metadata: dict | None = None, overwrite: bool = False,
-               verify: Callable[[Path], None] | None = None) -> ModelInfo:
+def save_model(
+    path: str | os.PathLike,
+    python_model: Any = None,
+    *,
+    artifacts: dict | None = None,
+    input_example: Any = None,
+    signature: Any = None,
+    pip_requirements: Any = None,
+    extra_pip_requirements: Any = None,
+    conda_env: Any = None,
+    code_paths: list | None = None,
+    model_config: Any = None,
+    metadata: dict | None = None,
+    overwrite: bool = False,
+    verify: Callable[[Path], None] | None = None,
+) -> ModelInfo:
     """Save ``python_model`` to the directory ``path`` in MLflow's pyfunc format.
 
     ``python_model`` is the model object, or the path of a ``.py`` file that ends with
@@ -623,18 +758,29 @@ def save_model(path: str | os.PathLike, python_model: Any = None, *, artifacts: 
     ``verify(built_dir)`` (ours, not MLflow's) runs before that rename; if it raises, nothing is saved.
     """
     if python_model is None:
-        raise ModelSaveError("save_model needs python_model=<a PythonModel instance, a one-argument function, or "
-                             "the path of a .py file that ends with set_model(...)>.")
+        raise ModelSaveError(
+            "save_model needs python_model=<a PythonModel instance, a one-argument function, or "
+            "the path of a .py file that ends with set_model(...)>."
+        )
     _atomic.check_path_text(path, "The model path")
     target = Path(os.path.abspath(os.path.expanduser(path)))  # '.' and '..' become the folders they name
     _check_name_length(target)
     _atomic.check_target(target, overwrite)
     with _atomic.staging(target.parent) as staging:
-        built = build_model(staging, python_model, artifacts=artifacts, input_example=input_example,
-                            signature=signature, pip_requirements=pip_requirements,
-                            extra_pip_requirements=extra_pip_requirements, conda_env=conda_env,
-                            code_paths=code_paths, model_config=model_config, metadata=metadata,
-                            verify=verify)
+        built = build_model(
+            staging,
+            python_model,
+            artifacts=artifacts,
+            input_example=input_example,
+            signature=signature,
+            pip_requirements=pip_requirements,
+            extra_pip_requirements=extra_pip_requirements,
+            conda_env=conda_env,
+            code_paths=code_paths,
+            model_config=model_config,
+            metadata=metadata,
+            verify=verify,
+        )
         _atomic.publish(staging, target, overwrite)
     return model_info(built, target, str(target))
 
@@ -650,5 +796,7 @@ def _check_name_length(target: Path) -> None:
         limit = 255
     size = len(os.fsencode(target.name))
     if size > limit:
-        raise ModelSaveError(f"Cannot save the model to {target}: its name is {size} bytes long and this file "
-                             f"system allows at most {limit}. Choose a shorter name.")
+        raise ModelSaveError(
+            f"Cannot save the model to {target}: its name is {size} bytes long and this file "
+            f"system allows at most {limit}. Choose a shorter name."
+        )

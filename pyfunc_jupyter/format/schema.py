@@ -48,7 +48,10 @@ class ColSpec:
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, ColSpec) and (self.name, self.type, self.required) == (
-            other.name, other.type, other.required)
+            other.name,
+            other.type,
+            other.required,
+        )
 
     def __repr__(self) -> str:
         required = "required" if self.required else "optional"
@@ -63,8 +66,9 @@ class TensorSpec:
         import numpy as np
 
         self.type = np.dtype(type)
-        if not isinstance(shape, (tuple, list)) or not all(isinstance(d, int) and not isinstance(d, bool)
-                                                             for d in shape):
+        if not isinstance(shape, (tuple, list)) or not all(
+            isinstance(d, int) and not isinstance(d, bool) for d in shape
+        ):
             raise ValueError(f"A tensor shape must be a list of integers; got {shape!r:.80}")
         self.shape = tuple(shape)
         self.name = name
@@ -72,9 +76,15 @@ class TensorSpec:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form MLflow writes."""
-        spec = {"type": "tensor", "tensor-spec": {"dtype": self.type.name if self.type.kind not in "US"
-                                                  else ("str" if self.type.kind == "U" else "bytes"),
-                                                  "shape": list(self.shape)}}
+        spec = {
+            "type": "tensor",
+            "tensor-spec": {
+                "dtype": self.type.name
+                if self.type.kind not in "US"
+                else ("str" if self.type.kind == "U" else "bytes"),
+                "shape": list(self.shape),
+            },
+        }
         return {"name": self.name, **spec} if self.name is not None else spec
 
     @classmethod
@@ -87,7 +97,10 @@ class TensorSpec:
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, TensorSpec) and (self.name, self.type, self.shape) == (
-            other.name, other.type, other.shape)
+            other.name,
+            other.type,
+            other.shape,
+        )
 
     def __repr__(self) -> str:
         prefix = "" if self.name is None else f"{self.name!r}: "
@@ -138,8 +151,12 @@ class Schema:
         """numpy dtypes of the inputs (object for composite column types)."""
         import numpy as np
 
-        return [x.type if isinstance(x, TensorSpec) else
-                (x.type.to_numpy() if isinstance(x.type, DataType) else np.dtype("object")) for x in self.inputs]
+        return [
+            x.type
+            if isinstance(x, TensorSpec)
+            else (x.type.to_numpy() if isinstance(x.type, DataType) else np.dtype("object"))
+            for x in self.inputs
+        ]
 
     def pandas_types(self) -> list:
         """Same as ``numpy_types``: what a DataFrame column of each input holds."""
@@ -162,8 +179,12 @@ class Schema:
         for spec in specs:
             if not isinstance(spec, dict):
                 raise ValueError(f"Each spec must be a JSON object; got {spec!r:.80}")
-        return cls([TensorSpec.from_json_dict(**s) if s.get("type") == "tensor" else ColSpec.from_json_dict(**s)
-                    for s in specs])
+        return cls(
+            [
+                TensorSpec.from_json_dict(**s) if s.get("type") == "tensor" else ColSpec.from_json_dict(**s)
+                for s in specs
+            ]
+        )
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Schema) and self.inputs == other.inputs
@@ -191,8 +212,10 @@ def _check_param_default(name: str, dtype: Any, default: Any, shape: tuple | Non
         try:
             values = [check_param_value(dtype, v) for v in values]
         except ValueError as exc:
-            raise ValueError(f"Param {name!r}: the default {default!r:.80} does not fit type {dtype.name} "
-                             f"({exc}). Give a default of that type.") from None
+            raise ValueError(
+                f"Param {name!r}: the default {default!r:.80} does not fit type {dtype.name} "
+                f"({exc}). Give a default of that type."
+            ) from None
     return list(values) if shape is not None else values[0]
 
 
@@ -221,8 +244,12 @@ class ParamSpec:
         default = self.default
         if self.dtype == DataType.datetime and default is not None:
             default = [v.isoformat() for v in default] if self.shape else default.isoformat()
-        return {"name": self.name, "default": default, "shape": list(self.shape) if self.shape else None,
-                **self.dtype.to_dict()}
+        return {
+            "name": self.name,
+            "default": default,
+            "shape": list(self.shape) if self.shape else None,
+            **self.dtype.to_dict(),
+        }
 
     @classmethod
     def from_json_dict(cls, **spec: Any) -> ParamSpec:
@@ -233,7 +260,11 @@ class ParamSpec:
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, ParamSpec) and (self.name, self.dtype, self.default, self.shape) == (
-            other.name, other.dtype, other.default, other.shape)
+            other.name,
+            other.dtype,
+            other.default,
+            other.shape,
+        )
 
     def __repr__(self) -> str:
         shape = f" (shape: {list(self.shape)})" if self.shape else ""
@@ -283,23 +314,32 @@ class ParamSchema:
 class ModelSignature:
     """What a model takes (inputs, params) and returns (outputs)."""
 
-    def __init__(self, inputs: Schema | None = None, outputs: Schema | None = None,
-                 params: ParamSchema | None = None) -> None:
-        for label, value, kind in (("inputs", inputs, Schema), ("outputs", outputs, Schema),
-                                   ("params", params, ParamSchema)):
+    def __init__(
+        self, inputs: Schema | None = None, outputs: Schema | None = None, params: ParamSchema | None = None
+    ) -> None:
+        for label, value, kind in (
+            ("inputs", inputs, Schema),
+            ("outputs", outputs, Schema),
+            ("params", params, ParamSchema),
+        ):
             if value is not None and not isinstance(value, kind):
-                raise TypeError(f"ModelSignature {label} must be a {kind.__name__} or None; "
-                                f"got {type(value).__name__}.")
+                raise TypeError(
+                    f"ModelSignature {label} must be a {kind.__name__} or None; got {type(value).__name__}."
+                )
         if inputs is None and outputs is None and params is None:
-            raise ValueError("At least one of inputs, outputs or params must be provided to ModelSignature; "
-                             "to save a model without a signature, pass signature=None.")
+            raise ValueError(
+                "At least one of inputs, outputs or params must be provided to ModelSignature; "
+                "to save a model without a signature, pass signature=None."
+            )
         self.inputs, self.outputs, self.params = inputs, outputs, params
 
     def to_dict(self) -> dict[str, str | None]:
         """The mapping MLflow writes under ``signature`` in MLmodel: JSON strings or None."""
-        return {"inputs": self.inputs.to_json() if self.inputs is not None else None,
-                "outputs": self.outputs.to_json() if self.outputs is not None else None,
-                "params": self.params.to_json() if self.params is not None else None}
+        return {
+            "inputs": self.inputs.to_json() if self.inputs is not None else None,
+            "outputs": self.outputs.to_json() if self.outputs is not None else None,
+            "params": self.params.to_json() if self.params is not None else None,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelSignature:
@@ -319,13 +359,19 @@ class ModelSignature:
 
     def summary(self) -> str:
         """One line: inputs -> outputs; params with defaults."""
+
         def cols(schema: Schema | None) -> str:
             if schema is None:
                 return "?"
-            return "[" + ", ".join(
-                (f"{x.name}: " if x.name is not None else "") + (type_repr(x.type) if isinstance(x, ColSpec)
-                                                                 else f"{x.type.name}{list(x.shape)}")
-                for x in schema.inputs) + "]"
+            return (
+                "["
+                + ", ".join(
+                    (f"{x.name}: " if x.name is not None else "")
+                    + (type_repr(x.type) if isinstance(x, ColSpec) else f"{x.type.name}{list(x.shape)}")
+                    for x in schema.inputs
+                )
+                + "]"
+            )
 
         text = f"{cols(self.inputs)} -> {cols(self.outputs)}"
         if self.params is not None:
@@ -334,7 +380,10 @@ class ModelSignature:
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, ModelSignature) and (self.inputs, self.outputs, self.params) == (
-            other.inputs, other.outputs, other.params)
+            other.inputs,
+            other.outputs,
+            other.params,
+        )
 
     def __repr__(self) -> str:
         return f"inputs:\n  {self.inputs!r}\noutputs:\n  {self.outputs!r}\nparams:\n  {self.params!r}\n"

@@ -22,8 +22,15 @@ FORMAT = 1  # the format written; a reader accepts this one only (a newer writer
 
 # Keys that readers use, with the JSON type each must have when present (null is allowed).
 _TYPES: dict[str, tuple[type, ...]] = {
-    "created": (str,), "run_id": (str,), "artifact_name": (str,), "source": (str,), "name": (str,),
-    "signature_summary": (str,), "size_bytes": (int,), "requirements": (list,), "card": (dict,),
+    "created": (str,),
+    "run_id": (str,),
+    "artifact_name": (str,),
+    "source": (str,),
+    "name": (str,),
+    "signature_summary": (str,),
+    "size_bytes": (int,),
+    "requirements": (list,),
+    "card": (dict,),
     "content_hash": (str,),
 }
 
@@ -52,8 +59,9 @@ def read_sidecar(model_dir: str | os.PathLike) -> dict[str, Any] | None:
     """
     from .mlmodel import read_model_file
 
-    raw = read_model_file(model_dir, SIDECAR, mlmodel_path=os.path.join(model_dir, "MLmodel"), key=SIDECAR,
-                          missing_ok=True)  # a sidecar that links outside the model directory is refused
+    raw = read_model_file(
+        model_dir, SIDECAR, mlmodel_path=os.path.join(model_dir, "MLmodel"), key=SIDECAR, missing_ok=True
+    )  # a sidecar that links outside the model directory is refused
     return parse_sidecar(raw) if raw is not None else None
 
 
@@ -67,13 +75,16 @@ def parse_sidecar(raw: bytes | str) -> dict[str, Any]:
         raise ModelLoadError(f"unreadable {SIDECAR}: expected a JSON object, found {_json_type(side)}")
     fmt = side.get("format")
     if fmt != FORMAT or isinstance(fmt, bool):
-        raise ModelLoadError(f"unreadable {SIDECAR}: format {json.dumps(fmt)} is not the format {FORMAT} this "
-                             "pyfunc-jupyter reads; install the pyfunc-jupyter version that saved the model")
+        raise ModelLoadError(
+            f"unreadable {SIDECAR}: format {json.dumps(fmt)} is not the format {FORMAT} this "
+            "pyfunc-jupyter reads; install the pyfunc-jupyter version that saved the model"
+        )
     for key, kinds in _TYPES.items():
         value = side.get(key)
         if value is not None and (not isinstance(value, kinds) or isinstance(value, bool)):
-            raise ModelLoadError(f"unreadable {SIDECAR}: {key!r} should be {_json_type(kinds[0]())}, "
-                                 f"found {_json_type(value)}")
+            raise ModelLoadError(
+                f"unreadable {SIDECAR}: {key!r} should be {_json_type(kinds[0]())}, found {_json_type(value)}"
+            )
     return side
 
 

@@ -33,8 +33,16 @@ class DataType(enum.Enum):
         """The Python type of a param of this type."""
         import datetime
 
-        return {"boolean": bool, "integer": int, "long": int, "float": float, "double": float,
-                "string": str, "binary": bytes, "datetime": datetime.datetime}[self.name]
+        return {
+            "boolean": bool,
+            "integer": int,
+            "long": int,
+            "float": float,
+            "double": float,
+            "string": str,
+            "binary": bytes,
+            "datetime": datetime.datetime,
+        }[self.name]
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form of this type inside a column spec."""
@@ -42,8 +50,13 @@ class DataType(enum.Enum):
 
 
 _NUMPY = {
-    DataType.boolean: "bool", DataType.integer: "int32", DataType.long: "int64", DataType.float: "float32",
-    DataType.double: "float64", DataType.string: "object", DataType.binary: "object",
+    DataType.boolean: "bool",
+    DataType.integer: "int32",
+    DataType.long: "int64",
+    DataType.float: "float32",
+    DataType.double: "float64",
+    DataType.string: "object",
+    DataType.binary: "object",
     DataType.datetime: "datetime64[ns]",
 }
 
@@ -80,7 +93,10 @@ class Property:
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Property) and (self.name, self.dtype, self.required) == (
-            other.name, other.dtype, other.required)
+            other.name,
+            other.dtype,
+            other.required,
+        )
 
     def __repr__(self) -> str:
         return f"{self.name}: {self.dtype!r}" + ("" if self.required else " (optional)")
@@ -155,8 +171,9 @@ def type_from_json(spec: Any) -> Any:
         properties = spec.get("properties")
         if not isinstance(properties, dict):
             raise ValueError(f"An object type needs a 'properties' mapping; got {properties!r:.80}")
-        return Object([Property(name, type_from_json(p), bool(p.get("required", True)))
-                       for name, p in properties.items()])
+        return Object(
+            [Property(name, type_from_json(p), bool(p.get("required", True))) for name, p in properties.items()]
+        )
     if kind == "map":
         return Map(type_from_json(spec.get("values")))
     if kind == "any":
@@ -164,5 +181,6 @@ def type_from_json(spec: Any) -> Any:
     try:
         return DataType[kind]
     except KeyError:
-        raise ValueError(f"Unknown type {kind!r}; expected one of {[t.name for t in DataType]}, "
-                         "array, object, map or any.") from None
+        raise ValueError(
+            f"Unknown type {kind!r}; expected one of {[t.name for t in DataType]}, array, object, map or any."
+        ) from None

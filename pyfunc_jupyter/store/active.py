@@ -17,11 +17,28 @@ if TYPE_CHECKING:
     from ..format.save import ModelInfo
     from .folder import StoreEntry
 
-__all__ = ["Store", "FolderStore", "open_store", "start_run", "log_model", "list_models", "resolve_uri", "get_store",
-           "set_store", "set_registered_model_alias", "delete_registered_model_alias", "update_model_version",
-           "update_registered_model", "set_model_version_tag", "delete_model_version_tag",
-           "set_registered_model_tag", "delete_registered_model_tag", "delete_model_version", "get_model_version",
-           "get_model_version_by_alias"]
+__all__ = [
+    "Store",
+    "FolderStore",
+    "open_store",
+    "start_run",
+    "log_model",
+    "list_models",
+    "resolve_uri",
+    "get_store",
+    "set_store",
+    "set_registered_model_alias",
+    "delete_registered_model_alias",
+    "update_model_version",
+    "update_registered_model",
+    "set_model_version_tag",
+    "delete_model_version_tag",
+    "set_registered_model_tag",
+    "delete_registered_model_tag",
+    "delete_model_version",
+    "get_model_version",
+    "get_model_version_by_alias",
+]
 
 
 class Store(Protocol):
@@ -29,11 +46,11 @@ class Store(Protocol):
 
     location: str
 
-    def log_model(self, name: str | None = None, python_model: Any = None, **kwargs: Any) -> "ModelInfo": ...
+    def log_model(self, name: str | None = None, python_model: Any = None, **kwargs: Any) -> ModelInfo: ...
 
     def resolve(self, uri: str, dst_path: str | None = None) -> Path: ...
 
-    def list_models(self) -> list["StoreEntry"]: ...
+    def list_models(self) -> list[StoreEntry]: ...
 
     def set_registered_model_alias(self, name: str, alias: str, version: int | str) -> None: ...
 
@@ -56,7 +73,7 @@ class FolderStore:
     def __repr__(self) -> str:
         return f"FolderStore({self.location!r})"
 
-    def log_model(self, name: str | None = None, python_model: Any = None, **kwargs: Any) -> "ModelInfo":
+    def log_model(self, name: str | None = None, python_model: Any = None, **kwargs: Any) -> ModelInfo:
         from .runs import log_model
 
         return log_model(name, python_model, store=self.root, **kwargs)
@@ -66,7 +83,7 @@ class FolderStore:
 
         return resolve_uri(uri, self.root)
 
-    def list_models(self) -> list["StoreEntry"]:
+    def list_models(self) -> list[StoreEntry]:
         from .folder import list_models
 
         return list_models(self.root)
@@ -77,8 +94,9 @@ class FolderStore:
         from . import registry
 
         if self.root != folder_store():
-            raise RegistryError(f"Registry changes apply to the store in use ({get_store()}); call "
-                                f"set_store({self.location!r}) first.")
+            raise RegistryError(
+                f"Registry changes apply to the store in use ({get_store()}); call set_store({self.location!r}) first."
+            )
         return registry
 
     def set_registered_model_alias(self, name: str, alias: str, version: int | str) -> None:
@@ -146,8 +164,9 @@ def start_run(run_id: str | None = None, run_name: str | None = None, nested: bo
     return runs.start_run(run_id, run_name, nested)
 
 
-def log_model(name: str | None = None, python_model: Any = None, *, store: str | os.PathLike | None = None,
-              **kwargs: Any) -> "ModelInfo":
+def log_model(
+    name: str | None = None, python_model: Any = None, *, store: str | os.PathLike | None = None, **kwargs: Any
+) -> ModelInfo:
     """Log ``python_model`` as a new version of ``name`` in the store (default: the one in use); returns ``ModelInfo``.
 
     Takes ``save_model``'s keyword arguments, and ``artifact_path=``, ``registered_model_name=`` as MLflow does.
@@ -157,7 +176,7 @@ def log_model(name: str | None = None, python_model: Any = None, *, store: str |
     return open_store(store).log_model(name, python_model, **kwargs)
 
 
-def list_models(store: str | os.PathLike | None = None) -> list["StoreEntry"]:
+def list_models(store: str | os.PathLike | None = None) -> list[StoreEntry]:
     """Every model version in the store, by name then version; broken ones carry ``error``."""
     return open_store(store).list_models()
 

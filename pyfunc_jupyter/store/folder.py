@@ -12,8 +12,19 @@ from .._storeroot import folder_store, get_store, set_store
 from ..errors import ModelLoadError, ModelSaveError
 from ..format import atomic as _atomic
 
-__all__ = ["set_store", "get_store", "list_models", "resolve_uri", "StoreEntry", "is_model_name",
-           "is_version_name", "mlmodel_facts", "text_or_none", "check_name", "version_dirs"]
+__all__ = [
+    "set_store",
+    "get_store",
+    "list_models",
+    "resolve_uri",
+    "StoreEntry",
+    "is_model_name",
+    "is_version_name",
+    "mlmodel_facts",
+    "text_or_none",
+    "check_name",
+    "version_dirs",
+]
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")  # matched whole (fullmatch): no trailing newline
 _VERSION = re.compile(r"[1-9][0-9]{0,17}")  # ASCII digits only: '²', '١' or '３' are not versions
@@ -22,8 +33,10 @@ _VERSION = re.compile(r"[1-9][0-9]{0,17}")  # ASCII digits only: '²', '١' or '
 def check_name(name: Any) -> str:
     """``name`` if it can name a store folder, else a ``ModelSaveError`` that says how to name it."""
     if not isinstance(name, str) or not _NAME.fullmatch(name):
-        raise ModelSaveError(f"Model name {name!r} cannot name a store folder: use letters, digits, '.', '_' "
-                             "and '-', starting with a letter or digit (e.g. 'linear_model').")
+        raise ModelSaveError(
+            f"Model name {name!r} cannot name a store folder: use letters, digits, '.', '_' "
+            "and '-', starting with a letter or digit (e.g. 'linear_model')."
+        )
     return name
 
 
@@ -77,7 +90,7 @@ def _entry(name: str, version_dir: Path) -> StoreEntry:
 
     entry = StoreEntry(name=name, version=int(version_dir.name), path=str(version_dir))
     if not is_model_name(name):
-        entry.error = (f"{name!r} is not a valid model name (letters, digits, '.', '_', '-'); rename the folder")
+        entry.error = f"{name!r} is not a valid model name (letters, digits, '.', '_', '-'); rename the folder"
         return entry
     folder = str(version_dir)
     if os.path.islink(os.path.dirname(folder)) or os.path.islink(folder):
@@ -159,12 +172,16 @@ def list_models(store: str | os.PathLike | None = None) -> list[StoreEntry]:
 def _model_folder(root: Path, name: str) -> Path:
     """The folder of a model name: the name must be valid, so ``..`` or ``a/b`` never leave the store."""
     if not is_model_name(name):
-        raise ModelLoadError(f"{name!r} is not a model name of the store: names use letters, digits, '.', '_' "
-                             "and '-' and start with a letter or digit (e.g. models:/linear_model/1).")
+        raise ModelLoadError(
+            f"{name!r} is not a model name of the store: names use letters, digits, '.', '_' "
+            "and '-' and start with a letter or digit (e.g. models:/linear_model/1)."
+        )
     model_dir = root / name
     if model_dir.is_symlink():
-        raise ModelLoadError(f"The model folder {model_dir} is a symbolic link; the store loads only real "
-                             "folders. Copy the model into the store, or load it by its path.")
+        raise ModelLoadError(
+            f"The model folder {model_dir} is a symbolic link; the store loads only real "
+            "folders. Copy the model into the store, or load it by its path."
+        )
     return model_dir
 
 
@@ -182,12 +199,12 @@ def _with_registry(model_dir: Path, entries: list[StoreEntry]) -> list[StoreEntr
 
 
 def resolve_uri(uri: str, store: str | os.PathLike | None = None) -> Path:
-    """The directory of a ``models:/<name>/<version|latest|@alias>`` or ``runs:/<run_id>/<name>`` URI in a store folder."""
+    """The directory of a ``models:/<name>/<version|latest|@alias>`` or ``runs:/<run_id>/<name>`` URI in a folder."""
     root = Path(store) if store is not None else folder_store()
-    if uri.startswith("models:/") and "@" in uri and "/" not in uri[len("models:/"):].strip("/"):
+    if uri.startswith("models:/") and "@" in uri and "/" not in uri[len("models:/") :].strip("/"):
         return _resolve_alias(root, uri)
     if uri.startswith("models:/"):
-        name, _, version = uri[len("models:/"):].strip("/").partition("/")
+        name, _, version = uri[len("models:/") :].strip("/").partition("/")
         model_dir = _model_folder(root, name)
         versions = version_dirs(model_dir) if model_dir.is_dir() else []
         if not versions:
@@ -196,16 +213,20 @@ def resolve_uri(uri: str, store: str | os.PathLike | None = None) -> Path:
         if version in ("", "latest"):
             chosen = versions[-1]
         elif not is_version_name(version) or not (model_dir / version).is_dir():
-            raise ModelLoadError(f"Model {name!r} has no version {version!r} in {root}; versions: "
-                                 f"{[int(v.name) for v in versions]} (or 'latest').")
+            raise ModelLoadError(
+                f"Model {name!r} has no version {version!r} in {root}; versions: "
+                f"{[int(v.name) for v in versions]} (or 'latest')."
+            )
         else:
             chosen = model_dir / version
         if chosen.is_symlink():
-            raise ModelLoadError(f"The version folder {chosen} is a symbolic link; the store loads only real "
-                                 "folders. Copy the model into the store, or load it by its path.")
+            raise ModelLoadError(
+                f"The version folder {chosen} is a symbolic link; the store loads only real "
+                "folders. Copy the model into the store, or load it by its path."
+            )
         return chosen
     if uri.startswith("runs:/"):
-        run_id, _, name = uri[len("runs:/"):].strip("/").partition("/")
+        run_id, _, name = uri[len("runs:/") :].strip("/").partition("/")
         matches = [e for e in list_models(root) if e.run_id == run_id and (e.artifact_name == name or e.name == name)]
         if not matches:
             raise ModelLoadError(f"No model {name!r} logged in run {run_id!r} in the store {root}.")
@@ -218,7 +239,7 @@ def _resolve_alias(root: Path, uri: str) -> Path:
     from ..errors import RegistryError
     from .registry import read_registry, version_for_alias
 
-    name, _, alias = uri[len("models:/"):].strip("/").partition("@")
+    name, _, alias = uri[len("models:/") :].strip("/").partition("@")
     model_dir = _model_folder(root, name)
     if not model_dir.is_dir():
         known = sorted(p.name for p in root.iterdir() if is_model_name(p.name)) if root.is_dir() else []
@@ -229,9 +250,13 @@ def _resolve_alias(root: Path, uri: str) -> Path:
     except RegistryError as exc:
         raise ModelLoadError(str(exc)) from exc
     if version is not None and (model_dir / str(version)).is_symlink():
-        raise ModelLoadError(f"The version folder {model_dir / str(version)} is a symbolic link; the store loads "
-                             "only real folders. Copy the model into the store, or load it by its path.")
+        raise ModelLoadError(
+            f"The version folder {model_dir / str(version)} is a symbolic link; the store loads "
+            "only real folders. Copy the model into the store, or load it by its path."
+        )
     if version is None or not (model_dir / str(version)).is_dir():
-        raise ModelLoadError(f"Model {name!r} has no alias {alias!r} in {root}; its aliases: {aliases}. Set one "
-                             f"with set_registered_model_alias({name!r}, {alias!r}, <version>).")
+        raise ModelLoadError(
+            f"Model {name!r} has no alias {alias!r} in {root}; its aliases: {aliases}. Set one "
+            f"with set_registered_model_alias({name!r}, {alias!r}, <version>)."
+        )
     return model_dir / str(version)

@@ -1,4 +1,4 @@
-"""``load_model(uri)``: resolve a path or a ``models:/``/``runs:/`` URI (in the store in use), then load the directory."""
+"""``load_model(uri)``: resolve a path or a ``models:/``/``runs:/`` URI in the store in use, then load the directory."""
 
 from __future__ import annotations
 
@@ -27,15 +27,20 @@ def resolve_model_dir(model_uri: str | os.PathLike, dst_path: str | None = None)
     return local_model_dir(uri)
 
 
-def load_model(model_uri: str | os.PathLike, suppress_warnings: bool = False, dst_path: str | None = None,
-               model_config: dict | None = None) -> LoadedModel:
+def load_model(
+    model_uri: str | os.PathLike,
+    suppress_warnings: bool = False,
+    dst_path: str | None = None,
+    model_config: dict | None = None,
+) -> LoadedModel:
     """Load a pyfunc model (ours or MLflow's) from a path or a ``models:/``/``runs:/`` URI.
 
     Loading runs the model's pickled code: load only models you trust. ``dst_path`` is accepted as
     MLflow's is: where a model from a tracking server is downloaded (a folder store needs no download).
     """
-    return load_model_dir(resolve_model_dir(model_uri, dst_path), suppress_warnings=suppress_warnings,
-                          model_config=model_config)
+    return load_model_dir(
+        resolve_model_dir(model_uri, dst_path), suppress_warnings=suppress_warnings, model_config=model_config
+    )
 
 
 def saved_example(model_uri: str | os.PathLike) -> tuple[Any, Any]:

@@ -49,7 +49,7 @@ def cache_root() -> Path:
 def _created(millis: int | None) -> str | None:
     if not millis:
         return None
-    moment = _dt.datetime.fromtimestamp(millis / 1000, _dt.timezone.utc).replace(tzinfo=None)
+    moment = _dt.datetime.fromtimestamp(millis / 1000, _dt.UTC).replace(tzinfo=None)
     return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
@@ -75,7 +75,8 @@ class MlflowServerStore:
                 raise RemoteStoreError(
                     f"The store {self.uri} is an MLflow tracking server, and talking to one needs MLflow's client, "
                     f"which is not installed here ({exc}). Install it: {INSTALL_HINT} (or set_store(None) to use "
-                    "the local folder store).") from None
+                    "the local folder store)."
+                ) from None
             self._mlflow_client = MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
         return self._mlflow_client
 
@@ -91,13 +92,15 @@ class MlflowServerStore:
             raise RemoteStoreError(
                 f"The MLflow tracking server at {self.uri} refused the request (HTTP {exc.code} {exc.reason} on "
                 "/health). Check the server's log, the URI (set_store(...), $MLFLOW_TRACKING_URI), and try again; "
-                "nothing was changed.") from None
+                "nothing was changed."
+            ) from None
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             raise RemoteStoreError(
                 f"The MLflow tracking server at {self.uri} cannot be reached ({reason}). Start it (e.g. `mlflow "
                 "server --host 127.0.0.1 --port 5000`) or point the store elsewhere (set_store(...), "
-                "$MLFLOW_TRACKING_URI); nothing was changed.") from None
+                "$MLFLOW_TRACKING_URI); nothing was changed."
+            ) from None
 
     @contextlib.contextmanager
     def _talking(self, doing: str, missing: type[PyfuncError] | None = None) -> Iterator[Any]:
@@ -113,12 +116,15 @@ class MlflowServerStore:
             code = getattr(exc, "error_code", "")
             if missing is not None and code == "RESOURCE_DOES_NOT_EXIST":
                 raise missing(f"{_first_line(exc)} (the MLflow tracking server at {self.uri}, {doing}).") from None
-            raise RemoteStoreError(f"The MLflow tracking server at {self.uri} refused {doing}: {code}: "
-                                   f"{_first_line(exc)}") from None
+            raise RemoteStoreError(
+                f"The MLflow tracking server at {self.uri} refused {doing}: {code}: {_first_line(exc)}"
+            ) from None
         except OSError as exc:  # requests' ConnectionError is an OSError
-            raise RemoteStoreError(f"The MLflow tracking server at {self.uri} failed while {doing}: "
-                                   f"{type(exc).__name__}: {_first_line(exc)}. Check that it is running and "
-                                   "reachable, then try again.") from None
+            raise RemoteStoreError(
+                f"The MLflow tracking server at {self.uri} failed while {doing}: "
+                f"{type(exc).__name__}: {_first_line(exc)}. Check that it is running and "
+                "reachable, then try again."
+            ) from None
 
     def _cache(self) -> Path:
         key = re.sub(r"[^A-Za-z0-9._-]+", "_", self.uri.split("://", 1)[-1])[:80]
@@ -136,8 +142,9 @@ class MlflowServerStore:
                 run_id = client.get_run(run_id).info.run_id
                 client.update_run(run_id, status="RUNNING")
             else:
-                run_id = client.create_run(_experiment_id(client), run_name=run_name,
-                                           tags={"mlflow.source.type": "NOTEBOOK"}).info.run_id
+                run_id = client.create_run(
+                    _experiment_id(client), run_name=run_name, tags={"mlflow.source.type": "NOTEBOOK"}
+                ).info.run_id
         self._runs.add(run_id)
         if self._end_run not in runs.end_run_hooks:
             runs.end_run_hooks.append(self._end_run)
@@ -147,8 +154,10 @@ class MlflowServerStore:
         if run.info.run_id in self._runs:
             self._runs.discard(run.info.run_id)
             try:
-                with self._talking(f"ending run {run.info.run_id}") as client, \
-                        contextlib.redirect_stdout(io.StringIO()):  # MLflow prints the run's UI links here
+                with (
+                    self._talking(f"ending run {run.info.run_id}") as client,
+                    contextlib.redirect_stdout(io.StringIO()),
+                ):  # MLflow prints the run's UI links here
                     client.set_terminated(run.info.run_id, status)
             except PyfuncError as exc:  # the run ended here; the server keeps it RUNNING
                 import warnings
@@ -157,9 +166,17 @@ class MlflowServerStore:
 
     # ------------------------------------------------------------------ logging
 
-    def log_model(self, name: str | None = None, python_model: Any = None, *, artifact_path: str | None = None,
-                  registered_model_name: str | None = None, source: str | None = None, new_version: bool = True,
-                  **save_kwargs: Any):
+    def log_model(
+        self,
+        name: str | None = None,
+        python_model: Any = None,
+        *,
+        artifact_path: str | None = None,
+        registered_model_name: str | None = None,
+        source: str | None = None,
+        new_version: bool = True,
+        **save_kwargs: Any,
+    ):
         """Build the model locally, upload it as a logged model (in the ``start_run`` run, else a new one), then
         register a new version. Every log is a new version on a server (``new_version`` is accepted, as the
         folder store's; the folder store's reuse of an unchanged latest version does not apply)."""
@@ -180,10 +197,11 @@ class MlflowServerStore:
             experiment_id = _experiment_id(client)
             own_run = local_run is None or local_run.info.run_id not in self._runs
             if own_run:  # a run of its own, as `mlflow.pyfunc.log_model` outside a run makes none to share
-                run_id = client.create_run(experiment_id, run_name=(local_run.info.run_name if local_run else None)
-                                           or f"{store_name}-{source}",
-                                           tags={"mlflow.source.name": source,
-                                                 "mlflow.source.type": "NOTEBOOK"}).info.run_id
+                run_id = client.create_run(
+                    experiment_id,
+                    run_name=(local_run.info.run_name if local_run else None) or f"{store_name}-{source}",
+                    tags={"mlflow.source.name": source, "mlflow.source.type": "NOTEBOOK"},
+                ).info.run_id
             else:
                 run_id = local_run.info.run_id
                 experiment_id = client.get_run(run_id).info.experiment_id
@@ -196,15 +214,23 @@ class MlflowServerStore:
                 from mlflow.entities import LoggedModelOutput
 
                 client.log_outputs(run_id, [LoggedModelOutput(model_id, step=0)])
-                extra = {"artifact_path": logged.artifact_location, "run_id": run_id, "model_id": model_id,
-                         "model_uuid": model_id}
+                extra = {
+                    "artifact_path": logged.artifact_location,
+                    "run_id": run_id,
+                    "model_id": model_id,
+                    "model_uuid": model_id,
+                }
                 sidecar = {"name": store_name, "artifact_name": artifact_name, "run_id": run_id, "source": source}
                 with _atomic.staging(cache) as staging:
                     built = build_model(staging, python_model, extra_mlmodel=extra, sidecar=sidecar, **save_kwargs)
-                    summary = {"artifact_name": artifact_name, "source": source,
-                               "size_bytes": str(built.mlmodel.get("model_size_bytes", "")),
-                               "signature": ModelSignature.from_dict(built.mlmodel["signature"]).summary()
-                               if built.mlmodel.get("signature") else ""}
+                    summary = {
+                        "artifact_name": artifact_name,
+                        "source": source,
+                        "size_bytes": str(built.mlmodel.get("model_size_bytes", "")),
+                        "signature": ModelSignature.from_dict(built.mlmodel["signature"]).summary()
+                        if built.mlmodel.get("signature")
+                        else "",
+                    }
                     with self._talking(f"logging {store_name!r}"):  # the server's errors, not the disk's
                         client.log_model_artifacts(model_id, str(staging))
                         client.finalize_logged_model(model_id, "READY")
@@ -221,8 +247,14 @@ class MlflowServerStore:
             if own_run:
                 with contextlib.redirect_stdout(io.StringIO()):  # MLflow prints the run's UI links here
                     client.set_terminated(run_id, "FINISHED")
-        info = model_info(built, cache / model_id, f"models:/{store_name}/{version}", name=store_name,
-                          version=version, artifact_path=artifact_name)
+        info = model_info(
+            built,
+            cache / model_id,
+            f"models:/{store_name}/{version}",
+            name=store_name,
+            version=version,
+            artifact_path=artifact_name,
+        )
         if local_run is not None:
             local_run.logged.append(info)
         return info
@@ -240,8 +272,13 @@ class MlflowServerStore:
                 raise
         try:
             version = client.create_model_version(
-                name, source=f"models:/{model_id}", run_id=run_id, model_id=model_id, await_creation_for=0,
-                tags={f"{TAG_PREFIX}{k}": v for k, v in summary.items() if v})
+                name,
+                source=f"models:/{model_id}",
+                run_id=run_id,
+                model_id=model_id,
+                await_creation_for=0,
+                tags={f"{TAG_PREFIX}{k}": v for k, v in summary.items() if v},
+            )
         except BaseException:
             if created:  # nothing of ours is left registered
                 with contextlib.suppress(Exception):
@@ -281,19 +318,27 @@ class MlflowServerStore:
             tags = dict(mv.tags or {})
             size = tags.get(f"{TAG_PREFIX}size_bytes", "")
             status = str(getattr(mv, "status", "READY") or "READY")
-            result.append(StoreEntry(
-                name=mv.name, version=int(mv.version), path=mv.source or "", created=_created(mv.creation_timestamp),
-                run_id=mv.run_id or None, artifact_name=tags.get(f"{TAG_PREFIX}artifact_name"),
-                signature_summary=tags.get(f"{TAG_PREFIX}signature"), size_bytes=int(size) if size.isdigit() else None,
-                source=tags.get(f"{TAG_PREFIX}source"),
-                error=None if status == "READY" else f"status {status}: {mv.status_message or ''}".strip(),
-                description=mv.description or None,
-                tags={k: v for k, v in tags.items() if not k.startswith(TAG_PREFIX)},
-                aliases=sorted(aliases.get((mv.name, int(mv.version)), []))))
+            result.append(
+                StoreEntry(
+                    name=mv.name,
+                    version=int(mv.version),
+                    path=mv.source or "",
+                    created=_created(mv.creation_timestamp),
+                    run_id=mv.run_id or None,
+                    artifact_name=tags.get(f"{TAG_PREFIX}artifact_name"),
+                    signature_summary=tags.get(f"{TAG_PREFIX}signature"),
+                    size_bytes=int(size) if size.isdigit() else None,
+                    source=tags.get(f"{TAG_PREFIX}source"),
+                    error=None if status == "READY" else f"status {status}: {mv.status_message or ''}".strip(),
+                    description=mv.description or None,
+                    tags={k: v for k, v in tags.items() if not k.startswith(TAG_PREFIX)},
+                    aliases=sorted(aliases.get((mv.name, int(mv.version)), [])),
+                )
+            )
         return sorted(result, key=lambda e: (e.name, e.version))
 
     def resolve(self, uri: str, dst_path: str | None = None) -> Path:
-        """The local directory of ``models:/NAME/N``, ``models:/NAME@alias``, ``models:/NAME/latest`` or ``runs:/RUN/NAME``.
+        """The local directory of ``models:/NAME/N``, ``models:/NAME@alias``, ``.../latest`` or ``runs:/RUN/NAME``.
 
         Downloaded once into the cache (or into ``dst_path`` when given, as MLflow's ``load_model`` does).
         """
@@ -308,8 +353,9 @@ class MlflowServerStore:
             # (a local sqlite file in MLflow 3), so the artifact location is resolved here, then downloaded.
             from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
 
-            repository = get_artifact_repository(self._location(client, source), tracking_uri=self.uri,
-                                                 registry_uri=self.uri)
+            repository = get_artifact_repository(
+                self._location(client, source), tracking_uri=self.uri, registry_uri=self.uri
+            )
             with _atomic.staging(cache) as staging:
                 repository.download_artifacts("", dst_path=str(staging))
                 if not (staging / "MLmodel").is_file():
@@ -320,9 +366,9 @@ class MlflowServerStore:
     def _location(self, client: Any, source: str) -> str:
         """The artifact location of a version's source: ``models:/<model_id>``, ``runs:/<run>/<name>`` or a URI."""
         if source.startswith("models:/"):
-            return client.get_logged_model(source[len("models:/"):].strip("/")).artifact_location
+            return client.get_logged_model(source[len("models:/") :].strip("/")).artifact_location
         if source.startswith("runs:/"):
-            run_id, _, name = source[len("runs:/"):].strip("/").partition("/")
+            run_id, _, name = source[len("runs:/") :].strip("/").partition("/")
             run = client.get_run(run_id)
             outputs = getattr(getattr(run, "outputs", None), "model_outputs", None) or []
             for output in outputs:  # MLflow 3: the run's logged model of that name
@@ -335,25 +381,26 @@ class MlflowServerStore:
     def _source(self, client: Any, uri: str) -> tuple[str, str]:
         """(cache key, source to download) of a models:/ or runs:/ URI."""
         if uri.startswith("runs:/"):
-            run_id, _, name = uri[len("runs:/"):].strip("/").partition("/")
+            run_id, _, name = uri[len("runs:/") :].strip("/").partition("/")
             if not _ID.match(run_id) or not name:
                 raise ModelLoadError(f"{uri!r} is not a runs:/<run_id>/<name> URI.")
             return f"run-{hashlib.sha256(uri.encode()).hexdigest()[:24]}", uri
         if not uri.startswith("models:/"):
             raise ModelLoadError(f"{uri!r} is not a models:/ or runs:/ URI.")
-        rest = uri[len("models:/"):].strip("/")
+        rest = uri[len("models:/") :].strip("/")
         if "@" in rest and "/" not in rest:
             name, _, alias = rest.partition("@")
             _check_registered(name, uri)
             try:
                 mv = client.get_model_version_by_alias(name, alias)
-            except Exception as exc:  # noqa: BLE001 - re-raised with the aliases there are
+            except Exception as exc:
                 if getattr(exc, "error_code", "") not in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
                     raise
                 aliases = sorted({a for e in self._versions(client, name) for a in (e.aliases or [])})
-                raise ModelLoadError(f"Model {name!r} has no alias {alias!r} on {self.uri}; its aliases: {aliases}. "
-                                     f"Set one with set_registered_model_alias({name!r}, {alias!r}, <version>).") \
-                    from None
+                raise ModelLoadError(
+                    f"Model {name!r} has no alias {alias!r} on {self.uri}; its aliases: {aliases}. "
+                    f"Set one with set_registered_model_alias({name!r}, {alias!r}, <version>)."
+                ) from None
         else:
             name, _, version = rest.partition("/")
             if not version and name.startswith("m-") and _ID.match(name):
@@ -363,15 +410,17 @@ class MlflowServerStore:
             numbers = sorted(int(v.version) for v in versions)
             if not numbers:
                 known = sorted({m.name for m in client.search_registered_models(max_results=1000)})
-                raise ModelLoadError(f"No model named {name!r} on the MLflow tracking server {self.uri}. "
-                                     f"Known models: {known}.")
+                raise ModelLoadError(
+                    f"No model named {name!r} on the MLflow tracking server {self.uri}. Known models: {known}."
+                )
             if version in ("", "latest"):
                 version = str(numbers[-1])
             if not version.isdigit() or int(version) not in numbers:
-                raise ModelLoadError(f"Model {name!r} has no version {version!r} on {self.uri}; versions: "
-                                     f"{numbers} (or 'latest').")
+                raise ModelLoadError(
+                    f"Model {name!r} has no version {version!r} on {self.uri}; versions: {numbers} (or 'latest')."
+                )
             mv = next(v for v in versions if int(v.version) == int(version))
-        model_id = mv.model_id or (mv.source[len("models:/"):] if (mv.source or "").startswith("models:/m-") else "")
+        model_id = mv.model_id or (mv.source[len("models:/") :] if (mv.source or "").startswith("models:/m-") else "")
         if model_id and _ID.match(model_id):
             return model_id, f"models:/{model_id}"
         return f"version-{hashlib.sha256(f'{mv.name}/{mv.version}'.encode()).hexdigest()[:24]}", mv.source
@@ -400,20 +449,24 @@ class MlflowServerStore:
 
     def update_model_version(self, name: str, version: int | str, description: str | None = None) -> Any:
         if description is not None:
-            self._call(f"describing {name!r} version {version}", "update_model_version", name, str(version),
-                       description)
+            self._call(
+                f"describing {name!r} version {version}", "update_model_version", name, str(version), description
+            )
         return self.get_model_version(name, version)
 
     def update_registered_model(self, name: str, description: str | None = None) -> Any:
         if description is not None:
             self._call(f"describing {name!r}", "update_registered_model", name, description)
         model = self._call(f"reading {name!r}", "get_registered_model", name)
-        return {"name": model.name, "description": model.description or None, "tags": dict(model.tags or {}),
-                "aliases": dict(model.aliases or {})}
+        return {
+            "name": model.name,
+            "description": model.description or None,
+            "tags": dict(model.tags or {}),
+            "aliases": dict(model.aliases or {}),
+        }
 
     def set_model_version_tag(self, name: str, version: int | str, key: str, value: Any) -> None:
-        self._call(f"tagging {name!r} version {version}", "set_model_version_tag", name, str(version), key,
-                   str(value))
+        self._call(f"tagging {name!r} version {version}", "set_model_version_tag", name, str(version), key, str(value))
 
     def delete_model_version_tag(self, name: str, version: int | str, key: str) -> None:
         self._call(f"untagging {name!r} version {version}", "delete_model_version_tag", name, str(version), key)
@@ -453,8 +506,10 @@ def _first_line(exc: BaseException) -> str:
 
 def _check_registered(name: str, uri: str) -> None:
     if not _NAME.match(name or ""):
-        raise ModelLoadError(f"{uri!r} does not name a registered model: expected models:/<name>/<version>, "
-                             "models:/<name>@<alias> or models:/<name>/latest.")
+        raise ModelLoadError(
+            f"{uri!r} does not name a registered model: expected models:/<name>/<version>, "
+            "models:/<name>@<alias> or models:/<name>/latest."
+        )
 
 
 def _names(name: str | None, artifact_path: str | None, registered_model_name: str | None) -> tuple[str, str]:

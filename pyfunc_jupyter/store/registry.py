@@ -30,11 +30,23 @@ from typing import Any
 
 from ..errors import RegistryError
 
-__all__ = ["REGISTRY_FILE", "delete_model_version", "update_model_version", "set_model_version_tag",
-           "delete_model_version_tag", "set_registered_model_alias", "delete_registered_model_alias",
-           "get_model_version", "get_model_version_by_alias", "update_registered_model",
-           "set_registered_model_tag", "delete_registered_model_tag", "read_registry", "content_hash",
-           "version_for_alias"]
+__all__ = [
+    "REGISTRY_FILE",
+    "delete_model_version",
+    "update_model_version",
+    "set_model_version_tag",
+    "delete_model_version_tag",
+    "set_registered_model_alias",
+    "delete_registered_model_alias",
+    "get_model_version",
+    "get_model_version_by_alias",
+    "update_registered_model",
+    "set_registered_model_tag",
+    "delete_registered_model_tag",
+    "read_registry",
+    "content_hash",
+    "version_for_alias",
+]
 
 REGISTRY_FILE = "registry.json"
 _LOCK_FILE = ".registry.lock"
@@ -47,6 +59,7 @@ _VOLATILE_MLMODEL = ("utc_time_created", "model_uuid", "model_id", "model_size_b
 
 # ------------------------------------------------------------------------------------------ reading
 
+
 def read_registry(model_dir: str | os.PathLike) -> dict[str, Any]:
     """The metadata of the model at ``model_dir`` (``<store>/<name>``); empty fields when none was set."""
     path = Path(model_dir) / REGISTRY_FILE
@@ -55,8 +68,10 @@ def read_registry(model_dir: str | os.PathLike) -> dict[str, Any]:
     except FileNotFoundError:
         data = {}
     except (OSError, ValueError) as exc:
-        raise RegistryError(f"The registry file {path} is unreadable ({exc}). Fix or delete it (it holds only "
-                            "descriptions, tags and aliases; the model versions are untouched).") from exc
+        raise RegistryError(
+            f"The registry file {path} is unreadable ({exc}). Fix or delete it (it holds only "
+            "descriptions, tags and aliases; the model versions are untouched)."
+        ) from exc
     if not isinstance(data, dict):
         raise RegistryError(f"The registry file {path} does not hold a JSON object. Fix or delete it.")
     data.setdefault("description", None)
@@ -73,6 +88,7 @@ def version_for_alias(model_dir: Path, alias: str) -> int | None:
 
 
 # ------------------------------------------------------------------------------------------ writing
+
 
 @contextlib.contextmanager
 def _locked(model_dir: Path) -> Iterator[dict[str, Any]]:
@@ -107,10 +123,17 @@ def _model_dir(name: Any) -> Path:
     from .._storeroot import folder_store
 
     root = folder_store()
-    if not isinstance(name, str) or not name or name.startswith(".") or "/" in name or "\\" in name \
-            or not (root / name).is_dir():
-        known = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")) \
-            if root.is_dir() else []
+    if (
+        not isinstance(name, str)
+        or not name
+        or name.startswith(".")
+        or "/" in name
+        or "\\" in name
+        or not (root / name).is_dir()
+    ):
+        known = (
+            sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")) if root.is_dir() else []
+        )
         raise RegistryError(f"No model named {name!r} in the store {root}. Known models: {known}.")
     return root / name
 
@@ -149,26 +172,33 @@ def with_metadata(entries: list, registry: dict[str, Any]) -> list:
 
 def _check_tag(key: Any, value: Any) -> tuple[str, str]:
     if not isinstance(key, str) or not key.strip() or len(key) > _MAX_TAG_KEY:
-        raise RegistryError(f"Tag key {key!r} is not usable: give a non-empty string of at most "
-                            f"{_MAX_TAG_KEY} characters.")
+        raise RegistryError(
+            f"Tag key {key!r} is not usable: give a non-empty string of at most {_MAX_TAG_KEY} characters."
+        )
     value = str(value)  # as MLflow does
     if len(value) > _MAX_TAG_VALUE:
-        raise RegistryError(f"The value of tag {key!r} has {len(value)} characters; at most {_MAX_TAG_VALUE} "
-                            "are allowed. Store long text in the description or as an artifact.")
+        raise RegistryError(
+            f"The value of tag {key!r} has {len(value)} characters; at most {_MAX_TAG_VALUE} "
+            "are allowed. Store long text in the description or as an artifact."
+        )
     return key, value
 
 
 def _check_alias(alias: Any) -> str:
     if not isinstance(alias, str) or not _ALIAS.match(alias):
-        raise RegistryError(f"Alias {alias!r} is not usable: use 1 to 255 letters, digits, '_' or '-' "
-                            "(e.g. 'champion').")
+        raise RegistryError(
+            f"Alias {alias!r} is not usable: use 1 to 255 letters, digits, '_' or '-' (e.g. 'champion')."
+        )
     if alias.lower() == "latest" or _VERSION_ALIAS.match(alias):
-        raise RegistryError(f"Alias {alias!r} is reserved ('latest' and v<number> name versions already); "
-                            "choose another name, e.g. 'champion'.")
+        raise RegistryError(
+            f"Alias {alias!r} is reserved ('latest' and v<number> name versions already); "
+            "choose another name, e.g. 'champion'."
+        )
     return alias
 
 
 # ------------------------------------------------------------------------------------------ the API
+
 
 def get_model_version(name: str, version: int | str):
     """The store entry of ``name`` version ``version`` (with description, tags and aliases)."""
@@ -258,8 +288,9 @@ def get_model_version_by_alias(name: str, alias: str):
     model_dir = _model_dir(name)
     version = version_for_alias(model_dir, alias)
     if version is None:
-        raise RegistryError(f"Model {name!r} has no alias {alias!r}; its aliases: "
-                            f"{sorted(read_registry(model_dir)['aliases'])}.")
+        raise RegistryError(
+            f"Model {name!r} has no alias {alias!r}; its aliases: {sorted(read_registry(model_dir)['aliases'])}."
+        )
     return get_model_version(name, version)
 
 
@@ -321,9 +352,24 @@ def _literal_normaliser():
 
 _MEMO_PUT = {"PUT", "BINPUT", "LONG_BINPUT", "MEMOIZE"}
 _MEMO_GET = {"GET", "BINGET", "LONG_BINGET"}
-_LITERALS = {"SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE", "SHORT_BINBYTES", "BINBYTES",
-             "BINBYTES8", "BININT", "BININT1", "BININT2", "LONG1", "LONG4", "BINFLOAT", "STRING",
-             "SHORT_BINSTRING", "BINSTRING"}
+_LITERALS = {
+    "SHORT_BINUNICODE",
+    "BINUNICODE",
+    "BINUNICODE8",
+    "UNICODE",
+    "SHORT_BINBYTES",
+    "BINBYTES",
+    "BINBYTES8",
+    "BININT",
+    "BININT1",
+    "BININT2",
+    "LONG1",
+    "LONG4",
+    "BINFLOAT",
+    "STRING",
+    "SHORT_BINSTRING",
+    "BINSTRING",
+}
 
 
 def _pickle_digest(data: bytes) -> bytes:

@@ -52,8 +52,7 @@ _runs: list[Run] = []
 def start_run(run_id: str | None = None, run_name: str | None = None, nested: bool = False) -> Run:
     """Start a run (``with start_run():``); models logged inside it record its ``run_id``."""
     if _runs and not nested:
-        raise ValueError(f"Run {_runs[-1].info.run_id} is already active. End it with end_run(), "
-                         "or pass nested=True.")
+        raise ValueError(f"Run {_runs[-1].info.run_id} is already active. End it with end_run(), or pass nested=True.")
     run = Run(RunInfo(run_id or uuid.uuid4().hex, run_name, int(time.time() * 1000)))
     _runs.append(run)
     return run
@@ -82,9 +81,17 @@ def _default_source() -> str:
     return os.path.basename(main) if main else "interactive"
 
 
-def log_model(name: str | None = None, python_model: Any = None, *, artifact_path: str | None = None,
-              registered_model_name: str | None = None, source: str | None = None, new_version: bool = False,
-              store: str | os.PathLike | None = None, **save_kwargs: Any):
+def log_model(
+    name: str | None = None,
+    python_model: Any = None,
+    *,
+    artifact_path: str | None = None,
+    registered_model_name: str | None = None,
+    source: str | None = None,
+    new_version: bool = False,
+    store: str | os.PathLike | None = None,
+    **save_kwargs: Any,
+):
     """Save ``python_model`` into the store as a new version of ``name``; returns ``ModelInfo``.
 
     Accepts ``save_model``'s keyword arguments. ``artifact_path=`` is accepted for ``name=`` as older
@@ -100,8 +107,10 @@ def log_model(name: str | None = None, python_model: Any = None, *, artifact_pat
     artifact_name = _check_name(name if name is not None else artifact_path)
     store_name = _check_name(registered_model_name or artifact_name)
     if python_model is None:
-        raise ModelSaveError("log_model needs python_model=<a PythonModel instance, a one-argument function, or "
-                             "the path of a .py file that ends with set_model(...)>.")
+        raise ModelSaveError(
+            "log_model needs python_model=<a PythonModel instance, a one-argument function, or "
+            "the path of a .py file that ends with set_model(...)>."
+        )
     run = active_run()
     run_id = run.info.run_id if run else None
     store = Path(store).expanduser().absolute() if store is not None else folder_store()
@@ -110,8 +119,12 @@ def log_model(name: str | None = None, python_model: Any = None, *, artifact_pat
     extra = {"artifact_path": artifact_name}
     if run_id:
         extra["run_id"] = run_id
-    sidecar = {"name": store_name, "artifact_name": artifact_name, "run_id": run_id,
-               "source": source or _default_source()}
+    sidecar = {
+        "name": store_name,
+        "artifact_name": artifact_name,
+        "run_id": run_id,
+        "source": source or _default_source(),
+    }
     # a failed save removes its staging folder and the folders it made (a name's first save leaves no trace)
     with _atomic.staging(parent) as staging:
         built = build_model(staging, python_model, extra_mlmodel=extra, sidecar=sidecar, **save_kwargs)
@@ -120,8 +133,14 @@ def log_model(name: str | None = None, python_model: Any = None, *, artifact_pat
             shutil.rmtree(staging, ignore_errors=True)
             return _unchanged_info(built, parent, same, store_name, artifact_name, run)
         version = _atomic.claim_version(staging, parent)
-    info = model_info(built, parent / str(version), f"models:/{store_name}/{version}", name=store_name,
-                      version=version, artifact_path=artifact_name)
+    info = model_info(
+        built,
+        parent / str(version),
+        f"models:/{store_name}/{version}",
+        name=store_name,
+        version=version,
+        artifact_path=artifact_name,
+    )
     if run is not None:
         run.logged.append(info)
     return info
@@ -156,10 +175,19 @@ def _unchanged_info(built: Any, parent: Path, version: int, store_name: str, art
     path = parent / str(version)
     with contextlib.suppress(Exception):  # the existing version's own identity, where readable
         existing = read_mlmodel(path)
-        built.mlmodel = {**built.mlmodel, **{k: existing[k] for k in ("utc_time_created", "model_uuid")
-                                             if k in existing}}
-    info = model_info(built, path, f"models:/{store_name}/{version}", name=store_name, version=version,
-                      artifact_path=artifact_name, unchanged=True)
+        built.mlmodel = {
+            **built.mlmodel,
+            **{k: existing[k] for k in ("utc_time_created", "model_uuid") if k in existing},
+        }
+    info = model_info(
+        built,
+        path,
+        f"models:/{store_name}/{version}",
+        name=store_name,
+        version=version,
+        artifact_path=artifact_name,
+        unchanged=True,
+    )
     if run is not None:
         run.logged.append(info)
     return info

@@ -35,8 +35,10 @@ def _facts(card: Any) -> dict[str, dict[str, str]]:
         "outputs": columns("outputs"),
         "params": {p["name"]: f"{p['type']} = {p['default']!r}" for p in signature.get("params") or []},
         "requirements": {r["name"]: pins.get(r["name"], r["name"]) for r in data.get("requirements") or []},
-        "artifacts": {a["key"]: f"{a['path']} ({sizes.get(a['path'], '?')} B)" if a["path"] in sizes else a["path"]
-                      for a in data.get("artifacts") or []},
+        "artifacts": {
+            a["key"]: f"{a['path']} ({sizes.get(a['path'], '?')} B)" if a["path"] in sizes else a["path"]
+            for a in data.get("artifacts") or []
+        },
     }
 
 
@@ -45,9 +47,13 @@ def _diff_html(section: str, rows: list[tuple[str, str, str, bool]]) -> str:
         return ""
     body = "".join(
         f'<tr class="{"pfj-changed" if changed else ""}"><td>{escape(k)}</td><td>{escape(a)}</td><td>{escape(b)}</td>'
-        f"<td>{'changed' if changed else ''}</td></tr>" for k, a, b, changed in rows)
-    return (f"<h4>{escape(section)}</h4><table><thead><tr><th></th><th>A</th><th>B</th><th></th></tr></thead>"
-            f"<tbody>{body}</tbody></table>")
+        f"<td>{'changed' if changed else ''}</td></tr>"
+        for k, a, b, changed in rows
+    )
+    return (
+        f"<h4>{escape(section)}</h4><table><thead><tr><th></th><th>A</th><th>B</th><th></th></tr></thead>"
+        f"<tbody>{body}</tbody></table>"
+    )
 
 
 class CompareTab(widgets.VBox):
@@ -58,8 +64,13 @@ class CompareTab(widgets.VBox):
         self.b = widgets.Dropdown(description="B", style=_STYLE, layout=widgets.Layout(width="95%"))
         self.refresh_button = widgets.Button(description="Refresh", icon="refresh", tooltip="Read the store again")
         self.editor = widgets.VBox([])
-        self.compare_button = widgets.Button(description="Compare", button_style="primary", icon="columns",
-                                             disabled=True, tooltip="Run the input through A and B")
+        self.compare_button = widgets.Button(
+            description="Compare",
+            button_style="primary",
+            icon="columns",
+            disabled=True,
+            tooltip="Run the input through A and B",
+        )
         self.status = widgets.HTML()
         self.outputs = widgets.HTML()
         self.diffs = widgets.HTML()
@@ -69,8 +80,17 @@ class CompareTab(widgets.VBox):
         self.a.observe(self._chosen, names="value")
         self.b.observe(self._chosen, names="value")
         self.compare_button.on_click(lambda _: self.compare())
-        super().__init__([widgets.HBox([self.a, self.refresh_button]), self.b, self.editor, self.compare_button,
-                          self.status, self.outputs, self.diffs])
+        super().__init__(
+            [
+                widgets.HBox([self.a, self.refresh_button]),
+                self.b,
+                self.editor,
+                self.compare_button,
+                self.status,
+                self.outputs,
+                self.diffs,
+            ]
+        )
         self.refresh()
 
     def refresh(self) -> None:

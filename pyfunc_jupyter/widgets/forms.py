@@ -16,8 +16,11 @@ MAX_TABLE_COLUMNS = 12
 
 def message(text: str, kind: str = "error") -> str:
     """An inline status line as HTML (``error``, ``ok`` or ``info``)."""
-    color = {"error": "var(--jp-error-color1, #c62828)", "ok": "var(--jp-success-color1, #2e7d32)",
-             "info": "var(--jp-ui-font-color2, #666)"}[kind]
+    color = {
+        "error": "var(--jp-error-color1, #c62828)",
+        "ok": "var(--jp-success-color1, #2e7d32)",
+        "info": "var(--jp-ui-font-color2, #666)",
+    }[kind]
     return f'<div class="pfj-message pfj-message-{kind}" style="color:{color}">{escape(text)}</div>' if text else ""
 
 
@@ -31,8 +34,10 @@ def display_data(obj: Any) -> dict[str, Any]:
 def table_html(table: dict[str, Any]) -> str:
     """A small HTML table of ``{"columns", "rows"}``."""
     head = "".join(f"<th>{escape(str(c))}</th>" for c in table["columns"])
-    body = "".join("<tr>" + "".join(f"<td>{escape(json.dumps(v) if not isinstance(v, str) else v)}</td>" for v in row)
-                   + "</tr>" for row in table["rows"])
+    body = "".join(
+        "<tr>" + "".join(f"<td>{escape(json.dumps(v) if not isinstance(v, str) else v)}</td>" for v in row) + "</tr>"
+        for row in table["rows"]
+    )
     return f'<table class="pfj-output"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
@@ -41,13 +46,15 @@ def _param_widget(spec: Any) -> widgets.Widget:
     name, kind, default = spec.name, spec.dtype.name, spec.default
     style = {"description_width": "initial"}
     if spec.shape is not None:
-        return widgets.Text(value=json.dumps(default), description=f"{name} (list of {kind})",
-                            placeholder="[1, 2, 3]", style=style)
+        return widgets.Text(
+            value=json.dumps(default), description=f"{name} (list of {kind})", placeholder="[1, 2, 3]", style=style
+        )
     if kind in ("long", "integer"):
         return widgets.IntText(value=default if default is not None else 0, description=f"{name} ({kind})", style=style)
     if kind in ("double", "float"):
-        return widgets.FloatText(value=default if default is not None else 0.0, description=f"{name} ({kind})",
-                                 style=style)
+        return widgets.FloatText(
+            value=default if default is not None else 0.0, description=f"{name} ({kind})", style=style
+        )
     if kind == "boolean":
         return widgets.Checkbox(value=bool(default), description=f"{name}", indent=False)
     text = default.isoformat() if hasattr(default, "isoformat") else ("" if default is None else str(default))
@@ -106,21 +113,30 @@ class InputEditor(widgets.VBox):
         from ..format.example import to_json_value
 
         self._frame = isinstance(example, pd.DataFrame)
-        self.mode = widgets.ToggleButtons(options=["Table", "JSON"] if self._frame else ["JSON"],
-                                          description="Input as", tooltips=["Edit cells", "Edit JSON"])
-        self.json = widgets.Textarea(description="Input", placeholder='{"columns": ["x"], "data": [[1.0]]}',
-                                     layout=widgets.Layout(width="95%", height="120px"))
+        self.mode = widgets.ToggleButtons(
+            options=["Table", "JSON"] if self._frame else ["JSON"],
+            description="Input as",
+            tooltips=["Edit cells", "Edit JSON"],
+        )
+        self.json = widgets.Textarea(
+            description="Input",
+            placeholder='{"columns": ["x"], "data": [[1.0]]}',
+            layout=widgets.Layout(width="95%", height="120px"),
+        )
         self._columns: list[Any] = []
         self._cells: list[list[widgets.Text]] = []
         self.grid = widgets.GridBox()
         if self._frame:
             frame = example.head(MAX_TABLE_ROWS).iloc[:, :MAX_TABLE_COLUMNS]
             self._columns = list(frame.columns)
-            self._cells = [[_cell_widget(v, r, c) for c, v in zip(self._columns, to_json_value(list(row)), strict=True)]
-                           for r, row in enumerate(frame.itertuples(index=False, name=None))]
+            self._cells = [
+                [_cell_widget(v, r, c) for c, v in zip(self._columns, to_json_value(list(row)), strict=True)]
+                for r, row in enumerate(frame.itertuples(index=False, name=None))
+            ]
             self._layout_grid()
-            self.json.value = json.dumps({"columns": to_json_value(self._columns),
-                                          "data": to_json_value(frame.values.tolist())})
+            self.json.value = json.dumps(
+                {"columns": to_json_value(self._columns), "data": to_json_value(frame.values.tolist())}
+            )
         elif example is not None:
             self.json.value = json.dumps(to_json_value(example))
         self.mode.observe(self._switch, names="value")
@@ -143,8 +159,10 @@ class InputEditor(widgets.VBox):
                 self.mode.value = "JSON"
                 raise ValueError(f"The JSON does not make a table: {exc}") from None
             self._columns = list(frame.columns)
-            self._cells = [[_cell_widget(v, r, c) for c, v in zip(self._columns, row, strict=True)]
-                           for r, row in enumerate(frame.values.tolist())]
+            self._cells = [
+                [_cell_widget(v, r, c) for c, v in zip(self._columns, row, strict=True)]
+                for r, row in enumerate(frame.values.tolist())
+            ]
             self._layout_grid()
             self.children = [self.mode, self.grid]
 

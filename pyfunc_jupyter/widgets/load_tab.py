@@ -29,11 +29,18 @@ def version_options(entries: list[Any], needle: str = "") -> list[tuple[str, str
     options = []
     for entry in sorted(entries, key=lambda e: (e.name, -e.version)):
         aliases = list(getattr(entry, "aliases", None) or [])
-        if needle and needle not in entry.name.lower() and needle not in (entry.signature_summary or "").lower() \
-                and not any(needle in alias.lower() for alias in aliases):
+        if (
+            needle
+            and needle not in entry.name.lower()
+            and needle not in (entry.signature_summary or "").lower()
+            and not any(needle in alias.lower() for alias in aliases)
+        ):
             continue
-        facts = f"broken: {entry.error}" if entry.error else (
-            f"{entry.created or '?'} · {entry.signature_summary or 'no signature'} · {_size(entry.size_bytes)}")
+        facts = (
+            f"broken: {entry.error}"
+            if entry.error
+            else (f"{entry.created or '?'} · {entry.signature_summary or 'no signature'} · {_size(entry.size_bytes)}")
+        )
         named = "".join(f" @{alias}" for alias in aliases)
         options.append((f"{entry.name} v{entry.version}{named} · {facts}", entry.uri))
     return options
@@ -48,33 +55,50 @@ class LoadTab(widgets.VBox):
         self.model: LoadedModel | None = None  # the one being tried
         self.card: ModelCard | None = None
         self.prediction = None
-        self.search = widgets.Text(description="Search", placeholder="name or signature", style=_STYLE,
-                                   continuous_update=True)
+        self.search = widgets.Text(
+            description="Search", placeholder="name or signature", style=_STYLE, continuous_update=True
+        )
         self.refresh_button = widgets.Button(description="Refresh", icon="refresh", tooltip="Read the store again")
-        self.versions = widgets.Select(description="Versions", style=_STYLE, rows=8,
-                                       layout=widgets.Layout(width="95%"))
+        self.versions = widgets.Select(description="Versions", style=_STYLE, rows=8, layout=widgets.Layout(width="95%"))
         self.variable = widgets.Text(value="model", description="Load as", style=_STYLE)
-        self.load_button = widgets.Button(description="Load", icon="download", disabled=True,
-                                          tooltip="Bind the loaded model to this variable in the notebook")
+        self.load_button = widgets.Button(
+            description="Load",
+            icon="download",
+            disabled=True,
+            tooltip="Bind the loaded model to this variable in the notebook",
+        )
         self.card_output = widgets.Output()
         self.editor = widgets.VBox([])
         self.params = ParamsForm()
         self.params_box = widgets.VBox([self.params])
-        self.predict_button = widgets.Button(description="Predict", button_style="primary", icon="play",
-                                             disabled=True, tooltip="Run the model on this input with these params")
+        self.predict_button = widgets.Button(
+            description="Predict",
+            button_style="primary",
+            icon="play",
+            disabled=True,
+            tooltip="Run the model on this input with these params",
+        )
         self.status = widgets.HTML()
         self.result = widgets.HTML()
         # the registry: aliases (models:/name@alias) and the version's description
         self.registry_info = widgets.HTML()
         self.alias = widgets.Text(description="Alias", placeholder="champion", style=_STYLE)
-        self.alias_button = widgets.Button(description="Set alias", icon="tag", disabled=True,
-                                           tooltip="Point this alias of the model at the chosen version")
-        self.remove_alias_button = widgets.Button(description="Remove alias", icon="times", disabled=True,
-                                                  tooltip="Remove this alias of the model")
-        self.description = widgets.Textarea(description="Description", style=_STYLE,
-                                            layout=widgets.Layout(width="95%"))
-        self.description_button = widgets.Button(description="Save description", icon="save", disabled=True,
-                                                 tooltip="Set the chosen version's description in the store")
+        self.alias_button = widgets.Button(
+            description="Set alias",
+            icon="tag",
+            disabled=True,
+            tooltip="Point this alias of the model at the chosen version",
+        )
+        self.remove_alias_button = widgets.Button(
+            description="Remove alias", icon="times", disabled=True, tooltip="Remove this alias of the model"
+        )
+        self.description = widgets.Textarea(description="Description", style=_STYLE, layout=widgets.Layout(width="95%"))
+        self.description_button = widgets.Button(
+            description="Save description",
+            icon="save",
+            disabled=True,
+            tooltip="Set the chosen version's description in the store",
+        )
         self.alias_button.on_click(lambda _: self.set_alias())
         self.remove_alias_button.on_click(lambda _: self.remove_alias())
         self.description_button.on_click(lambda _: self.save_description())
@@ -83,12 +107,28 @@ class LoadTab(widgets.VBox):
         self.versions.observe(self._chosen, names="value")
         self.load_button.on_click(lambda _: self.load())
         self.predict_button.on_click(lambda _: self.predict())
-        registry = widgets.VBox([self.registry_info,
-                                 widgets.HBox([self.alias, self.alias_button, self.remove_alias_button]),
-                                 self.description, self.description_button])
-        super().__init__([widgets.HBox([self.search, self.refresh_button]), self.versions, self.card_output,
-                          widgets.HBox([self.variable, self.load_button]), registry, self.editor, self.params_box,
-                          self.predict_button, self.status, self.result])
+        registry = widgets.VBox(
+            [
+                self.registry_info,
+                widgets.HBox([self.alias, self.alias_button, self.remove_alias_button]),
+                self.description,
+                self.description_button,
+            ]
+        )
+        super().__init__(
+            [
+                widgets.HBox([self.search, self.refresh_button]),
+                self.versions,
+                self.card_output,
+                widgets.HBox([self.variable, self.load_button]),
+                registry,
+                self.editor,
+                self.params_box,
+                self.predict_button,
+                self.status,
+                self.result,
+            ]
+        )
         self.refresh()
 
     def refresh(self) -> None:
@@ -105,8 +145,9 @@ class LoadTab(widgets.VBox):
             return
         self._filter()
         if not self._entries:
-            self.status.value = message("The store is empty: save a model with the Save tab or a %%pyfunc_model "
-                                        "cell.", "info")
+            self.status.value = message(
+                "The store is empty: save a model with the Save tab or a %%pyfunc_model cell.", "info"
+            )
 
     def _filter(self) -> None:
         current = self.versions.value
@@ -158,8 +199,9 @@ class LoadTab(widgets.VBox):
             return
         aliases = ", ".join(f"<code>models:/{escape(entry.name)}@{escape(a)}</code>" for a in entry.aliases)
         tags = ", ".join(f"{escape(k)}={escape(v)}" for k, v in sorted(entry.tags.items()))
-        self.registry_info.value = (f"<div>Aliases: {aliases or 'none'}" + (f" · Tags: {tags}" if tags else "")
-                                    + "</div>")
+        self.registry_info.value = (
+            f"<div>Aliases: {aliases or 'none'}" + (f" · Tags: {tags}" if tags else "") + "</div>"
+        )
         self.description.value = entry.description or ""
 
     def _registry_change(self, change: Any, done: Any) -> None:
@@ -187,8 +229,10 @@ class LoadTab(widgets.VBox):
         if not alias:
             self.status.value = message("Type an alias first, e.g. champion.")
             return
-        self._registry_change(lambda e: set_registered_model_alias(e.name, alias, e.version),
-                              lambda e: f"models:/{e.name}@{alias} now points to {e.uri}.")
+        self._registry_change(
+            lambda e: set_registered_model_alias(e.name, alias, e.version),
+            lambda e: f"models:/{e.name}@{alias} now points to {e.uri}.",
+        )
 
     def remove_alias(self) -> None:
         """Remove the typed alias of the chosen version's model."""
@@ -198,16 +242,19 @@ class LoadTab(widgets.VBox):
         if not alias:
             self.status.value = message("Type the alias to remove.")
             return
-        self._registry_change(lambda e: delete_registered_model_alias(e.name, alias),
-                              lambda e: f"Removed alias {alias!r} of {e.name}.")
+        self._registry_change(
+            lambda e: delete_registered_model_alias(e.name, alias), lambda e: f"Removed alias {alias!r} of {e.name}."
+        )
 
     def save_description(self) -> None:
         """Set the chosen version's description to the text in the box."""
         from ..store.active import update_model_version
 
         text = self.description.value
-        self._registry_change(lambda e: update_model_version(e.name, e.version, description=text),
-                              lambda e: f"Saved the description of {e.uri}.")
+        self._registry_change(
+            lambda e: update_model_version(e.name, e.version, description=text),
+            lambda e: f"Saved the description of {e.uri}.",
+        )
 
     def _ensure_loaded(self) -> Any:
         from ..store.loading import load_model

@@ -20,8 +20,9 @@ class Panel(widgets.VBox):
         self.load_tab = LoadTab(namespace)
         self.compare_tab = CompareTab()
         self.save_tab = SaveTab(namespace, on_saved=self.refresh_store)
-        self.tabs = widgets.Tab(children=[self.save_tab, self.load_tab, self.compare_tab],
-                                titles=["Save", "Load", "Compare"])
+        self.tabs = widgets.Tab(
+            children=[self.save_tab, self.load_tab, self.compare_tab], titles=["Save", "Load", "Compare"]
+        )
         super().__init__([self.tabs])
         self.add_class("pfj-panel")
 

@@ -41,21 +41,32 @@ class SaveTab(widgets.VBox):
         self.result: Authored | None = None  # the last one saved
         self.model = widgets.Dropdown(description="Model", style=_STYLE, layout=_WIDE)
         self.example = widgets.Dropdown(description="Input example", style=_STYLE, layout=_WIDE)
-        self.refresh_button = widgets.Button(description="Refresh", icon="refresh",
-                                             tooltip="Look again for models and examples in the notebook")
+        self.refresh_button = widgets.Button(
+            description="Refresh", icon="refresh", tooltip="Look again for models and examples in the notebook"
+        )
         self.name = widgets.Text(description="Name", style=_STYLE, placeholder="(from the class or function name)")
-        self.params = widgets.Textarea(description="Params (JSON)", style=_STYLE, layout=_WIDE,
-                                       placeholder='{"slope": 2, "intercept": 3}')
+        self.params = widgets.Textarea(
+            description="Params (JSON)", style=_STYLE, layout=_WIDE, placeholder='{"slope": 2, "intercept": 3}'
+        )
         self.artifacts = widgets.VBox([])
         self.add_artifact = widgets.Button(
             description="Add artifact",
             icon="plus",
             tooltip="Ship a file or directory; load_context reads context.artifacts[key]",
         )
-        self.requirements = widgets.Textarea(description="Requirements", style=_STYLE, layout=_WIDE,
-                                             placeholder="inferred when a model and an example are chosen")
-        self.save_button = widgets.Button(description="Save", button_style="primary", icon="save", disabled=True,
-                                          tooltip="Check, save, reload in a fresh process, and show the card")
+        self.requirements = widgets.Textarea(
+            description="Requirements",
+            style=_STYLE,
+            layout=_WIDE,
+            placeholder="inferred when a model and an example are chosen",
+        )
+        self.save_button = widgets.Button(
+            description="Save",
+            button_style="primary",
+            icon="save",
+            disabled=True,
+            tooltip="Check, save, reload in a fresh process, and show the card",
+        )
         self.progress = widgets.HTML()
         self.error = widgets.HTML()
         self.output = widgets.Output()
@@ -64,15 +75,28 @@ class SaveTab(widgets.VBox):
         self.save_button.on_click(lambda _: self.save())
         self.model.observe(self._chosen, names="value")
         self.example.observe(self._chosen, names="value")
-        super().__init__([widgets.HBox([self.model, self.refresh_button]), self.example, self.name, self.params,
-                          self.artifacts, self.add_artifact, self.requirements,
-                          widgets.HBox([self.save_button, self.progress]), self.error, self.output])
+        super().__init__(
+            [
+                widgets.HBox([self.model, self.refresh_button]),
+                self.example,
+                self.name,
+                self.params,
+                self.artifacts,
+                self.add_artifact,
+                self.requirements,
+                widgets.HBox([self.save_button, self.progress]),
+                self.error,
+                self.output,
+            ]
+        )
         self.refresh()
 
     def refresh(self) -> None:
         """Read the notebook's models and examples again (keeping the current choices when still there)."""
-        for dropdown, options in ((self.model, model_candidates(self._namespace)),
-                                  (self.example, example_candidates(self._namespace))):
+        for dropdown, options in (
+            (self.model, model_candidates(self._namespace)),
+            (self.example, example_candidates(self._namespace)),
+        ):
             current = dropdown.value
             dropdown.options = [("(choose)", None), *options]
             dropdown.value = current if current in {v for _, v in options} else None
@@ -117,8 +141,10 @@ class SaveTab(widgets.VBox):
             return value
         needed = required_init_args(value)
         if needed:
-            raise ValueError(f"{value.__name__}.__init__ needs {', '.join(needed)}: make an instance in the notebook "
-                             f"(model = {value.__name__}(...)), then Refresh and choose it.")
+            raise ValueError(
+                f"{value.__name__}.__init__ needs {', '.join(needed)}: make an instance in the notebook "
+                f"(model = {value.__name__}(...)), then Refresh and choose it."
+            )
         return value()
 
     def _params(self) -> dict | None:
@@ -128,8 +154,9 @@ class SaveTab(widgets.VBox):
         try:
             params = json.loads(text)
         except ValueError as exc:
-            raise ValueError(f"Params are not valid JSON ({exc.args[0]}). Write a JSON object, e.g. "
-                             '{"slope": 2}.') from None
+            raise ValueError(
+                f'Params are not valid JSON ({exc.args[0]}). Write a JSON object, e.g. {{"slope": 2}}.'
+            ) from None
         if not isinstance(params, dict):
             raise ValueError('Params must be a JSON object of names to defaults, e.g. {"slope": 2}.')
         return params
@@ -161,9 +188,14 @@ class SaveTab(widgets.VBox):
         self.save_button.disabled = True
         try:
             request = AuthorRequest(
-                model=self._model_object(), input_example=self._namespace[self.example.value], params=self._params(),
-                name=self.name.value.strip() or None, artifacts=self._artifact_dict(),
-                pip_requirements=self._requirements(), source="panel")
+                model=self._model_object(),
+                input_example=self._namespace[self.example.value],
+                params=self._params(),
+                name=self.name.value.strip() or None,
+                artifacts=self._artifact_dict(),
+                pip_requirements=self._requirements(),
+                source="panel",
+            )
             result = author(
                 request, progress=lambda stage: setattr(self.progress, "value", message(stage + "…", "info"))
             )

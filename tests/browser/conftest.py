@@ -51,8 +51,14 @@ from typing import Any
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 VIEWPORT = {"width": 1400, "height": 900}
@@ -109,8 +115,11 @@ class LabServer:
         """Call the server's REST API (``path`` like ``/api/sessions``); returns the parsed JSON or None."""
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(
-            f"{self.url}{path}", data=data, method=method,
-            headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"})
+            f"{self.url}{path}",
+            data=data,
+            method=method,
+            headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(request, timeout=30) as response:
             text = response.read().decode()
         return json.loads(text) if text else None
@@ -152,8 +161,9 @@ class LabServer:
         page = self.browser.new_page(viewport=VIEWPORT)
         page.set_default_timeout(TIMEOUT)
         page.on("pageerror", lambda error: self.page_errors.append(str(error)))
-        page.on("console", lambda message: self.console_errors.append(message.text)
-                if message.type == "error" else None)
+        page.on(
+            "console", lambda message: self.console_errors.append(message.text) if message.type == "error" else None
+        )
         self.pages.append(page)
         lab = f"{self.url}/lab/workspaces/{workspace}" if workspace else f"{self.url}/lab"
         target = f"{lab}/tree/{path}" if path else lab
@@ -178,7 +188,9 @@ class LabServer:
                 const w = window.jupyterapp.shell.currentWidget;
                 return !!(w && w.context && w.context.path === path && w.context.isReady
                           && w.content && w.content.widgets.length > 0 && w.isVisible);
-            }""", arg=path)
+            }""",
+            arg=path,
+        )
 
     def wait_kernel_idle(self, page) -> None:
         """Wait until the current notebook's kernel is connected and idle."""
@@ -188,7 +200,8 @@ class LabServer:
                 const kernel = w && w.sessionContext && w.sessionContext.session
                     && w.sessionContext.session.kernel;
                 return !!kernel && kernel.connectionStatus === 'connected' && kernel.status === 'idle';
-            }""")
+            }"""
+        )
 
     def command(self, page, command: str, args: dict | None = None) -> Any:
         """Execute a JupyterLab command and wait for it to finish; returns its JSON-able result."""
@@ -196,7 +209,9 @@ class LabServer:
             """async ([command, args]) => {
                 const result = await window.jupyterapp.commands.execute(command, args || {});
                 try { return JSON.parse(JSON.stringify(result ?? null)); } catch { return null; }
-            }""", [command, args])
+            }""",
+            [command, args],
+        )
 
     def run_all(self, page) -> None:
         """Run every cell of the current notebook and wait until each code cell has run."""
@@ -213,13 +228,15 @@ class LabServer:
                 return kernel && kernel.status === 'idle'
                     && cells.every(c => c.model.executionCount !== null
                                         && !(c.promptNode && c.promptNode.textContent.includes('*')));
-            }""")
+            }"""
+        )
 
     def save(self, page) -> None:
         """Save the current document and wait until it is clean."""
         self.command(page, "docmanager:save")
         page.wait_for_function(
-            "() => { const w = window.jupyterapp.shell.currentWidget; return w.context.model.dirty === false; }")
+            "() => { const w = window.jupyterapp.shell.currentWidget; return w.context.model.dirty === false; }"
+        )
 
     def screenshot(self, page, name: str) -> Path:
         """Keep a screenshot of the page as ``tests/artifacts/<name>.png``."""
@@ -243,16 +260,22 @@ def _write_isolated_dirs(base: Path, python: str) -> dict[str, str]:
         path.mkdir(parents=True)
     kernel_dir = dirs["path"] / "kernels" / "python3"
     kernel_dir.mkdir(parents=True)
-    (kernel_dir / "kernel.json").write_text(json.dumps({
-        "argv": [python, "-Xfrozen_modules=off", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": KERNELSPEC["display_name"], "language": "python", "metadata": {"debugger": False},
-    }))
+    (kernel_dir / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [python, "-Xfrozen_modules=off", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": KERNELSPEC["display_name"],
+                "language": "python",
+                "metadata": {"debugger": False},
+            }
+        )
+    )
     return {
-        "JUPYTER_CONFIG_DIR": str(dirs["config"]),   # no user config
-        "JUPYTER_DATA_DIR": str(dirs["data"]),       # no user extensions; a fresh trust database
+        "JUPYTER_CONFIG_DIR": str(dirs["config"]),  # no user config
+        "JUPYTER_DATA_DIR": str(dirs["data"]),  # no user extensions; a fresh trust database
         "JUPYTER_RUNTIME_DIR": str(dirs["runtime"]),
-        "IPYTHONDIR": str(dirs["ipython"]),          # no user startup files in kernels
-        "JUPYTER_PATH": str(dirs["path"]),           # searched first: our python3 kernelspec wins
+        "IPYTHONDIR": str(dirs["ipython"]),  # no user startup files in kernels
+        "JUPYTER_PATH": str(dirs["path"]),  # searched first: our python3 kernelspec wins
     }
 
 
@@ -273,30 +296,42 @@ def start_lab(browser, base: Path, *, root: Path | None = None, kernels: bool = 
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
 
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PYFUNC_JUPYTER_STORE", "PYTHONPATH", "PYTHONHOME", "JUPYTER_PREFER_ENV_PATH")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYFUNC_JUPYTER_STORE", "PYTHONPATH", "PYTHONHOME", "JUPYTER_PREFER_ENV_PATH")
+    }
     env.update(_write_isolated_dirs(base / "jupyter", sys.executable))
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
 
     port, token = _free_port(), secrets.token_hex(16)
     log_path = base / "server.log"
     command = [
-        sys.executable, "-m", "jupyterlab", "--no-browser",
-        "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-        f"--IdentityProvider.token={token}", "--ServerApp.allow_root=True",
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        "--ServerApp.allow_root=True",
         f"--ServerApp.root_dir={root}",
-        "--LabApp.expose_app_in_browser=True", "--LabApp.extension_manager=readonly",
-        "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={base / 'workspaces'}",
+        "--LabApp.expose_app_in_browser=True",
+        "--LabApp.extension_manager=readonly",
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        f"--LabApp.user_settings_dir={settings}",
+        f"--LabApp.workspaces_dir={base / 'workspaces'}",
     ]
     if not kernels:
-        command += ["--KernelSpecManager.ensure_native_kernel=False",
-                    "--KernelSpecManager.allowed_kernelspecs=no-kernel-here"]
-    server = LabServer(url=f"http://127.0.0.1:{port}", token=token, root_dir=root, log_path=log_path,
-                       browser=browser)
+        command += [
+            "--KernelSpecManager.ensure_native_kernel=False",
+            "--KernelSpecManager.allowed_kernelspecs=no-kernel-here",
+        ]
+    server = LabServer(url=f"http://127.0.0.1:{port}", token=token, root_dir=root, log_path=log_path, browser=browser)
     with open(log_path, "w") as log:
-        server.process = subprocess.Popen(command, cwd=str(root), env=env, stdout=log,
-                                          stderr=subprocess.STDOUT)
+        server.process = subprocess.Popen(command, cwd=str(root), env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 90
         while True:

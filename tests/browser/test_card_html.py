@@ -122,7 +122,8 @@ def test_nondeterministic_model_marks_differing_cells(store, show):
     diff = page.locator("td.pfj-diff")
     assert diff.count() == 6  # every reloaded and fresh-process cell, none of the in-memory reference
     marked = page.locator("h4:has-text('Preview') + table").evaluate(
-        "t => [...t.querySelectorAll('td.pfj-diff')].map(c => t.rows[0].cells[c.cellIndex].innerText.trim())")
+        "t => [...t.querySelectorAll('td.pfj-diff')].map(c => t.rows[0].cells[c.cellIndex].innerText.trim())"
+    )
     assert sorted(set(marked)) == ["fresh process", "reloaded"]
     plain = page.locator("h4:has-text('Preview') + table tbody td:not(.pfj-diff)").nth(1)  # an in-memory cell
     for cell in diff.all():
@@ -132,7 +133,8 @@ def test_nondeterministic_model_marks_differing_cells(store, show):
 
     card = page.locator(".pfj-card")
     expect(page.locator("h4:has-text('Preview') span.pfj-error")).to_have_text(
-        ["reloaded ✗ mismatch", "fresh process ✗ mismatch"])
+        ["reloaded ✗ mismatch", "fresh process ✗ mismatch"]
+    )
     expect(card).to_contain_text("mismatch")
     expect(card.locator("li code")).to_have_text("reload-mismatch")
     expect(card.locator("li span.pfj-warning")).to_have_text("warning")

@@ -120,8 +120,13 @@ def _luminance(rgb: str) -> float:
 def _saved_outputs(path: Path) -> list[dict]:
     """The card outputs of a saved notebook, in order."""
     nb = nbformat.read(str(path), as_version=4)
-    return [output for cell in nb.cells if cell.cell_type == "code" for output in cell.outputs
-            if MIME in output.get("data", {})]
+    return [
+        output
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        if MIME in output.get("data", {})
+    ]
 
 
 def _open_panel(page):
@@ -136,10 +141,13 @@ def _open_panel(page):
 
 def _close(page, widget_id: str) -> None:
     """Close a main-area widget by id."""
-    page.evaluate("""id => {
+    page.evaluate(
+        """id => {
         const widget = Array.from(window.jupyterapp.shell.widgets('main')).find(w => w.id === id);
         widget.close();
-    }""", widget_id)
+    }""",
+        widget_id,
+    )
     expect(page.locator(f"#{widget_id}")).to_have_count(0)
 
 
@@ -186,12 +194,18 @@ def test_magic_cell_card_is_drawn_by_the_renderer(lab, linear):
     preview = card.locator("h4", has_text="Preview")
     expect(preview.locator(f"{CARD}-ok")).to_have_text(["reloaded ✓ match", "fresh process ✓ match"])
     rows = _table_after(card, "Preview").evaluate(ROWS_JS)
-    assert rows == [["input: x", "in memory", "reloaded", "fresh process"],
-                    ["1", "5", "5", "5"], ["2", "7", "7", "7"], ["3", "9", "9", "9"]]
+    assert rows == [
+        ["input: x", "in memory", "reloaded", "fresh process"],
+        ["1", "5", "5", "5"],
+        ["2", "7", "7", "7"],
+        ["3", "9", "9", "9"],
+    ]
     assert card.locator(f"td{CARD}-diff").count() == 0
 
     assert _table_after(card, "Signature", "inputs").evaluate(ROWS_JS) == [
-        ["name", "type", "required"], ["x", "double", "true"]]
+        ["name", "type", "required"],
+        ["x", "double", "true"],
+    ]
     requirements = _table_after(card, "Requirements").evaluate(ROWS_JS)
     assert requirements[0] == ["requirement", "from"]
     assert any(re.fullmatch(r"cloudpickle==[\d.]+", r[0]) and r[1].startswith("inferred: ") for r in requirements[1:])
@@ -211,14 +225,18 @@ def test_card_shows_checks_params_and_marked_differences(lab, linear):
     expect(item.locator(f"{CARD}-muted")).to_have_text(re.compile("^Fix: "))
     assert _style(item.locator(f"{CARD}-warning"), "color") != _style(scaled, "color")
     assert _table_after(scaled, "Signature", "params").evaluate(ROWS_JS) == [
-        ["name", "type", "default"], ["offset", "long", "1"], ["gain", "double", "1.0"],
-        ["steps", "double [-1]", "[1.0, 2.5]"]]
+        ["name", "type", "default"],
+        ["offset", "long", "1"],
+        ["gain", "double", "1.0"],
+        ["steps", "double [-1]", "[1.0, 2.5]"],
+    ]
 
     noisy = _cell(page, 6).locator(CARD)
     noisy.scroll_into_view_if_needed()
     lab.screenshot(page, "lab-card-mismatch")
     expect(noisy.locator("h4", has_text="Preview").locator(f"{CARD}-error")).to_have_text(
-        ["reloaded ✗ mismatch", "fresh process ✗ mismatch"])
+        ["reloaded ✗ mismatch", "fresh process ✗ mismatch"]
+    )
     marked = noisy.locator(f"td{CARD}-diff")
     expect(marked).to_have_count(6)  # every reloaded and fresh-process cell; the reference is not marked
     plain = _table_after(noisy, "Preview").locator("tbody td").nth(1)
@@ -313,7 +331,8 @@ def odd_store(linear):
     (store / "broken" / "3" / "MLmodel").write_text(
         "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
         + "".join(f"{c}: &{c} [{', '.join([f'*{p}'] * 10)}]\n" for p, c in zip("abcdefghi", "bcdefghij", strict=True))
-        + "flavors: *j\n")
+        + "flavors: *j\n"
+    )
     yield store
     for path in made:
         shutil.rmtree(path, ignore_errors=True)
@@ -333,7 +352,8 @@ def test_models_panel_lists_the_store_and_shows_broken_versions(lab, linear, odd
     assert broken == 5
     assert [e.version for e in entries if e.name == "broken"] == [1, 2, 3]  # '01', '²', '３' are not versions
     expect(panel.locator(".jp-PyfuncModelsPanel-status")).to_have_text(
-        f"models/ · {len(folders)} model(s), {len(entries)} version(s), {broken} broken")
+        f"models/ · {len(folders)} model(s), {len(entries)} version(s), {broken} broken"
+    )
     names = panel.locator(".jp-PyfuncModelsPanel-model").evaluate_all("els => els.map(e => e.dataset.name)")
     assert names == folders
 
@@ -346,19 +366,21 @@ def test_models_panel_lists_the_store_and_shows_broken_versions(lab, linear, odd
             expect(row.locator(".jp-PyfuncModelsPanel-broken")).to_have_text("broken")
             continue
         expect(row.locator(".jp-PyfuncModelsPanel-signature")).to_have_text(entry.signature_summary)
-        expect(row.locator(".jp-PyfuncModelsPanel-meta")).to_have_text(re.compile(
-            re.escape(entry.created[:16]) + r" · \d+(\.\d)? KB$"))
+        expect(row.locator(".jp-PyfuncModelsPanel-meta")).to_have_text(
+            re.compile(re.escape(entry.created[:16]) + r" · \d+(\.\d)? KB$")
+        )
         expect(row.locator(".jp-PyfuncModelsPanel-insert")).to_have_text("Insert load cell")
     expect(panel.locator("[data-uri='models:/broken/1'] .jp-PyfuncModelsPanel-reason")).to_contain_text(
-        "Malformed MLmodel file models/broken/1/MLmodel: not valid YAML")
+        "Malformed MLmodel file models/broken/1/MLmodel: not valid YAML"
+    )
     expect(panel.locator("[data-uri='models:/broken/2'] .jp-PyfuncModelsPanel-reason")).to_contain_text(
-        "unreadable pyfunc_jupyter.json")
-    expect(panel.locator("[data-name='empty_name'] .jp-PyfuncModelsPanel-reason")).to_contain_text(
-        "no version folders")
-    expect(panel.locator("[data-uri='models:/broken/3'] .jp-PyfuncModelsPanel-reason")).to_contain_text(
-        "(a YAML bomb)")
+        "unreadable pyfunc_jupyter.json"
+    )
+    expect(panel.locator("[data-name='empty_name'] .jp-PyfuncModelsPanel-reason")).to_contain_text("no version folders")
+    expect(panel.locator("[data-uri='models:/broken/3'] .jp-PyfuncModelsPanel-reason")).to_contain_text("(a YAML bomb)")
     expect(panel.locator("[data-uri='models:/bad name/1'] .jp-PyfuncModelsPanel-reason")).to_contain_text(
-        "'bad name' is not a valid model name")
+        "'bad name' is not a valid model name"
+    )
     assert panel.locator("[data-name='broken'] .jp-PyfuncModelsPanel-version").count() == 3
     assert panel.locator("[data-name^='.']").count() == 0
     lab.screenshot(page, "lab-panel-broken")
@@ -373,7 +395,8 @@ def test_models_panel_lists_the_store_and_shows_broken_versions(lab, linear, odd
     panel.locator("[data-uri='models:/bad name/1'] .jp-PyfuncModelsPanel-open").click()
     view = page.locator("#pyfunc-jupyter-card-bad_name-1")
     expect(view.locator(f"{CARD}-error")).to_contain_text(
-        "models:/bad name/1 is broken: 'bad name' is not a valid model name")
+        "models:/bad name/1 is broken: 'bad name' is not a valid model name"
+    )
     _close(page, "pyfunc-jupyter-card-bad_name-1")
 
     # The filter keeps the matching models only.
@@ -381,8 +404,10 @@ def test_models_panel_lists_the_store_and_shows_broken_versions(lab, linear, odd
     expect(panel.locator(".jp-PyfuncModelsPanel-model:visible")).to_have_attribute("data-name", "simple_linear")
     panel.locator(".jp-PyfuncModelsPanel-filter").fill("offset")  # a param name: matches signatures
     expect(panel.locator(".jp-PyfuncModelsPanel-model:visible")).to_have_count(2)
-    assert panel.locator(".jp-PyfuncModelsPanel-model:visible").evaluate_all(
-        "els => els.map(e => e.dataset.name)") == ["mlflow_style", "scaled"]
+    assert panel.locator(".jp-PyfuncModelsPanel-model:visible").evaluate_all("els => els.map(e => e.dataset.name)") == [
+        "mlflow_style",
+        "scaled",
+    ]
     panel.locator(".jp-PyfuncModelsPanel-filter").fill("")
     expect(panel.locator(".jp-PyfuncModelsPanel-model:visible")).to_have_count(len(folders))
 
@@ -424,8 +449,10 @@ def test_models_panel_opens_a_card_with_the_kernel_cards_facts(lab, linear, monk
     # the serve command and curl line, the path relative to the Jupyter root (where `mlflow` would run)
     serve = "mlflow models serve -m models/scaled/1 --env-manager local --host 127.0.0.1 --port 5000"
     assert f"text: {serve}" in panel_facts
-    assert ("text: curl -s -X POST http://127.0.0.1:5000/invocations -H 'Content-Type: application/json' "
-            "--data @models/scaled/1/serving_input_example.json") in panel_facts
+    assert (
+        "text: curl -s -X POST http://127.0.0.1:5000/invocations -H 'Content-Type: application/json' "
+        "--data @models/scaled/1/serving_input_example.json"
+    ) in panel_facts
     assert "heading: Checks: 0 error(s), 1 warning(s)" in panel_facts  # kept in the sidecar at save time
     assert any(f.startswith("heading: Preview: in memory") for f in panel_facts)
     _close(page, "pyfunc-jupyter-card-scaled-1")
@@ -439,8 +466,9 @@ def test_models_panel_hint_for_a_missing_store(lab, linear):
         panel = _refresh_panel(page)
         hint = panel.locator(".jp-PyfuncModelsPanel-hint")
         expect(hint).to_contain_text("models/ does not exist under the Jupyter root")
-        expect(hint.locator("pre")).to_have_text([re.compile("^%load_ext pyfunc_jupyter"),
-                                                  re.compile("^%%pyfunc_model my_model")])
+        expect(hint.locator("pre")).to_have_text(
+            [re.compile("^%load_ext pyfunc_jupyter"), re.compile("^%%pyfunc_model my_model")]
+        )
         lab.screenshot(page, "lab-panel-empty")
     finally:
         hidden.rename(linear.store)
@@ -479,13 +507,16 @@ def test_models_panel_shows_a_model_saved_while_it_is_open(lab, linear):
     try:
         panel = _open_panel(page)
         expect(panel.locator("[data-name='auto_listed']")).to_have_count(0)
-        page.evaluate("""async ([setup, source]) => {
+        page.evaluate(
+            """async ([setup, source]) => {
             const panel = window.jupyterapp.shell.currentWidget;
             await panel.sessionContext.session.kernel.requestExecute({code: setup}).done;
             const index = panel.content.widgets.length;
             panel.content.model.sharedModel.insertCell(index, {cell_type: 'code', source});
             panel.content.activeCellIndex = index;
-        }""", ["\n".join(CELLS[:3]), CELLS[3].replace("simple_linear", "auto_listed", 1)])
+        }""",
+            ["\n".join(CELLS[:3]), CELLS[3].replace("simple_linear", "auto_listed", 1)],
+        )
         lab.command(page, "notebook:run-cell")
         lab.wait_cells_done(page)
         expect(_cell(page, len(CELLS)).locator(f"{CARD}-title")).to_have_text("auto_listed v1")
@@ -494,4 +525,3 @@ def test_models_panel_shows_a_model_saved_while_it_is_open(lab, linear):
     finally:
         page.close()
         shutil.rmtree(linear.store / "auto_listed", ignore_errors=True)
-

@@ -30,8 +30,9 @@ def reader(chromium, tmp_path_factory):
 def _card_titles(path) -> list[str]:
     """Each card the file holds, as the renderer titles it: "name vN", or the name of an unsaved model."""
     cards = [o["data"][MIME] for o in outputs(read_notebook(path)) if MIME in o.get("data", {})]
-    return [f"{c.get('name') or 'model'}" + (f" v{c['version']}" if c.get("version") is not None else "")
-            for c in cards]
+    return [
+        f"{c.get('name') or 'model'}" + (f" v{c['version']}" if c.get("version") is not None else "") for c in cards
+    ]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -73,9 +74,11 @@ def test_run_all_in_jupyterlab_runs_the_tutorial_to_the_end(lab, name):
         .filter(c => c.model.type === 'code').map(c => c.model.executionCount)""")
     assert counts == list(range(1, len(counts) + 1))
     panel = page.evaluate("() => window.jupyterapp.shell.currentWidget.id")
-    titles = page.evaluate("""([panel, card]) => [...document.getElementById(panel).querySelectorAll(card)]
+    titles = page.evaluate(
+        """([panel, card]) => [...document.getElementById(panel).querySelectorAll(card)]
         .filter(c => !c.closest('.pfj-panel')).map(c => c.querySelector(card + '-title').textContent)""",
-                           [panel, CARD])
+        [panel, CARD],
+    )
     assert titles == _card_titles(path)
     if name.startswith("05"):
         # The cards of the panel's own Save and Load clicks are drawn inside the panel, not under a cell.

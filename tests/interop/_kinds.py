@@ -158,9 +158,13 @@ KINDS: dict[str, dict] = {
         "python_model": "ArtifactModel()",
         "save": f"dict(artifacts={{'weights': str(workdir / 'inputs' / 'weights.json')}}, input_example={_EXAMPLE})",
         "calls": [["df", "predict", "pd.DataFrame([1, 2, 3])", None]],
-        "expect": {"df": [[4, "artifacts/weights.json", True, "weights", True],
-                          [7, "artifacts/weights.json", True, "weights", True],
-                          [10, "artifacts/weights.json", True, "weights", True]]},
+        "expect": {
+            "df": [
+                [4, "artifacts/weights.json", True, "weights", True],
+                [7, "artifacts/weights.json", True, "weights", True],
+                [10, "artifacts/weights.json", True, "weights", True],
+            ]
+        },
     },
     # (f) a helper module shipped with code_paths and imported at module level of the cell
     "f_code_paths": {
@@ -271,31 +275,64 @@ KINDS: dict[str, dict] = {
                     return out
         """,
         "python_model": "ColumnsModel()",
-        "save": ("dict(signature=infer_signature(pd.DataFrame({'a': [1, 2], 'b': [0.5, 1.5], 'c': ['x', 'y']})), "
-                 "input_example=pd.DataFrame({'a': [1, 2], 'b': [0.5, 1.5], 'c': ['x', 'y']}))"),
+        "save": (
+            "dict(signature=infer_signature(pd.DataFrame({'a': [1, 2], 'b': [0.5, 1.5], 'c': ['x', 'y']})), "
+            "input_example=pd.DataFrame({'a': [1, 2], 'b': [0.5, 1.5], 'c': ['x', 'y']}))"
+        ),
         "calls": [
             ["exact", "predict", "pd.DataFrame({'a': [1, 2], 'b': [0.5, 1.5], 'c': ['x', 'y']})", None],
-            ["extra_column_dropped", "predict",
-             "pd.DataFrame({'a': [1, 2], 'b': [0.5, 1.5], 'c': ['x', 'y'], 'z': [True, False]})", None],
-            ["a_int32_upcast", "predict",
-             "pd.DataFrame({'a': np.array([1, 2], dtype='int32'), 'b': [0.5, 1.5], 'c': ['x', 'y']})", None],
+            [
+                "extra_column_dropped",
+                "predict",
+                "pd.DataFrame({'a': [1, 2], 'b': [0.5, 1.5], 'c': ['x', 'y'], 'z': [True, False]})",
+                None,
+            ],
+            [
+                "a_int32_upcast",
+                "predict",
+                "pd.DataFrame({'a': np.array([1, 2], dtype='int32'), 'b': [0.5, 1.5], 'c': ['x', 'y']})",
+                None,
+            ],
             ["reordered", "predict", "pd.DataFrame({'c': ['x', 'y'], 'b': [0.5, 1.5], 'a': [1, 2]})", None],
-            ["c_object", "predict",
-             "pd.DataFrame({'a': [1, 2], 'b': [0.5, 1.5], 'c': pd.Series(['x', 'y'], dtype=object)})", None],
-            ["a_object_ints", "predict",
-             "pd.DataFrame({'a': pd.Series([1, 2], dtype=object), 'b': [0.5, 1.5], 'c': ['x', 'y']})", None],
-            ["b_int32_to_double", "predict",
-             "pd.DataFrame({'a': [1, 2], 'b': np.array([1, 2], dtype='int32'), 'c': ['x', 'y']})", None],
-            ["b_float32_to_double", "predict",
-             "pd.DataFrame({'a': [1, 2], 'b': np.array([0.5, 1.5], dtype='float32'), 'c': ['x', 'y']})", None],
+            [
+                "c_object",
+                "predict",
+                "pd.DataFrame({'a': [1, 2], 'b': [0.5, 1.5], 'c': pd.Series(['x', 'y'], dtype=object)})",
+                None,
+            ],
+            [
+                "a_object_ints",
+                "predict",
+                "pd.DataFrame({'a': pd.Series([1, 2], dtype=object), 'b': [0.5, 1.5], 'c': ['x', 'y']})",
+                None,
+            ],
+            [
+                "b_int32_to_double",
+                "predict",
+                "pd.DataFrame({'a': [1, 2], 'b': np.array([1, 2], dtype='int32'), 'c': ['x', 'y']})",
+                None,
+            ],
+            [
+                "b_float32_to_double",
+                "predict",
+                "pd.DataFrame({'a': [1, 2], 'b': np.array([0.5, 1.5], dtype='float32'), 'c': ['x', 'y']})",
+                None,
+            ],
             ["b_int64_refused", "predict", "pd.DataFrame({'a': [1, 2], 'b': [3, 4], 'c': ['x', 'y']})", None],
             ["b_int64_zero_one", "predict", "pd.DataFrame({'a': [1, 2], 'b': [0, 1], 'c': ['x', 'y']})", None],
-            ["a_float_refused", "predict", "pd.DataFrame({'a': [1.0, 2.0], 'b': [0.5, 1.5], 'c': ['x', 'y']})",
-             None],
-            ["a_nullable_int", "predict",
-             "pd.DataFrame({'a': pd.array([1, 2], dtype='Int64'), 'b': [0.5, 1.5], 'c': ['x', 'y']})", None],
-            ["a_nullable_int_with_na_refused", "predict",
-             "pd.DataFrame({'a': pd.array([1, None], dtype='Int64'), 'b': [0.5, 1.5], 'c': ['x', 'y']})", None],
+            ["a_float_refused", "predict", "pd.DataFrame({'a': [1.0, 2.0], 'b': [0.5, 1.5], 'c': ['x', 'y']})", None],
+            [
+                "a_nullable_int",
+                "predict",
+                "pd.DataFrame({'a': pd.array([1, 2], dtype='Int64'), 'b': [0.5, 1.5], 'c': ['x', 'y']})",
+                None,
+            ],
+            [
+                "a_nullable_int_with_na_refused",
+                "predict",
+                "pd.DataFrame({'a': pd.array([1, None], dtype='Int64'), 'b': [0.5, 1.5], 'c': ['x', 'y']})",
+                None,
+            ],
             ["c_with_none", "predict", "pd.DataFrame({'a': [1, 2], 'b': [0.5, 1.5], 'c': ['x', None]})", None],
             ["c_int_refused", "predict", "pd.DataFrame({'a': [1, 2], 'b': [0.5, 1.5], 'c': [1, 2]})", None],
             ["missing_b_refused", "predict", "pd.DataFrame({'a': [1, 2], 'c': ['x', 'y']})", None],
@@ -303,8 +340,7 @@ KINDS: dict[str, dict] = {
             ["records", "predict", "[{'a': 1, 'b': 2.5, 'c': 'q'}, {'a': 2, 'b': 3.5, 'c': 'r'}]", None],
             ["dict_of_lists", "predict", "{'a': [1, 2], 'b': [2.5, 3.5], 'c': ['q', 'r']}", None],
         ],
-        "expect": {"exact": [[1, 0.5, "x", "int64,float64,str", "a,b,c"],
-                             [2, 1.5, "y", "int64,float64,str", "a,b,c"]]},
+        "expect": {"exact": [[1, 0.5, "x", "int64,float64,str", "a,b,c"], [2, 1.5, "y", "int64,float64,str", "a,b,c"]]},
     },
     # predict without a context parameter, with a params schema (MLflow's dispatch by names)
     "l_no_context": {
@@ -406,6 +442,7 @@ MLFLOW_KINDS = [name for name, kind in KINDS.items() if "mlflow" in kind.get("si
 # Runtime helpers (used in both interpreters)
 # --------------------------------------------------------------------------------------------
 
+
 def _infer_signature(side: str):
     if side == "mlflow":
         from mlflow.models import infer_signature
@@ -442,16 +479,17 @@ def define(name: str, side: str, workdir, infer_signature=None):
     kind = KINDS[name]
     workdir = pathlib.Path(workdir)
     if kind.get("setup"):
-        exec(compile(textwrap.dedent(kind["setup"]), f"<setup {name}>", "exec"),
-             {"workdir": workdir, "sys": sys, "os": os})
+        exec(
+            compile(textwrap.dedent(kind["setup"]), f"<setup {name}>", "exec"),
+            {"workdir": workdir, "sys": sys, "os": os},
+        )
     namespace = {"__name__": "__main__"}
     cell = BASE_IMPORT[side] + textwrap.dedent(kind["model"])
     exec(compile(cell, f"<cell {name}>", "exec"), namespace)
     python_model = eval(kind["python_model"], namespace)
     if infer_signature is None:
         infer_signature = _infer_signature(side)
-    save_kwargs = eval(kind["save"], {"pd": pd, "np": np, "workdir": workdir,
-                                       "infer_signature": infer_signature})
+    save_kwargs = eval(kind["save"], {"pd": pd, "np": np, "workdir": workdir, "infer_signature": infer_signature})
     return python_model, save_kwargs
 
 
@@ -479,17 +517,28 @@ def encode(value):
     import pandas as pd
 
     if isinstance(value, pd.DataFrame):
-        return {"type": "DataFrame",
-                "columns": [repr(c) for c in value.columns],
-                "dtypes": [str(t) for t in value.dtypes],
-                "index": [_plain(i) for i in value.index],
-                "rows": [[_plain(v) for v in row] for row in value.itertuples(index=False, name=None)]}
+        return {
+            "type": "DataFrame",
+            "columns": [repr(c) for c in value.columns],
+            "dtypes": [str(t) for t in value.dtypes],
+            "index": [_plain(i) for i in value.index],
+            "rows": [[_plain(v) for v in row] for row in value.itertuples(index=False, name=None)],
+        }
     if isinstance(value, pd.Series):
-        return {"type": "Series", "name": repr(value.name), "dtype": str(value.dtype),
-                "index": [_plain(i) for i in value.index], "values": [_plain(v) for v in value]}
+        return {
+            "type": "Series",
+            "name": repr(value.name),
+            "dtype": str(value.dtype),
+            "index": [_plain(i) for i in value.index],
+            "values": [_plain(v) for v in value],
+        }
     if isinstance(value, np.ndarray):
-        return {"type": "ndarray", "dtype": str(value.dtype), "shape": list(value.shape),
-                "values": [encode(v) for v in value.tolist()] if value.ndim else _plain(value)}
+        return {
+            "type": "ndarray",
+            "dtype": str(value.dtype),
+            "shape": list(value.shape),
+            "values": [encode(v) for v in value.tolist()] if value.ndim else _plain(value),
+        }
     if isinstance(value, (list, tuple)):
         return {"type": type(value).__name__, "items": [encode(v) for v in value]}
     if isinstance(value, dict):
@@ -499,6 +548,7 @@ def encode(value):
 
 def rows(encoded):
     """The plain rows (or items) of an encoded result, for the ``expect`` checks."""
+
     def unplain(v):
         if isinstance(v, dict) and "float" in v:
             return float(v["float"])
@@ -560,14 +610,17 @@ def load_and_call(load_model, directory, name: str, workdir=None) -> dict:
 def environment() -> dict:
     import importlib.util
 
-    return {"pyfunc_jupyter_importable": importlib.util.find_spec("pyfunc_jupyter") is not None,
-            "mlflow_importable": importlib.util.find_spec("mlflow") is not None,
-            "python": sys.executable}
+    return {
+        "pyfunc_jupyter_importable": importlib.util.find_spec("pyfunc_jupyter") is not None,
+        "mlflow_importable": importlib.util.find_spec("mlflow") is not None,
+        "python": sys.executable,
+    }
 
 
 # --------------------------------------------------------------------------------------------
 # Entry points of the MLflow subprocess
 # --------------------------------------------------------------------------------------------
+
 
 def mlflow_load_all(spec: dict) -> dict:
     """Load our directories with ``mlflow.pyfunc.load_model``: {"key": [kind, dir]} -> results."""
@@ -575,9 +628,13 @@ def mlflow_load_all(spec: dict) -> dict:
 
     env = environment()
     env["mlflow_version"] = mlflow.__version__
-    return {"environment": env,
-            "results": {key: load_and_call(mlflow.pyfunc.load_model, directory, kind, spec.get("_workdir"))
-                        for key, (kind, directory) in spec["models"].items()}}
+    return {
+        "environment": env,
+        "results": {
+            key: load_and_call(mlflow.pyfunc.load_model, directory, kind, spec.get("_workdir"))
+            for key, (kind, directory) in spec["models"].items()
+        },
+    }
 
 
 def _pins() -> list[str]:
@@ -592,7 +649,7 @@ def _logged_dir(info) -> str:
 
     location = mlflow.get_logged_model(info.model_id).artifact_location
     if location.startswith("file://"):
-        location = location[len("file://"):]
+        location = location[len("file://") :]
     if not os.path.isdir(location):
         location = mlflow.artifacts.download_artifacts(info.model_uri)
     return location
@@ -629,8 +686,11 @@ def mlflow_write_all(workdir: str, names: list[str]) -> dict:
             except Exception:  # noqa: BLE001
                 entries[how] = {"write_error": traceback.format_exc()[-3000:]}
                 continue
-            entries[how] = {"dir": directory, "uri": uri,
-                            "results": load_and_call(mlflow.pyfunc.load_model, uri, name, workdir)}
+            entries[how] = {
+                "dir": directory,
+                "uri": uri,
+                "results": load_and_call(mlflow.pyfunc.load_model, uri, name, workdir),
+            }
     return {"environment": env, "models": out}
 
 
@@ -656,9 +716,11 @@ def ours_with_mlflow_base(workdir: str, names: list[str]) -> dict:
         except Exception:  # noqa: BLE001
             out[name] = {"write_error": traceback.format_exc()[-3000:]}
             continue
-        out[name] = {"dir": directory,
-                     "mlflow": load_and_call(mlflow.pyfunc.load_model, directory, name, workdir),
-                     "ours": load_and_call(pyfunc_jupyter.load_model, directory, name, workdir)}
+        out[name] = {
+            "dir": directory,
+            "mlflow": load_and_call(mlflow.pyfunc.load_model, directory, name, workdir),
+            "ours": load_and_call(pyfunc_jupyter.load_model, directory, name, workdir),
+        }
     return {"environment": env, "models": out}
 
 
@@ -696,13 +758,13 @@ def run_guide_cells(workdir: str, cells: dict) -> dict:
             data = eval(data_expr, {"pd": pd})
             loaded = mlflow.pyfunc.load_model(str(info.path))
             entry["mlflow_printed"] = f"{loaded.predict(data, params=params)}\n"
-            entry["mro"] = [f"{c.__module__}.{c.__qualname__}"
-                            for c in type(loaded.unwrap_python_model()).__mro__]
+            entry["mro"] = [f"{c.__module__}.{c.__qualname__}" for c in type(loaded.unwrap_python_model()).__mro__]
             if example == "simple_linear":
                 # The guide's class, saved with save_model, loaded by both loaders.
                 target = os.path.join(workdir, "guide_saved", key)
-                pyfunc_jupyter.save_model(target, namespace["SimpleLinearModel"](),
-                                          input_example=pd.DataFrame([10, 20, 30]))
+                pyfunc_jupyter.save_model(
+                    target, namespace["SimpleLinearModel"](), input_example=pd.DataFrame([10, 20, 30])
+                )
                 entry["saved_dir"] = target
                 entry["saved_mlflow_printed"] = f"{mlflow.pyfunc.load_model(target).predict(data)}\n"
                 entry["saved_ours_printed"] = f"{pyfunc_jupyter.load_model(target).predict(data)}\n"
@@ -729,7 +791,7 @@ def parse(stdout: str):
     """The JSON value a ``program`` printed."""
     for line in stdout.splitlines():
         if line.startswith(MARK):
-            return json.loads(line[len(MARK):])
+            return json.loads(line[len(MARK) :])
     raise AssertionError(f"no result line in the subprocess output:\n{stdout[-5000:]}")
 
 
@@ -746,8 +808,10 @@ def compare(ours: dict, theirs: dict, where: str) -> list[str]:
             a, b = mine.get(label), other.get(label)
             if isinstance(a, dict) and isinstance(b, dict) and "error" in a and "error" in b:
                 if a["error"] != b["error"]:  # messages differ by design; who raised must not
-                    problems.append(f"{where} [{variant}] {label}: ours {a['error']} ({a['message']!r}), "
-                                    f"mlflow {b['error']} ({b['message']!r})")
+                    problems.append(
+                        f"{where} [{variant}] {label}: ours {a['error']} ({a['message']!r}), "
+                        f"mlflow {b['error']} ({b['message']!r})"
+                    )
                 continue
             if a != b:
                 problems.append(f"{where} [{variant}] {label}:\n    ours:   {_short(a)}\n    mlflow: {_short(b)}")

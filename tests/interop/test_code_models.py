@@ -35,7 +35,8 @@ def _program(call: str) -> str:
     source = (here / "_kinds.py").read_text(encoding="utf-8") + "\n" + ours
     # A `python -c` program has no __file__; pyspark (if the MLflow venv has it, which MLflow's type-hint
     # code may import) takes that for a doctest run and exits. Name the program as a script would be.
-    return f"{source}\n\nsys.modules['__main__'].__file__ = '/interop_code_models.py'\nprint({MARK!r} + json.dumps({call}))\n"
+    main_file = "sys.modules['__main__'].__file__ = '/interop_code_models.py'"
+    return f"{source}\n\n{main_file}\nprint({MARK!r} + json.dumps({call}))\n"
 
 
 @pytest.fixture(scope="module")

@@ -72,6 +72,10 @@ print(json.dumps(out))
     result = json.loads(run_python(mlflow_python, code, cwd=tmp_path).stdout.splitlines()[-1])
     assert result["ok"] == ["Order:cx3"]
     assert result["bad"] == "refused"
-    assert result["inputs"] == [{"type": "object", "properties": {
-        "item": {"type": "string", "required": True}, "qty": {"type": "long", "required": True}},
-        "required": True}]
+    assert result["inputs"] == [
+        {
+            "type": "object",
+            "properties": {"item": {"type": "string", "required": True}, "qty": {"type": "long", "required": True}},
+            "required": True,
+        }
+    ]

@@ -19,30 +19,48 @@ from ..conftest import run_python
 pytestmark = pytest.mark.interop
 
 HEADER = {
-    "mlflow": "from mlflow.pyfunc import PythonModel, save_model, load_model\n"
-              "from mlflow.pyfunc.utils import pyfunc\n",
+    "mlflow": "from mlflow.pyfunc import PythonModel, save_model, load_model\nfrom mlflow.pyfunc.utils import pyfunc\n",
     "ours": "from pyfunc_jupyter import PythonModel, save_model, load_model\n"
-            "from pyfunc_jupyter.pyfunc import pyfunc\n",
+    "from pyfunc_jupyter.pyfunc import pyfunc\n",
 }
 
 # name -> (cell, object to save, input example or None, inputs for the loaded model, inputs for a direct call)
 CASES = {
-    "list_str": ("""
+    "list_str": (
+        """
 class M(PythonModel):
     def predict(self, model_input: list[str], params=None) -> list[str]:
         return [s.upper() for s in model_input]
-""", "M()", None, ["['a', 'b']", "pd.DataFrame({'n': [1], 's': ['y']})", "[1, 2]", "'a'"], ["['q']", "[1]"]),
-    "list_str_context_example": ("""
+""",
+        "M()",
+        None,
+        ["['a', 'b']", "pd.DataFrame({'n': [1], 's': ['y']})", "[1, 2]", "'a'"],
+        ["['q']", "[1]"],
+    ),
+    "list_str_context_example": (
+        """
 class M(PythonModel):
     def predict(self, context, model_input: list[str]) -> list[str]:
         return [s + '!' for s in model_input]
-""", "M()", "['a']", ["['x']", "[None]"], ["['q']", "[b'x']"]),
-    "map_of_str": ("""
+""",
+        "M()",
+        "['a']",
+        ["['x']", "[None]"],
+        ["['q']", "[b'x']"],
+    ),
+    "map_of_str": (
+        """
 class M(PythonModel):
     def predict(self, model_input: list[dict[str, str]]) -> list[str]:
         return [','.join(sorted(d)) for d in model_input]
-""", "M()", None, ["[{'a': 'x', 'b': 'y'}]", "[{'a': 1}]", "[{1: 'x'}]"], ["[{'k': 'v'}]", "[{'k': 2}]"]),
-    "pydantic": ("""
+""",
+        "M()",
+        None,
+        ["[{'a': 'x', 'b': 'y'}]", "[{'a': 1}]", "[{1: 'x'}]"],
+        ["[{'k': 'v'}]", "[{'k': 2}]"],
+    ),
+    "pydantic": (
+        """
 from typing import Optional
 import pydantic
 
@@ -54,96 +72,195 @@ class Item(pydantic.BaseModel):
 class M(PythonModel):
     def predict(self, model_input: list[Item]) -> list[str]:
         return [f'{type(i).__name__}:{i.name}:{i.qty}:{i.note}' for i in model_input]
-""", "M()", None, ["[{'name': 'a'}, {'name': 'b', 'qty': 3, 'note': 'n'}]", "[{'name': 'a', 'qty': '2'}]",
-                  "[{'qty': 2}]", "['a']"], ["[{'name': 'z'}]", "[Item(name='y', qty=2)]", "[{'name': 5}]"]),
-    "no_output_hint": ("""
+""",
+        "M()",
+        None,
+        [
+            "[{'name': 'a'}, {'name': 'b', 'qty': 3, 'note': 'n'}]",
+            "[{'name': 'a', 'qty': '2'}]",
+            "[{'qty': 2}]",
+            "['a']",
+        ],
+        ["[{'name': 'z'}]", "[Item(name='y', qty=2)]", "[{'name': 5}]"],
+    ),
+    "no_output_hint": (
+        """
 class M(PythonModel):
     def predict(self, model_input: list[int]):
         return [x * 2 for x in model_input]
-""", "M()", None, ["[1, 2]", "[True]", "['x']", "[1.5]"], ["[3]", "['3']"]),
-    "nested_lists": ("""
+""",
+        "M()",
+        None,
+        ["[1, 2]", "[True]", "['x']", "[1.5]"],
+        ["[3]", "['3']"],
+    ),
+    "nested_lists": (
+        """
 class M(PythonModel):
     def predict(self, model_input: list[list[float]]) -> list[float]:
         return [sum(x) for x in model_input]
-""", "M()", None, ["[[1.0, 2.5]]", "[[1, 2]]", "[1.0]"], ["[[0.5]]", "[['a']]"]),
-    "datetime_and_optional": ("""
+""",
+        "M()",
+        None,
+        ["[[1.0, 2.5]]", "[[1, 2]]", "[1.0]"],
+        ["[[0.5]]", "[['a']]"],
+    ),
+    "datetime_and_optional": (
+        """
 import datetime
 from typing import Optional
 
 class M(PythonModel):
     def predict(self, model_input: list[dict[str, Optional[datetime.datetime]]]) -> list[int]:
         return [len(d) for d in model_input]
-""", "M()", None, ["[{'t': datetime.datetime(2024, 1, 2), 'u': None}]", "[{'t': '2024-01-02'}]"], []),
-    "union_is_any": ("""
+""",
+        "M()",
+        None,
+        ["[{'t': datetime.datetime(2024, 1, 2), 'u': None}]", "[{'t': '2024-01-02'}]"],
+        [],
+    ),
+    "union_is_any": (
+        """
 from typing import Union
 
 class M(PythonModel):
     def predict(self, model_input: list[Union[int, str]]) -> list[str]:
         return [str(x) for x in model_input]
-""", "M()", None, ["[1, 'a', 2.5]"], ["[None]"]),
-    "unsupported_object": ("""
+""",
+        "M()",
+        None,
+        ["[1, 'a', 2.5]"],
+        ["[None]"],
+    ),
+    "unsupported_object": (
+        """
 class M(PythonModel):
     def predict(self, context, model_input: list[object]) -> list[str]:
         return [str(x) for x in model_input]
-""", "M()", "['a', 'b']", ["['c']", "[1]"], ["[1]"]),
-    "other_parameter_name": ("""
+""",
+        "M()",
+        "['a', 'b']",
+        ["['c']", "[1]"],
+        ["[1]"],
+    ),
+    "other_parameter_name": (
+        """
 class M(PythonModel):
     def predict(self, context, data: list[str]) -> list[str]:
         return [s * 2 for s in data]
-""", "M()", None, ["['ab']", "[1]"], ["['x']", "[2]"]),
-    "stream_parameter_name": ("""
+""",
+        "M()",
+        None,
+        ["['ab']", "[1]"],
+        ["['x']", "[2]"],
+    ),
+    "stream_parameter_name": (
+        """
 class M(PythonModel):
     def predict(self, context, model_input: list[str]) -> list[str]:
         return model_input
 
     def predict_stream(self, context, inputs, params=None):
         yield from inputs
-""", "M()", None, ["['s']"], []),
-    "function_without_example": ("""
+""",
+        "M()",
+        None,
+        ["['s']"],
+        [],
+    ),
+    "function_without_example": (
+        """
 def f(model_input: list[str]) -> list[str]:
     return model_input
-""", "f", None, [], []),
-    "function_undecorated": ("""
+""",
+        "f",
+        None,
+        [],
+        [],
+    ),
+    "function_undecorated": (
+        """
 def f(model_input: list[str]) -> list[str]:
     return [str(x) + '?' for x in model_input]
-""", "f", "['e']", ["['a']", "[1]"], []),
-    "function_decorated": ("""
+""",
+        "f",
+        "['e']",
+        ["['a']", "[1]"],
+        [],
+    ),
+    "function_decorated": (
+        """
 @pyfunc
 def f(model_input: list[str]) -> list[str]:
     return [str(x) + '?' for x in model_input]
-""", "f", "['e']", ["['a']", "[1]"], ["['b']", "[2]"]),
-    "dataframe_hint": ("""
+""",
+        "f",
+        "['e']",
+        ["['a']", "[1]"],
+        ["['b']", "[2]"],
+    ),
+    "dataframe_hint": (
+        """
 import pandas as pd
 
 class M(PythonModel):
     def predict(self, context, model_input: pd.DataFrame) -> pd.DataFrame:
         return model_input * 2
-""", "M()", "pd.DataFrame({'a': [1, 2]})", ["pd.DataFrame({'a': [3]})", "pd.DataFrame({'a': ['x']})"], []),
+""",
+        "M()",
+        "pd.DataFrame({'a': [1, 2]})",
+        ["pd.DataFrame({'a': [3]})", "pd.DataFrame({'a': ['x']})"],
+        [],
+    ),
     # the save-time rule (a 1-D array output is one column) applies to column inputs only (issue 13, item 4)
-    "tensor_input_1d_output": ("""
+    "tensor_input_1d_output": (
+        """
 class M(PythonModel):
     def predict(self, context, model_input):
         return model_input[:, 0] * 2
-""", "M()", "np.array([[1.0, 2.0], [3.0, 4.0]])", ["np.array([[5.0, 6.0]])"], []),
-    "column_input_1d_output": ("""
+""",
+        "M()",
+        "np.array([[1.0, 2.0], [3.0, 4.0]])",
+        ["np.array([[5.0, 6.0]])"],
+        [],
+    ),
+    "column_input_1d_output": (
+        """
 import numpy as np
 
 class M(PythonModel):
     def predict(self, context, model_input):
         return np.asarray(model_input['a']) * 2
-""", "M()", "pd.DataFrame({'a': [1.0, 2.0]})", ["pd.DataFrame({'a': [3.0]})"], []),
-    "optional_elements_refused": ("""
+""",
+        "M()",
+        "pd.DataFrame({'a': [1.0, 2.0]})",
+        ["pd.DataFrame({'a': [3.0]})"],
+        [],
+    ),
+    "optional_elements_refused": (
+        """
 from typing import Optional
 
 class M(PythonModel):
     def predict(self, model_input: list[Optional[str]]) -> list[str]:
         return model_input
-""", "M()", None, [], []),
-    "int_keys_refused": ("""
+""",
+        "M()",
+        None,
+        [],
+        [],
+    ),
+    "int_keys_refused": (
+        """
 class M(PythonModel):
     def predict(self, model_input: list[dict[int, str]]) -> list[str]:
         return model_input
-""", "M()", None, [], []),
+""",
+        "M()",
+        None,
+        [],
+        [],
+    ),
 }
 
 DRIVER = """
@@ -245,7 +362,8 @@ def test_the_cases_show_what_they_claim(results):
     assert theirs["list_str"]["signature"]["inputs"] == [{"type": "string", "required": True}]
     assert theirs["list_str"]["calls"][:3] == [["A", "B"], ["Y"], "error"]
     assert theirs["map_of_str"]["signature"]["inputs"] == [
-        {"type": "map", "values": {"type": "string"}, "required": True}]
+        {"type": "map", "values": {"type": "string"}, "required": True}
+    ]
     assert theirs["pydantic"]["calls"][0] == ["Item:a:1:None", "Item:b:3:n"]
     assert theirs["no_output_hint"]["signature"]["outputs"] == [{"type": "any", "required": True}]
     assert theirs["unsupported_object"]["define"] == ["unsupported"]
@@ -256,5 +374,6 @@ def test_the_cases_show_what_they_claim(results):
     assert theirs["optional_elements_refused"]["define"] == "error"
     assert theirs["function_without_example"]["save"] == "error"  # MLflow wants an example, hints or not
     assert theirs["tensor_input_1d_output"]["signature"]["outputs"] == [
-        {"type": "tensor", "tensor-spec": {"dtype": "float64", "shape": [-1]}}]
+        {"type": "tensor", "tensor-spec": {"dtype": "float64", "shape": [-1]}}
+    ]
     assert theirs["column_input_1d_output"]["signature"]["outputs"] == [{"type": "double", "required": True}]

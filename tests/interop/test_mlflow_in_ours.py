@@ -27,8 +27,7 @@ pytestmark = pytest.mark.interop
 def mlflow_written(mlflow_python, tmp_path_factory):
     """Every kind written by real MLflow (save and log), with MLflow's own predictions."""
     workdir = tmp_path_factory.mktemp("mlflow_written")
-    result = run_python(mlflow_python, program(f"mlflow_write_all({str(workdir)!r}, {MLFLOW_KINDS!r})"),
-                        cwd=workdir)
+    result = run_python(mlflow_python, program(f"mlflow_write_all({str(workdir)!r}, {MLFLOW_KINDS!r})"), cwd=workdir)
     written = parse(result.stdout)
     written["workdir"] = workdir
     return written

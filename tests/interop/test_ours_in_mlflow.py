@@ -114,6 +114,7 @@ def test_models_logged_to_the_store_load_in_mlflow(store, mlflow_python, tmp_pat
 # Classes deriving from MLflow's own PythonModel, saved by pyfunc_jupyter (both installed)
 # ---------------------------------------------------------------------------------------------
 
+
 def _only_import_mlflow_changed(cell: str) -> str:
     """The guide's cell with only ``import mlflow`` swapped: ``from mlflow... import`` stay MLflow's."""
     return cell.replace("import mlflow\n", "import pyfunc_jupyter as mlflow\n")
@@ -126,14 +127,23 @@ GUIDE_VARIANTS = {"mlflow_base": _only_import_mlflow_changed, "ported": port}
 def beside_mlflow(mlflow_python, tmp_path_factory):
     """One MLflow subprocess with pyfunc_jupyter importable: the guide's cells and every kind."""
     workdir = tmp_path_factory.mktemp("beside_mlflow")
-    cells = {f"{example}-{variant}": [example, change(source)]
-             for example, (source, _) in GUIDE_OUTPUTS.items() for variant, change in GUIDE_VARIANTS.items()}
+    cells = {
+        f"{example}-{variant}": [example, change(source)]
+        for example, (source, _) in GUIDE_OUTPUTS.items()
+        for variant, change in GUIDE_VARIANTS.items()
+    }
     run_dir = workdir / "cwd"
     run_dir.mkdir()
-    call = (f"dict(guide=run_guide_cells({str(workdir)!r}, json.loads({json.dumps(cells)!r})), "
-            f"kinds=ours_with_mlflow_base({str(workdir)!r}, {MLFLOW_KINDS!r}))")
-    result = run_python(mlflow_python, program(call), cwd=run_dir,
-                        env={"PYTHONPATH": str(ROOT), "PYFUNC_JUPYTER_STORE": str(workdir / "store")})
+    call = (
+        f"dict(guide=run_guide_cells({str(workdir)!r}, json.loads({json.dumps(cells)!r})), "
+        f"kinds=ours_with_mlflow_base({str(workdir)!r}, {MLFLOW_KINDS!r}))"
+    )
+    result = run_python(
+        mlflow_python,
+        program(call),
+        cwd=run_dir,
+        env={"PYTHONPATH": str(ROOT), "PYFUNC_JUPYTER_STORE": str(workdir / "store")},
+    )
     return workdir, parse(result.stdout)
 
 
@@ -177,8 +187,9 @@ def test_kind_deriving_from_mlflow_saved_by_us(beside_mlflow, name):
     workdir, result = beside_mlflow
     entry = result["kinds"]["models"][name]
     if "write_error" in entry:
-        pytest.fail(f"pyfunc_jupyter.save_model failed on {name} deriving from MLflow's PythonModel:\n"
-                    f"{entry['write_error']}")
+        pytest.fail(
+            f"pyfunc_jupyter.save_model failed on {name} deriving from MLflow's PythonModel:\n{entry['write_error']}"
+        )
     theirs = entry["mlflow"]
     for variant, results in theirs.items():
         assert "load_error" not in results, f"MLflow could not load {name} [{variant}]:\n{results['load_error']}"

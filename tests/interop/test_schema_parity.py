@@ -41,8 +41,11 @@ INPUTS = [
     "True",
 ]
 
-PARAMS = ["{'slope': 2, 'intercept': 3.5, 'name': 'x', 'flag': True, 'xs': [1, 2]}",
-          "{'when': datetime.datetime(2024, 1, 2, 3, 4, 5)}", "{'f32': np.float32(1.5), 'i32': np.int32(2)}"]
+PARAMS = [
+    "{'slope': 2, 'intercept': 3.5, 'name': 'x', 'flag': True, 'xs': [1, 2]}",
+    "{'when': datetime.datetime(2024, 1, 2, 3, 4, 5)}",
+    "{'f32': np.float32(1.5), 'i32': np.int32(2)}",
+]
 
 # (example that defines the schema, input to enforce)
 ENFORCE = [

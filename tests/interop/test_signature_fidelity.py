@@ -78,8 +78,8 @@ CONSTRUCT = [
     "ParamSpec('a', DataType.double, [1, 2.5], (-1,))",
     "ParamSpec('a', DataType.datetime, '2024-01-02')",
     "ParamSpec('a', DataType.long)",
-    "ParamSchema.from_json('[{\"name\": \"a\", \"type\": \"long\"}]')",
-    "ParamSchema.from_json('[{\"name\": \"a\", \"type\": \"long\", \"default\": null, \"shape\": null}]')",
+    'ParamSchema.from_json(\'[{"name": "a", "type": "long"}]\')',
+    'ParamSchema.from_json(\'[{"name": "a", "type": "long", "default": null, "shape": null}]\')',
     "ModelSignature()",
     "ModelSignature(None, None, None)",
 ]
@@ -159,8 +159,10 @@ print(json.dumps(out))
 
 
 def _run(python, tool):
-    program = (f"TOOL = {tool!r}\nSIGNATURES = {SIGNATURES!r}\nPARAM_CHECKS = {PARAM_CHECKS!r}\n"
-               f"CONSTRUCT = {CONSTRUCT!r}\nENFORCE = {ENFORCE!r}\n") + textwrap.dedent(DRIVER)
+    program = (
+        f"TOOL = {tool!r}\nSIGNATURES = {SIGNATURES!r}\nPARAM_CHECKS = {PARAM_CHECKS!r}\n"
+        f"CONSTRUCT = {CONSTRUCT!r}\nENFORCE = {ENFORCE!r}\n"
+    ) + textwrap.dedent(DRIVER)
     return json.loads(run_python(python, program).stdout.splitlines()[-1])
 
 
@@ -197,9 +199,9 @@ def test_the_cases_show_what_they_claim(results):
     """MLflow itself gives these, so the comparison above is not vacuous."""
     theirs, _ = results
     assert theirs["signatures"][2]["inputs"] == [
-        {"type": "array", "items": {"type": "string"}, "name": "a", "required": False}]
-    assert theirs["signatures"][12]["outputs"] == [{"type": "tensor", "tensor-spec": {"dtype": "int64",
-                                                                                      "shape": [-1]}}]
+        {"type": "array", "items": {"type": "string"}, "name": "a", "required": False}
+    ]
+    assert theirs["signatures"][12]["outputs"] == [{"type": "tensor", "tensor-spec": {"dtype": "int64", "shape": [-1]}}]
     assert theirs["signatures"][15]["inputs"] == [{"type": "long", "required": True}]
     assert theirs["params"][0] == {"d": ["datetime", "2024-02-01T10:00:00"]}
     assert theirs["params"][5] == {"f": ["float", 2.0]}
