@@ -30,8 +30,8 @@ def is_remote_uri(value: object) -> bool:
     return isinstance(value, str) and value.strip().lower().startswith(("http://", "https://"))
 
 
-def _normalise_uri(uri: str) -> str:
-    return uri.strip().rstrip("/")
+def _normalise_uri(uri: str | os.PathLike | None) -> str:
+    return os.fspath(uri or "").strip().rstrip("/")
 
 
 def as_store(location: str | os.PathLike) -> Path | str:

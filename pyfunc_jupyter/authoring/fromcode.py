@@ -125,10 +125,11 @@ def code_file(cell: str, model_expression: str, last_statement: bool, namespace:
                 )
                 continue
             indent = " " * node.col_offset
-            replaced[node.lineno - 1] = (node.end_lineno - 1, [indent + line for line in ported])
+            end = node.end_lineno or node.lineno
+            replaced[node.lineno - 1] = (end - 1, [indent + line for line in ported])
     if last_statement and tree.body:
         node = tree.body[-1]
-        replaced[node.lineno - 1] = (node.end_lineno - 1, [])
+        replaced[node.lineno - 1] = ((node.end_lineno or node.lineno) - 1, [])
     out, index = [], 0
     while index < len(lines):
         if index in replaced:

@@ -46,7 +46,7 @@ def set_model(model: Any) -> None:
     _recorded = model
     real = sys.modules.get("mlflow.models.model")
     if real is not None and not getattr(real, "_pyfunc_jupyter_stand_in", False):
-        real.__mlflow_model__ = model  # real MLflow is loading this file: its loader reads this
+        real.__mlflow_model__ = model  # type: ignore[attr-defined]  # real MLflow is loading this file: its loader reads this
 
 
 class ModelConfig:
@@ -77,7 +77,7 @@ class ModelConfig:
             return self.config
         import yaml
 
-        with open(self.config, encoding="utf-8") as f:
+        with open(str(self.config), encoding="utf-8") as f:
             return yaml.safe_load(f)
 
     def get(self, key: str) -> Any:
@@ -131,8 +131,8 @@ def _stand_in_modules() -> dict[str, types.ModuleType]:
         made = types.ModuleType(name, f"pyfunc-jupyter's stand-in for {name} (MLflow is not installed).")
         made.__spec__ = ModuleSpec(name, None, is_package=True)
         made.__path__ = []
-        made._pyfunc_jupyter_stand_in = True
-        made.__getattr__ = _missing(name)
+        vars(made)["_pyfunc_jupyter_stand_in"] = True
+        vars(made)["__getattr__"] = _missing(name)  # module-level __getattr__ (PEP 562)
         vars(made).update(names)
         return made
 

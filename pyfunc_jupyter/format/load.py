@@ -258,6 +258,7 @@ def load_python_model(
             python_model = _run_code_file(code_file, config)
         else:
             try:
+                assert data is not None  # read above for every pickled model
                 python_model = load_model_pickle(data, on_reference)
             except Exception as exc:
                 raise ModelLoadError(

@@ -203,6 +203,7 @@ class MlflowServerStore:
                     tags={"mlflow.source.name": source, "mlflow.source.type": "NOTEBOOK"},
                 ).info.run_id
             else:
+                assert local_run is not None  # a run id without a local run is handled above
                 run_id = local_run.info.run_id
                 experiment_id = client.get_run(run_id).info.experiment_id
             logged = None
