@@ -78,14 +78,16 @@ def test_mlflow_style_file_saves_loads_and_reads_its_config(tmp_path):
     assert flavor["model_code_path"] == "model.py" and "python_model" not in flavor
     assert flavor["config"] == {"factor": 3}
     # no pickle: cloudpickle is not required; `import mlflow` was our stand-in, not a requirement
-    assert [r.name for r in info.requirements] == ["pandas"]
+    names = [r.name for r in info.requirements]  # pandas may call pyarrow (installed here) during predict
+    assert names[0] == "pandas" and set(names) <= {"pandas", "pyarrow"} and "cloudpickle" not in names
     assert info.requirements[0].reasons[0] == "pandas: imported by the model's code file"
     assert info.signature.outputs.to_dict() == [{"type": "long", "name": "y", "required": True}]
     loaded = pyfunc_jupyter.load_model(tmp_path / "m")
     assert loaded.predict(pd.DataFrame({"x": [5]}))["y"].tolist() == [15]
     override = pyfunc_jupyter.load_model(tmp_path / "m", model_config={"factor": 10})
     assert override.predict(pd.DataFrame({"x": [5]}))["y"].tolist() == [50]
-    assert not any(name == "mlflow" or name.startswith("mlflow.") for name in sys.modules)
+    loaded = [n for n, m in sys.modules.items() if m is not None and (n == "mlflow" or n.startswith("mlflow."))]
+    assert not loaded  # the stand-in is gone (the block, a None entry, stays)
     assert importlib.util.find_spec("mlflow") is None
 
 
