@@ -18,6 +18,7 @@ import pyfunc_jupyter
 from pyfunc_jupyter.errors import ModelSaveError, ModelStorageError
 from pyfunc_jupyter.format import atomic as _atomic
 
+from .test_faults import KILLED_SAVE
 from .test_magic import ip, run  # noqa: F401 - the in-process shell fixture
 
 EXAMPLE = [1]
@@ -287,24 +288,7 @@ def test_links_inside_an_artifact_folder_are_copied_as_links(tmp_path):
 
 # --- 7. leftovers --------------------------------------------------------------------------------------
 
-SLOW_SAVE = """
-import sys, time
-import pyfunc_jupyter
-from pyfunc_jupyter import PythonModel
-
-class Slow(PythonModel):
-    def load_context(self, context):
-        print("building", flush=True)
-        time.sleep(60)
-
-    def predict(self, context, model_input):
-        return model_input
-
-if sys.argv[1] == "store":
-    pyfunc_jupyter.log_model("slow", Slow(), input_example=[1], pip_requirements=["pandas"])
-else:
-    pyfunc_jupyter.save_model(sys.argv[1], Slow(), input_example=[1], pip_requirements=["pandas"])
-"""
+SLOW_SAVE = KILLED_SAVE  # a save that sleeps in load_context until it is killed
 
 
 def start_slow_save(tmp_path: Path, where: str) -> subprocess.Popen:
