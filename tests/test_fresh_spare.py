@@ -67,6 +67,16 @@ def _spare_pids() -> list[int]:
     return pids
 
 
+def _spares_settled(count: int, seconds: float = 30) -> list[int]:
+    """The spare pids once there are ``count`` of them (a new spare is started in the background)."""
+    deadline = time.monotonic() + seconds
+    pids = _spare_pids()
+    while len(pids) != count and time.monotonic() < deadline:
+        time.sleep(0.05)
+        pids = _spare_pids()
+    return pids
+
+
 def _wait_ready() -> None:
     """Let the spare finish its imports (it waits on stdin afterwards)."""
     assert _fresh.wait_for_spare(120)
@@ -76,13 +86,13 @@ def test_a_check_uses_the_spare_and_leaves_exactly_one_new_one(model):
     cold = _fresh.FreshCheck(model)
     assert not cold.used_spare
     first = cold.result()
-    assert _spare_pids() == [_fresh._spare.process.pid]  # started after the use
+    assert _spares_settled(1) == [_fresh._spare.process.pid]  # started after the use
     _wait_ready()
     warm = _fresh.FreshCheck(model)
     assert warm.used_spare
     second = warm.result()
     assert first.ok and second.ok and first.output == second.output == [2.0, 4.0]
-    assert len(_spare_pids()) == 1
+    assert len(_spares_settled(1)) == 1
 
 
 def test_the_spare_is_as_clean_as_a_new_process(tmp_path, monkeypatch):
@@ -118,7 +128,7 @@ def test_a_stale_spare_is_replaced(model, tmp_path, monkeypatch):
     (site / "newly_installed.py").write_text("")  # a package installed meanwhile
     check = _fresh.FreshCheck(model)
     assert not check.used_spare and check.result().ok
-    assert len(_spare_pids()) == 1
+    assert len(_spares_settled(1)) == 1
 
 
 def test_a_dead_spare_is_not_used(model):

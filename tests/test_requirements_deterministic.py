@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -42,6 +43,10 @@ SCRIPT = textwrap.dedent("""
 
 FILES = ("requirements.txt", "conda.yaml", "python_env.yaml")
 
+# what a model whose predict runs pandas needs: pandas calls pyarrow (for its str dtype) where pyarrow
+# is installed, as it is in the test venv for the Spark tests
+PANDAS_MODEL = ["cloudpickle", "pandas", *(["pyarrow"] if importlib.util.find_spec("pyarrow") else [])]
+
 
 def _environment(model_dir: Path) -> dict:
     side = json.loads((model_dir / "pyfunc_jupyter.json").read_text())
@@ -68,9 +73,9 @@ def test_fresh_and_warm_processes_write_equal_environment_files(tmp_path):
         for mode, run in (("fresh", "again"), ("warm", "first"), ("warm", "again")):
             assert _environment(tmp_path / f"{mode}-{run}-{model}") == reference, (model, mode, run)
     linear = (tmp_path / "fresh-first-Linear" / "requirements.txt").read_text().split()
-    assert [line.split("==")[0] for line in linear] == ["cloudpickle", "pandas"]  # predict runs pandas' code
+    assert [line.split("==")[0] for line in linear] == PANDAS_MODEL  # predict runs pandas' code
     logs = (tmp_path / "fresh-first-Logs" / "requirements.txt").read_text().split()
-    assert [line.split("==")[0] for line in logs] == ["cloudpickle", "numpy", "pandas"]  # imported by predict
+    assert [line.split("==")[0] for line in logs] == ["cloudpickle", "numpy", *PANDAS_MODEL[1:]]  # imported by predict
 
 
 def _lib(site: Path, name: str, body: str) -> None:
@@ -176,7 +181,7 @@ def test_the_panel_shows_what_it_writes(tmp_path):
     result = json.loads(run.stdout.strip().splitlines()[-1])
     assert result["status"] == "saved"
     written = (Path(result["path"]) / "requirements.txt").read_text().split()
-    assert result["shown"] == written and [line.split("==")[0] for line in written] == ["cloudpickle", "pandas"]
+    assert result["shown"] == written and [line.split("==")[0] for line in written] == PANDAS_MODEL
 
 
 class UsesLazyLib(PythonModel):

@@ -175,7 +175,7 @@ def _prune(found: dict[str, _Found], candidates: list[str], anchors: list[str], 
         by = next(found[k].meta.name for k in anchors if k not in pruned and key in closures[k])
         notes.append(
             f"{found[key].meta.name} left out: only library code imported it "
-            f"({'; '.join(found[key].reasons)}), and {by} requires it."
+            f"({'; '.join(_stable_reasons(found[key].reasons))}), and {by} requires it."
         )
     return pruned
 
@@ -206,3 +206,10 @@ def _requirement(item: _Found, notes: list[str]) -> Requirement:
             f"({item.meta.name}=={public}); install that build yourself where the model is served."
         )
     return Requirement(item.meta.name, public, sorted(item.modules), list(item.reasons), item.direct)
+
+
+def _stable_reasons(reasons: list[str]) -> list[str]:
+    """Reasons without "imported by X" where "called by X" says the same: an import happens only in a
+    process that had not imported the module yet, a call every time."""
+    called = {r.replace(": called by ", ": imported by ", 1) for r in reasons if ": called by " in r}
+    return [r for r in reasons if r not in called]
