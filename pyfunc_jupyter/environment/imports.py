@@ -99,27 +99,30 @@ class ImportRecorder:
 
     def _imported(self, top: str, seconds: Iterable[str], importer: str | None, direct: bool) -> None:
         """Store an import seen by the hooks, phrased for the current phase."""
-        key = (self.phase, importer, direct)
-        how = self._phrases.get(key)
-        if how is None:
-            during = _DURING.get(self.phase, f"during {self.phase}")
-            if direct:
-                how = _DIRECT.get(self.phase, f"imported by {self.phase}")
-            else:
-                how = f"imported by {importer or 'a library'} {during}"
-            self._phrases[key] = how
-        self._add(top, seconds, how, direct)
+        self._record("imported by", _DIRECT, self.phase, top, seconds, importer, direct)
 
     def _called(self, top: str, seconds: Iterable[str], caller: str | None, direct: bool) -> None:
         """Store a call into ``top``'s code seen by the tracer, phrased for the current phase."""
-        key = (f"call:{self.phase}", caller, direct)
+        self._record("called by", _CALLED, f"call:{self.phase}", top, seconds, caller, direct)
+
+    def _record(
+        self,
+        verb: str,
+        direct_phrases: dict[str, str],
+        kind: str,
+        top: str,
+        seconds: Iterable[str],
+        who: str | None,
+        direct: bool,
+    ) -> None:
+        """Store a use of ``top``, phrased once per (kind, who, direct): "<verb> <who> during <phase>"."""
+        key = (kind, who, direct)
         how = self._phrases.get(key)
         if how is None:
-            during = _DURING.get(self.phase, f"during {self.phase}")
             if direct:
-                how = _CALLED.get(self.phase, f"called by {self.phase}")
+                how = direct_phrases.get(self.phase, f"{verb} {self.phase}")
             else:
-                how = f"called by {caller or 'a library'} {during}"
+                how = f"{verb} {who or 'a library'} {_DURING.get(self.phase, f'during {self.phase}')}"
             self._phrases[key] = how
         self._add(top, seconds, how, direct)
 
