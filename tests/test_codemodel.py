@@ -202,3 +202,12 @@ def test_a_hinted_function_with_the_pyfunc_decorator(tmp_path):
     assert loaded.predict(["x", "y"]) == ["X", "Y"]
     with pytest.raises(SchemaEnforcementError):
         loaded.predict([1, 2])
+
+
+def test_warnings_the_code_file_gives_still_reach_the_user(tmp_path):
+    code = write(tmp_path, "import warnings\nwarnings.warn('check the units')\n" + textwrap.dedent(FUNCTION))
+    saved = tmp_path / "saved"
+    with pytest.warns(UserWarning, match="check the units"):
+        pyfunc_jupyter.save_model(str(saved), str(code), input_example=FRAME)
+    with pytest.warns(UserWarning, match="check the units"):
+        pyfunc_jupyter.load_model(str(saved))

@@ -160,3 +160,31 @@ def test_unpicklable_state_suggests_from_code_which_saves_it(ip, store):
     assert finding["fix"].endswith("or save the cell as code: %%pyfunc_model --from-code")
     ran = saved(run(ip, cell.format(flag="--from-code")))
     assert ran.column("fresh process") == [1.0]
+
+
+def test_real_mlflow_does_not_nag_about_type_hints_on_reload(ip, store):
+    import warnings
+
+    import mlflow  # noqa: F401 - the server extra installs it here; the nag comes only from real MLflow
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ran = saved(
+            run(
+                ip,
+                """
+            %%pyfunc_model --from-code --example "pd.DataFrame({'x': [1.0]})"
+            import pandas as pd
+            from pyfunc_jupyter import PythonModel
+
+            class Plain(PythonModel):
+                def predict(self, context, model_input, params=None):
+                    return model_input
+
+            Plain()
+            """,
+            )
+        )
+    assert ran.column("fresh process") == [1.0]
+    said = [str(w.message) for w in caught] + [ran.stderr]
+    assert not [text for text in said if "type hints" in text], said
