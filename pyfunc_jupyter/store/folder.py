@@ -6,6 +6,7 @@ import json
 import os
 import re
 import sys
+import shutil
 import time
 import uuid
 from dataclasses import dataclass, field
