@@ -176,6 +176,8 @@ def model_card_data(model_dir: str | os.PathLike, *, status: str = "saved", name
         "sizes": sizes,
         "state_sizes": {r["attribute"]: r["bytes"] for r in state or [] if r.get("bytes") is not None},
         "total_bytes": sum(sizes.values()),
+        # the size the store's lists show: MLmodel's model_size_bytes (the files written before MLmodel)
+        "model_size_bytes": mlmodel.get("model_size_bytes") if isinstance(mlmodel.get("model_size_bytes"), int) else None,
         "timings": dict(timings or {}),
     }
     return data, volatile

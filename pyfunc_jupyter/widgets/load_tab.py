@@ -8,7 +8,11 @@ import ipywidgets as widgets
 
 from .forms import InputEditor, ParamsForm, display_data, message, table_html
 
-__all__ = ["LoadTab", "version_options"]
+__all__ = ["LoadTab", "version_options", "VERSIONS_CSS"]
+
+# The version list reads as a table: fixed-width columns in the code font.
+VERSIONS_CSS = ("<style>.pfj-versions select{font-family:var(--jp-code-font-family,monospace);"
+                "font-size:12px;white-space:pre}</style>")
 
 _STYLE = {"description_width": "120px"}
 
@@ -20,15 +24,29 @@ def _size(size: int | None) -> str:
 
 
 def version_options(entries: list[Any], needle: str = "") -> list[tuple[str, str]]:
-    """(label, uri) of store entries whose name or signature contains ``needle``, newest version first."""
+    """(label, uri) of store entries whose name, signature, alias or tag contains ``needle``, newest version first.
+
+    A label is one row of a compact table: ``name vN @aliases  created (local time, to the second)  model size
+    signature``, the columns padded to a common width.
+    """
+    from ..card.render import format_time
+
     needle = needle.strip().lower()
-    options = []
+    chosen = []
     for entry in sorted(entries, key=lambda e: (e.name, -e.version)):
-        if needle and needle not in entry.name.lower() and needle not in (entry.signature_summary or "").lower():
+        searched = " ".join([entry.name, entry.signature_summary or "", *(f"@{a}" for a in entry.aliases or []),
+                             *(f"{k}={v}" for k, v in (entry.tags or {}).items()), entry.description or ""])
+        if needle and needle not in searched.lower():
             continue
+        label = f"{entry.name} v{entry.version}" + "".join(f" @{a}" for a in entry.aliases or [])
+        chosen.append((entry, label))
+    width = max((len(label) for _, label in chosen), default=0)
+    options = []
+    for entry, label in chosen:
         facts = f"broken: {entry.error}" if entry.error else (
-            f"{entry.created or '?'} · {entry.signature_summary or 'no signature'} · {_size(entry.size_bytes)}")
-        options.append((f"{entry.name} v{entry.version} · {facts}", entry.uri))
+            f"{format_time(entry.created) or '?':<23}  {_size(entry.size_bytes):>8}  "
+            f"{entry.signature_summary or 'no signature'}")
+        options.append((f"{label:<{width}}  {facts}", entry.uri))
     return options
 
 
@@ -46,6 +64,27 @@ class LoadTab(widgets.VBox):
         self.refresh_button = widgets.Button(description="Refresh", icon="refresh", tooltip="Read the store again")
         self.versions = widgets.Select(description="Versions", style=_STYLE, rows=8,
                                        layout=widgets.Layout(width="95%"))
+        self.versions.add_class("pfj-versions")
+        # managing the chosen version: the registry functions of store/registry.py, as MLflow's client names them
+        self.details = widgets.HTML()
+        self.description = widgets.Text(description="Description", style=_STYLE, layout=widgets.Layout(width="60%"))
+        self.describe_button = widgets.Button(description="Set description", tooltip="Save this version's description")
+        self.tag_key = widgets.Text(description="Tag", placeholder="key", style=_STYLE)
+        self.tag_value = widgets.Text(placeholder="value (empty: remove the tag)", layout=widgets.Layout(width="30%"),
+                                      tooltip="The tag's value; leave it empty to remove the tag")
+        self.tag_button = widgets.Button(description="Set tag", tooltip="Set (or, with no value, remove) the tag")
+        self.alias = widgets.Text(description="Alias", placeholder="e.g. champion", style=_STYLE)
+        self.alias_button = widgets.Button(description="Set alias",
+                                           tooltip="Point models:/NAME@ALIAS at this version (moved if it exists)")
+        self.unalias_button = widgets.Button(description="Remove alias", tooltip="Delete the alias from the model")
+        self.delete_button = widgets.Button(description="Delete version", icon="trash", button_style="danger",
+                                            tooltip="Delete this version (click twice: the second click confirms)")
+        self._delete_armed = None
+        self.manage = widgets.VBox([self.details, widgets.HBox([self.description, self.describe_button]),
+                                    widgets.HBox([self.tag_key, self.tag_value, self.tag_button]),
+                                    widgets.HBox([self.alias, self.alias_button, self.unalias_button]),
+                                    self.delete_button])
+        self.manage.layout.display = "none"
         self.variable = widgets.Text(value="model", description="Load as", style=_STYLE)
         self.load_button = widgets.Button(description="Load", icon="download", disabled=True,
                                           tooltip="Bind the loaded model to this variable in the notebook")
@@ -62,9 +101,17 @@ class LoadTab(widgets.VBox):
         self.versions.observe(self._chosen, names="value")
         self.load_button.on_click(lambda _: self.load())
         self.predict_button.on_click(lambda _: self.predict())
-        super().__init__([widgets.HBox([self.search, self.refresh_button]), self.versions, self.card_output,
+        self.describe_button.on_click(lambda _: self.set_description())
+        self.tag_button.on_click(lambda _: self.set_tag())
+        self.alias_button.on_click(lambda _: self.set_alias())
+        self.unalias_button.on_click(lambda _: self.remove_alias())
+        self.delete_button.on_click(lambda _: self.delete())
+        self.manage_section = widgets.Accordion(children=[self.manage], titles=["Manage: description, tags, aliases, "
+                                                                                 "delete"], selected_index=None)
+        # the card comes last, folded: choosing a version must not push Load and Predict out of sight
+        super().__init__([widgets.HTML(VERSIONS_CSS), widgets.HBox([self.search, self.refresh_button]), self.versions,
                           widgets.HBox([self.variable, self.load_button]), self.editor, self.params_box,
-                          self.predict_button, self.status, self.result])
+                          self.predict_button, self.status, self.result, self.manage_section, self.card_output])
         self.refresh()
 
     def refresh(self) -> None:
@@ -92,6 +139,9 @@ class LoadTab(widgets.VBox):
         self.status.value = self.result.value = ""
         self.load_button.disabled = self.predict_button.disabled = change["new"] is None
         self.card_output.outputs = ()
+        self._delete_armed = None
+        self.delete_button.description = "Delete version"
+        self._show_details()
         if change["new"] is None:
             return
         try:
@@ -100,6 +150,7 @@ class LoadTab(widgets.VBox):
             self.status.value = message(f"{exc} Refresh the list.")
             self.load_button.disabled = self.predict_button.disabled = True
             return
+        self.card.collapsed = True
         self.card_output.outputs = (display_data(self.card),)
         try:
             example, param_schema = _saved_example(change["new"])
@@ -109,6 +160,105 @@ class LoadTab(widgets.VBox):
         self.editor.children = [InputEditor(example)]
         self.params = ParamsForm(param_schema)
         self.params_box.children = [self.params]
+
+    def _entry(self) -> Any:
+        """The listing entry of the chosen version, or None."""
+        return next((e for e in self._entries if e.uri == self.versions.value), None)
+
+    def _show_details(self) -> None:
+        from html import escape
+
+        entry = self._entry()
+        self.manage.layout.display = "none" if entry is None else ""
+        if entry is None:
+            self.details.value = ""
+            return
+        self.description.value = entry.description or ""
+        tags = ", ".join(f"{k}={v}" for k, v in sorted((entry.tags or {}).items())) or "none"
+        aliases = ", ".join(f"@{a}" for a in entry.aliases or []) or "none"
+        self.details.value = (f"<div><b>{escape(entry.uri)}</b> · tags: {escape(tags)} · aliases: {escape(aliases)}"
+                              "</div>")
+
+    def _registry_call(self, done: str, call: Any, *args: Any) -> bool:
+        """Run a registry function on the chosen version; re-read the store; say what happened."""
+        from ..errors import PyfuncError
+
+        entry = self._entry()
+        if entry is None:
+            self.status.value = message("Choose a version first.")
+            return False
+        try:
+            call(entry.name, entry.version, *args)
+        except (PyfuncError, OSError) as exc:
+            self.status.value = message(str(exc))
+            return False
+        uri = entry.uri
+        self.refresh()
+        if uri in {u for _, u in self.versions.options}:
+            self.versions.value = uri
+            self._show_details()
+        self.status.value = message(done, "ok")
+        return True
+
+    def set_description(self) -> None:
+        """Save the description typed for the chosen version (empty clears it)."""
+        from ..store.registry import update_model_version
+
+        text = self.description.value.strip()
+        self._registry_call(f"Description of {self.versions.value} saved." if text else
+                            f"Description of {self.versions.value} cleared.", update_model_version, text or "")
+
+    def set_tag(self) -> None:
+        """Set the tag ``key=value`` on the chosen version; an empty value removes the tag."""
+        from ..store.registry import delete_model_version_tag, set_model_version_tag
+
+        key, value = self.tag_key.value.strip(), self.tag_value.value
+        if not key:
+            self.status.value = message("Type a tag key (and a value; no value removes the tag).")
+            return
+        if value:
+            self._registry_call(f"Tag {key}={value} set on {self.versions.value}.", set_model_version_tag, key, value)
+        else:
+            self._registry_call(f"Tag {key} removed from {self.versions.value}.", delete_model_version_tag, key)
+
+    def set_alias(self) -> None:
+        """Point the alias at the chosen version (``models:/NAME@ALIAS``)."""
+        from ..store.registry import set_registered_model_alias
+
+        alias = self.alias.value.strip()
+        entry = self._entry()
+        if entry is None:
+            self.status.value = message("Choose a version first.")
+            return
+        self._registry_call(f"models:/{entry.name}@{alias} now points at v{entry.version}.",
+                            lambda name, version: set_registered_model_alias(name, alias, version))
+
+    def remove_alias(self) -> None:
+        """Delete the typed alias from the chosen version's model."""
+        from ..store.registry import delete_registered_model_alias
+
+        alias = self.alias.value.strip()
+        self._registry_call(f"Alias @{alias} removed.", lambda name, _version: delete_registered_model_alias(name, alias))
+
+    def delete(self) -> None:
+        """Delete the chosen version: the first click asks, the second (on the same version) deletes."""
+        from ..store.registry import delete_model_version
+
+        uri = self.versions.value
+        if uri is None:
+            self.status.value = message("Choose a version first.")
+            return
+        if self._delete_armed != uri:
+            self._delete_armed = uri
+            self.delete_button.description = "Confirm delete"
+            self.status.value = message(f"Click again to delete {uri} (its files are removed; the number is not "
+                                        "reused).", "info")
+            return
+        self._delete_armed = None
+        self.delete_button.description = "Delete version"
+        if self._registry_call(f"Deleted {uri}.", delete_model_version):
+            self.model = self.card = None
+            self.card_output.outputs = ()
 
     def _ensure_loaded(self) -> Any:
         from ..store.loading import load_model
