@@ -78,7 +78,18 @@ export interface IStoreVersion {
   sizeBytes: number | null;
   /** Why it cannot be used, for a broken version; else `null`. */
   error: string | null;
+  /** Its description, from the model's `registry.json` (see `store/registry.py`). */
+  description?: string | null;
+  /** Its tags, from `registry.json`. */
+  tags?: { [key: string]: string };
+  /** The aliases pointing at it (`models:/<name>@<alias>`), from `registry.json`. */
+  aliases?: string[];
 }
+
+/**
+ * The registry file of a model folder (written by the kernel under a lock; read-only here).
+ */
+export const REGISTRY_FILE = 'registry.json';
 
 /**
  * One model (a folder of versions) in the store.
@@ -741,6 +752,8 @@ export class ModelStore {
       sizes,
       state_sizes: stateSizes,
       total_bytes: files.reduce((total, f) => total + f.size, 0),
+      model_size_bytes:
+        typeof mlmodel.model_size_bytes === 'number' ? mlmodel.model_size_bytes : null,
       timings: {}
     };
     return { data, volatile };
@@ -767,7 +780,41 @@ export class ModelStore {
       return model;
     }
     model.versions = await mapLimited(versions, 4, v => this._version(name, v));
+    if ((folder.content as Contents.IModel[]).some(c => c.name === REGISTRY_FILE)) {
+      await this._registry(name, model.versions);
+    }
     return model;
+  }
+
+  /**
+   * Add descriptions, tags and aliases from the model's `registry.json` (an unreadable file
+   * never fails the listing, as on the Python side).
+   */
+  private async _registry(name: string, versions: IStoreVersion[]): Promise<void> {
+    let registry: Value;
+    try {
+      registry = JSON.parse(await this._text(join(this.storeDir, name, REGISTRY_FILE)));
+    } catch {
+      return;
+    }
+    if (!isMapping(registry)) {
+      return;
+    }
+    const perVersion = isMapping(registry.versions) ? registry.versions : {};
+    const aliases = isMapping(registry.aliases) ? registry.aliases : {};
+    for (const entry of versions) {
+      const meta = perVersion[String(entry.version)];
+      if (isMapping(meta)) {
+        entry.description = typeof meta.description === 'string' ? meta.description : null;
+        entry.tags = isMapping(meta.tags)
+          ? Object.fromEntries(Object.entries(meta.tags).map(([k, v]) => [k, String(v)]))
+          : {};
+      }
+      entry.aliases = Object.entries(aliases)
+        .filter(([, v]) => String(v) === String(entry.version))
+        .map(([alias]) => alias)
+        .sort();
+    }
   }
 
   /**
