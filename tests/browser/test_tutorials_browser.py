@@ -43,13 +43,33 @@ def test_saved_tutorial_shows_its_cards_without_a_kernel(reader, path):
     dialog.get_by_role("button", name="Select").click()
     reader.wait_notebook(page, path.name)
     panel = page.evaluate("() => window.jupyterapp.shell.currentWidget.id")
-    cards = page.locator(f"[id='{panel}'] {CARD}")
+    # the cards under cells (those inside a saved panel widget are the panel's own)
+    cards = page.locator(f"[id='{panel}'] .jp-OutputArea-output > {CARD}")
     expect(cards).to_have_count(len(titles))
     expect(cards.locator(f"{CARD}-title")).to_have_text(titles)
     assert page.locator(f"[id='{panel}'] .pfj-card").count() == 0, "the HTML fallback is shown instead of the renderer"
     if path == NOTEBOOKS[0]:
         cards.first.scroll_into_view_if_needed()
         reader.screenshot(page, "tutorial-01-no-kernel")
+    assert not reader.page_errors + reader.console_errors
+    page.close()
+
+
+def test_saved_panel_is_drawn_from_the_widget_state_without_a_kernel(reader):
+    path = next(p for p in NOTEBOOKS if p.name == "05-the-panel.ipynb")
+    page = reader.new_page(path.name, workspace="panel-state")
+    dialog = page.locator(".jp-Dialog")
+    expect(dialog).to_contain_text("Select Kernel")
+    dialog.get_by_role("button", name="Select").click()
+    reader.wait_notebook(page, path.name)
+    notebook = page.evaluate("() => window.jupyterapp.shell.currentWidget.id")
+    panel = page.locator(f"[id='{notebook}'] .pfj-panel").first
+    expect(panel).to_be_visible()  # the ipywidgets panel as it was saved, not "(needs a running kernel)"
+    expect(panel.locator(".lm-TabBar-tab")).to_have_text(["Save", "Load", "Compare"])
+    # the Save tab's card, drawn by the renderer from the saved Output widget
+    expect(panel.locator(f"{CARD}-title").first).to_have_text("price v2")
+    panel.scroll_into_view_if_needed()
+    reader.screenshot(page, "tutorial-05-saved-panel")
     assert not reader.page_errors + reader.console_errors
     page.close()
 

@@ -1,0 +1,117 @@
+"""The Models side panel beyond listing: no notebook open, stores of open notebooks, managing
+versions through cells that call the API, card tabs after a reload (issue 14: 3, 7, 9, 10)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+from playwright.sync_api import expect
+
+from .test_lab_extension import CARD, PANEL, _open_panel, _refresh_panel, linear  # noqa: F401 - the fixture
+
+ITEM = ".jp-PyfuncModelsPanel"
+
+
+@pytest.fixture(autouse=True)
+def no_errors_in_pages(lab):
+    """Each test leaves no uncaught exception and no console error in its pages."""
+    yield
+    errors = lab.page_errors + lab.console_errors
+    lab.page_errors.clear()
+    lab.console_errors.clear()
+    assert not errors, errors
+
+
+def test_insert_load_cell_needs_an_open_notebook(lab, linear):
+    page = lab.new_page(workspace="no-notebook")  # nothing open
+    try:
+        panel = _open_panel(page)
+        row = panel.locator("[data-uri='models:/simple_linear/1']")
+        insert = row.locator(f"{ITEM}-insert")
+        expect(insert).to_be_disabled()
+        expect(insert).to_have_attribute("title", re.compile("open a notebook first"))
+        expect(row.locator(f"{ITEM}-manage")).to_be_disabled()
+        # the command itself says why, in the panel, instead of failing in the console
+        page.evaluate("""() => window.jupyterapp.commands.execute('pyfunc-jupyter:insert-load-cell',
+            {uri: 'models:/simple_linear/1'}).catch(e => { window.__insertError = e.message; })""")
+        assert page.evaluate("() => window.__insertError").startswith("Open a notebook first")
+        # a notebook opened: the buttons work
+        lab.write_notebook("other.ipynb", ["1 + 1"])
+        lab.command(page, "docmanager:open", {"path": "other.ipynb"})
+        lab.wait_notebook(page, "other.ipynb")
+        expect(insert).to_be_enabled()
+        insert.click()
+        expect(page.locator(".jp-Notebook .jp-Cell").nth(1).locator(".jp-InputArea-editor")).to_have_text(
+            "%pyfunc_load models:/simple_linear/1 --as simple_linear_v1")
+    finally:
+        page.close()
+
+
+def test_side_panel_follows_the_store_of_the_open_notebook(lab, linear):
+    scratch = lab.root_dir / "scratch"
+    shutil.copytree(linear.store / "simple_linear" / "1", scratch / "models" / "scratch_model" / "1")
+    lab.write_notebook("scratch/nb.ipynb", ["1 + 1"])
+    page = lab.open("scratch/nb.ipynb", kernel=False)
+    try:
+        panel = _open_panel(page)
+        status = panel.locator(f"{ITEM}-status")
+        expect(status).to_have_text(re.compile(r"^Showing scratch/models/ · 1 model\(s\), 1 version\(s\)"))
+        expect(panel.locator("[data-uri='models:/scratch_model/1']")).to_have_count(1)
+        picker = panel.locator(f"{ITEM}-stores")
+        expect(picker).to_be_visible()
+        assert {"models", "scratch/models"} <= set(picker.locator("option").evaluate_all(
+            "os => os.map(o => o.value)"))
+        picker.select_option("models")
+        expect(status).to_have_text(re.compile(r"^Showing models/ · "))
+        expect(panel.locator("[data-uri='models:/simple_linear/1']")).to_have_count(1)
+        expect(panel.locator("[data-uri='models:/scratch_model/1']")).to_have_count(0)
+        lab.screenshot(page, "lab-panel-stores")
+    finally:
+        page.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def test_manage_cells_change_the_registry_and_the_panel_shows_it(lab, linear):
+    from pyfunc_jupyter.store.registry import read_registry
+
+    page = lab.open(linear.path)
+    try:
+        panel = _refresh_panel(page)
+        row = panel.locator("[data-uri='models:/simple_linear/1']")
+        row.locator(f"{ITEM}-manage").select_option("alias")
+        cell = page.locator(".jp-Notebook .jp-Cell.jp-mod-active")
+        expect(cell.locator(".jp-InputArea-editor")).to_contain_text(
+            'pyfunc_jupyter.set_registered_model_alias("simple_linear", "champion", 1)')
+        expect(cell.locator(".jp-InputArea-editor")).to_contain_text('os.path.samefile(pyfunc_jupyter.get_store(), "models")')
+        lab.command(page, "notebook:run-cell")
+        lab.wait_cells_done(page)
+        assert read_registry(linear.store / "simple_linear")["aliases"] == {"champion": 1}
+
+        row.locator(f"{ITEM}-manage").select_option("tag")
+        lab.command(page, "notebook:run-cell")
+        lab.wait_cells_done(page)
+        assert read_registry(linear.store / "simple_linear")["versions"]["1"]["tags"] == {"stage": "staging"}
+
+        panel = _refresh_panel(page)
+        expect(row.locator(f"{ITEM}-registry")).to_have_text("@champion · stage=staging")
+        panel.locator(f"{ITEM}-filter").fill("champion")  # aliases are searched; the count follows
+        expect(panel.locator(f"{ITEM}-version:visible")).to_have_count(1)
+        expect(panel.locator(f"{ITEM}-status")).to_have_text(re.compile(r"1 of \d+ model\(s\), 1 of \d+ version"))
+        panel.locator(f"{ITEM}-filter").fill("")
+
+        # a card tab opened from the panel comes back after a reload
+        row.locator(f"{ITEM}-open").click()
+        view = page.locator("#pyfunc-jupyter-card-models-simple_linear-1")
+        expect(view.locator(f"{CARD}-title")).to_have_text("simple_linear v1")
+        page.wait_for_timeout(1500)  # the workspace is saved after a layout change (debounced)
+        page.reload(wait_until="domcontentloaded")
+        page.wait_for_function("() => !!window.jupyterapp")
+        page.evaluate("async () => { await window.jupyterapp.started; await window.jupyterapp.restored; }")
+        expect(page.locator("#pyfunc-jupyter-card-models-simple_linear-1").locator(f"{CARD}-title")).to_have_text(
+            "simple_linear v1")
+        lab.screenshot(page, "lab-card-restored")
+    finally:
+        page.close()
+        (linear.store / "simple_linear" / "registry.json").unlink(missing_ok=True)
