@@ -92,3 +92,14 @@ def test_optional_named_column_may_be_absent():
     schema = Schema([ColSpec("long", "a"), ColSpec("string", "b", required=False), ColSpec("double", "c")])
     result = enforce_input(pd.DataFrame({"c": [1.5], "a": np.array([1], dtype="int32")}), schema)
     assert list(result.columns) == ["a", "c"] and str(result["a"].dtype) == "int64"
+
+
+def test_a_datetime_beyond_the_nanosecond_range_is_refused_cleanly():
+    """Found by the fuzz: a seconds-resolution timestamp past 2262-04-11 cannot become datetime64[ns]."""
+    late = pd.DataFrame({"a": pd.Series([pd.Timestamp("2262-04-11 23:47:17")], dtype="datetime64[s]")})
+    try:
+        enforce_input(late, Schema([ColSpec("datetime", "a")]))
+    except SchemaEnforcementError as exc:
+        assert "nanosecond range" in str(exc)
+    else:
+        raise AssertionError("an out-of-range timestamp was accepted")

@@ -136,7 +136,13 @@ def _convert_scalar(series: Any, target: DataType, name: Any):
         raise _incompatible(name, "str", target.to_numpy())
     if target == DataType.datetime:
         if pd.api.types.is_datetime64_any_dtype(dtype):
-            return series if dtype == np.dtype("datetime64[ns]") else series.astype("datetime64[ns]")
+            if dtype == np.dtype("datetime64[ns]"):
+                return series
+            try:
+                return series.astype("datetime64[ns]")
+            except (OverflowError, ValueError) as exc:  # pandas' OutOfBoundsDatetime is a ValueError
+                raise _incompatible(name, dtype, "datetime64[ns]",
+                                    f" A value lies outside the nanosecond range 1677-09-21..2262-04-11 ({exc}).") from None
         raise _incompatible(name, dtype, "datetime64[ns]")
     if target == DataType.boolean:
         if dtype == np.bool_:
