@@ -200,6 +200,13 @@ class ModelCardView extends Panel {
    */
   async load(store: ModelStore, name: string, version: number): Promise<void> {
     try {
+      if (!(await store.hasVersion(name, version))) {
+        // e.g. a tab restored after a reload whose version was deleted since
+        this.renderer.node.replaceChildren(
+          renderProblem(`models:/${name}/${version} is no longer in ${store.storeDir}/.`)
+        );
+        return;
+      }
       const { data, volatile } = await store.card(name, version);
       const model = {
         trusted: false,

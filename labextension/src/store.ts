@@ -760,6 +760,28 @@ export class ModelStore {
   }
 
   /**
+   * Whether the version folder exists, found by listing its parents (so a missing one is no 404).
+   *
+   * @param name - the model name
+   * @param version - the version
+   */
+  async hasVersion(name: string, version: number): Promise<boolean> {
+    const listed = async (dir: string, child: string): Promise<boolean> => {
+      const folder = await this._contents.get(dir, { content: true });
+      return (folder.content as Contents.IModel[]).some(
+        c => c.name === child && c.type === 'directory'
+      );
+    };
+    const slash = this.storeDir.lastIndexOf('/');
+    const parent = slash < 0 ? '' : this.storeDir.slice(0, slash);
+    return (
+      (await listed(parent, this.storeDir.slice(slash + 1))) &&
+      (await listed(this.storeDir, name)) &&
+      (await listed(join(this.storeDir, name), String(version)))
+    );
+  }
+
+  /**
    * One model folder: its versions, newest first.
    */
   private async _model(name: string): Promise<IStoreModel> {

@@ -195,7 +195,7 @@ def test_magic_cell_card_is_drawn_by_the_renderer(lab, linear):
     expect(preview.locator(f"{CARD}-ok")).to_have_text(["reloaded ✓ match", "fresh process ✓ match"])
     rows = _table_after(card, "Preview").evaluate(ROWS_JS)
     assert rows == [["input: x", "in memory", "reloaded", "fresh process"],
-                    ["1", "5", "5", "5"], ["2", "7", "7", "7"], ["3", "9", "9", "9"]]
+                    ["1.0", "5.0", "5.0", "5.0"], ["2.0", "7.0", "7.0", "7.0"], ["3.0", "9.0", "9.0", "9.0"]]
     assert card.locator(f"td{CARD}-diff").count() == 0
 
     assert _table_after(card, "Signature", "inputs").evaluate(ROWS_JS) == [

@@ -9,9 +9,32 @@ import shutil
 import pytest
 from playwright.sync_api import expect
 
-from .test_lab_extension import CARD, PANEL, _open_panel, _refresh_panel, linear  # noqa: F401 - the fixture
+from types import SimpleNamespace
+
+from .test_lab_extension import CARD, _open_panel, _refresh_panel
 
 ITEM = ".jp-PyfuncModelsPanel"
+CELLS = [
+    "%load_ext pyfunc_jupyter",
+    "import pandas as pd\nfrom pyfunc_jupyter import PythonModel",
+    """%%pyfunc_model managed --example "pd.DataFrame({'x': [1.0, 2.0]})"
+class Managed(PythonModel):
+    def predict(self, context, model_input):
+        return 2 * model_input["x"]""",
+]
+
+
+@pytest.fixture(scope="module")
+def linear(lab):
+    """``manage.ipynb`` run and saved: model ``managed`` v1 in the root's store (named ``linear``
+    to read like the other modules' tests)."""
+    lab.write_notebook("manage.ipynb", CELLS)
+    page = lab.open("manage.ipynb")
+    lab.run_all(page)
+    lab.save(page)
+    page.close()
+    yield SimpleNamespace(path="manage.ipynb", store=lab.root_dir / "models")
+    shutil.rmtree(lab.root_dir / "models" / "managed", ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
@@ -28,14 +51,14 @@ def test_insert_load_cell_needs_an_open_notebook(lab, linear):
     page = lab.new_page(workspace="no-notebook")  # nothing open
     try:
         panel = _open_panel(page)
-        row = panel.locator("[data-uri='models:/simple_linear/1']")
+        row = panel.locator("[data-uri='models:/managed/1']")
         insert = row.locator(f"{ITEM}-insert")
         expect(insert).to_be_disabled()
         expect(insert).to_have_attribute("title", re.compile("open a notebook first"))
         expect(row.locator(f"{ITEM}-manage")).to_be_disabled()
         # the command itself says why, in the panel, instead of failing in the console
         page.evaluate("""() => window.jupyterapp.commands.execute('pyfunc-jupyter:insert-load-cell',
-            {uri: 'models:/simple_linear/1'}).catch(e => { window.__insertError = e.message; })""")
+            {uri: 'models:/managed/1'}).catch(e => { window.__insertError = e.message; })""")
         assert page.evaluate("() => window.__insertError").startswith("Open a notebook first")
         # a notebook opened: the buttons work
         lab.write_notebook("other.ipynb", ["1 + 1"])
@@ -44,14 +67,14 @@ def test_insert_load_cell_needs_an_open_notebook(lab, linear):
         expect(insert).to_be_enabled()
         insert.click()
         expect(page.locator(".jp-Notebook .jp-Cell").nth(1).locator(".jp-InputArea-editor")).to_have_text(
-            "%pyfunc_load models:/simple_linear/1 --as simple_linear_v1")
+            "%pyfunc_load models:/managed/1 --as managed_v1")
     finally:
         page.close()
 
 
 def test_side_panel_follows_the_store_of_the_open_notebook(lab, linear):
     scratch = lab.root_dir / "scratch"
-    shutil.copytree(linear.store / "simple_linear" / "1", scratch / "models" / "scratch_model" / "1")
+    shutil.copytree(linear.store / "managed" / "1", scratch / "models" / "scratch_model" / "1")
     lab.write_notebook("scratch/nb.ipynb", ["1 + 1"])
     page = lab.open("scratch/nb.ipynb", kernel=False)
     try:
@@ -65,7 +88,7 @@ def test_side_panel_follows_the_store_of_the_open_notebook(lab, linear):
             "os => os.map(o => o.value)"))
         picker.select_option("models")
         expect(status).to_have_text(re.compile(r"^Showing models/ · "))
-        expect(panel.locator("[data-uri='models:/simple_linear/1']")).to_have_count(1)
+        expect(panel.locator("[data-uri='models:/managed/1']")).to_have_count(1)
         expect(panel.locator("[data-uri='models:/scratch_model/1']")).to_have_count(0)
         lab.screenshot(page, "lab-panel-stores")
     finally:
@@ -79,20 +102,20 @@ def test_manage_cells_change_the_registry_and_the_panel_shows_it(lab, linear):
     page = lab.open(linear.path)
     try:
         panel = _refresh_panel(page)
-        row = panel.locator("[data-uri='models:/simple_linear/1']")
+        row = panel.locator("[data-uri='models:/managed/1']")
         row.locator(f"{ITEM}-manage").select_option("alias")
         cell = page.locator(".jp-Notebook .jp-Cell.jp-mod-active")
         expect(cell.locator(".jp-InputArea-editor")).to_contain_text(
-            'pyfunc_jupyter.set_registered_model_alias("simple_linear", "champion", 1)')
+            'pyfunc_jupyter.set_registered_model_alias("managed", "champion", 1)')
         expect(cell.locator(".jp-InputArea-editor")).to_contain_text('os.path.samefile(pyfunc_jupyter.get_store(), "models")')
         lab.command(page, "notebook:run-cell")
         lab.wait_cells_done(page)
-        assert read_registry(linear.store / "simple_linear")["aliases"] == {"champion": 1}
+        assert read_registry(linear.store / "managed")["aliases"] == {"champion": 1}
 
         row.locator(f"{ITEM}-manage").select_option("tag")
         lab.command(page, "notebook:run-cell")
         lab.wait_cells_done(page)
-        assert read_registry(linear.store / "simple_linear")["versions"]["1"]["tags"] == {"stage": "staging"}
+        assert read_registry(linear.store / "managed")["versions"]["1"]["tags"] == {"stage": "staging"}
 
         panel = _refresh_panel(page)
         expect(row.locator(f"{ITEM}-registry")).to_have_text("@champion · stage=staging")
@@ -103,15 +126,15 @@ def test_manage_cells_change_the_registry_and_the_panel_shows_it(lab, linear):
 
         # a card tab opened from the panel comes back after a reload
         row.locator(f"{ITEM}-open").click()
-        view = page.locator("#pyfunc-jupyter-card-models-simple_linear-1")
-        expect(view.locator(f"{CARD}-title")).to_have_text("simple_linear v1")
+        view = page.locator("#pyfunc-jupyter-card-models-managed-1")
+        expect(view.locator(f"{CARD}-title")).to_have_text("managed v1")
         page.wait_for_timeout(1500)  # the workspace is saved after a layout change (debounced)
         page.reload(wait_until="domcontentloaded")
         page.wait_for_function("() => !!window.jupyterapp")
         page.evaluate("async () => { await window.jupyterapp.started; await window.jupyterapp.restored; }")
-        expect(page.locator("#pyfunc-jupyter-card-models-simple_linear-1").locator(f"{CARD}-title")).to_have_text(
-            "simple_linear v1")
+        expect(page.locator("#pyfunc-jupyter-card-models-managed-1").locator(f"{CARD}-title")).to_have_text(
+            "managed v1")
         lab.screenshot(page, "lab-card-restored")
     finally:
         page.close()
-        (linear.store / "simple_linear" / "registry.json").unlink(missing_ok=True)
+        (linear.store / "managed" / "registry.json").unlink(missing_ok=True)
