@@ -77,3 +77,47 @@ def ipython_shell():
     from IPython.testing.globalipapp import get_ipython
 
     return get_ipython() or running()
+
+
+_CARD_PROBLEMS: list[str] = []
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _check_displayed_cards():
+    """Every card any test displays (magic, panel, API) is checked against ``card/card.schema.json``.
+
+    The schema is the card's one definition (the front end's types are generated from it), so a
+    card that leaves it is a bug wherever it shows up, not only in tests/test_card_fixtures.py.
+    IPython swallows a formatter's exception, so problems are collected and failed per test below.
+    """
+    import json
+
+    import jsonschema
+
+    from pyfunc_jupyter.card.modelcard import MIME_TYPE, ModelCard
+
+    schema = json.loads((ROOT / "pyfunc_jupyter" / "card" / "card.schema.json").read_text())
+    data_check = jsonschema.Draft202012Validator(schema)
+    volatile_check = jsonschema.Draft202012Validator({"$ref": "#/$defs/IVolatile", "$defs": schema["$defs"]})
+    original = ModelCard._repr_mimebundle_
+
+    def checked(self, include=None, exclude=None):
+        bundle, metadata = original(self, include, exclude)
+        for check, value in ((data_check, bundle[MIME_TYPE]), (volatile_check, metadata[MIME_TYPE]["volatile"])):
+            _CARD_PROBLEMS.extend(f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+                                  for e in check.iter_errors(value))
+        return bundle, metadata
+
+    ModelCard._repr_mimebundle_ = checked
+    yield
+    ModelCard._repr_mimebundle_ = original
+
+
+@pytest.fixture(autouse=True)
+def cards_fit_their_schema(_check_displayed_cards):
+    """Fail a test that displayed a card outside the schema."""
+    _CARD_PROBLEMS.clear()
+    yield
+    problems, _CARD_PROBLEMS[:] = list(_CARD_PROBLEMS), []
+    if problems:
+        pytest.fail("A displayed card does not fit pyfunc_jupyter/card/card.schema.json:\n" + "\n".join(problems[:10]))

@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 import pyfunc_jupyter
 from pyfunc_jupyter.card.data import model_card_data
 from pyfunc_jupyter.format.mlmodel import parse_mlmodel, read_signature
-from pyfunc_jupyter.store.folder import StoreEntry, _entry, mlmodel_facts, parse_sidecar
+from pyfunc_jupyter.format.sidecar import parse_sidecar
+from pyfunc_jupyter.store.folder import StoreEntry, _entry, mlmodel_facts
 from pyfunc_jupyter.errors import ModelLoadError, PyfuncError
 from pyfunc_jupyter.card.listing import ModelList
 

@@ -508,11 +508,11 @@ def test_a_predict_that_edits_its_input_changes_nothing_outside_it(panel, namesp
                  "        model_input['x'] *= 2\n"
                  "        return model_input\n", "<cell>", "exec"), namespace)
     save(panel, "Doubling", "df", name="doubling")
-    save(panel, "Doubling", "df", name="doubling")
-    assert stored(store) == ["doubling/1", "doubling/2"] and namespace["df"]["x"].tolist() == [1.0, 2.0]
+    save(panel, "Doubling", "df", name="doubling_again")  # the same content under one name would be reused
+    assert stored(store) == ["doubling/1", "doubling_again/1"] and namespace["df"]["x"].tolist() == [1.0, 2.0]
     tab = panel.compare_tab
     tab.refresh()
-    tab.a.value, tab.b.value = "models:/doubling/1", "models:/doubling/2"
+    tab.a.value, tab.b.value = "models:/doubling/1", "models:/doubling_again/1"
     tab.compare_button.click()
     outputs = tab.preview["outputs"]
     assert [o["status"] for o in outputs] == ["reference", "match"], outputs  # B did not get A's doubled input

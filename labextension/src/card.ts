@@ -1,10 +1,34 @@
 /**
- * The model card: its data (the JSON the kernel sends, or the side panel builds from a model
- * directory) and its DOM.
+ * The model card's DOM, drawn from its data (the JSON the kernel sends, or the side panel builds
+ * from a model directory with `cardbuilder.ts`).
  *
  * The sections and their wording mirror the HTML fallback written by
- * `pyfunc_jupyter/_cardrender.py`, so the renderer and the fallback show the same facts.
+ * `pyfunc_jupyter/card/render.py`, so the renderer and the fallback show the same facts.
  */
+import type {
+  ICardData,
+  ICheck,
+  IColumnRow,
+  IParamRow,
+  IPreview,
+  IPreviewOutput,
+  IPreviewTable,
+  ISignatureTables,
+  IVolatile
+} from './cardschema';
+
+// The card's types are generated from pyfunc_jupyter/card/card.schema.json (the one definition).
+export type {
+  ICardData,
+  ICheck,
+  IColumnRow,
+  IParamRow,
+  IPreview,
+  IPreviewOutput,
+  IPreviewTable,
+  ISignatureTables,
+  IVolatile
+};
 
 /**
  * The MIME type of a model card.
@@ -21,158 +45,6 @@ export const CLASS_NAME = 'jp-PyfuncModelCard';
  * `uri`), so that the Models panel can show a model saved a moment ago.
  */
 export const CARD_DRAWN_EVENT = 'pyfunc-jupyter:card-drawn';
-
-/**
- * One column (or tensor) of a signature's inputs or outputs.
- */
-export interface IColumnRow {
-  /** The column name; `null` for unnamed columns. */
-  name: string | number | null;
-  /** The type as the Python side writes it (`double`, `Array(long)`, `tensor float64 [-1, 4]`). */
-  type: string;
-  /** Whether the column is required. */
-  required: boolean;
-}
-
-/**
- * One inference param with its default.
- */
-export interface IParamRow {
-  /** The param name. */
-  name: string;
-  /** Its type (with ` [-1]` for list params). */
-  type: string;
-  /** Its default value. */
-  default: unknown;
-}
-
-/**
- * A model signature as rows of plain values.
- */
-export interface ISignatureTables {
-  /** The input columns, or `null` when not declared. */
-  inputs: IColumnRow[] | null;
-  /** The output columns, or `null` when not declared. */
-  outputs: IColumnRow[] | null;
-  /** The params, or `null` when the model takes none. */
-  params: IParamRow[] | null;
-}
-
-/**
- * One finding of the checks run before saving.
- */
-export interface ICheck {
-  /** The check id, e.g. `notebook-global`. */
-  check: string;
-  /** `error` stops the save; `warning` does not. */
-  severity: 'error' | 'warning' | string;
-  /** What was found. */
-  message: string;
-  /** A one-line fix. */
-  fix: string;
-}
-
-/**
- * A table of values: the example's rows or a prediction's.
- */
-export interface IPreviewTable {
-  /** Column labels. */
-  columns: string[];
-  /** The first rows (at most a few). */
-  rows: unknown[][];
-  /** How many rows there were in all. */
-  total_rows: number;
-}
-
-/**
- * One prediction shown in the preview.
- */
-export interface IPreviewOutput {
-  /** Where it was made: `in memory`, `reloaded`, `fresh process`... */
-  label: string;
-  /** How it compares with the reference. */
-  status: 'reference' | 'match' | 'mismatch' | 'error' | 'missing' | string;
-  /** The prediction, when there is one. */
-  table?: IPreviewTable;
-  /** `[row, column]` cells that differ from the reference. */
-  diff?: number[][];
-  /** The failure, for `error`. */
-  error?: string;
-}
-
-/**
- * The preview: the example's rows beside each prediction.
- */
-export interface IPreview {
-  /** The input example. */
-  input: IPreviewTable;
-  /** The predictions. */
-  outputs: IPreviewOutput[];
-}
-
-/**
- * The stable content of a card (the MIME bundle's data; compared by nbval).
- */
-export interface ICardData {
-  /** The card schema version (1). */
-  schema: number;
-  /** `saved` or `not saved`. */
-  status: string;
-  /** The model name. */
-  name: string | null;
-  /** The version in the store, if logged there. */
-  version: number | null;
-  /** `models:/<name>/<version>`, if logged in the store. */
-  uri: string | null;
-  /** `Foo (class)` or `f (function)`, when known. */
-  model: string | null;
-  /** The signature, or `null` when the model has none. */
-  signature: ISignatureTables | null;
-  /** The requirements and where each came from. */
-  requirements: { name: string; source: string }[];
-  /** The artifacts (key and relative path). */
-  artifacts: { key: string; path: string | null }[];
-  /** Every file of the model directory. */
-  files: { path: string }[];
-  /** The pickled instance's attributes. */
-  state: { attribute: string; type: string }[];
-  /** The findings of the checks. */
-  checks: ICheck[];
-  /** How many errors and warnings. */
-  summary: { errors: number; warnings: number };
-  /** The preview, or `null`. */
-  preview: IPreview | null;
-}
-
-/**
- * The facts that change from run to run (the output's `metadata[MIME_TYPE].volatile`).
- */
-export interface IVolatile {
-  /** Where the model directory is. */
-  path?: string | null;
-  /** When it was created (UTC). */
-  created?: string | null;
-  /** The MLmodel's `model_uuid`. */
-  model_uuid?: string | null;
-  /** The run it was logged in. */
-  run_id?: string | null;
-  /** The Python version it was saved with. */
-  python_version?: string | null;
-  /** The cloudpickle version it was saved with. */
-  cloudpickle_version?: string | null;
-  /** Requirement name to its full `requirements.txt` line. */
-  pins?: { [name: string]: string };
-  /** Relative file path to its size in bytes. */
-  sizes?: { [path: string]: number };
-  /** Pickled attribute to its size in bytes. */
-  state_sizes?: { [attribute: string]: number };
-  /** The directory's size in bytes (all files). */
-  total_bytes?: number | null;
-  /** MLmodel's `model_size_bytes`: the size the store's lists show. */
-  model_size_bytes?: number | null;
-  /** Seconds spent in each step. */
-  timings?: { [step: string]: number };
-}
 
 const STATUS_MARK: { [status: string]: string } = {
   reference: '',

@@ -14,10 +14,9 @@ import {
   renderProblem
 } from './card';
 
-/**
- * The card schema this renderer draws.
- */
-export const CARD_SCHEMA = 1;
+import { CARD_SCHEMA } from './cardschema';
+
+export { CARD_SCHEMA };
 
 /**
  * The class of the widget that holds a card.

@@ -385,16 +385,11 @@ def _note_in_sidecar(built: Path, model: Any, state: list[dict], findings: list[
 
     so that a card made later from the files (``model_card``, the side panel) shows it too.
     """
-    import json
-
     from ..card.data import model_label
-    from ..format.save import SIDECAR
+    from ..format.sidecar import update_sidecar
 
-    path = built / SIDECAR
-    side = json.loads(path.read_text(encoding="utf-8"))
-    side["card"] = {"model": model_label(model), "state": state, "checks": [f.to_dict() for f in findings],
-                    "preview": preview}
-    path.write_text(json.dumps(side, indent=2, default=str), encoding="utf-8")
+    update_sidecar(built, card={"model": model_label(model), "state": state,
+                                "checks": [f.to_dict() for f in findings], "preview": preview})
 
 
 def _fresh_table(result: Any) -> dict:

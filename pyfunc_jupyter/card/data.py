@@ -1,5 +1,8 @@
 """The model card's content, read from a model directory: stable facts in ``data``, volatile ones apart.
 
+The shape is defined once, in ``card.schema.json``; tests validate what this module builds against
+it, and golden fixtures (``tests/fixtures/cards``) hold it equal to the side panel's TypeScript builder.
+
 ``data`` holds what a notebook's saved output may compare (names, types, provenance, checks,
 preview); ``volatile`` holds what changes from run to run or machine to machine (paths, times,
 ids, versions, byte sizes), which the card's MIME bundle carries in its display metadata.
@@ -15,7 +18,10 @@ from typing import Any
 
 __all__ = ["CARD_SCHEMA", "model_label", "requirement_name", "signature_tables", "model_card_data", "unsaved_card_data"]
 
-CARD_SCHEMA = 1
+# The card's one definition is card.schema.json (its TypeScript types are generated from it); the
+# version a card carries is the one the schema fixes.
+CARD_SCHEMA: int = json.loads((Path(__file__).with_name("card.schema.json")).read_text(encoding="utf-8"))[
+    "properties"]["schema"]["const"]
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
@@ -74,7 +80,8 @@ def _requirements(model_dir: Path, side: dict | None, given: dict[str, str]) -> 
             continue
         key = canonical_name(name)
         if key in inferred:
-            reasons = [r for r in inferred[key].get("reasons") or [] if isinstance(r, str)]
+            reasons = inferred[key].get("reasons")
+            reasons = [r for r in reasons if isinstance(r, str)] if isinstance(reasons, list) else []
             source = "inferred: " + "; ".join(reasons) if reasons else "inferred"
         elif key in given:
             source = given[key]
@@ -102,6 +109,57 @@ def _files(model_dir: Path) -> tuple[list[dict], dict[str, int]]:
     return files, sizes
 
 
+_TABLE_STATUSES = ("reference", "match", "mismatch", "error", "missing")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _rows_of(value: Any, fields: dict[str, Any]) -> bool:
+    """Whether ``value`` is a list of mappings whose ``fields`` pass their checks."""
+    return isinstance(value, list) and all(isinstance(row, dict) and all(ok(row.get(k)) for k, ok in fields.items())
+                                           for row in value)
+
+
+def _is_table(value: Any) -> bool:
+    return (isinstance(value, dict) and _rows_of([value], {"total_rows": _is_int})
+            and isinstance(value.get("columns"), list) and all(isinstance(c, str) for c in value["columns"])
+            and isinstance(value.get("rows"), list) and all(isinstance(r, list) for r in value["rows"]))
+
+
+def _is_preview(value: Any) -> bool:
+    def optional(check):
+        return lambda v: v is None or check(v)
+
+    def is_diff(v: Any) -> bool:
+        return isinstance(v, list) and all(isinstance(d, list) and all(_is_int(i) for i in d) for d in v)
+
+    return (isinstance(value, dict) and _is_table(value.get("input"))
+            and _rows_of(value.get("outputs"), {"label": lambda v: isinstance(v, str),
+                                                "status": lambda v: v in _TABLE_STATUSES,
+                                                "table": optional(_is_table), "diff": optional(is_diff),
+                                                "error": optional(lambda v: isinstance(v, str))}))
+
+
+def _kept(side: dict | None) -> dict[str, Any]:
+    """What the save kept in the sidecar for later cards; each part that is malformed is left out.
+
+    ``cardbuilder.ts`` applies the same rules (the card fixtures' differential test holds them equal).
+    """
+    kept = (side or {}).get("card") or {}
+    text = lambda v: isinstance(v, str)  # noqa: E731
+    checks, state = kept.get("checks"), kept.get("state")
+    return {
+        "model": kept.get("model") if text(kept.get("model")) else None,
+        "checks": checks if _rows_of(checks, {"check": text, "severity": lambda v: v in ("error", "warning"),
+                                              "message": text, "fix": text}) else None,
+        "state": state if _rows_of(state, {"attribute": text, "type": text,
+                                           "bytes": lambda v: v is None or _is_int(v)}) else None,
+        "preview": kept.get("preview") if _is_preview(kept.get("preview")) else None,
+    }
+
+
 def model_label(model: Any) -> str | None:
     """``Foo (class)`` or ``f (function)``."""
     if model is None:
@@ -126,8 +184,7 @@ def model_card_data(model_dir: str | os.PathLike, *, status: str = "saved", name
     """``(data, volatile)`` of the card of the model saved in ``model_dir``."""
     from ..errors import MLmodelError, ModelLoadError
     from ..format.mlmodel import pyfunc_flavor, read_mlmodel, read_signature, safe_model_path
-    from ..format.save import SIDECAR
-    from ..store.folder import read_sidecar
+    from ..format.sidecar import SIDECAR, read_sidecar
 
     model_dir = Path(model_dir)
     mlmodel = read_mlmodel(model_dir)
@@ -143,8 +200,7 @@ def model_card_data(model_dir: str | os.PathLike, *, status: str = "saved", name
     signature = read_signature(mlmodel, mlmodel_path)
     requirements, pins = _requirements(model_dir, side, given_requirements or {})
     files, sizes = _files(model_dir)
-    kept = (side or {}).get("card")  # what the save knew, for cards made later from the files
-    kept = kept if isinstance(kept, dict) and _renders(kept) else {}
+    kept = _kept(side)  # what the save knew, for cards made later from the files
     checks = list(checks if checks is not None else kept.get("checks") or [])
     preview = preview if preview is not None else kept.get("preview")
     state = state if state is not None else kept.get("state")
@@ -177,7 +233,7 @@ def model_card_data(model_dir: str | os.PathLike, *, status: str = "saved", name
         "state_sizes": {r["attribute"]: r["bytes"] for r in state or [] if r.get("bytes") is not None},
         "total_bytes": sum(sizes.values()),
         # the size the store's lists show: MLmodel's model_size_bytes (the files written before MLmodel)
-        "model_size_bytes": mlmodel.get("model_size_bytes") if isinstance(mlmodel.get("model_size_bytes"), int) else None,
+        "model_size_bytes": _size_or_none(mlmodel.get("model_size_bytes")),
         "timings": dict(timings or {}),
     }
     return data, volatile
@@ -188,30 +244,6 @@ def _text(value: Any) -> str | None:
     from ..store.folder import text_or_none
 
     return text_or_none(value)
-
-
-def _renders(kept: dict) -> bool:
-    """Whether the card facts a summary file kept (checks, preview, state) are well formed enough to show."""
-    from .render import render_html, render_text
-
-    checks, state = kept.get("checks") or [], kept.get("state") or []
-    if not isinstance(checks, list) or not isinstance(state, list) or not isinstance(kept.get("model"), (str, type(None))):
-        return False
-    if not all(isinstance(c, dict) and all(isinstance(c.get(k), str) for k in ("severity", "check", "message", "fix"))
-               for c in checks):
-        return False
-    if not all(isinstance(r, dict) and isinstance(r.get("attribute"), str) and isinstance(r.get("type"), str)
-               and isinstance(r.get("bytes"), (int, type(None))) for r in state):
-        return False
-    data = {"checks": checks, "summary": _summary(checks), "preview": kept.get("preview"),
-            "state": [{"attribute": r["attribute"], "type": r["type"]} for r in state]}
-    try:
-        render_html(data, {})
-        render_text(data, {})
-        json.dumps(data)
-    except Exception:  # noqa: BLE001 - any shape the renderers cannot show is dropped
-        return False
-    return True
 
 
 def unsaved_card_data(name: str | None, model: Any, checks: list[dict], *, signature: Any = None,
@@ -225,3 +257,8 @@ def unsaved_card_data(name: str | None, model: Any, checks: list[dict], *, signa
     }
     volatile = {"state_sizes": {r["attribute"]: r["bytes"] for r in state or [] if r.get("bytes") is not None}}
     return data, volatile
+
+
+def _size_or_none(value: Any) -> int | None:
+    """An MLmodel's ``model_size_bytes`` when it is an integer (not a bool), else None."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ..errors import ModelSaveError, ModelStorageError
+from .sidecar import SIDECAR
 
 __all__ = ["staging", "check_target", "publish", "claim_version", "remove_stale_staging", "storage_error",
            "check_path_text", "STAGING_PREFIX", "MODEL_FILES"]
@@ -29,7 +30,7 @@ _STALE_UNKNOWN_OWNER = 3600.0  # a staging dir whose owner cannot be told apart 
 MODEL_FILES = frozenset({
     "MLmodel", "python_model.pkl", "artifacts", "code", "metadata", "registered_model_meta",
     "conda.yaml", "python_env.yaml", "requirements.txt", "constraints.txt", "original_requirements.txt",
-    "environment_variables.txt", "input_example.json", "serving_input_example.json", "pyfunc_jupyter.json",
+    "environment_variables.txt", "input_example.json", "serving_input_example.json", SIDECAR,
 })
 
 

@@ -23,6 +23,7 @@ def dump_model(model: Any) -> bytes:
 
     with _BY_VALUE_LOCK:
         for module in (_base, _hints):
+            _restore_module_names(module)
             cloudpickle.register_pickle_by_value(module)
         try:
             buffer = io.BytesIO()
@@ -41,6 +42,19 @@ def dump_model(model: Any) -> bytes:
             for module in (_base, _hints):
                 cloudpickle.unregister_pickle_by_value(module)
     raise _unpicklable_error(model, error) from error
+
+
+def _restore_module_names(module: Any) -> None:
+    """Give the module's classes back the one ``__module__`` string object their module has.
+
+    Unpickling a by-value class in the process that defined it updates that class in place
+    (cloudpickle's class tracker), with a new, equal ``__module__`` string. cloudpickle leaves out of a
+    class's pickled dict only the entries *identical* to its base's, so the next pickle would carry
+    one more entry and two saves of the same model would differ byte for byte.
+    """
+    for value in list(vars(module).values()):
+        if isinstance(value, type) and value.__dict__.get("__module__") == module.__name__:
+            type.__setattr__(value, "__module__", module.__name__)
 
 
 def _unpicklable_error(model: Any, exc: Exception) -> UnpicklableModelError:

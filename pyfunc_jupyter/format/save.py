@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as _dt
 import errno
 import inspect
-import json
 import os
 import platform
 import shutil
@@ -20,9 +19,8 @@ from . import atomic as _atomic
 from .mlmodel import PYFUNC_LOADER, write_mlmodel
 from ..errors import ModelSaveError
 
-__all__ = ["save_model", "ModelInfo", "build_model", "SIDECAR"]
+__all__ = ["save_model", "ModelInfo", "build_model"]
 
-SIDECAR = "pyfunc_jupyter.json"
 _PICKLE = "python_model.pkl"
 
 
@@ -463,6 +461,7 @@ def build_model(staging: Path, python_model: Any, *, artifacts=None, input_examp
     """
     from .._base import _FunctionPythonModel
     from ..environment.envfiles import process_requirements, write_env_files
+    from .sidecar import write_sidecar
 
     # 1. check every argument before anything is written
     model, streamable = _kind_of(python_model)
@@ -508,8 +507,7 @@ def build_model(staging: Path, python_model: Any, *, artifacts=None, input_examp
     mlmodel = _mlmodel(flavor, size, signature, from_hint, example_info, metadata, sidecar, extra_mlmodel)
     write_mlmodel(staging, mlmodel)
     requirements = result.requirements if result else []
-    side = {
-        "format": 1,
+    write_sidecar(staging, {
         "created": mlmodel["utc_time_created"],
         "signature_summary": signature.summary() if signature is not None else None,
         "requirements": [r.to_dict() for r in requirements],
@@ -517,8 +515,7 @@ def build_model(staging: Path, python_model: Any, *, artifacts=None, input_examp
         "notes": list(result.notes) if result else [],
         "size_bytes": size,
         **(sidecar or {}),
-    }
-    (staging / SIDECAR).write_text(json.dumps(side, indent=2, default=str), encoding="utf-8")
+    })
     if verify is not None:
         verify(staging)
     return _Built(mlmodel, requirements, output, signature)

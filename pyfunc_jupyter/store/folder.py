@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
+import contextlib
 import os
 import re
-import sys
 import shutil
+import sys
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -18,8 +18,8 @@ from .._storeroot import STORE_ENV, get_store, set_store
 from ..errors import ModelLoadError, ModelSaveError
 
 __all__ = ["log_model", "start_run", "end_run", "active_run", "set_store", "get_store", "list_models",
-           "resolve_uri", "StoreEntry", "Run", "RunInfo", "is_model_name", "is_version_name", "read_sidecar",
-           "parse_sidecar", "mlmodel_facts", "text_or_none"]
+           "resolve_uri", "StoreEntry", "Run", "RunInfo", "is_model_name", "is_version_name",
+           "mlmodel_facts", "text_or_none"]
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")  # matched whole (fullmatch): no trailing newline
 _VERSION = re.compile(r"[1-9][0-9]{0,17}")  # ASCII digits only: '²', '١' or '３' are not versions
@@ -133,25 +133,22 @@ def log_model(name: str | None = None, python_model: Any = None, *, artifact_pat
 def _same_as_latest(staging: Path, parent: Path, built: Any) -> int | None:
     """Record the built model's content hash in its sidecar; the latest version's number if it has the same."""
     from .registry import content_hash
-    from ..format.save import SIDECAR
+    from ..format.sidecar import read_sidecar, update_sidecar
 
     flavor = built.mlmodel["flavors"]["python_function"]
     try:
         digest = content_hash(staging, built.mlmodel, flavor.get("python_model"))
     except (OSError, TypeError, ValueError):  # no hash: simply a new version, as before
         return None
-    side_path = staging / SIDECAR
-    side = json.loads(side_path.read_text(encoding="utf-8"))
-    side["content_hash"] = digest
-    side_path.write_text(json.dumps(side, indent=2, default=str), encoding="utf-8")
+    update_sidecar(staging, content_hash=digest)
     versions = _versions(parent)
     if not versions:
         return None
     try:
-        latest = json.loads((versions[-1] / SIDECAR).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        latest = read_sidecar(versions[-1])
+    except ModelLoadError:  # unreadable or of another format: not the same
         return None
-    return int(versions[-1].name) if isinstance(latest, dict) and latest.get("content_hash") == digest else None
+    return int(versions[-1].name) if latest is not None and latest.get("content_hash") == digest else None
 
 
 def _unchanged_info(built: Any, parent: Path, version: int, store_name: str, artifact_name: str, run: Any):
@@ -205,41 +202,6 @@ def is_version_name(name: str) -> bool:
     return bool(_VERSION.fullmatch(name))
 
 
-_SIDECAR_TYPES = {"created": (str,), "run_id": (str,), "artifact_name": (str,), "source": (str,),
-                  "signature_summary": (str,), "size_bytes": (int,), "name": (str,)}
-
-
-def read_sidecar(version_dir: Path) -> dict | None:
-    """The version's summary file as a mapping (None if it has none); raises ``ModelLoadError`` if unusable.
-
-    Keys the listing and the card read must have their types; a file linking outside the version is refused.
-    """
-    from ..format.mlmodel import read_model_file
-    from ..format.save import SIDECAR
-
-    raw = read_model_file(version_dir, SIDECAR, mlmodel_path=os.path.join(version_dir, "MLmodel"), key=SIDECAR,
-                          missing_ok=True)
-    return parse_sidecar(raw) if raw is not None else None
-
-
-def parse_sidecar(raw: bytes) -> dict:
-    """The bytes of a summary file as a mapping whose keys have their types; else ``ModelLoadError``."""
-    from ..format.save import SIDECAR
-
-    try:
-        side = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise ModelLoadError(f"unreadable {SIDECAR}: not JSON ({str(exc)[:200]})") from None
-    if not isinstance(side, dict):
-        raise ModelLoadError(f"unreadable {SIDECAR}: expected a JSON object, found {type(side).__name__}")
-    for key, kinds in _SIDECAR_TYPES.items():
-        value = side.get(key)
-        if value is not None and (not isinstance(value, kinds) or isinstance(value, bool)):
-            raise ModelLoadError(f"unreadable {SIDECAR}: {key!r} should be a {kinds[0].__name__}, "
-                                 f"found {type(value).__name__}")
-    return side
-
-
 def text_or_none(value: Any) -> str | None:
     """An MLmodel fact as text: YAML may read a date or a number; a list, mapping or flag is None."""
     import datetime
@@ -251,6 +213,7 @@ def text_or_none(value: Any) -> str | None:
 
 def _entry(name: str, version_dir: Path) -> StoreEntry:
     from ..format.mlmodel import safe_model_path
+    from ..format.sidecar import read_sidecar
     from ..errors import PyfuncError
 
     entry = StoreEntry(name=name, version=int(version_dir.name), path=str(version_dir))

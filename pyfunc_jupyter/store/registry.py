@@ -375,7 +375,7 @@ def content_hash(model_dir: str | os.PathLike, mlmodel: dict[str, Any], pickle_n
     files, signature, run id) counts byte for byte. Call it in the process that pickled the model
     (the tracker ids are known there).
     """
-    from ..format.save import SIDECAR
+    from ..format.sidecar import SIDECAR
 
     root = Path(model_dir)
     digest = hashlib.sha256()
