@@ -105,6 +105,8 @@ def test_load_tab_keeps_the_controls_above_a_folded_card(lab):
     page, panel = _open_panel(lab, "panel_layout.ipynb")
     _control(panel, "dropdown", "Model").select_option(label="SimpleLinearModel (class)")
     _control(panel, "dropdown", "Input example").select_option(label="df (DataFrame 3×1)")
+    requirements = panel.locator(".widget-textarea").filter(has_text="Requirements").locator("textarea")
+    page.wait_for_function("el => el.value.startsWith('cloudpickle==')", arg=requirements.element_handle())
     _control(panel, "text", "Name").fill("layout_linear")
     panel.get_by_role("button", name="Save").click()
     panel.get_by_text("Saved models:/layout_linear/1").wait_for(timeout=60_000)

@@ -76,7 +76,8 @@ def test_side_panel_follows_the_store_of_the_open_notebook(lab, linear):
     scratch = lab.root_dir / "scratch"
     shutil.copytree(linear.store / "managed" / "1", scratch / "models" / "scratch_model" / "1")
     lab.write_notebook("scratch/nb.ipynb", ["1 + 1"])
-    page = lab.open("scratch/nb.ipynb", kernel=False)
+    page = lab.new_page("scratch/nb.ipynb", workspace="scratch")  # a workspace of its own: scratch/ goes
+    lab.wait_notebook(page, "scratch/nb.ipynb")
     try:
         panel = _open_panel(page)
         status = panel.locator(f"{ITEM}-status")
@@ -99,12 +100,15 @@ def test_side_panel_follows_the_store_of_the_open_notebook(lab, linear):
 def test_manage_cells_change_the_registry_and_the_panel_shows_it(lab, linear):
     from pyfunc_jupyter.store.registry import read_registry
 
-    page = lab.open(linear.path)
+    page = lab.new_page(linear.path, workspace="manage")
+    lab.wait_notebook(page, linear.path)
+    lab.wait_kernel_idle(page)
     try:
         panel = _refresh_panel(page)
         row = panel.locator("[data-uri='models:/managed/1']")
         row.locator(f"{ITEM}-manage").select_option("alias")
-        cell = page.locator(".jp-Notebook .jp-Cell.jp-mod-active")
+        notebook = page.evaluate("() => window.jupyterapp.shell.currentWidget.id")
+        cell = page.locator(f"[id='{notebook}'] .jp-Cell.jp-mod-active")
         expect(cell.locator(".jp-InputArea-editor")).to_contain_text(
             'pyfunc_jupyter.set_registered_model_alias("managed", "champion", 1)')
         expect(cell.locator(".jp-InputArea-editor")).to_contain_text('os.path.samefile(pyfunc_jupyter.get_store(), "models")')
