@@ -118,7 +118,7 @@ def test_load_tab_keeps_the_controls_above_a_folded_card(lab):
     assert re.search(r"layout_linear v1 +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \w+ +\d+(\.\d)? KB +\[x: double\]",
                      option.inner_text().replace("\u00a0", " "))
     versions.select_option(value=option.get_attribute("value"))
-    card = panel.locator(".jp-PyfuncModelCard")
+    card = panel.locator(".jp-PyfuncModelCard:visible")  # the Load tab's (the Save tab's is hidden)
     card.wait_for()
     predict = panel.get_by_role("button", name="Predict")
     # the card comes after Predict, and every section of it is folded

@@ -56,9 +56,10 @@ def test_saved_tutorial_shows_its_cards_without_a_kernel(reader, path):
 
 
 def test_saved_panel_is_drawn_from_the_widget_state(lab):
-    """Tutorial 5 as saved (with its widget state), opened on a fresh kernel that has run nothing: the
-    panel is drawn as it was, not as "(needs a running kernel)". (With no kernel at all, JupyterLab's
-    widget manager loads no saved state: its restore stops at "Kernel not set".)"""
+    """Tutorial 5 as saved (with its widget state), opened and trusted on a fresh kernel that has run
+    nothing: the panel is drawn as it was, not as "(needs a running kernel)". (With no kernel at all,
+    JupyterLab's widget manager loads no saved state: its restore stops at "Kernel not set"; in an
+    untrusted notebook the widget renderer, not "safe", is not used.)"""
     path = next(p for p in NOTEBOOKS if p.name == "05-the-panel.ipynb")
     (lab.root_dir / "saved").mkdir(exist_ok=True)
     shutil.copy(path, lab.root_dir / "saved" / path.name)
@@ -67,8 +68,16 @@ def test_saved_panel_is_drawn_from_the_widget_state(lab):
         notebook = page.evaluate("() => window.jupyterapp.shell.currentWidget.id")
         assert page.evaluate("""() => window.jupyterapp.shell.currentWidget.content.widgets
             .filter(c => c.model.type === 'code').every(c => c.model.executionCount !== null)""")  # as saved
+        # widgets are not drawn in an untrusted notebook (their renderer is not "safe"): trust it, as a
+        # reader who opens it on purpose does
+        page.evaluate("() => { void window.jupyterapp.commands.execute('notebook:trust'); }")
+        page.locator(".jp-Dialog").get_by_role("button", name="Trust").click()
         panel = page.locator(f"[id='{notebook}'] .pfj-panel").first
-        expect(panel).to_be_visible()
+        try:
+            expect(panel).to_be_visible(timeout=30_000)
+        except AssertionError:
+            outputs = page.locator(f"[id='{notebook}'] .jp-OutputArea-output").all_inner_texts()
+            raise AssertionError(f"no panel; the first outputs: {outputs[:3]}") from None
         expect(panel.locator(".lm-TabBar-tab")).to_have_text(["Save", "Load", "Compare"])
         # the Save tab's card, drawn by the renderer from the saved Output widget
         expect(panel.locator(f"{CARD}-title").first).to_have_text("price v2")
