@@ -11,8 +11,8 @@ if TYPE_CHECKING:  # for linters and type checkers; at runtime the names resolve
     from ._hints import pyfunc
     from .format.load import LoadedModel
     from .format.save import save_model
-    from .store.runs import log_model
     from .store.loading import load_model
+    from .store.runs import log_model
 
 __all__ = ["PythonModel", "PythonModelContext", "save_model", "log_model", "load_model", "LoadedModel", "pyfunc"]
 

@@ -232,10 +232,10 @@ def test_a_server_that_is_down(linear, monkeypatch, tmp_path):
 class _Refusing(http.server.BaseHTTPRequestHandler):
     health = 200
 
-    def do_GET(self):  # noqa: N802 - http.server's name
+    def do_GET(self):
         self._answer(self.health if self.path == "/health" else 403)
 
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         self._answer(403)
 
     def _answer(self, status: int) -> None:
@@ -409,7 +409,7 @@ def _magic_store_option_and_load_and_list(shell, mlflow_server, client, tmp_path
 def test_panel_load_and_compare_list_the_server(remote, client, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     namespace = {"__name__": "__main__"}
-    exec(compile(LINEAR, "<cell>", "exec"), namespace)  # noqa: S102
+    exec(compile(LINEAR, "<cell>", "exec"), namespace)
     name = unique("panel")
     model = namespace["SimpleLinearModel"]()
     pyfunc_jupyter.log_model(name, model, input_example=EXAMPLE)

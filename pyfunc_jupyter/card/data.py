@@ -256,6 +256,8 @@ def model_card_data(model_dir: str | os.PathLike, *, status: str = "saved", name
         "sizes": sizes,
         "state_sizes": {r["attribute"]: r["bytes"] for r in state or [] if r.get("bytes") is not None},
         "total_bytes": sum(sizes.values()),
+        # the size the store's lists show: MLmodel's model_size_bytes (the files written before MLmodel)
+        "model_size_bytes": _size_or_none(mlmodel.get("model_size_bytes")),
         "timings": dict(timings or {}),
     }
     return data, volatile
@@ -279,3 +281,8 @@ def unsaved_card_data(name: str | None, model: Any, checks: list[dict], *, signa
     }
     volatile = {"state_sizes": {r["attribute"]: r["bytes"] for r in state or [] if r.get("bytes") is not None}}
     return data, volatile
+
+
+def _size_or_none(value: Any) -> int | None:
+    """An MLmodel's ``model_size_bytes`` when it is an integer (not a bool), else None."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

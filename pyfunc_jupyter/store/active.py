@@ -29,11 +29,11 @@ class Store(Protocol):
 
     location: str
 
-    def log_model(self, name: str | None = None, python_model: Any = None, **kwargs: Any) -> "ModelInfo": ...
+    def log_model(self, name: str | None = None, python_model: Any = None, **kwargs: Any) -> ModelInfo: ...
 
     def resolve(self, uri: str, dst_path: str | None = None) -> Path: ...
 
-    def list_models(self) -> list["StoreEntry"]: ...
+    def list_models(self) -> list[StoreEntry]: ...
 
     def set_registered_model_alias(self, name: str, alias: str, version: int | str) -> None: ...
 
@@ -56,7 +56,7 @@ class FolderStore:
     def __repr__(self) -> str:
         return f"FolderStore({self.location!r})"
 
-    def log_model(self, name: str | None = None, python_model: Any = None, **kwargs: Any) -> "ModelInfo":
+    def log_model(self, name: str | None = None, python_model: Any = None, **kwargs: Any) -> ModelInfo:
         from .runs import log_model
 
         return log_model(name, python_model, store=self.root, **kwargs)
@@ -66,7 +66,7 @@ class FolderStore:
 
         return resolve_uri(uri, self.root)
 
-    def list_models(self) -> list["StoreEntry"]:
+    def list_models(self) -> list[StoreEntry]:
         from .folder import list_models
 
         return list_models(self.root)
@@ -147,7 +147,7 @@ def start_run(run_id: str | None = None, run_name: str | None = None, nested: bo
 
 
 def log_model(name: str | None = None, python_model: Any = None, *, store: str | os.PathLike | None = None,
-              **kwargs: Any) -> "ModelInfo":
+              **kwargs: Any) -> ModelInfo:
     """Log ``python_model`` as a new version of ``name`` in the store (default: the one in use); returns ``ModelInfo``.
 
     Takes ``save_model``'s keyword arguments, and ``artifact_path=``, ``registered_model_name=`` as MLflow does.
@@ -157,7 +157,7 @@ def log_model(name: str | None = None, python_model: Any = None, *, store: str |
     return open_store(store).log_model(name, python_model, **kwargs)
 
 
-def list_models(store: str | os.PathLike | None = None) -> list["StoreEntry"]:
+def list_models(store: str | os.PathLike | None = None) -> list[StoreEntry]:
     """Every model version in the store, by name then version; broken ones carry ``error``."""
     return open_store(store).list_models()
 

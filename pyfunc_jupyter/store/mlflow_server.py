@@ -49,7 +49,7 @@ def cache_root() -> Path:
 def _created(millis: int | None) -> str | None:
     if not millis:
         return None
-    moment = _dt.datetime.fromtimestamp(millis / 1000, _dt.timezone.utc).replace(tzinfo=None)
+    moment = _dt.datetime.fromtimestamp(millis / 1000, _dt.UTC).replace(tzinfo=None)
     return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
@@ -347,7 +347,7 @@ class MlflowServerStore:
             _check_registered(name, uri)
             try:
                 mv = client.get_model_version_by_alias(name, alias)
-            except Exception as exc:  # noqa: BLE001 - re-raised with the aliases there are
+            except Exception as exc:
                 if getattr(exc, "error_code", "") not in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
                     raise
                 aliases = sorted({a for e in self._versions(client, name) for a in (e.aliases or [])})
