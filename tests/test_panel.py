@@ -194,12 +194,30 @@ def test_incomplete_artifact_row(panel, store):
 
 # --- Load ----------------------------------------------------------------------------------------------------
 
+@pytest.fixture(scope="module")
+def saved_store(tmp_path_factory):
+    """Three versions saved through a panel once for the module (each save runs the fresh-process check)."""
+    root = tmp_path_factory.mktemp("panel")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(root)
+        patch.setenv("PYFUNC_JUPYTER_STORE", str(root / "store"))
+        pyfunc_jupyter.set_store(None)
+        ns = {"__name__": "__main__"}
+        exec(compile(CELL, "<cell>", "exec"), ns)
+        made = pyfunc_jupyter.panel(ns)
+        save(made, "Linear", "df", name="line", params='{"shift": 0}')
+        save(made, "steep", "df", name="line", params='{"shift": 0}')
+        save(made, "double", "rows", name="doubler", params="")
+        assert stored(root / "store") == ["doubler/1", "line/1", "line/2"], made.save_tab.error.value
+    pyfunc_jupyter.set_store(None)
+    return root / "store"
+
+
 @pytest.fixture
-def two_versions(panel, store):
-    save(panel, "Linear", "df", name="line", params='{"shift": 0}')
-    save(panel, "steep", "df", name="line", params='{"shift": 0}')
-    save(panel, "double", "rows", name="doubler", params="")
-    panel.load_tab.refresh_button.click()
+def two_versions(panel, store, saved_store):
+    """The panel over a copy of the saved store (a test may delete or break versions in its copy)."""
+    shutil.copytree(saved_store, store, symlinks=True)
+    panel.refresh_store()
     return panel
 
 

@@ -439,7 +439,7 @@ def test_a_read_only_or_full_store_names_the_fix(tmp_path, monkeypatch, code, fi
 def test_a_failing_publish_keeps_the_old_model(tmp_path, monkeypatch):
     save(tmp_path / "m")
     before = snapshot(tmp_path)
-    monkeypatch.setattr(_atomic, "_exchange", _failing(_atomic._exchange, errno.ENOSPC, lambda *a: True))
+    monkeypatch.setattr(_atomic, "exchange", _failing(_atomic.exchange, errno.ENOSPC, lambda *a: True))
     with pytest.raises(ModelStorageError, match="No space left"):
         save(tmp_path / "m", overwrite=True)
     assert snapshot(tmp_path) == before

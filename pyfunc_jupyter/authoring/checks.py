@@ -20,10 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
 
-__all__ = ["Finding", "Subject", "HEAVY_BYTES", "static_checks", "output_checks", "state_sizes",
+__all__ = ["CHECKS", "Check", "Finding", "Subject", "HEAVY_BYTES", "static_checks", "output_checks", "state_sizes",
            "library_file", "local_module_path", "module_fix", "shown_path", "requirement_checks",
            "LARGE_EXAMPLE_ROWS", "LARGE_EXAMPLE_BYTES", "EXAMPLE_SAMPLE_ROWS", "sample_large_example",
-           "unpicklable_kind", "unpicklable_fix"]
+           "unpicklable_kind", "unpicklable_fix", "fresh_process_checks", "reload_failed_check", "mismatch_checks",
+           "warning_checks"]
 
 HEAVY_BYTES = 10 * 1024 * 1024
 _FRAMEWORKS = ("torch", "tensorflow", "keras", "transformers", "jax", "flax", "xgboost", "lightgbm",
@@ -33,13 +34,93 @@ _LOCK_TYPES = (type(threading.Lock()), type(threading.RLock()))
 
 
 @dataclass(frozen=True)
+class Check:
+    """One entry of the check catalogue: its id, its severity, and the fix when a finding has no more precise one.
+
+    ``error_for`` names the cases in which a ``warning`` check is an ``error`` instead.
+    """
+
+    id: str
+    severity: str
+    fix: str
+    error_for: str | None = None
+
+    @property
+    def severity_text(self) -> str:
+        """The severity as README's checks table writes it: ``warning (error for ...)``."""
+        return f"{self.severity} (error for {self.error_for})" if self.error_for else self.severity
+
+    def allows(self, severity: str) -> bool:
+        """Whether a finding of this check may have ``severity``."""
+        return severity == self.severity or (severity == "error" and self.error_for is not None)
+
+
+def _catalogue(*checks: Check) -> dict[str, Check]:
+    return {check.id: check for check in checks}
+
+
+# Every check the authoring pipeline runs, in the order of README's checks table (a test holds them equal).
+# An error stops the save (nothing is written); a warning is shown on the card.
+CHECKS = _catalogue(
+    Check("local-module", "error", "ship it with --code PATH (code_paths=[...]), or install it where the model "
+          "is loaded and add it with --pip"),
+    Check("undefined-name", "error", "define the name before saving, or import it inside the method that uses it"),
+    Check("large-example", "warning", "pass a small sample as the example, e.g. --example df.head(5)"),
+    Check("notebook-global", "warning", "pass the value to __init__ or load it in load_context",
+          error_for="a lock, thread, socket, connection, file or generator"),
+    Check("unpicklable-state", "error", "create the resource in load_context instead of __init__"),
+    Check("heavy-state", "warning", "write it to a file, pass it with --artifact NAME=PATH and load it in "
+          "load_context"),
+    Check("framework-state", "warning", "save it in the framework's own format, pass it with --artifact NAME=PATH and "
+          "load it in load_context"),
+    Check("absolute-path", "warning", "pass the file with --artifact NAME=PATH and read context.artifacts[NAME]"),
+    Check("load-context-signature", "error", "define it as def load_context(self, context):"),
+    Check("missing-artifact", "error", "add --artifact KEY=PATH for the key the code reads"),
+    Check("unused-artifact", "warning", "read it in load_context, or drop the --artifact"),
+    Check("artifact-not-found", "error", "fix the path in --artifact KEY=PATH"),
+    Check("code-not-found", "error", "fix the path given with --code"),
+    Check("params-dropped", "warning", "declare the params with defaults: --params '{\"name\": default}'"),
+    Check("kwargs-params", "warning", "define predict(self, context, model_input, params=None)"),
+    Check("params-unused", "warning", "add params=None to predict"),
+    Check("function-params", "warning", "wrap the function in a PythonModel whose predict takes params=None"),
+    Check("output-not-json", "warning", "return a DataFrame, Series, NumPy array, list or dict of plain values"),
+    Check("missing-cloudpickle", "warning", "add cloudpickle to the requirements you give"),
+    Check("integer-columns", "warning", "use floats in the example for columns that can have missing values"),
+    Check("uint64-columns", "warning", "cast to float64 (or str for ids) in the example"),
+    Check("nullable-dtypes", "warning", "convert to NumPy dtypes in the example"),
+    Check("integer-labels", "warning", "name the columns with strings"),
+    Check("code-collision", "warning", "rename the module to something unique"),
+    Check("fresh-process", "error", "run the model in a plain Python process to see why"),
+    Check("reload-mismatch", "warning", "make predict deterministic, or check what it reads besides its input and "
+          "artifacts"),
+    Check("reload-failed", "warning", "see the error; the fresh-process check passed"),
+    Check("python-warning", "warning", "the message says what to change"),
+)
+
+
+@dataclass(frozen=True)
 class Finding:
-    """One result of a check: ``error`` (nothing is saved) or ``warning``, with a one-line fix."""
+    """One result of a check: ``error`` (nothing is saved) or ``warning``, with a one-line fix.
+
+    ``check`` must be an id of ``CHECKS`` and ``severity`` one that check allows; ``fix`` defaults to
+    the catalogue's.
+    """
 
     check: str
     severity: str
     message: str
-    fix: str
+    fix: str = ""
+
+    def __post_init__(self) -> None:
+        entry = CHECKS.get(self.check)
+        if entry is None:
+            raise ValueError(f"Unknown check id {self.check!r}: add it to authoring.checks.CHECKS and to the "
+                             "checks table in README.md.")
+        if not entry.allows(self.severity):
+            raise ValueError(f"The check {self.check!r} is {entry.severity_text}, not {self.severity!r}: change "
+                             "it in authoring.checks.CHECKS and in README.md.")
+        if not self.fix:
+            object.__setattr__(self, "fix", entry.fix)
 
     def to_dict(self) -> dict[str, str]:
         """The card's JSON form."""
@@ -690,6 +771,80 @@ def output_checks(output: Any) -> list[Finding]:
                         f"predict returned {_type_name(output)}, which a scoring server cannot send as JSON ({exc}).",
                         "return a DataFrame, Series, NumPy array, list or dict of plain values")]
     return []
+
+
+# --- checks of the built model: the fresh process, the reload, Python warnings ----------------------------
+
+_FRESH_FIXES = {"load": "make what the model needs travel with it: local code with --code, packages with --pip, "
+                        "files with --artifact",
+                "example": "the saved input example cannot be read back; simplify the example",
+                "predict": "predict depends on something only this kernel has (a notebook variable, the working "
+                           "directory, a file): pass it to __init__ or as an --artifact"}
+
+
+def fresh_process_checks(result: Any) -> list[Finding]:
+    """The error a failed fresh-process run (an ``authoring.fresh.FreshResult``) makes: missing module, or stage."""
+    if result.ok:
+        return []
+    if result.missing_module:
+        module = result.missing_module
+        path = local_module_path(module)
+        where = f"the local module at {shown_path(path)}" if path else "a module that is not installed there"
+        return [Finding("local-module", "error",
+                        f"A fresh Python process cannot load the model: No module named {module!r} ({where}).",
+                        module_fix(module, path))]
+    return [Finding("fresh-process", "error",
+                    f"A fresh Python process could not {result.stage} the model: {result.error_type}: {result.message}",
+                    _FRESH_FIXES.get(result.stage, ""))]
+
+
+def reload_failed_check(error: str) -> Finding:
+    """The warning when the saved model cannot be reloaded (or predict on reload) in this kernel."""
+    return Finding("reload-failed", "warning", f"Reloading in this kernel failed: {error}")
+
+
+def mismatch_checks(preview: dict) -> list[Finding]:
+    """A warning when a reloaded (or fresh-process) prediction differs from the in-memory one."""
+    mismatched = [o["label"] for o in preview["outputs"] if o["status"] == "mismatch"]
+    if not mismatched:
+        return []
+    verb = "prediction differs" if len(mismatched) == 1 else "predictions differ"
+    return [Finding("reload-mismatch", "warning",
+                    f"The {' and '.join(mismatched)} {verb} from the in-memory one (cells marked in the preview).")]
+
+
+_PACKAGE = str(Path(__file__).resolve().parent)
+_COVERED = {"params-unused": "no `params` parameter", "function-params": "no `params` parameter",
+            "kwargs-params": "no `params` parameter", "uint64-columns": "uint64 values"}
+
+
+def _about_the_model(record: Any) -> bool:
+    """A warning our code or the user's code raised (not a library's deprecation notice, say)."""
+    return str(record.filename).startswith(_PACKAGE) or not library_file(str(record.filename))
+
+
+def warning_checks(caught: list, findings: list[Finding]) -> list[Finding]:
+    """Caught warnings about the model as findings, once each, unless one of ``findings`` already says the same.
+
+    Other warnings (a library's own, raised while it was first imported, say) are re-issued unchanged.
+    """
+    import warnings
+
+    covered = {_COVERED[f.check] for f in findings if f.check in _COVERED}
+    seen: set[str] = set()
+    found = []
+    for record in caught:
+        if not _about_the_model(record):
+            warnings.warn_explicit(
+                record.message, record.category, record.filename, record.lineno, source=record.source
+            )
+            continue
+        message = str(record.message)
+        if message in seen or any(text in message for text in covered):
+            continue
+        seen.add(message)
+        found.append(Finding("python-warning", "warning", f"{record.category.__name__}: {message}"))
+    return found
 
 
 # --- an input example too large to save whole -------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import inspect
 import os
 import re
@@ -13,20 +12,20 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import ModelSaveError, PyfuncError
+from ..errors import ModelSaveError
+from ..format.trial import TrialPredictError
 from .checks import (
     Finding,
     Subject,
-    local_module_path,
-    module_fix,
+    fresh_process_checks,
+    mismatch_checks,
     output_checks,
+    reload_failed_check,
     requirement_checks,
     sample_large_example,
-    shown_path,
     static_checks,
+    warning_checks,
 )
-
-_PACKAGE = str(Path(__file__).resolve().parent)
 
 __all__ = ["AuthorRequest", "Authored", "PredictError", "author", "default_name", "infer_requirements", "open_model"]
 
@@ -55,16 +54,11 @@ class AuthorRequest:
     code: Any = None  # a fromcode.CodeFile: save the model as this code file instead of pickling it
 
 
-class PredictError(PyfuncError):
+class PredictError(TrialPredictError):
     """The model failed in memory, before anything was written; ``original`` is the user's exception."""
 
-    def __init__(self, stage: str, original: BaseException) -> None:
-        what = {"load_context": "load_context failed with the given artifacts",
-                "input": "the input example does not fit the signature",
-                "predict": "predict failed on the input example"}[stage]
-        super().__init__(f"{what} ({type(original).__name__}: {original}); nothing was saved.")
-        self.stage = stage
-        self.original = original
+    def __str__(self) -> str:
+        return f"{super().__str__()}; nothing was saved."
 
 
 @dataclass
@@ -108,60 +102,23 @@ def default_name(model: Any) -> str:
     return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower().strip("_") or "model"
 
 
-def _is_function(model: Any) -> bool:
-    return not callable(getattr(model, "predict", None)) or inspect.isroutine(model)
+def _predict_in_memory(request: AuthorRequest) -> tuple[Any, Any]:
+    """(output, signature): predict on the example as a loaded model would (``load_context`` on a copy)."""
+    from ..format.save import in_memory_model
+    from ..format.trial import trial_predict
 
-
-def _predict_in_memory(request: AuthorRequest) -> Any:
-    """Predict on the example as a loaded model would: ``load_context`` (on a copy), enforcement, dispatch."""
-    from .._base import PythonModelContext, _FunctionPythonModel
-    from ..format.load import LoadedModel, local_path
-    from ..format.samplecopy import sample_copy
-    from ..format.save import _load_config, overrides, planned_signature
-
-    model = _FunctionPythonModel(request.model) if _is_function(request.model) else request.model
-    artifacts = {k: str((local_path(v) or Path(v)).absolute()) for k, v in (request.artifacts or {}).items()}
-    context = PythonModelContext(artifacts=artifacts, model_config=_load_config(request.model_config))
-    if overrides(type(model), "load_context"):
-        model = copy.copy(model)  # load_context's state stays off the user's object, as it does when saving
-        try:
-            model.load_context(context=context)
-        except Exception as exc:
-            raise PredictError("load_context", exc) from exc
-    signature, from_hint = planned_signature(model, request.signature, request.input_example, request.params, True)
-    loaded = LoadedModel.in_memory(model, context, signature, from_hint, Path.cwd())
-    try:  # on copies, as every sample inference: a predict that edits its input must not edit the caller's
-        data, params = loaded.prepare(sample_copy(request.input_example), sample_copy(request.params))
-    except Exception as exc:
-        raise PredictError("input", exc) from exc
     try:
-        return loaded.call("predict", data, params), signature
-    except Exception as exc:
-        raise PredictError("predict", exc) from exc
+        loaded = in_memory_model(request.model, request.input_example, request.params, signature=request.signature,
+                                 artifacts=request.artifacts, model_config=request.model_config)
+        return trial_predict(loaded, request.input_example, request.params), loaded.signature
+    except TrialPredictError as exc:
+        raise PredictError(exc.stage, exc.original) from exc.original
 
 
 class _FreshFailed(Exception):
     def __init__(self, result: Any) -> None:
         super().__init__(result.error)
         self.result = result
-
-
-def _fresh_findings(result: Any) -> list[Finding]:
-    if result.missing_module:
-        module = result.missing_module
-        path = local_module_path(module)
-        where = f"the local module at {shown_path(path)}" if path else "a module that is not installed there"
-        return [Finding("local-module", "error",
-                        f"A fresh Python process cannot load the model: No module named {module!r} ({where}).",
-                        module_fix(module, path))]
-    fixes = {"load": "make what the model needs travel with it: local code with --code, packages with --pip, "
-                     "files with --artifact",
-             "example": "the saved input example cannot be read back; simplify the example",
-             "predict": "predict depends on something only this kernel has (a notebook variable, the working "
-                        "directory, a file): pass it to __init__ or as an --artifact"}
-    return [Finding("fresh-process", "error",
-                    f"A fresh Python process could not {result.stage} the model: {result.error_type}: {result.message}",
-                    fixes.get(result.stage, "run the model in a plain Python process to see why"))]
 
 
 def _given_sources(request: AuthorRequest) -> dict[str, str]:
@@ -260,43 +217,11 @@ def author(request: AuthorRequest, progress: Callable[[str], None] | None = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         authored = _author(request, progress or (lambda stage: None))
-    _add_warnings(authored, caught)
-    return authored
-
-
-_COVERED = {"params-unused": "no `params` parameter", "function-params": "no `params` parameter",
-            "kwargs-params": "no `params` parameter", "uint64-columns": "uint64 values"}
-
-
-def _about_the_model(record: warnings.WarningMessage) -> bool:
-    """A warning our code or the user's code raised (not a library's deprecation notice, say)."""
-    from .checks import library_file
-
-    return str(record.filename).startswith(_PACKAGE) or not library_file(str(record.filename))
-
-
-def _add_warnings(authored: Authored, caught: list) -> None:
-    """Caught warnings about the model as card findings, once each, unless a check already says the same.
-
-    Other warnings (a library's own, raised while it was first imported, say) are re-issued unchanged.
-    """
-    covered = {_COVERED[f.check] for f in authored.findings if f.check in _COVERED}
-    seen: set[str] = set()
-    for record in caught:
-        if not _about_the_model(record):
-            warnings.warn_explicit(
-                record.message, record.category, record.filename, record.lineno, source=record.source
-            )
-            continue
-        message = str(record.message)
-        if message in seen or any(text in message for text in covered):
-            continue
-        seen.add(message)
-        finding = Finding("python-warning", "warning", f"{record.category.__name__}: {message}",
-                          "the message says what to change")
+    for finding in warning_checks(caught, authored.findings):  # Python warnings about the model go on the card
         authored.findings.append(finding)
         authored.card.data["checks"].append(finding.to_dict())
         authored.card.data["summary"]["warnings"] += 1
+    return authored
 
 
 def _author(request: AuthorRequest, progress: Callable[[str], None]) -> Authored:
@@ -346,7 +271,7 @@ def _author(request: AuthorRequest, progress: Callable[[str], None]) -> Authored
     try:
         info = _save(request, verify if request.fresh_process else None)
     except _FreshFailed as failure:
-        findings += _fresh_findings(failure.result)
+        findings += fresh_process_checks(failure.result)
         outputs.append({"label": "fresh process", "error": failure.result.error})
         return _unsaved(request, subject, findings, build_preview(example_table, outputs), signature, timings)
     timings["save"] = time.perf_counter() - mark
@@ -362,7 +287,7 @@ def _author(request: AuthorRequest, progress: Callable[[str], None]) -> Authored
     if "result" in fresh:
         outputs.append({"label": "fresh process", "table": _fresh_table(fresh["result"])})
     preview = build_preview(example_table, outputs)
-    findings += _mismatch(preview)
+    findings += mismatch_checks(preview)
     timings["total"] = time.perf_counter() - started
     data, volatile = model_card_data(
         info.path, status=f"unchanged: same as v{info.version}" if info.unchanged else "saved",
@@ -376,31 +301,25 @@ def _author(request: AuthorRequest, progress: Callable[[str], None]) -> Authored
 def _reload(path: str, outputs: list[dict], findings: list[Finding]) -> Any:
     """Load the saved model in this process and predict on its saved example (the preview's "reloaded")."""
     from ..format.example import split_example
-    from ..format.samplecopy import sample_copy
+    from ..format.trial import trial_predict
     from ..store.loading import load_model
     from .preview import as_table
 
     try:
         loaded = load_model(path)
-        data, params = split_example(sample_copy(loaded.input_example))  # loaded.input_example stays as saved
-        outputs.append({"label": "reloaded", "table": as_table(loaded.predict(data, params))})
+        output = trial_predict(loaded, *split_example(loaded.input_example))  # loaded.input_example stays as saved
+        outputs.append({"label": "reloaded", "table": as_table(output)})
         return loaded
     except Exception as exc:  # noqa: BLE001 - shown on the card; the model is saved and still usable
-        outputs.append({"label": "reloaded", "error": f"{type(exc).__name__}: {exc}"})
-        findings.append(Finding("reload-failed", "warning", f"Reloading in this kernel failed: {type(exc).__name__}: "
-                                f"{exc}", "see the error; the fresh-process check passed"))
+        outputs.append({"label": "reloaded", "error": _error_text(exc)})
+        findings.append(reload_failed_check(_error_text(exc)))
         return None
 
 
-def _mismatch(preview: dict) -> list[Finding]:
-    """A warning when a reloaded prediction differs from the in-memory one."""
-    mismatched = [o["label"] for o in preview["outputs"] if o["status"] == "mismatch"]
-    if not mismatched:
-        return []
-    verb = "prediction differs" if len(mismatched) == 1 else "predictions differ"
-    return [Finding("reload-mismatch", "warning",
-                    f"The {' and '.join(mismatched)} {verb} from the in-memory one (cells marked in the preview).",
-                    "make predict deterministic, or check what it reads besides its input and artifacts")]
+def _error_text(exc: BaseException) -> str:
+    """``Type: message`` of the model's own exception (a failed trial prediction's cause)."""
+    exc = exc.original if isinstance(exc, TrialPredictError) else exc
+    return f"{type(exc).__name__}: {exc}"
 
 
 def infer_requirements(model: Any, input_example: Any, params: dict | None = None) -> list[str]:
@@ -436,7 +355,7 @@ def open_model(model_uri: Any) -> Authored:
     """Load a saved model and make its card, with a preview of its prediction on the saved example."""
     from ..card.modelcard import model_card
     from ..format.example import split_example
-    from ..format.samplecopy import sample_copy
+    from ..format.trial import trial_predict
     from ..store.loading import load_model
     from .preview import MAX_ROWS, as_table, build_preview
 
@@ -444,12 +363,11 @@ def open_model(model_uri: Any) -> Authored:
     model = load_model(model_uri)
     example = model.input_example
     if example is not None:
-        data, _params = split_example(example)
+        data, params = split_example(example)
         try:  # on a copy: the preview's input table and model.input_example show the example as saved
-            table = as_table(model.predict(*split_example(sample_copy(example))))
-            output: dict[str, Any] = {"label": "loaded", "table": table}
+            output: dict[str, Any] = {"label": "loaded", "table": as_table(trial_predict(model, data, params))}
         except Exception as exc:  # noqa: BLE001 - the card shows it; the model is still returned
-            output = {"label": "loaded", "error": f"{type(exc).__name__}: {exc}"}
+            output = {"label": "loaded", "error": _error_text(exc)}
         saved = card.data.get("preview")  # what the model gave when it was saved, if the sidecar kept it
         if saved and saved["outputs"] and saved["outputs"][0].get("table"):
             earlier = [{"label": o["label"], **({"table": o["table"]} if o.get("table") else {"error": o.get("error")})}

@@ -35,7 +35,7 @@ def signature_tables(signature: Any) -> dict[str, Any] | None:
     """Inputs, outputs and params of a ``ModelSignature`` as rows of plain values."""
     if signature is None:
         return None
-    from ..format.schema import ColSpec, _type_repr
+    from ..format.schema import ColSpec, type_repr
 
     def rows(schema: Any) -> list[dict[str, Any]] | None:
         if schema is None:
@@ -43,7 +43,7 @@ def signature_tables(signature: Any) -> dict[str, Any] | None:
         out = []
         for spec in schema.inputs:
             if isinstance(spec, ColSpec):
-                out.append({"name": spec.name, "type": _type_repr(spec.type), "required": spec.required})
+                out.append({"name": spec.name, "type": type_repr(spec.type), "required": spec.required})
             else:
                 out.append({"name": spec.name, "type": f"tensor {spec.type.name} {list(spec.shape)}",
                             "required": True})
@@ -53,7 +53,7 @@ def signature_tables(signature: Any) -> dict[str, Any] | None:
     if signature.params is not None:
         from ..format.example import to_json_value
 
-        params = [{"name": p.name, "type": _type_repr(p.dtype) + (f" {list(p.shape)}" if p.shape else ""),
+        params = [{"name": p.name, "type": type_repr(p.dtype) + (f" {list(p.shape)}" if p.shape else ""),
                    "default": to_json_value(p.default)} for p in signature.params]
     return {"inputs": rows(signature.inputs), "outputs": rows(signature.outputs), "params": params}
 

@@ -18,7 +18,7 @@ from ..errors import ModelSaveError, ModelStorageError
 from .sidecar import SIDECAR
 
 __all__ = ["staging", "check_target", "publish", "claim_version", "remove_stale_staging", "storage_error",
-           "check_path_text", "STAGING_PREFIX", "MODEL_FILES"]
+           "check_path_text", "exchange", "STAGING_PREFIX", "MODEL_FILES"]
 
 STAGING_PREFIX = ".pyfunc-staging-"
 _RENAME_EXCHANGE = 2
@@ -223,7 +223,7 @@ def remove_stale_staging(parent: Path) -> None:
 
 # --- publishing -----------------------------------------------------------------------------------
 
-def _exchange(a: Path, b: Path) -> bool:
+def exchange(a: Path, b: Path) -> bool:
     """Swap two paths atomically with Linux ``renameat2(RENAME_EXCHANGE)``; False if unsupported."""
     try:
         libc = ctypes.CDLL(None, use_errno=True)
@@ -337,7 +337,7 @@ def publish(staging: Path, target: Path, overwrite: bool) -> None:
     if not os.path.lexists(target) or _is_empty_dir(target):
         os.rename(staging, target)  # atomic; replaces an empty directory
         return
-    if _exchange(staging, target):
+    if exchange(staging, target):
         shutil.rmtree(staging)  # now holds the old model
         return
     old = staging.with_name(staging.name + "old")  # keeps the owner pid readable in the name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 import errno
 import inspect
@@ -20,7 +21,17 @@ from ..errors import ModelSaveError
 from . import atomic as _atomic
 from .mlmodel import CODE_MODEL_LOADER, PYFUNC_LOADER, write_mlmodel
 
-__all__ = ["save_model", "ModelInfo", "build_model"]
+__all__ = [
+    "save_model",
+    "ModelInfo",
+    "build_model",
+    "model_info",
+    "planned_signature",
+    "overrides",
+    "load_context_problem",
+    "read_model_config",
+    "in_memory_model",
+]
 
 _PICKLE = "python_model.pkl"
 
@@ -279,7 +290,8 @@ def _code_source(python_model: Any, into: Path) -> Path:
     return path
 
 
-def _load_config(model_config: Any) -> dict | None:
+def read_model_config(model_config: Any) -> dict | None:
+    """``model_config`` as ``load_context`` gets it: a dict as given, or the mapping a YAML file path holds."""
     if model_config is None or isinstance(model_config, dict):
         return model_config
     path = _local_source(model_config, "model_config file")
@@ -303,7 +315,7 @@ def _sample_inference(staging: Path, flavor: dict, pickle_bytes: bytes | None, d
                       signature: Any, has_example: bool, capture: bool, from_hint: bool):
     """Unpickle a copy, ``load_context`` and predict on the example, as a fresh load would."""
     from .load import LoadedModel, load_python_model
-    from .samplecopy import sample_copy
+    from .trial import TrialPredictError, trial_predict
 
     recorder = None
     if capture:
@@ -323,16 +335,15 @@ def _sample_inference(staging: Path, flavor: dict, pickle_bytes: bytes | None, d
                 recorder.phase = "predict"
             loaded = LoadedModel.in_memory(python_model, context, signature, from_hint, staging, flavor, code)
             try:
-                data, params = loaded.prepare(sample_copy(data), sample_copy(params))  # the caller's stay as they are
-            except Exception as exc:
-                raise ModelSaveError(f"The input example does not fit the signature ({exc}). Make the "
-                                     "example match the signature, or leave signature= out to infer it "
-                                     "from the example; nothing was saved.") from exc
-            try:
-                output = loaded.call("predict", data, params)
-            except Exception as exc:
-                raise ModelSaveError(f"predict failed on the input example ({type(exc).__name__}: {exc}). "
-                                     "Fix predict or the example; nothing was saved.") from exc
+                output = trial_predict(loaded, data, params)  # on copies: the caller's stay as they are
+            except TrialPredictError as failed:
+                cause = failed.original
+                if failed.stage == "input":
+                    raise ModelSaveError(f"The input example does not fit the signature ({cause}). Make the "
+                                         "example match the signature, or leave signature= out to infer it "
+                                         "from the example; nothing was saved.") from cause
+                raise ModelSaveError(f"predict failed on the input example ({type(cause).__name__}: {cause}). "
+                                     "Fix predict or the example; nothing was saved.") from cause
     return output, recorder
 
 
@@ -366,6 +377,33 @@ def planned_signature(model: Any, signature: Any, data: Any, params: Any, has_ex
                           "it match the hints.", UserWarning, stacklevel=4)
         return from_hints, True
     return _signature_for(signature, data, params, has_example), False
+
+
+def in_memory_model(python_model: Any, data: Any, params: Any = None, *, signature: Any = None,
+                    artifacts: dict | None = None, model_config: Any = None) -> Any:
+    """The model as loading its saved directory would give it, without saving it: a ``LoadedModel``.
+
+    A function is wrapped as a save wraps it; ``load_context`` runs on a shallow copy (its state stays
+    off the caller's object) with the given artifacts (as absolute local paths) and config; the
+    signature is the one a save checks the example against (given, from predict's type hints, or
+    inferred from ``data`` and ``params``). ``format.trial.trial_predict`` then predicts with it.
+    A failing ``load_context`` raises ``TrialPredictError("load_context", ...)``.
+    """
+    from .._base import PythonModelContext
+    from .load import LoadedModel, local_path
+    from .trial import TrialPredictError
+
+    model, _ = _kind_of(python_model)
+    paths = {k: str((local_path(v) or Path(v)).absolute()) for k, v in (artifacts or {}).items()}
+    context = PythonModelContext(artifacts=paths, model_config=read_model_config(model_config))
+    if overrides(type(model), "load_context"):
+        model = copy.copy(model)  # load_context's state stays off the user's object, as it does when saving
+        try:
+            model.load_context(context=context)
+        except Exception as exc:
+            raise TrialPredictError("load_context", exc) from exc
+    signature, from_hint = planned_signature(model, signature, data, params, True)
+    return LoadedModel.in_memory(model, context, signature, from_hint, Path.cwd())
 
 
 def _signature_for(signature: Any, data: Any, params: Any, has_example: bool):
@@ -498,7 +536,7 @@ def build_model(staging: Path, python_model: Any, *, artifacts=None, input_examp
         from .codemodel import load_code_model
 
         code_file = _code_source(python_model, staging.parent)
-        python_model = load_code_model(code_file, _load_config(model_config), error=ModelSaveError)
+        python_model = load_code_model(code_file, read_model_config(model_config), error=ModelSaveError)
     model, streamable = _kind_of(python_model)
     has_example = input_example is not None
     is_function = isinstance(model, _FunctionPythonModel) and model is not python_model
@@ -509,7 +547,7 @@ def build_model(staging: Path, python_model: Any, *, artifacts=None, input_examp
                          conda_env=conda_env)
     artifact_plan = _plan_artifacts(artifacts, staging.parent)
     code_sources = _plan_code(code_paths, staging.parent)
-    config = _load_config(model_config)
+    config = read_model_config(model_config)
     data, params = None, None
     if has_example:
         from .example import split_example

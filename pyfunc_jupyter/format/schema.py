@@ -7,7 +7,7 @@ from typing import Any
 
 from .types import AnyType, Array, DataType, Map, Object, type_from_json
 
-__all__ = ["ColSpec", "TensorSpec", "Schema", "ParamSpec", "ParamSchema", "ModelSignature"]
+__all__ = ["ColSpec", "TensorSpec", "Schema", "ParamSpec", "ParamSchema", "ModelSignature", "type_repr"]
 
 
 def _as_type(value: Any) -> Any:
@@ -18,7 +18,8 @@ def _as_type(value: Any) -> Any:
     raise ValueError(f"Unsupported column type {value!r}: use a DataType, its name, Array, Object, Map or AnyType.")
 
 
-def _type_repr(dtype: Any) -> str:
+def type_repr(dtype: Any) -> str:
+    """A column or param type as the signature summary and the card show it: ``double``, ``Array(string)``."""
     return dtype.name if isinstance(dtype, DataType) else repr(dtype)
 
 
@@ -52,7 +53,7 @@ class ColSpec:
     def __repr__(self) -> str:
         required = "required" if self.required else "optional"
         prefix = "" if self.name is None else f"{self.name!r}: "
-        return f"{prefix}{_type_repr(self.type)} ({required})"
+        return f"{prefix}{type_repr(self.type)} ({required})"
 
 
 class TensorSpec:
@@ -236,7 +237,7 @@ class ParamSpec:
 
     def __repr__(self) -> str:
         shape = f" (shape: {list(self.shape)})" if self.shape else ""
-        return f"{self.name!r}: {_type_repr(self.dtype)} (default: {self.default!r}){shape}"
+        return f"{self.name!r}: {type_repr(self.dtype)} (default: {self.default!r}){shape}"
 
 
 class ParamSchema:
@@ -322,13 +323,13 @@ class ModelSignature:
             if schema is None:
                 return "?"
             return "[" + ", ".join(
-                (f"{x.name}: " if x.name is not None else "") + (_type_repr(x.type) if isinstance(x, ColSpec)
+                (f"{x.name}: " if x.name is not None else "") + (type_repr(x.type) if isinstance(x, ColSpec)
                                                                  else f"{x.type.name}{list(x.shape)}")
                 for x in schema.inputs) + "]"
 
         text = f"{cols(self.inputs)} -> {cols(self.outputs)}"
         if self.params is not None:
-            text += "; params: " + ", ".join(f"{p.name}: {_type_repr(p.dtype)} = {p.default!r}" for p in self.params)
+            text += "; params: " + ", ".join(f"{p.name}: {type_repr(p.dtype)} = {p.default!r}" for p in self.params)
         return text
 
     def __eq__(self, other: object) -> bool:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..format.load import load_model_dir, local_model_dir
 
 if TYPE_CHECKING:
     from ..format.load import LoadedModel
 
-__all__ = ["load_model", "resolve_model_dir"]
+__all__ = ["load_model", "resolve_model_dir", "saved_example"]
 
 
 def resolve_model_dir(model_uri: str | os.PathLike, dst_path: str | None = None) -> Path:
@@ -36,3 +36,21 @@ def load_model(model_uri: str | os.PathLike, suppress_warnings: bool = False, ds
     """
     return load_model_dir(resolve_model_dir(model_uri, dst_path), suppress_warnings=suppress_warnings,
                           model_config=model_config)
+
+
+def saved_example(model_uri: str | os.PathLike) -> tuple[Any, Any]:
+    """A model's saved input example (its data, params split off) and its params schema, without unpickling it.
+
+    ``(None, None)`` parts for a model saved without an example or without params.
+    """
+    from ..format.example import split_example
+    from ..format.load import read_input_example
+    from ..format.mlmodel import read_mlmodel
+    from ..format.schema import ModelSignature
+
+    path = resolve_model_dir(model_uri)
+    mlmodel = read_mlmodel(path)
+    signature = ModelSignature.from_dict(mlmodel["signature"]) if mlmodel.get("signature") else None
+    info = mlmodel.get("saved_input_example_info")
+    example = read_input_example(path, info, signature.inputs if signature else None) if info else None
+    return (split_example(example)[0] if example is not None else None), (signature.params if signature else None)

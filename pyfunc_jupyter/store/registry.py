@@ -269,14 +269,14 @@ def delete_model_version(name: str, version: int | str) -> None:
     The number is not reused: a small file named by it stays (listing ignores it), so
     ``models:/name/N`` never names another model later.
     """
-    from ..format.atomic import _exchange
+    from ..format.atomic import exchange
 
     model_dir, version = _version_dir(name, version)
     with _locked(model_dir) as data:
         target = model_dir / version
         tombstone = model_dir / f".pyfunc-deleted-{version}-{uuid.uuid4().hex[:8]}"
         tombstone.write_text(json.dumps({"deleted_version": int(version)}), encoding="utf-8")
-        if _exchange(tombstone, target):  # one step: the number is never free
+        if exchange(tombstone, target):  # one step: the number is never free
             shutil.rmtree(tombstone)
         else:
             moved = model_dir / f".pyfunc-deleted-{version}-{uuid.uuid4().hex[:8]}.dir"

@@ -136,12 +136,12 @@ class CompareTab(widgets.VBox):
             dropdown.value = current if current in {v for _, v in options} else None
 
     def _chosen(self, change: dict) -> None:
-        from .load_tab import _saved_example
+        from ..store.loading import saved_example
 
         self.compare_button.disabled = self.a.value is None or self.b.value is None
         if change["owner"] is self.a and self.a.value is not None:
             try:
-                example, _ = _saved_example(self.a.value)
+                example, _ = saved_example(self.a.value)
             except Exception as exc:  # noqa: BLE001 - typed JSON input still works
                 example = None
                 self.status.value = message(f"A's saved input example cannot be read ({exc}); type an input as JSON.")

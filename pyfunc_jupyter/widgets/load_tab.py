@@ -149,6 +149,7 @@ class LoadTab(widgets.VBox):
     def _chosen(self, change: dict) -> None:
         from ..card.modelcard import model_card
         from ..errors import PyfuncError
+        from ..store.loading import saved_example
 
         self.model, self.prediction = None, None
         self.editor.children, self.params_box.children = [], []
@@ -169,7 +170,7 @@ class LoadTab(widgets.VBox):
         self.card.collapsed = True
         self.card_output.outputs = (display_data(self.card),)
         try:
-            example, param_schema = _saved_example(change["new"])
+            example, param_schema = saved_example(change["new"])
         except Exception as exc:  # noqa: BLE001 - an unreadable example must not hide the card
             example, param_schema = None, None
             self.status.value = message(f"The saved input example cannot be read ({exc}); type an input as JSON.")
@@ -328,19 +329,3 @@ class LoadTab(widgets.VBox):
             return
         self.status.value = message("Predicted.", "ok")
         self.result.value = table_html(as_table(self.prediction))
-
-
-def _saved_example(uri: str) -> tuple[Any, Any]:
-    """The saved example's data and the params schema of a model, read without unpickling it."""
-    from ..format.example import split_example
-    from ..format.load import read_input_example
-    from ..format.mlmodel import read_mlmodel
-    from ..format.schema import ModelSignature
-    from ..store.loading import resolve_model_dir
-
-    path = resolve_model_dir(uri)
-    mlmodel = read_mlmodel(path)
-    signature = ModelSignature.from_dict(mlmodel["signature"]) if mlmodel.get("signature") else None
-    info = mlmodel.get("saved_input_example_info")
-    example = read_input_example(path, info, signature.inputs if signature else None) if info else None
-    return (split_example(example)[0] if example is not None else None), (signature.params if signature else None)
