@@ -245,12 +245,106 @@ def two_versions(panel, store, saved_store):
 def test_load_lists_and_searches(two_versions):
     tab = two_versions.load_tab
     labels = [label for label, _ in tab.versions.options]
-    assert [label.split(" · ")[0] for label in labels] == ["doubler v1", "line v2", "line v1"]
+    assert [" ".join(label.split()[:2]) for label in labels] == ["doubler v1", "line v2", "line v1"]
     assert all(" KB" in label or " B" in label for label in labels)
     tab.search.value = "lin"
     assert [uri for _, uri in tab.versions.options] == ["models:/line/2", "models:/line/1"]
     tab.search.value = "shift"  # signature summaries are searched too
     assert len(tab.versions.options) == 2
+
+
+def test_version_list_is_a_compact_table(two_versions):
+    tab = two_versions.load_tab
+    labels = [label for label, _ in tab.versions.options]
+    # columns line up: name, then the created time (local, to the second), the size, the signature
+    starts = {label.index(label.split()[2]) for label in labels}
+    assert len(starts) == 1, labels
+    for label in labels:
+        created = " ".join(label.split()[2:4])
+        assert len(created) == 19 and "." not in created  # no microseconds
+    assert "pfj-versions" in tab.versions._dom_classes
+
+
+def test_chosen_card_is_folded_and_below_the_controls(two_versions):
+    tab = two_versions.load_tab
+    tab.versions.value = "models:/line/2"
+    children = list(tab.children)
+    assert children.index(tab.card_output) > children.index(tab.predict_button)
+    (shown,) = tab.card_output.outputs
+    assert shown["metadata"][MIME_TYPE]["collapsed"] is True
+    html = shown["data"]["text/html"]
+    assert "<details" in html and " open>" not in html  # every section folded in the panel
+    # outside the panel only Files and Pickled state are folded
+    card = pyfunc_jupyter.model_card("models:/line/2")
+    html = card.to_html()
+    assert '<details class="pfj-section" data-section="signature" open>' in html
+    assert '<details class="pfj-section" data-section="files">' in html
+    assert '<details class="pfj-section" data-section="state">' in html
+
+
+def test_one_size_per_version(two_versions):
+    tab = two_versions.load_tab
+    entry = next(e for e in tab._entries if e.uri == "models:/line/2")
+    card = pyfunc_jupyter.model_card("models:/line/2")
+    from pyfunc_jupyter.card.render import format_size
+
+    assert card.volatile["model_size_bytes"] == entry.size_bytes
+    shown = format_size(entry.size_bytes)
+    assert f"model size {shown}" in card.to_html()
+    assert any(shown in label for label, uri in tab.versions.options if uri == "models:/line/2")
+
+
+def test_doubles_keep_their_decimal_point():
+    from pyfunc_jupyter.card.render import format_number, provenance
+    from pyfunc_jupyter.widgets.forms import DoubleText
+
+    assert [format_number(v) for v in (1.0, -2.0, 0.5, 1e20, 1.5e-7)] == ["1.0", "-2.0", "0.5", "1e+20", "1.5e-07"]
+    control = DoubleText(description="k (double)")
+    control.value = 1
+    assert control.value == "1.0" and control.number == 1.0
+    control.value = "x"
+    with pytest.raises(ValueError, match="k \\(double\\) must be a number"):
+        _ = control.number
+    assert (
+        provenance("inferred: pandas: referenced by the pickle; pandas: imported by cloudpickle")
+        == "inferred: pandas: referenced by the pickle, imported by cloudpickle"
+    )
+    assert provenance("given") == "given"
+
+
+def test_manage_a_version_description_tags_alias_delete(two_versions, store):
+    from pyfunc_jupyter.store.registry import read_registry
+
+    tab = two_versions.load_tab
+    tab.versions.value = "models:/line/1"
+    assert tab.manage.layout.display != "none"
+    tab.description.value = "the first line"
+    tab.description_button.click()
+    tab.tag_key.value, tab.tag_value.value = "stage", "test"
+    tab.tag_button.click()
+    tab.alias.value = "champion"
+    tab.alias_button.click()
+    registry = read_registry(store / "line")
+    assert registry["versions"]["1"] == {"description": "the first line", "tags": {"stage": "test"}}
+    assert registry["aliases"] == {"champion": 1}
+    assert tab.versions.value == "models:/line/1" and "models:/line@champion" in tab.registry_info.value
+    assert any("@champion" in label for label, uri in tab.versions.options if uri == "models:/line/1")
+    tab.search.value = "champion"  # aliases and tags are searched
+    assert [uri for _, uri in tab.versions.options] == ["models:/line/1"]
+    tab.search.value = ""
+    tab.tag_value.value = ""
+    tab.tag_button.click()  # no value: the tag goes
+    assert read_registry(store / "line")["versions"]["1"].get("tags") == {}
+    tab.alias.value = "nope"
+    tab.remove_alias_button.click()  # the registry's error, inline
+    assert "no alias 'nope'" in unescape(tab.status.value)
+    tab.delete_button.click()  # asks first
+    assert (store / "line" / "1").is_dir() and "Click again" in tab.status.value
+    tab.delete_button.click()
+    assert not (store / "line" / "1" / "MLmodel").exists()
+    assert [uri for _, uri in tab.versions.options] == ["models:/doubler/1", "models:/line/2"]
+    assert tab.versions.value is None and "Deleted models:/line/1" in tab.status.value
+    assert read_registry(store / "line")["aliases"] == {}
 
 
 def test_choose_shows_card_input_editor_and_params_form(two_versions):
@@ -355,6 +449,35 @@ def test_compare_two_versions(two_versions):
     assert tab.outputs.value.count('class="pfj-diff"') == 2
     assert [r for r in tab.differences["params"]] == [("shift", "long = 0", "long = 0", False)]
     assert "Outputs: mismatch" in tab.status.value
+    # the two versions differ only in pickled state (slope 2.0 vs 10.0): Compare says so, attribute by attribute
+    assert tab.differences["state"] == [("self.slope", "float 2.0", "float 10.0", True)]
+    assert "Changed: state." in unescape(tab.status.value)
+    assert "border:1px solid" in tab.diffs.value and "<th>attribute</th>" in tab.diffs.value
+
+
+def test_compare_shows_unprintable_state_by_its_pickle(panel, namespace, store):
+    exec(
+        compile(
+            "class Table(PythonModel):\n"
+            "    def __init__(self, n):\n"
+            "        self.weights = {'w': list(range(n))}\n"
+            "    def predict(self, context, model_input):\n"
+            "        return model_input['x'] * len(self.weights['w'])\n"
+            "small = Table(30)\nlarge = Table(40)\n",
+            "<cell>",
+            "exec",
+        ),
+        namespace,
+    )
+    save(panel, "small", "df", name="table")
+    save(panel, "large", "df", name="table")
+    tab = panel.compare_tab
+    tab.refresh()
+    tab.a.value, tab.b.value = "models:/table/1", "models:/table/2"
+    tab.compare_button.click()
+    ((key, a, b, changed),) = tab.differences["state"]
+    assert key == "self.weights" and changed and a.startswith("dict {'w': [0, 1,") and "…" in a
+    assert a.split("[pickle ")[1] != b.split("[pickle ")[1]  # the digests tell the two apart
 
 
 def test_compare_two_models_diffs_signature_and_requirements(two_versions):
@@ -436,7 +559,7 @@ def test_params_form_has_the_right_control_per_type():
     kinds = {spec.name: type(control).__name__ for spec, control in zip(form._specs, form._controls, strict=True)}
     assert kinds == {
         "k": "IntText",
-        "temperature": "FloatText",
+        "temperature": "DoubleText",
         "greedy": "Checkbox",
         "prefix": "Text",
         "stops": "Text",

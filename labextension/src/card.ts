@@ -232,6 +232,85 @@ function table(header: string[], rows: unknown[][], classes?: string[][]): HTMLT
 }
 
 /**
+ * An MLmodel `utc_time_created` (UTC, microseconds) in the browser's local time, to the second.
+ *
+ * @param created - `2026-12-03 07:36:01.123456` (UTC)
+ * @returns `2026-12-03 08:36:01` and the zone's short name, or the text as it was when unreadable
+ */
+export function formatTime(created: string | null | undefined): string {
+  if (!created) {
+    return '?';
+  }
+  const match = /^(\d{4})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)/.exec(created);
+  if (!match) {
+    return created;
+  }
+  const [, y, mo, d, h, mi, se] = match.map(Number);
+  const moment = new Date(Date.UTC(y, mo - 1, d, h, mi, se));
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  const zone =
+    new Intl.DateTimeFormat('en', { timeZoneName: 'short' })
+      .formatToParts(moment)
+      .find(part => part.type === 'timeZoneName')?.value ?? '';
+  return (
+    `${moment.getFullYear()}-${pad(moment.getMonth() + 1)}-${pad(moment.getDate())} ` +
+    `${pad(moment.getHours())}:${pad(moment.getMinutes())}:${pad(moment.getSeconds())}` +
+    (zone ? ` ${zone}` : '')
+  );
+}
+
+/**
+ * A requirement's source with each module named once:
+ * `inferred: pandas: a; pandas: b` becomes `inferred: pandas: a, b` (as the HTML fallback writes it).
+ *
+ * @param source - the card's `source` of a requirement
+ */
+export function provenance(source: string): string {
+  const prefix = 'inferred: ';
+  if (!source.startsWith(prefix)) {
+    return source;
+  }
+  const grouped = new Map<string, string[]>();
+  for (const reason of source.slice(prefix.length).split('; ')) {
+    const at = reason.indexOf(': ');
+    const [key, why] = at >= 0 ? [reason.slice(0, at), reason.slice(at + 2)] : ['', reason];
+    const whys = grouped.get(key) ?? [];
+    if (!whys.includes(why)) {
+      whys.push(why);
+    }
+    grouped.set(key, whys);
+  }
+  return (
+    prefix +
+    Array.from(grouped.entries())
+      .map(([key, whys]) => (key ? `${key}: ` : '') + whys.join(', '))
+      .join('; ')
+  );
+}
+
+/**
+ * A cell of a column whose signature type is a float: whole numbers keep their decimal point
+ * (JSON, and so the payload, does not tell 1 from 1.0).
+ */
+function floatCell(value: unknown, type: string | undefined): unknown {
+  return type && isFloatType(type) && isWholeNumber(value) ? value.toFixed(1) : value;
+}
+
+/**
+ * The signature type of each named column.
+ */
+function columnTypes(rows: IColumnRow[] | null | undefined): Map<string, string> {
+  const types = new Map<string, string>();
+  for (const row of rows || []) {
+    types.set(row.name === null || row.name === undefined ? 'value' : String(row.name), row.type);
+  }
+  if ((rows || []).length === 1) {
+    types.set('value', rows![0].type); // one unnamed output column is shown as "value"
+  }
+  return types;
+}
+
+/**
  * A section heading.
  */
 function heading(text: string): HTMLHeadingElement {
@@ -247,11 +326,11 @@ function renderHead(data: ICardData, volatile: IVolatile): HTMLElement[] {
     el('span', [`${CLASS_NAME}-badge`, mod(status === 'not saved' ? 'error' : 'ok')], status)
   );
   const facts: unknown[] = [data.model, data.uri, volatile.path];
-  if (volatile.total_bytes !== null && volatile.total_bytes !== undefined) {
-    facts.push(formatSize(volatile.total_bytes));
+  if (volatile.model_size_bytes !== null && volatile.model_size_bytes !== undefined) {
+    facts.push(`model size ${formatSize(volatile.model_size_bytes)}`);
   }
   if (volatile.created) {
-    facts.push(`created ${volatile.created} UTC`);
+    facts.push(`created ${formatTime(volatile.created)}`);
   }
   const line = el(
     'div',
@@ -288,13 +367,20 @@ function renderChecks(data: ICardData): HTMLElement[] {
   ];
 }
 
-function renderPreview(preview: IPreview | null): HTMLElement[] {
+function renderPreview(
+  preview: IPreview | null,
+  signature: ISignatureTables | null = null
+): HTMLElement[] {
   if (!preview) {
     return [];
   }
   const input = preview.input;
   const header = input.columns.map(c => `input: ${c}`);
-  const rows: unknown[][] = input.rows.map(r => [...r]);
+  const inputTypes = columnTypes(signature?.inputs);
+  const outputTypes = columnTypes(signature?.outputs);
+  const rows: unknown[][] = input.rows.map(r =>
+    r.map((v, c) => floatCell(v, inputTypes.get(String(input.columns[c]))))
+  );
   const classes: string[][] = rows.map(r => r.map(() => ''));
   const title = heading('Preview: ');
   preview.outputs.forEach((output, index) => {
@@ -328,7 +414,10 @@ function renderPreview(preview: IPreview | null): HTMLElement[] {
       classes.push(new Array(header.length - width).fill(''));
     }
     for (let r = 0; r < rows.length; r++) {
-      const values = r < out.rows.length ? out.rows[r] : new Array(width).fill('');
+      const values =
+        r < out.rows.length
+          ? out.rows[r].map((v, c) => floatCell(v, outputTypes.get(String(out.columns[c]))))
+          : new Array(width).fill('');
       rows[r].push(...values);
       for (let c = 0; c < width; c++) {
         classes[r].push(diff.has(`${r},${c}`) ? 'diff' : '');
@@ -451,7 +540,7 @@ function renderRequirements(data: ICardData, volatile: IVolatile): HTMLElement[]
     heading('Requirements'),
     table(
       ['requirement', 'from'],
-      rows.map(r => [pins[r.name] ?? r.name, r.source])
+      rows.map(r => [pins[r.name] ?? r.name, provenance(r.source)])
     )
   ];
 }
@@ -482,7 +571,11 @@ function renderFiles(data: ICardData, volatile: IVolatile): HTMLElement[] {
     );
   }
   if (data.files && data.files.length) {
-    nodes.push(heading('Files'));
+    const total =
+      volatile.total_bytes !== null && volatile.total_bytes !== undefined
+        ? ` (${formatSize(volatile.total_bytes)} on disk)`
+        : '';
+    nodes.push(heading(`Files${total}`));
     nodes.push(
       table(
         ['file', 'size'],
@@ -514,23 +607,60 @@ function renderFiles(data: ICardData, volatile: IVolatile): HTMLElement[] {
  * @param volatile - paths, times, sizes (may be empty: a card still draws without them)
  * @returns the card's root element (class `jp-PyfuncModelCard`)
  */
-export function renderCard(data: ICardData, volatile: IVolatile = {}): HTMLElement {
+export function renderCard(
+  data: ICardData,
+  volatile: IVolatile = {},
+  options: { collapsed?: boolean } = {}
+): HTMLElement {
   const root = el('div', [CLASS_NAME]);
   root.dataset.status = data.status;
+  for (const node of renderHead(data, volatile)) {
+    root.appendChild(node);
+  }
   const sections = [
-    ...renderHead(data, volatile),
     ...renderChecks(data),
-    ...renderPreview(data.preview),
+    ...renderPreview(data.preview, data.signature),
     ...renderServe(data, volatile),
     ...renderSignature(data.signature),
     ...renderRequirements(data, volatile),
     ...renderFiles(data, volatile)
   ];
+  // Each heading opens a section that folds (<details>): all folded when `collapsed` (the
+  // save/load panel), Files and Pickled state always folded.
+  let body: HTMLElement = root;
   for (const node of sections) {
-    root.appendChild(node);
+    if (node.tagName === 'H4') {
+      const title = node.textContent || '';
+      const name = SECTION_NAMES.find(([prefix]) => title.startsWith(prefix))?.[1] ?? '';
+      const details = el('details', [`${CLASS_NAME}-section`]);
+      details.dataset.section = name;
+      details.open = !options.collapsed && name !== 'files' && name !== 'state';
+      const summary = el('summary');
+      summary.appendChild(node);
+      details.appendChild(summary);
+      root.appendChild(details);
+      body = details;
+    } else {
+      body.appendChild(node);
+    }
   }
   return root;
 }
+
+/**
+ * Section headings (their start) and the name of their section (`data-section`, as in the HTML fallback).
+ */
+const SECTION_NAMES: [string, string][] = [
+  ['Checks', 'checks'],
+  ['Preview', 'preview'],
+  ['Serve with MLflow', 'serve'],
+  ['Signature', 'signature'],
+  ['Requirements', 'requirements'],
+  ['Artifacts', 'artifacts'],
+  ['Files', 'files'],
+  ['Code', 'code'],
+  ['Pickled state', 'state']
+];
 
 /**
  * Draw a card whose data cannot be drawn (a newer schema, a malformed payload).

@@ -837,6 +837,9 @@ export function buildCard(name: string, version: number, input: IModelFiles): IS
     sizes,
     state_sizes: stateSizes,
     total_bytes: input.files.reduce((total, f) => total + f.size, 0),
+    model_size_bytes: Number.isInteger(mlmodel.model_size_bytes)
+      ? (mlmodel.model_size_bytes as number)
+      : null,
     timings: {}
   };
   return { data, volatile };

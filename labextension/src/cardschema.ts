@@ -202,6 +202,8 @@ export interface IVolatile {
   };
   /** The directory's size in bytes. */
   total_bytes?: number | null;
+  /** MLmodel's model_size_bytes: the size the store's lists show. */
+  model_size_bytes?: number | null;
   /** Seconds spent in each step. */
   timings?: {
     [key: string]: number;

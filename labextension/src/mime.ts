@@ -50,11 +50,16 @@ export function cardProblem(data: unknown): string | null {
  * @param data - the card data
  * @param volatile - the volatile facts
  */
-export function drawCard(node: HTMLElement, data: unknown, volatile: IVolatile): void {
+export function drawCard(
+  node: HTMLElement,
+  data: unknown,
+  volatile: IVolatile,
+  options: { collapsed?: boolean } = {}
+): void {
   const problem = cardProblem(data);
   let card: HTMLElement;
   try {
-    card = problem ? renderProblem(problem) : renderCard(data as ICardData, volatile);
+    card = problem ? renderProblem(problem) : renderCard(data as ICardData, volatile, options);
   } catch (reason) {
     card = renderProblem(`The model card could not be drawn: ${reason}`);
   }
@@ -84,9 +89,11 @@ export class ModelCardRenderer extends Widget implements IRenderMime.IRenderer {
    */
   renderModel(model: IRenderMime.IMimeModel): Promise<void> {
     const data = model.data[this._mimeType];
-    const meta = model.metadata[this._mimeType] as { volatile?: IVolatile } | undefined;
+    const meta = model.metadata[this._mimeType] as
+      { volatile?: IVolatile; collapsed?: boolean } | undefined;
     const volatile = (meta && typeof meta === 'object' && meta.volatile) || {};
-    drawCard(this.node, data, volatile);
+    // `collapsed`: the save/load panel shows the card with every section folded
+    drawCard(this.node, data, volatile, { collapsed: !!(meta && meta.collapsed === true) });
     const card = data as Partial<ICardData> | undefined;
     if (this.announce && card && card.status === 'saved' && card.uri) {
       document.dispatchEvent(new CustomEvent(CARD_DRAWN_EVENT, { detail: { uri: card.uri } }));

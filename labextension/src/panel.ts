@@ -6,7 +6,7 @@ import { LabIcon, refreshIcon } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
-import { CARD_DRAWN_EVENT, formatSize } from './card';
+import { CARD_DRAWN_EVENT, formatSize, formatTime } from './card';
 import { IStoreListing, IStoreVersion, ModelStore } from './store';
 
 /**
@@ -31,8 +31,41 @@ export const modelsIcon = new LabIcon({
 export interface IModelsPanelActions {
   /** Open the version's card in the main area. */
   open(version: IStoreVersion): void;
-  /** Insert `%pyfunc_load <uri>` below the active cell of the current notebook. */
+  /** Insert `%pyfunc_load <uri> --as <name>` below the active cell of the current notebook. */
   insertLoadCell(version: IStoreVersion): void;
+  /** Insert a cell that manages the version through the Python API (run by the user). */
+  insertManageCell(version: IStoreVersion, action: ManageAction): void;
+  /** Show another store folder (relative to the Jupyter root). */
+  chooseStore(storeDir: string): void;
+}
+
+/**
+ * What a version's Manage menu can do: each inserts a cell calling `store/registry.py`.
+ *
+ * The side panel never writes `registry.json` itself: the kernel's writes take an exclusive
+ * `flock`, which the browser cannot take, so a browser write could lose a kernel's change.
+ */
+export type ManageAction = 'describe' | 'tag' | 'alias' | 'delete';
+
+const MANAGE_LABELS: [ManageAction, string][] = [
+  ['describe', 'Set description…'],
+  ['tag', 'Set a tag…'],
+  ['alias', 'Set an alias…'],
+  ['delete', 'Delete version…']
+];
+
+/**
+ * A Python identifier derived from a version (`price`, v2 -> `price_v2`), for `--as`.
+ *
+ * @param version - the version
+ * @returns a variable name
+ */
+export function variableName(version: { name: string; version: number }): string {
+  let base = version.name.replace(/[^A-Za-z0-9_]/g, '_').replace(/_+/g, '_');
+  if (!/^[A-Za-z_]/.test(base)) {
+    base = `model_${base}`;
+  }
+  return `${base}_v${version.version}`;
 }
 
 /**
@@ -65,10 +98,10 @@ function el<K extends keyof HTMLElementTagNameMap>(
 }
 
 /**
- * A model's creation time to the minute (the full time is in the tooltip).
+ * A model's creation time, local, to the second.
  */
 function shortTime(created: string | null): string {
-  return created ? created.replace('T', ' ').slice(0, 16) : 'created ?';
+  return created ? formatTime(created) : 'created ?';
 }
 
 /**
@@ -96,14 +129,31 @@ export class ModelsPanel extends Widget {
     refresh.addEventListener('click', () => void this.refresh());
     header.appendChild(refresh);
 
+    this._storePicker = el('select', `${PANEL_CLASS}-stores jp-mod-styled`);
+    this._storePicker.title = 'The store folder shown (relative to the Jupyter root)';
+    this._storePicker.setAttribute('aria-label', 'Store folder');
+    this._storePicker.addEventListener('change', () =>
+      this._actions.chooseStore(this._storePicker.value)
+    );
+
     this._filter = el('input', `${PANEL_CLASS}-filter jp-mod-styled`);
     this._filter.type = 'search';
     this._filter.placeholder = 'Filter by name or signature';
     this._filter.addEventListener('input', () => this._applyFilter());
 
     this._status = el('div', `${PANEL_CLASS}-status`);
+    this._message = el('div', `${PANEL_CLASS}-message`);
+    this._message.setAttribute('role', 'status');
     this._body = el('div', `${PANEL_CLASS}-body`);
-    this.node.append(header, this._filter, this._status, this._body);
+    this.node.append(
+      header,
+      this._storePicker,
+      this._filter,
+      this._status,
+      this._message,
+      this._body
+    );
+    this.setStores([store.storeDir]);
     document.addEventListener(CARD_DRAWN_EVENT, this._onCardDrawn);
   }
 
@@ -125,7 +175,67 @@ export class ModelsPanel extends Widget {
 
   set store(store: ModelStore) {
     this._store = store;
+    this.setStores(this._stores);
     void this.refresh();
+  }
+
+  /**
+   * The store folders to choose from: the setting's and those of the open notebooks
+   * (`models/` beside each, where its kernel saves by default).
+   *
+   * @param dirs - store folders relative to the Jupyter root
+   */
+  setStores(dirs: string[]): void {
+    const all = Array.from(new Set([...dirs, this._store.storeDir])).sort();
+    this._stores = all;
+    this._storePicker.replaceChildren(
+      ...all.map(dir => {
+        const option = el('option', '', `${dir}/`);
+        option.value = dir;
+        return option;
+      })
+    );
+    this._storePicker.value = this._store.storeDir;
+    this._storePicker.hidden = all.length < 2;
+  }
+
+  /**
+   * The store folders offered.
+   */
+  get stores(): string[] {
+    return this._stores.slice();
+  }
+
+  /**
+   * Whether a notebook is open to insert cells into (the insert buttons are disabled without one).
+   */
+  set canInsert(value: boolean) {
+    this._canInsert = value;
+    for (const button of Array.from(
+      this._body.querySelectorAll<HTMLButtonElement | HTMLSelectElement>(
+        `.${PANEL_CLASS}-insert, .${PANEL_CLASS}-manage`
+      )
+    )) {
+      button.disabled = !value;
+    }
+    if (value && this._message.dataset.kind === 'no-notebook') {
+      this.showMessage('');
+    }
+  }
+
+  get canInsert(): boolean {
+    return this._canInsert;
+  }
+
+  /**
+   * Show a one-line message above the list (an empty text clears it).
+   *
+   * @param text - what to say
+   * @param kind - why (`no-notebook`, `error`, `info`)
+   */
+  showMessage(text: string, kind = 'error'): void {
+    this._message.textContent = text;
+    this._message.dataset.kind = text ? kind : '';
   }
 
   /**
@@ -144,6 +254,7 @@ export class ModelsPanel extends Widget {
     const generation = ++this._generation;
     this.node.classList.add('jp-mod-loading');
     this._status.textContent = `Reading ${this._store.storeDir}/…`;
+    this.setStores(this._stores);
     let listing: IStoreListing;
     try {
       listing = await this._store.list();
@@ -189,9 +300,8 @@ export class ModelsPanel extends Widget {
       (n, m) => n + m.versions.filter(v => v.error).length + (m.error ? 1 : 0),
       0
     );
-    this._status.textContent =
-      `${listing.storeDir}/ · ${listing.models.length} model(s), ${versions} version(s)` +
-      (broken ? `, ${broken} broken` : '');
+    this._counts = { models: listing.models.length, versions, broken };
+    this._writeStatus(listing.models.length, versions);
     if (listing.error) {
       this._body.appendChild(el('div', `${PANEL_CLASS}-error`, listing.error));
     }
@@ -246,8 +356,16 @@ export class ModelsPanel extends Widget {
   private _versionItem(version: IStoreVersion): HTMLLIElement {
     const item = el('li', `${PANEL_CLASS}-version`);
     item.dataset.uri = version.uri;
-    item.dataset.searchText =
-      `${version.name} ${version.uri} ${version.signatureSummary || ''}`.toLowerCase();
+    item.dataset.searchText = [
+      version.name,
+      version.uri,
+      version.signatureSummary || '',
+      version.description || '',
+      ...(version.aliases || []).map(a => `@${a}`),
+      ...Object.entries(version.tags || {}).map(([k, v]) => `${k}=${v}`)
+    ]
+      .join(' ')
+      .toLowerCase();
     const open = el('button', `${PANEL_CLASS}-open`);
     open.title = version.error
       ? `${version.uri} is broken: ${version.error}`
@@ -264,20 +382,59 @@ export class ModelsPanel extends Widget {
         `${PANEL_CLASS}-meta`,
         `${shortTime(version.created)} · ${formatSize(version.sizeBytes)}`
       );
-      meta.title = version.created ? `created ${version.created} UTC` : '';
+      meta.title =
+        (version.created ? `created ${version.created} UTC; ` : '') +
+        "model size: MLmodel's model_size_bytes, as on the card";
       open.appendChild(meta);
       item.appendChild(open);
       item.appendChild(
         el('div', `${PANEL_CLASS}-signature`, version.signatureSummary || 'no signature')
       );
-      const insert = el('button', `${PANEL_CLASS}-insert`);
+      const registry: string[] = [];
+      if (version.aliases && version.aliases.length) {
+        registry.push(version.aliases.map(a => `@${a}`).join(' '));
+      }
+      for (const [key, value] of Object.entries(version.tags || {})) {
+        registry.push(`${key}=${value}`);
+      }
+      if (registry.length) {
+        item.appendChild(el('div', `${PANEL_CLASS}-registry`, registry.join(' · ')));
+      }
+      if (version.description) {
+        item.appendChild(el('div', `${PANEL_CLASS}-description`, version.description));
+      }
+      const actions = el('div', `${PANEL_CLASS}-actions`);
+      const insert = el('button', `${PANEL_CLASS}-insert jp-Button jp-mod-minimal`);
       insert.textContent = 'Insert load cell';
-      insert.title = `Add a "%pyfunc_load ${version.uri}" cell below the active cell`;
+      insert.disabled = !this._canInsert;
+      insert.title =
+        `Add a "%pyfunc_load ${version.uri} --as ${variableName(version)}" cell ` +
+        'below the active cell of the current notebook (open a notebook first)';
       insert.addEventListener('click', event => {
         event.stopPropagation();
         this._actions.insertLoadCell(version);
       });
-      item.appendChild(insert);
+      const manage = el('select', `${PANEL_CLASS}-manage jp-mod-styled`);
+      manage.title = 'Insert a cell that changes this version through the Python API';
+      manage.setAttribute('aria-label', `Manage ${version.uri}`);
+      manage.disabled = !this._canInsert;
+      const prompt = el('option', '', 'Manage…');
+      prompt.value = '';
+      manage.appendChild(prompt);
+      for (const [action, label] of MANAGE_LABELS) {
+        const option = el('option', '', label);
+        option.value = action;
+        manage.appendChild(option);
+      }
+      manage.addEventListener('change', () => {
+        const action = manage.value as ManageAction | '';
+        manage.value = '';
+        if (action) {
+          this._actions.insertManageCell(version, action);
+        }
+      });
+      actions.append(insert, manage);
+      item.appendChild(actions);
     }
     open.addEventListener('click', () => this._actions.open(version));
     return item;
@@ -285,6 +442,8 @@ export class ModelsPanel extends Widget {
 
   private _applyFilter(): void {
     const text = this._filter.value.trim().toLowerCase();
+    let shownModels = 0;
+    let shownVersions = 0;
     for (const model of Array.from(
       this._body.querySelectorAll<HTMLElement>(`.${PANEL_CLASS}-model`)
     )) {
@@ -298,11 +457,34 @@ export class ModelsPanel extends Widget {
         shown += matches ? 1 : 0;
       }
       model.hidden = !!text && !nameMatches && shown === 0;
+      shownModels += model.hidden ? 0 : 1;
+      shownVersions += shown;
     }
+    if (this._counts) {
+      this._writeStatus(shownModels, shownVersions, !!text);
+    }
+  }
+
+  /**
+   * The status line: the folder shown and what it holds (what the filter leaves, when filtering).
+   */
+  private _writeStatus(models: number, versions: number, filtered = false): void {
+    const counts = this._counts!;
+    const shown = filtered
+      ? `${models} of ${counts.models} model(s), ${versions} of ${counts.versions} version(s) match`
+      : `${counts.models} model(s), ${counts.versions} version(s)`;
+    this._status.textContent =
+      `Showing ${this._store.storeDir}/ · ${shown}` +
+      (counts.broken ? `, ${counts.broken} broken` : '');
   }
 
   private _actions: IModelsPanelActions;
   private _body: HTMLDivElement;
+  private _canInsert = false;
+  private _counts: { models: number; versions: number; broken: number } | null = null;
+  private _message: HTMLDivElement;
+  private _storePicker: HTMLSelectElement;
+  private _stores: string[] = [];
   private _filter: HTMLInputElement;
   private _generation = 0;
   private _listing: IStoreListing | null = null;

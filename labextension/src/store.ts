@@ -8,7 +8,15 @@
  */
 import { Contents } from '@jupyterlab/services';
 
-import { buildCard, IStoredCard, pythonRepr, SIDECAR, versionFacts } from './cardbuilder';
+import {
+  buildCard,
+  isMapping,
+  IStoredCard,
+  pythonRepr,
+  SIDECAR,
+  Value,
+  versionFacts
+} from './cardbuilder';
 
 export { SIDECAR };
 export type { IStoredCard };
@@ -57,7 +65,18 @@ export interface IStoreVersion {
   sizeBytes: number | null;
   /** Why it cannot be used, for a broken version; else `null`. */
   error: string | null;
+  /** Its description, from the model's `registry.json` (see `store/registry.py`). */
+  description?: string | null;
+  /** Its tags, from `registry.json`. */
+  tags?: { [key: string]: string };
+  /** The aliases pointing at it (`models:/<name>@<alias>`), from `registry.json`. */
+  aliases?: string[];
 }
+
+/**
+ * The registry file of a model folder (written by the kernel under a lock; read-only here).
+ */
+export const REGISTRY_FILE = 'registry.json';
 
 /**
  * One model (a folder of versions) in the store.
@@ -222,6 +241,28 @@ export class ModelStore {
   }
 
   /**
+   * Whether the version folder exists, found by listing its parents (so a missing one is no 404).
+   *
+   * @param name - the model name
+   * @param version - the version
+   */
+  async hasVersion(name: string, version: number): Promise<boolean> {
+    const listed = async (dir: string, child: string): Promise<boolean> => {
+      const folder = await this._contents.get(dir, { content: true });
+      return (folder.content as Contents.IModel[]).some(
+        c => c.name === child && c.type === 'directory'
+      );
+    };
+    const slash = this.storeDir.lastIndexOf('/');
+    const parent = slash < 0 ? '' : this.storeDir.slice(0, slash);
+    return (
+      (await listed(parent, this.storeDir.slice(slash + 1))) &&
+      (await listed(this.storeDir, name)) &&
+      (await listed(join(this.storeDir, name), String(version)))
+    );
+  }
+
+  /**
    * One model folder: its versions, newest first.
    */
   private async _model(name: string): Promise<IStoreModel> {
@@ -242,7 +283,41 @@ export class ModelStore {
       return model;
     }
     model.versions = await mapLimited(versions, 4, v => this._version(name, v));
+    if ((folder.content as Contents.IModel[]).some(c => c.name === REGISTRY_FILE)) {
+      await this._registry(name, model.versions);
+    }
     return model;
+  }
+
+  /**
+   * Add descriptions, tags and aliases from the model's `registry.json` (an unreadable file
+   * never fails the listing, as on the Python side).
+   */
+  private async _registry(name: string, versions: IStoreVersion[]): Promise<void> {
+    let registry: Value;
+    try {
+      registry = JSON.parse(await this._text(join(this.storeDir, name, REGISTRY_FILE)));
+    } catch {
+      return;
+    }
+    if (!isMapping(registry)) {
+      return;
+    }
+    const perVersion = isMapping(registry.versions) ? registry.versions : {};
+    const aliases = isMapping(registry.aliases) ? registry.aliases : {};
+    for (const entry of versions) {
+      const meta = perVersion[String(entry.version)];
+      if (isMapping(meta)) {
+        entry.description = typeof meta.description === 'string' ? meta.description : null;
+        entry.tags = isMapping(meta.tags)
+          ? Object.fromEntries(Object.entries(meta.tags).map(([k, v]) => [k, String(v)]))
+          : {};
+      }
+      entry.aliases = Object.entries(aliases)
+        .filter(([, v]) => String(v) === String(entry.version))
+        .map(([alias]) => alias)
+        .sort();
+    }
   }
 
   /**

@@ -349,6 +349,8 @@ def model_card_data(
         "sizes": sizes,
         "state_sizes": {r["attribute"]: r["bytes"] for r in state or [] if r.get("bytes") is not None},
         "total_bytes": sum(sizes.values()),
+        # the size the store's lists show: MLmodel's model_size_bytes (the files written before MLmodel)
+        "model_size_bytes": _size_or_none(mlmodel.get("model_size_bytes")),
         "timings": dict(timings or {}),
     }
     return data, volatile
@@ -390,3 +392,8 @@ def unsaved_card_data(
     }
     volatile = {"state_sizes": {r["attribute"]: r["bytes"] for r in state or [] if r.get("bytes") is not None}}
     return data, volatile
+
+
+def _size_or_none(value: Any) -> int | None:
+    """An MLmodel's ``model_size_bytes`` when it is an integer (not a bool), else None."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

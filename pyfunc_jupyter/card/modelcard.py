@@ -21,6 +21,7 @@ class ModelCard:
     def __init__(self, data: dict[str, Any], volatile: dict[str, Any] | None = None) -> None:
         self.data = data
         self.volatile = volatile or {}
+        self.collapsed = False  # all sections folded (the panel sets it: the card must not push its controls away)
 
     @property
     def findings(self) -> list[dict[str, str]]:
@@ -39,7 +40,7 @@ class ModelCard:
         """The card as self-contained HTML."""
         from .render import render_html
 
-        return render_html(self.data, self.volatile)
+        return render_html(self.data, self.volatile, collapsed=self.collapsed)
 
     def to_text(self) -> str:
         """The card as plain text."""
@@ -49,7 +50,10 @@ class ModelCard:
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict, dict]:
         bundle = {MIME_TYPE: self.data, "text/html": self.to_html(), "text/plain": self.to_text()}
-        return bundle, {MIME_TYPE: {"volatile": self.volatile}}
+        metadata: dict[str, Any] = {"volatile": self.volatile}
+        if self.collapsed:
+            metadata["collapsed"] = True
+        return bundle, {MIME_TYPE: metadata}
 
     def __repr__(self) -> str:
         return self.to_text()

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC
 from html import escape
 from typing import Any
 
-__all__ = ["render_html", "render_preview_html", "render_text", "format_size"]
+__all__ = [
+    "render_html",
+    "render_preview_html",
+    "render_text",
+    "format_size",
+    "format_time",
+    "format_number",
+    "provenance",
+]
 
 _STYLE = """
 .pfj-card{font-family:var(--jp-ui-font-family,system-ui,sans-serif);font-size:13px;
@@ -29,6 +38,8 @@ _STYLE = """
 .pfj-card ul{margin:2px 0 6px;padding-left:18px}
 .pfj-card pre.pfj-code{margin:2px 0 4px;padding:3px 6px;white-space:pre-wrap;word-break:break-all;
  font-family:var(--jp-code-font-family,monospace);font-size:12px;background:var(--jp-layout-color2,#f3f3f3)}
+.pfj-card details>summary{cursor:pointer;font-weight:600;margin:8px 0 4px}
+.pfj-card details>summary>h4{display:inline;margin:0}
 """
 
 # Inline, not in _STYLE: every card's HTML carries _STYLE, and only code-model cards need this.
@@ -59,11 +70,55 @@ def format_size(size: int | None) -> str:
     return f"{value:.1f} GB"  # pragma: no cover - the loop always returns
 
 
+def format_time(created: str | None) -> str | None:
+    """An MLmodel ``utc_time_created`` (UTC, microseconds) in local time to the second, with the zone."""
+    if not created:
+        return created
+    from datetime import datetime
+
+    try:
+        moment = datetime.fromisoformat(str(created).replace("Z", "")).replace(tzinfo=UTC)
+    except ValueError:
+        return str(created)
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z").strip()
+
+
+def format_number(value: float) -> str:
+    """A float as text that keeps its decimal point (``1.0``, not ``1``), as JSON and the Predict table show it."""
+    text = f"{value:.10g}"  # enough digits that a marked difference is visible
+    if text.lstrip("-").isdigit():
+        text += ".0"
+    return text
+
+
+def provenance(source: str) -> str:
+    """A requirement's source with each module named once: ``pandas: a; pandas: b`` -> ``pandas: a; b``."""
+    head, sep, rest = source.partition(": ")
+    if not sep or head not in ("inferred",):
+        return source
+    grouped: dict[str, list[str]] = {}
+    for reason in rest.split("; "):
+        module, colon, why = reason.partition(": ")
+        key, why = (module, why) if colon else ("", reason)
+        if why not in grouped.setdefault(key, []):
+            grouped[key].append(why)
+    return head + ": " + "; ".join((f"{key}: " if key else "") + ", ".join(whys) for key, whys in grouped.items())
+
+
+def _section(title: str, body: str, *, open_: bool = True, name: str = "") -> str:
+    """A collapsible card section (``<details>``): a reader can fold what does not interest them."""
+    attrs = f' data-section="{escape(name)}"' if name else ""
+    return (
+        f'<details class="pfj-section"{attrs}{" open" if open_ else ""}><summary><h4>{title}</h4></summary>'
+        f"{body}</details>"
+    )
+
+
 def _text(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, float):
-        return f"{value:.10g}"  # enough digits that a marked difference is visible
+        return format_number(value)
     if isinstance(value, str):
         return value
     return json.dumps(value, default=str)
@@ -106,31 +161,35 @@ def _head_html(data: dict, volatile: dict) -> str:
         f'<span class="pfj-badge {css}">{escape(status)}</span></div>'
     ]
     facts = [data.get("model"), data.get("uri"), volatile.get("path")]
-    if volatile.get("total_bytes") is not None:
-        facts.append(format_size(volatile["total_bytes"]))
+    if volatile.get("model_size_bytes") is not None:
+        facts.append(f"model size {format_size(volatile['model_size_bytes'])}")
     if volatile.get("created"):
-        facts.append(f"created {volatile['created']} UTC")
+        facts.append(f"created {format_time(volatile['created'])}")
     parts.append('<div class="pfj-muted">' + " · ".join(escape(str(f)) for f in facts if f) + "</div>")
     return "".join(parts)
 
 
-def _checks_html(data: dict) -> str:
+def _checks_html(data: dict, open_: bool = True) -> str:
     checks = data.get("checks") or []
     summary = data.get("summary") or {}
     if not checks:
-        return '<h4>Checks</h4><div class="pfj-ok">✓ no problems found</div>'
+        return _section("Checks", '<div class="pfj-ok">✓ no problems found</div>', open_=open_, name="checks")
     items = "".join(
         f'<li><span class="pfj-{escape(c["severity"])}">{escape(c["severity"])}</span> '
         f'<code>{escape(c["check"])}</code>: {escape(c["message"])}<br><span class="pfj-muted">Fix: '
         f"{escape(c['fix'])}</span></li>"
         for c in checks
     )
-    return (
-        f"<h4>Checks: {summary.get('errors', 0)} error(s), {summary.get('warnings', 0)} warning(s)</h4><ul>{items}</ul>"
+    return _section(
+        f"Checks: {summary.get('errors', 0)} error(s), {summary.get('warnings', 0)} warning(s)",
+        f"<ul>{items}</ul>",
+        open_=open_,
+        name="checks",
     )
 
 
-def _preview_html(preview: dict | None) -> str:
+def _preview_html(preview: dict | None, open_: bool | None = None) -> str:
+    """The preview table; a ``<details>`` section when ``open_`` is given, a plain heading otherwise."""
     if not preview:
         return ""
     table = preview["input"]
@@ -164,21 +223,24 @@ def _preview_html(preview: dict | None) -> str:
         [table.get("total_rows", 0)] + [o["table"].get("total_rows", 0) for o in preview["outputs"] if o.get("table")]
     )
     note = f'<div class="pfj-muted">first {len(table["rows"])} of {more} rows</div>' if more > len(rows) else ""
-    return "<h4>Preview: " + " · ".join(labels) + "</h4>" + _table(header, rows, classes) + note
+    title = "Preview: " + " · ".join(labels)
+    if open_ is None:
+        return f"<h4>{title}</h4>" + _table(header, rows, classes) + note
+    return _section(title, _table(header, rows, classes) + note, open_=open_, name="preview")
 
 
-def _serve_html(data: dict, volatile: dict) -> str:
+def _serve_html(data: dict, volatile: dict, open_: bool = True) -> str:
     from .data import serve_lines
 
     lines = serve_lines(data.get("serve"), volatile.get("path"))
     if not lines:
         return ""
-    parts = ["<h4>Serve with MLflow</h4>", f'<pre class="pfj-code">{escape(lines["serve"])}</pre>']
+    parts = [f'<pre class="pfj-code">{escape(lines["serve"])}</pre>']
     if "curl" in lines:
         parts.append(f'<pre class="pfj-code">{escape(lines["curl"])}</pre>')
     else:
         parts.append(f'<div class="pfj-muted">{escape(NO_SERVING_EXAMPLE)}</div>')
-    return "".join(parts)
+    return _section("Serve with MLflow", "".join(parts), open_=open_, name="serve")
 
 
 NO_SERVING_EXAMPLE = "no serving_input_example.json: save the model with an input example to get a curl line"
@@ -189,10 +251,15 @@ def _column_name(name: Any) -> Any:
     return "(unnamed)" if name is None else name
 
 
-def _signature_html(signature: dict | None) -> str:
+def _signature_html(signature: dict | None, open_: bool = True) -> str:
     if not signature:
-        return '<h4>Signature</h4><div class="pfj-warning">none: inputs are not checked when the model is loaded</div>'
-    parts = ["<h4>Signature</h4>"]
+        return _section(
+            "Signature",
+            '<div class="pfj-warning">none: inputs are not checked when the model is loaded</div>',
+            open_=open_,
+            name="signature",
+        )
+    parts = []
     for part in ("inputs", "outputs"):
         rows = signature.get(part)
         if rows is None:
@@ -211,51 +278,73 @@ def _signature_html(signature: dict | None) -> str:
                 ["name", "type", "default"], [[p["name"], p["type"], _param_default(p)] for p in signature["params"]]
             )
         )
-    return "".join(parts)
+    return _section("Signature", "".join(parts), open_=open_, name="signature")
 
 
-def _requirements_html(data: dict, volatile: dict) -> str:
+def _requirements_html(data: dict, volatile: dict, open_: bool = True) -> str:
     rows = data.get("requirements") or []
     if not rows:
         return ""
     pins = volatile.get("pins") or {}
-    return "<h4>Requirements</h4>" + _table(
-        ["requirement", "from"], [[pins.get(r["name"], r["name"]), r["source"]] for r in rows]
+    return _section(
+        "Requirements",
+        _table(["requirement", "from"], [[pins.get(r["name"], r["name"]), provenance(r["source"])] for r in rows]),
+        open_=open_,
+        name="requirements",
     )
 
 
-def _files_html(data: dict, volatile: dict) -> str:
+def _files_html(data: dict, volatile: dict, open_: bool = True) -> str:
+    """Artifacts (open unless ``open_`` is false), then Files and Pickled state (always collapsed)."""
     sizes = volatile.get("sizes") or {}
     parts = []
     if data.get("artifacts"):
         parts.append(
-            "<h4>Artifacts</h4>"
-            + _table(
-                ["key", "path", "size"],
-                [[a["key"], a["path"], format_size(_tree_size(sizes, a["path"]))] for a in data["artifacts"]],
+            _section(
+                "Artifacts",
+                _table(
+                    ["key", "path", "size"],
+                    [[a["key"], a["path"], format_size(_tree_size(sizes, a["path"]))] for a in data["artifacts"]],
+                ),
+                open_=open_,
+                name="artifacts",
             )
         )
     if data.get("files"):
+        total = f" ({format_size(volatile['total_bytes'])} on disk)" if volatile.get("total_bytes") is not None else ""
         parts.append(
-            "<h4>Files</h4>"
-            + _table(["file", "size"], [[f["path"], format_size(sizes.get(f["path"]))] for f in data["files"]])
+            _section(
+                f"Files{total}",
+                _table(["file", "size"], [[f["path"], format_size(sizes.get(f["path"]))] for f in data["files"]]),
+                open_=False,
+                name="files",
+            )
         )
     code = data.get("code")
     if code:
         text = code["text"] if code.get("text") is not None else "(the file cannot be read)"
         parts.append(
-            f'<h4>Code: {escape(code["path"])}</h4><pre class="pfj-code" style="{_CODE_STYLE}">{escape(text)}</pre>'
+            _section(
+                f"Code: {escape(code['path'])}",
+                f'<pre class="pfj-code" style="{_CODE_STYLE}">{escape(text)}</pre>',
+                open_=open_,
+                name="code",
+            )
         )
     if data.get("state"):
         state_sizes = volatile.get("state_sizes") or {}
         parts.append(
-            "<h4>Pickled state</h4>"
-            + _table(
-                ["attribute", "type", "size"],
-                [
-                    [f"self.{s['attribute']}", s["type"], format_size(state_sizes.get(s["attribute"]))]
-                    for s in data["state"]
-                ],
+            _section(
+                "Pickled state",
+                _table(
+                    ["attribute", "type", "size"],
+                    [
+                        [f"self.{s['attribute']}", s["type"], format_size(state_sizes.get(s["attribute"]))]
+                        for s in data["state"]
+                    ],
+                ),
+                open_=False,
+                name="state",
             )
         )
     return "".join(parts)
@@ -267,16 +356,18 @@ def _tree_size(sizes: dict[str, int], path: str | None) -> int | None:
     return sum(size for name, size in sizes.items() if name == path or name.startswith(path.rstrip("/") + "/"))
 
 
-def render_html(data: dict[str, Any], volatile: dict[str, Any]) -> str:
-    """The whole card as self-contained HTML."""
+def render_html(data: dict[str, Any], volatile: dict[str, Any], *, collapsed: bool = False) -> str:
+    """The whole card as self-contained HTML; its sections fold (``<details>``), all folded when ``collapsed``
+    (inside the panel), Files and Pickled state always folded."""
+    open_ = not collapsed
     body = (
         _head_html(data, volatile)
-        + _checks_html(data)
-        + _preview_html(data.get("preview"))
-        + _serve_html(data, volatile)
-        + _signature_html(data.get("signature"))
-        + _requirements_html(data, volatile)
-        + _files_html(data, volatile)
+        + _checks_html(data, open_)
+        + _preview_html(data.get("preview"), open_)
+        + _serve_html(data, volatile, open_)
+        + _signature_html(data.get("signature"), open_)
+        + _requirements_html(data, volatile, open_)
+        + _files_html(data, volatile, open_)
     )
     return f'<div class="pfj-card"><style>{_STYLE}</style>{body}</div>'
 
@@ -348,7 +439,7 @@ def render_text(data: dict[str, Any], volatile: dict[str, Any]) -> str:
     pins = volatile.get("pins") or {}
     if data.get("requirements"):
         lines.append("Requirements:")
-        lines += [f"  {pins.get(r['name'], r['name'])}  ({r['source']})" for r in data["requirements"]]
+        lines += [f"  {pins.get(r['name'], r['name'])}  ({provenance(r['source'])})" for r in data["requirements"]]
     if data.get("artifacts"):
         lines.append("Artifacts: " + ", ".join(f"{a['key']} -> {a['path']}" for a in data["artifacts"]))
     if data.get("files"):

@@ -1,4 +1,5 @@
-"""The panel's Compare tab: two versions side by side on one input; signature, params, requirements, files diffed."""
+"""The panel's Compare tab: two versions side by side on one input; signature, params, requirements, files, artifacts
+and pickled state diffed."""
 
 from __future__ import annotations
 
@@ -9,7 +10,17 @@ import ipywidgets as widgets
 
 from .forms import InputEditor, message
 
-__all__ = ["CompareTab", "diff_rows"]
+__all__ = ["CompareTab", "diff_rows", "state_facts"]
+
+# the diff tables are bordered like the card's, so their columns never run together
+_DIFF_CSS = (
+    "<style>.pfj-diffs table{border-collapse:collapse;margin:2px 0 6px}.pfj-diffs th,.pfj-diffs td{"
+    "border:1px solid var(--jp-border-color2,#ccc);padding:2px 6px;text-align:left;vertical-align:top;"
+    "font-family:var(--jp-code-font-family,monospace);font-size:12px}.pfj-diffs th{"
+    "background:var(--jp-layout-color2,#f3f3f3)}.pfj-diffs tr.pfj-changed td{"
+    "background:var(--jp-warn-color3,#fff3cd)}</style>"
+)
+_VALUE_CHARS = 80
 
 _STYLE = {"description_width": "60px"}
 
@@ -17,6 +28,36 @@ _STYLE = {"description_width": "60px"}
 def diff_rows(a: dict[str, str], b: dict[str, str]) -> list[tuple[str, str, str, bool]]:
     """(key, value in A, value in B, differs) for the union of keys, sorted."""
     return [(k, a.get(k, "—"), b.get(k, "—"), a.get(k) != b.get(k)) for k in sorted(set(a) | set(b))]
+
+
+def state_facts(model: Any, attributes: list[str]) -> dict[str, str]:
+    """The pickled state of a loaded model, attribute by attribute: a short repr, and a digest of the pickle
+    when the repr is cut or hides the value, so two different values never read the same."""
+    import hashlib
+
+    python_model = model.unwrap_python_model() if hasattr(model, "unwrap_python_model") else model
+    values = getattr(python_model, "__dict__", {})
+    facts = {}
+    for attribute in attributes:
+        if attribute not in values:
+            facts[f"self.{attribute}"] = "(not set)"
+            continue
+        value = values[attribute]
+        try:
+            text = repr(value)
+        except Exception as exc:  # noqa: BLE001 - a broken __repr__ must not break Compare
+            text = f"<{type(value).__name__}: repr failed: {exc}>"
+        exact = isinstance(value, (int, float, str, bytes, bool, type(None))) and len(text) <= _VALUE_CHARS
+        if not exact:
+            try:
+                import cloudpickle
+
+                digest = hashlib.sha256(cloudpickle.dumps(value)).hexdigest()[:12]
+            except Exception:  # noqa: BLE001 - unpicklable after load_context: the repr is all there is
+                digest = "?"
+            text = (text if len(text) <= _VALUE_CHARS else text[: _VALUE_CHARS - 1] + "…") + f" [pickle {digest}]"
+        facts[f"self.{attribute}"] = f"{type(value).__name__} {text}"
+    return facts
 
 
 def _facts(card: Any) -> dict[str, dict[str, str]]:
@@ -42,6 +83,16 @@ def _facts(card: Any) -> dict[str, dict[str, str]]:
     }
 
 
+_KEY = {
+    "inputs": "column",
+    "outputs": "column",
+    "params": "param",
+    "requirements": "requirement",
+    "artifacts": "key",
+    "state": "attribute",
+}
+
+
 def _diff_html(section: str, rows: list[tuple[str, str, str, bool]]) -> str:
     if not rows:
         return ""
@@ -51,7 +102,8 @@ def _diff_html(section: str, rows: list[tuple[str, str, str, bool]]) -> str:
         for k, a, b, changed in rows
     )
     return (
-        f"<h4>{escape(section)}</h4><table><thead><tr><th></th><th>A</th><th>B</th><th></th></tr></thead>"
+        f"<h4>{escape(section)}</h4><table><thead><tr><th>{escape(_KEY[section])}</th><th>A</th><th>B</th>"
+        "<th></th></tr></thead>"
         f"<tbody>{body}</tbody></table>"
     )
 
@@ -74,6 +126,7 @@ class CompareTab(widgets.VBox):
         self.status = widgets.HTML()
         self.outputs = widgets.HTML()
         self.diffs = widgets.HTML()
+        self.diffs.add_class("pfj-diffs")
         self.preview: dict[str, Any] | None = None
         self.differences: dict[str, list] = {}
         self.refresh_button.on_click(lambda _: self.refresh())
@@ -141,11 +194,12 @@ class CompareTab(widgets.VBox):
             self.status.value = message(str(exc))
             return
         outputs = []
-        cards = []
+        cards, states = [], []
         for label, uri in (("A", self.a.value), ("B", self.b.value)):
             try:
                 cards.append(model_card(uri))
                 model = load_model(uri)
+                states.append(state_facts(model, [s["attribute"] for s in cards[-1].data.get("state") or []]))
             except (PyfuncError, OSError) as exc:
                 self.status.value = message(f"Cannot load {label} ({uri}): {exc} Refresh the list.")
                 return
@@ -157,8 +211,14 @@ class CompareTab(widgets.VBox):
         self.preview = preview = build_preview(as_table(data, is_input=True), outputs)
         self.outputs.value = render_preview_html(preview)
         a, b = _facts(cards[0]), _facts(cards[1])
+        a["state"], b["state"] = states
         self.differences = {section: diff_rows(a[section], b[section]) for section in a}
-        self.diffs.value = "".join(_diff_html(section, rows) for section, rows in self.differences.items())
+        self.diffs.value = (
+            _DIFF_CSS
+            + '<div class="pfj-diffs">'
+            + "".join(_diff_html(section, rows) for section, rows in self.differences.items())
+            + "</div>"
+        )
         changed = [section for section, rows in self.differences.items() if any(r[3] for r in rows)]
         status = preview["outputs"][1]["status"]
         self.status.value = message(f"Outputs: {status}. Changed: {', '.join(changed) or 'nothing'}.", "info")

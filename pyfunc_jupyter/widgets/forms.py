@@ -7,8 +7,9 @@ from html import escape
 from typing import Any
 
 import ipywidgets as widgets
+import traitlets
 
-__all__ = ["ParamsForm", "InputEditor", "display_data", "message", "table_html"]
+__all__ = ["ParamsForm", "InputEditor", "DoubleText", "display_data", "message", "table_html"]
 
 MAX_TABLE_ROWS = 20
 MAX_TABLE_COLUMNS = 12
@@ -41,6 +42,33 @@ def table_html(table: dict[str, Any]) -> str:
     return f'<table class="pfj-output"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
+class DoubleText(widgets.Text):
+    """A text box for a double param that keeps the decimal point (``1.0``; a number box would show ``1``).
+
+    Numbers assigned to ``value`` are written as text; ``number`` reads it back (a ``ValueError`` naming
+    the param for anything that is not a number).
+    """
+
+    value = traitlets.Any("").tag(sync=True)  # a number assigned is kept as its text (validated below)
+
+    @traitlets.validate("value")
+    def _as_text(self, proposal: dict) -> str:
+        value = proposal["value"]
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            from ..card.render import format_number
+
+            return format_number(float(value))
+        return str(value)
+
+    @property
+    def number(self) -> float:
+        """The typed value as a float."""
+        try:
+            return float(self.value)
+        except ValueError:
+            raise ValueError(f"{self.description} must be a number, e.g. 1.5; got {self.value!r}.") from None
+
+
 def _param_widget(spec: Any) -> widgets.Widget:
     """The input widget for one ``ParamSpec``: numbers, text, checkbox, or a JSON list for shaped params."""
     name, kind, default = spec.name, spec.dtype.name, spec.default
@@ -52,9 +80,7 @@ def _param_widget(spec: Any) -> widgets.Widget:
     if kind in ("long", "integer"):
         return widgets.IntText(value=default if default is not None else 0, description=f"{name} ({kind})", style=style)
     if kind in ("double", "float"):
-        return widgets.FloatText(
-            value=default if default is not None else 0.0, description=f"{name} ({kind})", style=style
-        )
+        return DoubleText(value=default if default is not None else 0.0, description=f"{name} ({kind})", style=style)
     if kind == "boolean":
         return widgets.Checkbox(value=bool(default), description=f"{name}", indent=False)
     text = default.isoformat() if hasattr(default, "isoformat") else ("" if default is None else str(default))
@@ -76,10 +102,10 @@ class ParamsForm(widgets.VBox):
             return None
         params = {}
         for spec, control in zip(self._specs, self._controls, strict=True):
-            value = control.value
+            value = control.number if isinstance(control, DoubleText) else control.value
             if spec.shape is not None:
                 try:
-                    value = json.loads(value)
+                    value = json.loads(str(control.value))
                 except ValueError:
                     raise ValueError(f"Param {spec.name!r} must be a JSON list, e.g. [1, 2]; got {value!r}.") from None
             params[spec.name] = value

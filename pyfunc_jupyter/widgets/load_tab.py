@@ -12,7 +12,13 @@ if TYPE_CHECKING:
     from ..card.modelcard import ModelCard
     from ..format.load import LoadedModel
 
-__all__ = ["LoadTab", "version_options"]
+__all__ = ["LoadTab", "version_options", "VERSIONS_CSS"]
+
+# The version list reads as a table: fixed-width columns in the code font.
+VERSIONS_CSS = (
+    "<style>.pfj-versions select{font-family:var(--jp-code-font-family,monospace);"
+    "font-size:12px;white-space:pre}</style>"
+)
 
 _STYLE = {"description_width": "120px"}
 
@@ -24,25 +30,41 @@ def _size(size: int | None) -> str:
 
 
 def version_options(entries: list[Any], needle: str = "") -> list[tuple[str, str]]:
-    """(label, uri) of store entries whose name or signature contains ``needle``, newest version first."""
+    """(label, uri) of store entries whose name, signature, alias or tag contains ``needle``, newest version first.
+
+    A label is one row of a compact table: ``name vN @aliases  created (local time, to the second)  model size
+    signature``, the columns padded to a common width.
+    """
+    from ..card.render import format_time
+
     needle = needle.strip().lower()
-    options = []
+    chosen = []
     for entry in sorted(entries, key=lambda e: (e.name, -e.version)):
-        aliases = list(getattr(entry, "aliases", None) or [])
-        if (
-            needle
-            and needle not in entry.name.lower()
-            and needle not in (entry.signature_summary or "").lower()
-            and not any(needle in alias.lower() for alias in aliases)
-        ):
+        searched = " ".join(
+            [
+                entry.name,
+                entry.signature_summary or "",
+                *(f"@{a}" for a in entry.aliases or []),
+                *(f"{k}={v}" for k, v in (entry.tags or {}).items()),
+                entry.description or "",
+            ]
+        )
+        if needle and needle not in searched.lower():
             continue
+        label = f"{entry.name} v{entry.version}" + "".join(f" @{a}" for a in entry.aliases or [])
+        chosen.append((entry, label))
+    width = max((len(label) for _, label in chosen), default=0)
+    options = []
+    for entry, label in chosen:
         facts = (
             f"broken: {entry.error}"
             if entry.error
-            else (f"{entry.created or '?'} · {entry.signature_summary or 'no signature'} · {_size(entry.size_bytes)}")
+            else (
+                f"{format_time(entry.created) or '?':<23}  {_size(entry.size_bytes):>8}  "
+                f"{entry.signature_summary or 'no signature'}"
+            )
         )
-        named = "".join(f" @{alias}" for alias in aliases)
-        options.append((f"{entry.name} v{entry.version}{named} · {facts}", entry.uri))
+        options.append((f"{label:<{width}}  {facts}", entry.uri))
     return options
 
 
@@ -60,6 +82,7 @@ class LoadTab(widgets.VBox):
         )
         self.refresh_button = widgets.Button(description="Refresh", icon="refresh", tooltip="Read the store again")
         self.versions = widgets.Select(description="Versions", style=_STYLE, rows=8, layout=widgets.Layout(width="95%"))
+        self.versions.add_class("pfj-versions")
         self.variable = widgets.Text(value="model", description="Load as", style=_STYLE)
         self.load_button = widgets.Button(
             description="Load",
@@ -99,6 +122,33 @@ class LoadTab(widgets.VBox):
             disabled=True,
             tooltip="Set the chosen version's description in the store",
         )
+        self.tag_key = widgets.Text(description="Tag", placeholder="key", style=_STYLE)
+        self.tag_value = widgets.Text(
+            placeholder="value (empty: remove the tag)",
+            layout=widgets.Layout(width="30%"),
+            tooltip="The tag's value; leave it empty to remove the tag",
+        )
+        self.tag_button = widgets.Button(
+            description="Set tag", icon="tag", disabled=True, tooltip="Set (or, with no value, remove) the tag"
+        )
+        self.delete_button = widgets.Button(
+            description="Delete version",
+            icon="trash",
+            button_style="danger",
+            disabled=True,
+            tooltip="Delete this version (click twice: the second click confirms)",
+        )
+        self._delete_armed: str | None = None
+        self.manage = widgets.VBox(
+            [
+                self.registry_info,
+                widgets.HBox([self.description, self.description_button]),
+                widgets.HBox([self.tag_key, self.tag_value, self.tag_button]),
+                widgets.HBox([self.alias, self.alias_button, self.remove_alias_button]),
+                self.delete_button,
+            ]
+        )
+        self.manage.layout.display = "none"
         self.alias_button.on_click(lambda _: self.set_alias())
         self.remove_alias_button.on_click(lambda _: self.remove_alias())
         self.description_button.on_click(lambda _: self.save_description())
@@ -107,26 +157,25 @@ class LoadTab(widgets.VBox):
         self.versions.observe(self._chosen, names="value")
         self.load_button.on_click(lambda _: self.load())
         self.predict_button.on_click(lambda _: self.predict())
-        registry = widgets.VBox(
-            [
-                self.registry_info,
-                widgets.HBox([self.alias, self.alias_button, self.remove_alias_button]),
-                self.description,
-                self.description_button,
-            ]
+        self.tag_button.on_click(lambda _: self.set_tag())
+        self.delete_button.on_click(lambda _: self.delete())
+        self.manage_section = widgets.Accordion(
+            children=[self.manage], titles=["Manage: description, tags, aliases, delete"], selected_index=None
         )
+        # the card comes last, folded: choosing a version must not push Load and Predict out of sight
         super().__init__(
             [
+                widgets.HTML(VERSIONS_CSS),
                 widgets.HBox([self.search, self.refresh_button]),
                 self.versions,
-                self.card_output,
                 widgets.HBox([self.variable, self.load_button]),
-                registry,
                 self.editor,
                 self.params_box,
                 self.predict_button,
                 self.status,
                 self.result,
+                self.manage_section,
+                self.card_output,
             ]
         )
         self.refresh()
@@ -164,6 +213,8 @@ class LoadTab(widgets.VBox):
         self.editor.children, self.params_box.children = [], []
         self.status.value = self.result.value = ""
         self.load_button.disabled = self.predict_button.disabled = change["new"] is None
+        self._delete_armed = None
+        self.delete_button.description = "Delete version"
         self._show_registry()
         self.card_output.outputs = ()
         if change["new"] is None:
@@ -174,6 +225,7 @@ class LoadTab(widgets.VBox):
             self.status.value = message(f"{exc} Refresh the list.")
             self.load_button.disabled = self.predict_button.disabled = True
             return
+        self.card.collapsed = True
         self.card_output.outputs = (display_data(self.card),)
         try:
             example, param_schema = saved_example(change["new"])
@@ -192,34 +244,46 @@ class LoadTab(widgets.VBox):
         from html import escape
 
         entry = self._entry()
-        for button in (self.alias_button, self.remove_alias_button, self.description_button):
+        for button in (
+            self.alias_button,
+            self.remove_alias_button,
+            self.description_button,
+            self.tag_button,
+            self.delete_button,
+        ):
             button.disabled = entry is None or bool(entry.error)
+        self.manage.layout.display = "none" if entry is None else ""
         if entry is None:
             self.registry_info.value, self.description.value = "", ""
             return
         aliases = ", ".join(f"<code>models:/{escape(entry.name)}@{escape(a)}</code>" for a in entry.aliases)
-        tags = ", ".join(f"{escape(k)}={escape(v)}" for k, v in sorted(entry.tags.items()))
+        tags = ", ".join(f"{escape(k)}={escape(v)}" for k, v in sorted((entry.tags or {}).items()))
         self.registry_info.value = (
-            f"<div>Aliases: {aliases or 'none'}" + (f" · Tags: {tags}" if tags else "") + "</div>"
+            f"<div><b>{escape(entry.uri)}</b> · Aliases: {aliases or 'none'}"
+            + (f" · Tags: {tags}" if tags else "")
+            + "</div>"
         )
         self.description.value = entry.description or ""
 
-    def _registry_change(self, change: Any, done: Any) -> None:
+    def _registry_change(self, change: Any, done: Any) -> bool:
         """Run a registry change on the chosen version, then re-read the store (keeping the choice)."""
         from ..errors import PyfuncError
 
         entry = self._entry()
         if entry is None:
             self.status.value = message("Choose a version first.")
-            return
+            return False
         try:
             change(entry)
-        except PyfuncError as exc:
+        except (PyfuncError, OSError) as exc:
             self.status.value = message(str(exc))
-            return
+            return False
         self.refresh()
+        if entry.uri in {u for _, u in self.versions.options}:
+            self.versions.value = entry.uri
         self._show_registry()
         self.status.value = message(done(entry), "ok")
+        return True
 
     def set_alias(self) -> None:
         """Point the typed alias of the chosen version's model at that version."""
@@ -255,6 +319,45 @@ class LoadTab(widgets.VBox):
             lambda e: update_model_version(e.name, e.version, description=text),
             lambda e: f"Saved the description of {e.uri}.",
         )
+
+    def set_tag(self) -> None:
+        """Set the tag ``key=value`` on the chosen version; an empty value removes the tag."""
+        from ..store.active import delete_model_version_tag, set_model_version_tag
+
+        key, value = self.tag_key.value.strip(), self.tag_value.value
+        if not key:
+            self.status.value = message("Type a tag key (and a value; no value removes the tag).")
+            return
+        if value:
+            self._registry_change(
+                lambda e: set_model_version_tag(e.name, e.version, key, value),
+                lambda e: f"Tag {key}={value} set on {e.uri}.",
+            )
+        else:
+            self._registry_change(
+                lambda e: delete_model_version_tag(e.name, e.version, key), lambda e: f"Tag {key} removed from {e.uri}."
+            )
+
+    def delete(self) -> None:
+        """Delete the chosen version: the first click asks, the second (on the same version) deletes."""
+        from ..store.active import delete_model_version
+
+        uri = self.versions.value
+        if uri is None:
+            self.status.value = message("Choose a version first.")
+            return
+        if self._delete_armed != uri:
+            self._delete_armed = uri
+            self.delete_button.description = "Confirm delete"
+            self.status.value = message(
+                f"Click again to delete {uri} (its files are removed; the number is not reused).", "info"
+            )
+            return
+        self._delete_armed = None
+        self.delete_button.description = "Delete version"
+        if self._registry_change(lambda e: delete_model_version(e.name, e.version), lambda e: f"Deleted {e.uri}."):
+            self.model = self.card = None
+            self.card_output.outputs = ()
 
     def _ensure_loaded(self) -> Any:
         from ..store.loading import load_model

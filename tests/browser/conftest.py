@@ -36,6 +36,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -174,8 +175,12 @@ class LabServer:
         return page
 
     def open(self, path: str, *, kernel: bool = True):
-        """A new page with notebook ``path`` open and shown; with ``kernel``, waits for it to be idle."""
-        page = self.new_page(path)
+        """A new page with notebook ``path`` open and shown; with ``kernel``, waits for it to be idle.
+
+        The page has a workspace of its own (named for ``path``): the default one would reopen the
+        notebooks earlier tests left open, whose widgets' comms are gone, and log their errors here.
+        """
+        page = self.new_page(path, workspace=re.sub(r"[^A-Za-z0-9_-]", "-", path))
         self.wait_notebook(page, path)
         if kernel:
             self.wait_kernel_idle(page)

@@ -95,17 +95,17 @@ def test_saved_linear_model_card(store, show):
     preview = page.locator("h4:has-text('Preview')")
     expect(preview.locator("span.pfj-ok", has_text="reloaded")).to_have_text("reloaded ✓ match")
     expect(preview.locator("span.pfj-ok", has_text="fresh process")).to_have_text("fresh process ✓ match")
-    rows = _rows(page.locator("h4:has-text('Preview') + table"))
+    rows = _rows(page.locator("summary:has(h4:has-text('Preview')) + table"))
     assert rows[0] == ["input: x", "in memory", "reloaded", "fresh process"]
-    assert _column(rows, "input: x") == ["1", "2", "3"]
+    assert _column(rows, "input: x") == ["1.0", "2.0", "3.0"]  # doubles keep their decimal point
     for label in ("in memory", "reloaded", "fresh process"):
-        assert _column(rows, label) == ["5", "7", "9"]
+        assert _column(rows, label) == ["5.0", "7.0", "9.0"]
     assert page.locator("td.pfj-diff").count() == 0
 
-    inputs = _rows(page.locator("h4:has-text('Signature') + div:has-text('inputs') + table"))
+    inputs = _rows(page.locator("summary:has(h4:has-text('Signature')) ~ div:has-text('inputs') + table"))
     assert inputs == [["name", "type", "required"], ["x", "double", "true"]]
 
-    serve = page.locator("h4:has-text('Serve with MLflow') ~ pre.pfj-code")
+    serve = page.locator("summary:has(h4:has-text('Serve with MLflow')) ~ pre.pfj-code")
     expect(serve).to_have_count(2)
     expect(serve.nth(0)).to_have_text(authored.card.serving["serve"])
     expect(serve.nth(1)).to_have_text(authored.card.serving["curl"])
@@ -117,15 +117,17 @@ def test_nondeterministic_model_marks_differing_cells(store, show):
     assert authored.saved
     page = show(authored)
 
-    rows = _rows(page.locator("h4:has-text('Preview') + table"))
+    rows = _rows(page.locator("summary:has(h4:has-text('Preview')) + table"))
     assert rows[0] == ["input: x", "in memory", "reloaded", "fresh process"]
     diff = page.locator("td.pfj-diff")
     assert diff.count() == 6  # every reloaded and fresh-process cell, none of the in-memory reference
-    marked = page.locator("h4:has-text('Preview') + table").evaluate(
+    marked = page.locator("summary:has(h4:has-text('Preview')) + table").evaluate(
         "t => [...t.querySelectorAll('td.pfj-diff')].map(c => t.rows[0].cells[c.cellIndex].innerText.trim())"
     )
     assert sorted(set(marked)) == ["fresh process", "reloaded"]
-    plain = page.locator("h4:has-text('Preview') + table tbody td:not(.pfj-diff)").nth(1)  # an in-memory cell
+    plain = page.locator("summary:has(h4:has-text('Preview')) + table tbody td:not(.pfj-diff)").nth(
+        1
+    )  # an in-memory cell
     for cell in diff.all():
         assert _style(cell, "backgroundColor") not in (TRANSPARENT, "transparent")
         assert _style(cell, "backgroundColor") != _style(plain, "backgroundColor")

@@ -21,6 +21,8 @@ import nbformat
 import pytest
 from playwright.sync_api import expect
 
+from pyfunc_jupyter.card.render import format_time
+
 from .conftest import start_lab
 
 MIME = "application/vnd.pyfunc-jupyter.model+json"
@@ -55,8 +57,17 @@ CARD_CELLS = {3: "simple_linear v1", 5: "scaled v1", 6: "noisy v1"}
 FACTS_JS = """root => {
     const text = n => n.textContent.replace(/\\s+/g, ' ').trim();
     const facts = [];
-    for (const child of root.children) {
+    const walk = node => { for (const child of node.children) {
         if (child.tagName === 'STYLE') continue;
+        if (child.tagName === 'DETAILS') {  // a foldable section: its state, then its content
+            facts.push('section: ' + child.dataset.section + (child.open ? ' open' : ' folded'));
+            walk(child);
+            continue;
+        }
+        if (child.tagName === 'SUMMARY') {
+            facts.push('heading: ' + text(child));
+            continue;
+        }
         if (child.tagName === 'TABLE') {
             for (const row of child.rows) {
                 facts.push('row: ' + [...row.cells].map(
@@ -67,7 +78,8 @@ FACTS_JS = """root => {
         } else {
             facts.push((child.tagName === 'H4' ? 'heading: ' : 'text: ') + text(child));
         }
-    }
+    } };
+    walk(root);
     return facts;
 }"""
 
@@ -99,13 +111,9 @@ def _cell(page, index: int):
 
 
 def _table_after(card, heading: str, label: str | None = None):
-    """The first table after a heading (or after the `label` div that follows it)."""
-    selector = f"h4:has-text('{heading}') ~ "
-    if label:
-        selector += f"div:text-is('{label}') + table"
-    else:
-        selector += "table"
-    return card.locator(selector).first
+    """The first table of a section (or the one after the `label` div in it)."""
+    section = card.locator("details", has=card.page.locator("summary h4", has_text=heading))
+    return section.locator(f"div:text-is('{label}') + table" if label else "table").first
 
 
 def _style(locator, prop: str) -> str:
@@ -187,7 +195,9 @@ def test_magic_cell_card_is_drawn_by_the_renderer(lab, linear):
     facts = card.locator(f"{CARD}-facts")
     expect(facts).to_contain_text("SimpleLinearModel (class) · models:/simple_linear/1 · ")
     expect(facts).to_contain_text(str(linear.store / "simple_linear" / "1"))
-    expect(facts).to_have_text(re.compile(r" · \d+(\.\d)? KB · created \d{4}-\d\d-\d\d [\d:.]+ UTC$"))
+    expect(facts).to_have_text(
+        re.compile(r" · model size \d+(\.\d)? KB · created \d{4}-\d\d-\d\d \d\d:\d\d:\d\d( [\w+:-]+)?$")
+    )
     expect(card.locator("h4", has_text="Checks")).to_have_text("Checks")
     expect(card.locator(f"{CARD}-ok", has_text="no problems found")).to_be_visible()
 
@@ -196,9 +206,9 @@ def test_magic_cell_card_is_drawn_by_the_renderer(lab, linear):
     rows = _table_after(card, "Preview").evaluate(ROWS_JS)
     assert rows == [
         ["input: x", "in memory", "reloaded", "fresh process"],
-        ["1", "5", "5", "5"],
-        ["2", "7", "7", "7"],
-        ["3", "9", "9", "9"],
+        ["1.0", "5.0", "5.0", "5.0"],
+        ["2.0", "7.0", "7.0", "7.0"],
+        ["3.0", "9.0", "9.0", "9.0"],
     ]
     assert card.locator(f"td{CARD}-diff").count() == 0
 
@@ -352,7 +362,7 @@ def test_models_panel_lists_the_store_and_shows_broken_versions(lab, linear, odd
     assert broken == 5
     assert [e.version for e in entries if e.name == "broken"] == [1, 2, 3]  # '01', '²', '３' are not versions
     expect(panel.locator(".jp-PyfuncModelsPanel-status")).to_have_text(
-        f"models/ · {len(folders)} model(s), {len(entries)} version(s), {broken} broken"
+        f"Showing models/ · {len(folders)} model(s), {len(entries)} version(s), {broken} broken"
     )
     names = panel.locator(".jp-PyfuncModelsPanel-model").evaluate_all("els => els.map(e => e.dataset.name)")
     assert names == folders
@@ -367,7 +377,9 @@ def test_models_panel_lists_the_store_and_shows_broken_versions(lab, linear, odd
             continue
         expect(row.locator(".jp-PyfuncModelsPanel-signature")).to_have_text(entry.signature_summary)
         expect(row.locator(".jp-PyfuncModelsPanel-meta")).to_have_text(
-            re.compile(re.escape(entry.created[:16]) + r" · \d+(\.\d)? KB$")
+            re.compile(  # local time, to the second
+                re.escape(format_time(entry.created)[:19]) + r"( [\w+:-]+)? · \d+(\.\d)? KB$"
+            )
         )
         expect(row.locator(".jp-PyfuncModelsPanel-insert")).to_have_text("Insert load cell")
     expect(panel.locator("[data-uri='models:/broken/1'] .jp-PyfuncModelsPanel-reason")).to_contain_text(
@@ -387,17 +399,17 @@ def test_models_panel_lists_the_store_and_shows_broken_versions(lab, linear, odd
 
     # A broken version opens as a card saying why.
     panel.locator("[data-uri='models:/broken/1'] .jp-PyfuncModelsPanel-open").click()
-    view = page.locator("#pyfunc-jupyter-card-broken-1")
+    view = page.locator("#pyfunc-jupyter-card-models-broken-1")
     expect(view.locator(f"{CARD}-error")).to_contain_text("models:/broken/1 is broken: Malformed MLmodel file")
-    _close(page, "pyfunc-jupyter-card-broken-1")
+    _close(page, "pyfunc-jupyter-card-models-broken-1")
 
     # A folder whose name the store cannot hold never has its files read into a card.
     panel.locator("[data-uri='models:/bad name/1'] .jp-PyfuncModelsPanel-open").click()
-    view = page.locator("#pyfunc-jupyter-card-bad_name-1")
+    view = page.locator("#pyfunc-jupyter-card-models-bad_name-1")
     expect(view.locator(f"{CARD}-error")).to_contain_text(
         "models:/bad name/1 is broken: 'bad name' is not a valid model name"
     )
-    _close(page, "pyfunc-jupyter-card-bad_name-1")
+    _close(page, "pyfunc-jupyter-card-models-bad_name-1")
 
     # The filter keeps the matching models only.
     panel.locator(".jp-PyfuncModelsPanel-filter").fill("linear")
@@ -408,6 +420,10 @@ def test_models_panel_lists_the_store_and_shows_broken_versions(lab, linear, odd
         "mlflow_style",
         "scaled",
     ]
+    # the count says what the filter leaves
+    expect(panel.locator(".jp-PyfuncModelsPanel-status")).to_have_text(
+        re.compile(rf"^Showing models/ · 2 of {len(folders)} model\(s\), 2 of {len(entries)} version\(s\) match")
+    )
     panel.locator(".jp-PyfuncModelsPanel-filter").fill("")
     expect(panel.locator(".jp-PyfuncModelsPanel-model:visible")).to_have_count(len(folders))
 
@@ -418,7 +434,7 @@ def test_models_panel_opens_a_card_with_the_kernel_cards_facts(lab, linear, monk
     page = linear.page
     panel = _refresh_panel(page)
     panel.locator("[data-uri='models:/scaled/1'] .jp-PyfuncModelsPanel-open").click()
-    view = page.locator("#pyfunc-jupyter-card-scaled-1")
+    view = page.locator("#pyfunc-jupyter-card-models-scaled-1")
     expect(view).to_be_visible()
     card = view.locator(CARD)
     expect(card.locator(f"{CARD}-title")).to_have_text("scaled v1")
@@ -455,7 +471,7 @@ def test_models_panel_opens_a_card_with_the_kernel_cards_facts(lab, linear, monk
     ) in panel_facts
     assert "heading: Checks: 0 error(s), 1 warning(s)" in panel_facts  # kept in the sidecar at save time
     assert any(f.startswith("heading: Preview: in memory") for f in panel_facts)
-    _close(page, "pyfunc-jupyter-card-scaled-1")
+    _close(page, "pyfunc-jupyter-card-models-scaled-1")
 
 
 def test_models_panel_hint_for_a_missing_store(lab, linear):
@@ -487,7 +503,9 @@ def test_insert_load_cell_adds_a_cell_that_loads_the_model(lab, linear):
     panel = _refresh_panel(page)
     panel.locator("[data-uri='models:/simple_linear/1'] .jp-PyfuncModelsPanel-insert").click()
     cell = _cell(page, 1)
-    expect(cell.locator(".jp-InputArea-editor")).to_have_text("%pyfunc_load models:/simple_linear/1")
+    expect(cell.locator(".jp-InputArea-editor")).to_have_text(
+        "%pyfunc_load models:/simple_linear/1 --as simple_linear_v1"
+    )
     assert page.evaluate("() => window.jupyterapp.shell.currentWidget.content.activeCellIndex") == 1
     assert page.evaluate("() => window.jupyterapp.shell.currentWidget.content.widgets[1].model.type") == "code"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 CELLS = [
     "%load_ext pyfunc_jupyter",
     "import pandas as pd\n"
@@ -97,3 +99,36 @@ def test_panel_works_from_the_keyboard(lab):
     # the keys went to the panel, not to the notebook's command-mode shortcuts (d d deletes a cell)
     assert page.evaluate("() => window.jupyterapp.shell.currentWidget.content.widgets.length") == len(CELLS)
     lab.screenshot(page, "panel-keyboard")
+
+
+def test_load_tab_keeps_the_controls_above_a_folded_card(lab):
+    page, panel = _open_panel(lab, "panel_layout.ipynb")
+    _control(panel, "dropdown", "Model").select_option(label="SimpleLinearModel (class)")
+    _control(panel, "dropdown", "Input example").select_option(label="df (DataFrame 3×1)")
+    requirements = panel.locator(".widget-textarea").filter(has_text="Requirements").locator("textarea")
+    page.wait_for_function("el => el.value.startsWith('cloudpickle==')", arg=requirements.element_handle())
+    _control(panel, "text", "Name").fill("layout_linear")
+    panel.get_by_role("button", name="Save").click()
+    panel.get_by_text("Saved models:/layout_linear/1").wait_for(timeout=60_000)
+
+    page.locator(".pfj-panel .lm-TabBar-tab").filter(has_text="Load").click()
+    versions = _control(panel, "select", "Versions")
+    option = versions.locator("option").filter(has_text="layout_linear v1")
+    # a compact row: name, local time to the second, model size, signature (no microseconds)
+    assert re.search(
+        r"layout_linear v1 +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \w+ +\d+(\.\d)? KB +\[x: double\]",
+        option.inner_text().replace("\u00a0", " "),
+    )
+    versions.select_option(value=option.get_attribute("value"))
+    card = panel.locator(".jp-PyfuncModelCard:visible")  # the Load tab's (the Save tab's is hidden)
+    card.wait_for()
+    predict = panel.get_by_role("button", name="Predict")
+    # the card comes after Predict, and every section of it is folded
+    assert predict.bounding_box()["y"] < card.bounding_box()["y"]
+    sections = card.locator("details")
+    assert sections.count() >= 4
+    assert sections.evaluate_all("ds => ds.filter(d => d.open).length") == 0
+    assert card.bounding_box()["height"] < 300
+    sections.first.locator("summary").click()  # a reader unfolds what they want
+    assert sections.first.evaluate("d => d.open")
+    lab.screenshot(page, "panel-load-layout")

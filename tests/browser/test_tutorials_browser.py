@@ -44,7 +44,8 @@ def test_saved_tutorial_shows_its_cards_without_a_kernel(reader, path):
     dialog.get_by_role("button", name="Select").click()
     reader.wait_notebook(page, path.name)
     panel = page.evaluate("() => window.jupyterapp.shell.currentWidget.id")
-    cards = page.locator(f"[id='{panel}'] {CARD}")
+    # the cards under cells (those inside a saved panel widget are the panel's own)
+    cards = page.locator(f"[id='{panel}'] .jp-OutputArea-output > {CARD}")
     # tutorial 4 draws 35 cards, one after another: on a loaded 2-core machine that takes over 5 s
     expect(cards).to_have_count(len(titles), timeout=30_000)
     expect(cards.locator(f"{CARD}-title")).to_have_text(titles)
@@ -58,6 +59,40 @@ def test_saved_tutorial_shows_its_cards_without_a_kernel(reader, path):
         reader.screenshot(page, "tutorial-01-no-kernel")
     assert not reader.page_errors + reader.console_errors
     page.close()
+
+
+def test_saved_panel_is_drawn_from_the_widget_state(lab):
+    """Tutorial 5 as saved (with its widget state), opened and trusted on a fresh kernel that has run
+    nothing: the panel is drawn as it was, not as "(needs a running kernel)". (With no kernel at all,
+    JupyterLab's widget manager loads no saved state: its restore stops at "Kernel not set"; in an
+    untrusted notebook the widget renderer, not "safe", is not used.)"""
+    path = next(p for p in NOTEBOOKS if p.name == "05-the-panel.ipynb")
+    (lab.root_dir / "saved").mkdir(exist_ok=True)
+    shutil.copy(path, lab.root_dir / "saved" / path.name)
+    page = lab.open(f"saved/{path.name}")
+    try:
+        notebook = page.evaluate("() => window.jupyterapp.shell.currentWidget.id")
+        assert page.evaluate("""() => window.jupyterapp.shell.currentWidget.content.widgets
+            .filter(c => c.model.type === 'code').every(c => c.model.executionCount !== null)""")  # as saved
+        # widgets are not drawn in an untrusted notebook (their renderer is not "safe"): trust it, as a
+        # reader who opens it on purpose does
+        page.evaluate("() => { void window.jupyterapp.commands.execute('notebook:trust'); }")
+        page.locator(".jp-Dialog").get_by_role("button", name="Trust").click()
+        panel = page.locator(f"[id='{notebook}'] .pfj-panel").first
+        try:
+            expect(panel).to_be_visible(timeout=30_000)
+        except AssertionError:
+            outputs = page.locator(f"[id='{notebook}'] .jp-OutputArea-output").all_inner_texts()
+            raise AssertionError(f"no panel; the first outputs: {outputs[:3]}") from None
+        expect(panel.locator(".lm-TabBar-tab")).to_have_text(["Save", "Load", "Compare"])
+        # the Save tab's card, drawn by the renderer from the saved Output widget
+        expect(panel.locator(f"{CARD}-title").first).to_have_text("price v2")
+        panel.scroll_into_view_if_needed()
+        lab.screenshot(page, "tutorial-05-saved-panel")
+        assert not lab.page_errors
+    finally:
+        lab.shutdown_kernels()
+        page.close()
 
 
 @pytest.mark.parametrize("name", ["04-catch-early.ipynb", "05-the-panel.ipynb"])
