@@ -253,5 +253,48 @@ def fig_magic():
 
 FIGURES["magic"] = fig_magic
 
+
+def fig_log_remote():
+    """Seconds per log to a tracking server, ending in a run, a logged model and a registered version.
+
+    argv: URI, model name, timed repeats. The first call (first-use imports, the registered model made) is
+    reported apart; then the median of the repeats. Afterwards the server is asked what the calls left.
+    """
+    uri, name, repeats = sys.argv[4], sys.argv[5], int(sys.argv[6])
+    if TOOL == "mlflow":
+        import mlflow
+
+        mlflow.set_tracking_uri(uri)
+        mlflow.set_registry_uri(uri)
+
+        def log():
+            with mlflow.start_run():
+                api.log_model(
+                    name="model", python_model=SimpleLinearModel(), input_example=EXAMPLE, registered_model_name=name
+                )
+    else:
+        os.environ["PYFUNC_JUPYTER_CACHE"] = str(fresh("cache"))
+        api.set_store(uri)
+
+        def log():
+            api.log_model(name, SimpleLinearModel(), input_example=EXAMPLE)
+
+    start = time.perf_counter()
+    log()
+    first = time.perf_counter() - start
+    seconds = median_time(log, repeats)
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    versions = client.search_model_versions(f"name='{name}'")
+    runs = {client.get_run(v.run_id).info.status for v in versions}
+    assert len(versions) == repeats + 1 and runs == {"FINISHED"}, (len(versions), runs)
+    logged = [client.get_logged_model(v.source.removeprefix("models:/")) for v in versions]  # models:/<model id>
+    assert all(model.status == "READY" for model in logged), [model.status for model in logged]
+    return {"log_remote_first": first, "log_remote": seconds, "versions": len(versions)}
+
+
+FIGURES["log_remote"] = fig_log_remote
+
 if __name__ == "__main__":
     print(json.dumps(FIGURES[FIGURE]()))

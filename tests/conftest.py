@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from .servers import free_port as free_port  # re-exported: tests import it from here
+from .servers import tracking_server
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,82 +64,22 @@ def run_python(
     return result
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def mlflow_server(mlflow_python, tmp_path_factory):
     """A real MLflow tracking server on 127.0.0.1 (sqlite backend, served artifacts); yields its URI.
 
-    Started from the MLflow interpreter's ``mlflow server`` once per test session, ready when ``/health``
-    answers, and stopped by its process id (its own process group: the server and its workers).
+    Started from the MLflow interpreter's ``mlflow server`` once per test session (``tests/servers.py``, which
+    the benchmarks share), ready when ``/health`` answers, and stopped by its process id.
     """
     mlflow_cli = Path(mlflow_python).parent / "mlflow"
     if not mlflow_cli.exists():
         pytest.fail(f"{mlflow_cli} is missing: run `./dev setup` (it installs MLflow into .venv-mlflow).")
-    root = tmp_path_factory.mktemp("mlflow-server")
-    port = free_port()
-    uri = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "PYTHON"))}
-    log = open(root / "server.log", "wb")  # noqa: SIM115 - the server writes to it until the session ends
-    process = subprocess.Popen(
-        [
-            str(mlflow_cli),
-            "server",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-            "--backend-store-uri",
-            f"sqlite:///{root / 'mlflow.db'}",
-            "--artifacts-destination",
-            str(root / "artifacts"),
-        ],
-        cwd=root,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-    def stop() -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
+    with contextlib.ExitStack() as stack:
         try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=30)
-        log.close()
-
-    deadline = time.monotonic() + 300  # a cold start on a busy 2-core machine takes about a minute
-    while True:
-        if process.poll() is not None:
-            stop()
-            pytest.fail(f"mlflow server exited with {process.returncode}:\n{(root / 'server.log').read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{uri}/health", timeout=5) as answer:
-                if answer.status == 200:
-                    break
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            stop()
-            pytest.fail(
-                f"mlflow server at {uri} did not answer /health in 300 s:\n{(root / 'server.log').read_text()[-3000:]}"
-            )
-        time.sleep(0.5)
-    try:
+            uri = stack.enter_context(tracking_server(mlflow_cli, tmp_path_factory.mktemp("mlflow-server")))
+        except RuntimeError as exc:
+            pytest.fail(str(exc))
         yield uri
-    finally:
-        stop()
 
 
 @pytest.fixture

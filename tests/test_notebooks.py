@@ -34,8 +34,8 @@ def _title(notebook: dict) -> str:
     return re.sub(r"^#\s+\d+\.\s+", "", first)
 
 
-def test_there_are_six_tutorials():
-    assert [p.name[:2] for p in NOTEBOOKS] == ["01", "02", "03", "04", "05", "06"]
+def test_there_are_seven_tutorials():
+    assert [p.name[:2] for p in NOTEBOOKS] == ["01", "02", "03", "04", "05", "06", "07"]
 
 
 def test_readme_links_the_tutorials_in_order_with_their_titles():
