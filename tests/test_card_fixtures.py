@@ -171,7 +171,7 @@ def test_typescript_builder_matches_the_fixtures():
         [npm, "run", "--silent", "test:node"], cwd=ROOT / "labextension", capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    assert f"# pass {len(CASES) * 2 + 1}" in result.stdout, result.stdout[-2000:]
+    assert f"# pass {len(CASES) * 2 + 2}" in result.stdout  # + the schema version and the serve lines, result.stdout[-2000:]
     assert "# fail 0" in result.stdout
 
 
@@ -334,4 +334,4 @@ def test_both_builders_agree_on_mutated_mlmodels_and_sidecars(tmp_path):
     )
     failed = [line for line in result.stdout.splitlines() if line.startswith("not ok")]
     assert result.returncode == 0 and not failed, "\n".join(failed) + "\n" + result.stdout[-6000:]
-    assert f"# pass {(len(_MUTATIONS) + len(_SIDECAR_MUTATIONS)) * 2 + 1}" in result.stdout
+    assert f"# pass {(len(_MUTATIONS) + len(_SIDECAR_MUTATIONS)) * 2 + 2}" in result.stdout

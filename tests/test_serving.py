@@ -61,8 +61,11 @@ def _get(url: str) -> int | None:
 class Server:
     """``mlflow models serve`` started from an argv, stopped by its process id (and its group)."""
 
-    def __init__(self, argv: list[str], port: int, cwd: Path, log: Path, bin_dir: Path) -> None:
+    def __init__(
+        self, argv: list[str], port: int, cwd: Path, log: Path, bin_dir: Path, extra_env: dict | None = None
+    ) -> None:
         env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
+        env.update(extra_env or {})
         # as in a shell where MLflow's environment is active: `mlflow` (and the uvicorn it runs) on PATH
         env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
         self.port, self.log = port, log
@@ -204,3 +207,50 @@ def test_an_unsaved_card_and_a_model_without_example_show_what_they_can(store, t
     assert serve_lines(None, str(info.path)) is None and serve_lines(card.data["serve"], None) is None
     quoted = serve_lines(card.data["serve"] | {"input": "serving_input_example.json"}, "/m/it's")
     assert shlex.split(quoted["curl"])[-1] == "@/m/it's/serving_input_example.json"
+
+
+def test_a_version_registered_in_a_tracking_server_is_served_from_the_registry(remote, mlflow_python, tmp_path):
+    """The card of a tracking server's version serves ``models:/NAME/N`` from that server (not this
+    machine's download cache); the command runs as shown and answers the card's preview."""
+    model = define(BANDS, "Bands")()
+    name = f"bands-{os.getpid()}"
+    authored = author(AuthorRequest(model=model, input_example=EXAMPLE, params={"width": 10.0}, name=name))
+    assert authored.saved, authored.card.to_text()
+    card, cache = authored.card, authored.card.volatile["path"]
+    assert card.volatile["tracking_uri"] == remote
+    assert card.serving["serve"] == (
+        f"MLFLOW_TRACKING_URI={remote} mlflow models serve -m models:/{name}/1 --env-manager local "
+        "--host 127.0.0.1 --port 5000"
+    )
+    assert card.serving["curl"].endswith(f"--data @{cache}/serving_input_example.json")  # the downloaded example
+    assert pyfunc_jupyter.model_card(f"models:/{name}/1").serving == card.serving  # the card read back later
+    assert f"MLFLOW_TRACKING_URI={remote} mlflow models serve" in card.to_html()
+
+    setting, *words = shlex.split(card.serving["serve"])  # `VAR=value command ...`, as a shell runs it
+    variable, _, value = setting.partition("=")
+    port = free_port()
+    server = Server(
+        _with_port(words, port), port, tmp_path, tmp_path / "server.log", Path(mlflow_python).parent, {variable: value}
+    )
+    try:
+        server.wait_ready()
+        result = subprocess.run(
+            _with_port(shlex.split(card.serving["curl"]), port), capture_output=True, text=True, timeout=120, check=True
+        )
+    finally:
+        server.stop()
+    reference = card.data["preview"]["outputs"][0]["table"]
+    assert json_table(json.loads(result.stdout)["predictions"]) == {
+        "columns": reference["columns"],
+        "rows": reference["rows"],
+    }
+
+
+def test_serve_lines_give_the_shared_cases():
+    """card/data.py's serve_lines gives the cases that card.ts's serveLines is held to (node test)."""
+    from pyfunc_jupyter.card.data import serve_lines
+
+    shared = json.loads((Path(__file__).parent / "fixtures" / "cards" / "serve_lines.json").read_text())
+    for case in shared["cases"]:
+        got = serve_lines(case["serve"], case["location"], case["uri"], case["tracking_uri"])
+        assert got == case["expected"], case["case"]

@@ -453,20 +453,29 @@ export function shellQuote(text: string): string {
  *
  * @param serve - the card's serving facts
  * @param location - the model directory (the volatile path)
+ * @param uri - the card's `models:/` URI, if any
+ * @param trackingUri - the tracking server the version is registered in (volatile), if any: the
+ *   command then serves the version from the registry instead of this machine's download
  * @returns the lines, or `null` when either is unknown
  */
 export function serveLines(
   serve: IServe | null | undefined,
-  location: string | null | undefined
+  location: string | null | undefined,
+  uri?: string | null,
+  trackingUri?: string | null
 ): { serve: string; curl?: string } | null {
   if (!serve || !location) {
     return null;
   }
-  const lines: { serve: string; curl?: string } = {
-    serve:
-      `mlflow models serve -m ${shellQuote(location)} --env-manager ${serve.env_manager} ` +
-      `--host ${serve.host} --port ${serve.port}`
-  };
+  const registered = !!(trackingUri && uri && uri.startsWith('models:/'));
+  const source = shellQuote(registered && uri ? uri : location);
+  let command =
+    `mlflow models serve -m ${source} --env-manager ${serve.env_manager} ` +
+    `--host ${serve.host} --port ${serve.port}`;
+  if (registered && trackingUri) {
+    command = `MLFLOW_TRACKING_URI=${shellQuote(trackingUri)} ${command}`;
+  }
+  const lines: { serve: string; curl?: string } = { serve: command };
   if (serve.input) {
     const example = location.replace(/\/+$/, '') + '/' + serve.input;
     lines.curl =
@@ -480,7 +489,7 @@ const NO_SERVING_EXAMPLE =
   'no serving_input_example.json: save the model with an input example to get a curl line';
 
 function renderServe(data: ICardData, volatile: IVolatile): HTMLElement[] {
-  const lines = serveLines(data.serve, volatile.path);
+  const lines = serveLines(data.serve, volatile.path, data.uri, volatile.tracking_uri);
   if (!lines) {
     return [];
   }

@@ -208,4 +208,6 @@ export interface IVolatile {
   timings?: {
     [key: string]: number;
   };
+  /** The MLflow tracking server the version is registered in (the path is its download); the serve command then names the version by its models:/ URI. */
+  tracking_uri?: string | null;
 }

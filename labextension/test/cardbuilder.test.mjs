@@ -92,3 +92,11 @@ for (const name of cases) {
     );
   });
 }
+
+test('serveLines gives the shared serve-line cases (serve_lines.json, also checked by pytest)', () => {
+  const { serveLines } = require('../lib-test/card.js');
+  const shared = JSON.parse(readFileSync(join(ROOT, 'tests', 'fixtures', 'cards', 'serve_lines.json'), 'utf8'));
+  for (const c of shared.cases) {
+    assert.deepEqual(serveLines(c.serve, c.location, c.uri, c.tracking_uri), c.expected, c.case);
+  }
+});

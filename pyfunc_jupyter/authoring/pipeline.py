@@ -331,6 +331,7 @@ def _author(request: AuthorRequest, progress: Callable[[str], None]) -> Authored
         state=subject.state,
         given_requirements=_given_sources(request),
         timings=timings,
+        tracking_uri=info.tracking_uri,
     )
     return Authored(ModelCard(data, volatile), findings, info, loaded, timings)
 

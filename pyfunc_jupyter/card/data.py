@@ -239,18 +239,27 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "'\"'\"'") + "'"
 
 
-def serve_lines(serve: dict | None, location: str | None) -> dict[str, str] | None:
+def serve_lines(
+    serve: dict | None, location: str | None, uri: str | None = None, tracking_uri: str | None = None
+) -> dict[str, str] | None:
     """The ``mlflow models serve`` command and the ``curl`` line that scores the saved serving example.
 
-    ``location`` is the model directory (the card's volatile path); None when either is unknown.
+    ``location`` is the model directory (the card's volatile path); None when either is unknown. A
+    version registered in a tracking server (``tracking_uri``, with its ``models:/`` ``uri``) is served
+    from the registry, not from this machine's download cache; the example is read from the cache.
     """
     if not serve or not location:
         return None
     address = f"{serve['host']}:{serve['port']}"
-    lines = {
-        "serve": f"mlflow models serve -m {_quote(location)} --env-manager {serve['env_manager']} "
+    registered = bool(tracking_uri and uri and uri.startswith("models:/"))
+    source = _quote(uri) if registered and uri else _quote(location)
+    command = (
+        f"mlflow models serve -m {source} --env-manager {serve['env_manager']} "
         f"--host {serve['host']} --port {serve['port']}"
-    }
+    )
+    if registered and tracking_uri:
+        command = f"MLFLOW_TRACKING_URI={_quote(tracking_uri)} {command}"
+    lines = {"serve": command}
     if serve.get("input"):
         example = location.rstrip("/") + "/" + serve["input"]
         lines["curl"] = (
@@ -291,8 +300,10 @@ def model_card_data(
     state: list[dict] | None = None,
     given_requirements: dict[str, str] | None = None,
     timings: dict[str, float] | None = None,
+    tracking_uri: str | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """``(data, volatile)`` of the card of the model saved in ``model_dir``."""
+    """``(data, volatile)`` of the card of the model saved in ``model_dir`` (a download of a version
+    registered in the tracking server ``tracking_uri``, when given)."""
     from ..errors import MLmodelError, ModelLoadError
     from ..format.mlmodel import pyfunc_flavor, read_mlmodel, read_signature, safe_model_path
     from ..format.sidecar import SIDECAR, read_sidecar
@@ -353,6 +364,8 @@ def model_card_data(
         "model_size_bytes": _size_or_none(mlmodel.get("model_size_bytes")),
         "timings": dict(timings or {}),
     }
+    if tracking_uri:  # only for a tracking server's versions, so that other cards stay as they were
+        volatile["tracking_uri"] = tracking_uri
     return data, volatile
 
 

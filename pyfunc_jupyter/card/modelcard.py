@@ -34,7 +34,9 @@ class ModelCard:
         (no ``curl`` without a saved serving example); None for a model that was not saved."""
         from .data import serve_lines
 
-        return serve_lines(self.data.get("serve"), self.volatile.get("path"))
+        return serve_lines(
+            self.data.get("serve"), self.volatile.get("path"), self.data.get("uri"), self.volatile.get("tracking_uri")
+        )
 
     def to_html(self) -> str:
         """The card as self-contained HTML."""
@@ -67,11 +69,14 @@ def model_card(model_uri: str | os.PathLike) -> ModelCard:
     from .data import model_card_data
 
     path = resolve_model_dir(model_uri)
-    name, version, uri = None, None, None
+    name, version, uri, tracking_uri = None, None, None, None
     given = os.fspath(model_uri)
-    if remote_store() is not None and re.fullmatch(r"models:/[A-Za-z0-9][A-Za-z0-9._-]*/\d+", given):
-        name, _, number = given[len("models:/") :].partition("/")  # a tracking server's version, downloaded
-        version, uri = int(number), given
+    remote = remote_store()
+    registered = re.fullmatch(r"models:/([A-Za-z0-9][A-Za-z0-9._-]*)(?:/(\d+|latest)|@([A-Za-z0-9_-]+))", given)
+    if remote is not None and registered:  # a tracking server's version, downloaded; served by this URI
+        name, number = registered.group(1), registered.group(2)
+        version = int(number) if number and number.isdigit() else None
+        uri, tracking_uri = given, remote
     elif (
         is_version_name(path.name)
         and is_model_name(path.parent.name)
@@ -79,5 +84,7 @@ def model_card(model_uri: str | os.PathLike) -> ModelCard:
     ):
         name, version = path.parent.name, int(path.name)
         uri = f"models:/{name}/{version}"
-    data, volatile = model_card_data(path, status="saved", name=name, version=version, uri=uri)
+    data, volatile = model_card_data(
+        path, status="saved", name=name, version=version, uri=uri, tracking_uri=tracking_uri
+    )
     return ModelCard(data, volatile)

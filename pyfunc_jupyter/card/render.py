@@ -232,7 +232,7 @@ def _preview_html(preview: dict | None, open_: bool | None = None) -> str:
 def _serve_html(data: dict, volatile: dict, open_: bool = True) -> str:
     from .data import serve_lines
 
-    lines = serve_lines(data.get("serve"), volatile.get("path"))
+    lines = serve_lines(data.get("serve"), volatile.get("path"), data.get("uri"), volatile.get("tracking_uri"))
     if not lines:
         return ""
     parts = [f'<pre class="pfj-code">{escape(lines["serve"])}</pre>']
@@ -418,7 +418,7 @@ def render_text(data: dict[str, Any], volatile: dict[str, Any]) -> str:
             lines += _text_table(header, rows)
     from .data import serve_lines
 
-    serve = serve_lines(data.get("serve"), volatile.get("path"))
+    serve = serve_lines(data.get("serve"), volatile.get("path"), data.get("uri"), volatile.get("tracking_uri"))
     if serve:
         lines.append(f"Serve with MLflow: {serve['serve']}")
         lines.append(f"  then: {serve['curl']}" if "curl" in serve else f"  ({NO_SERVING_EXAMPLE})")

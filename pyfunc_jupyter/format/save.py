@@ -56,6 +56,7 @@ class ModelInfo:
     requirements: list = field(default_factory=list)
     example_output: Any = field(default=None, repr=False)
     unchanged: bool = False  # log_model found the latest version identical and returned it (no new version)
+    tracking_uri: str | None = None  # the MLflow tracking server it was registered in (None: a folder)
 
     @property
     def registered_model_version(self) -> int | None:

@@ -255,6 +255,7 @@ class MlflowServerStore:
             name=store_name,
             version=version,
             artifact_path=artifact_name,
+            tracking_uri=self.uri,
         )
         if local_run is not None:
             local_run.logged.append(info)
