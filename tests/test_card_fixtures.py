@@ -171,7 +171,9 @@ def test_typescript_builder_matches_the_fixtures():
         [npm, "run", "--silent", "test:node"], cwd=ROOT / "labextension", capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    assert f"# pass {len(CASES) * 2 + 2}" in result.stdout  # + the schema version and the serve lines, result.stdout[-2000:]
+    assert (
+        f"# pass {len(CASES) * 2 + 2}" in result.stdout
+    )  # + the schema version and the serve lines, result.stdout[-2000:]
     assert "# fail 0" in result.stdout
 
 
