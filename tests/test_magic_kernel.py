@@ -10,8 +10,12 @@ each notebook runs once per module and the tests read its outputs.
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -86,13 +90,12 @@ def run_notebook(kernel_dir, tmp_path_factory):
     """``run(cells, allow_errors=False) -> Executed``: a fresh kernel, working directory and store per call.
 
     ``cells`` is a list of ``(tag, source)``; the tag goes into the cell's metadata to find it later.
-    ``interrupt_after`` maps tags to seconds after which the kernel is interrupted (as the Stop button does).
+    ``interrupt_when`` names a file in the working directory: once a cell has written it, the kernel is
+    interrupted as JupyterLab's Stop button does it (SIGINT to the kernel's process group).
     """
     manager_class = _kernel_manager_class(kernel_dir)
 
-    def run(
-        cells: list[tuple[str, str]], *, allow_errors: bool = False, interrupt_after: dict[str, float] | None = None
-    ) -> Executed:
+    def run(cells: list[tuple[str, str]], *, allow_errors: bool = False, interrupt_when: str | None = None) -> Executed:
         workdir = tmp_path_factory.mktemp("notebook")
         store = tmp_path_factory.mktemp("store") / "models"
         nb = nbformat.v4.new_notebook()
@@ -105,7 +108,6 @@ def run_notebook(kernel_dir, tmp_path_factory):
 
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv("PYFUNC_JUPYTER_STORE", str(store))  # the kernel inherits the environment
-            interrupts = interrupt_after or {}
             client = NotebookClient(
                 nb,
                 timeout=TIMEOUT,
@@ -115,15 +117,28 @@ def run_notebook(kernel_dir, tmp_path_factory):
                 allow_errors=allow_errors,
                 on_cell_executed=record,
                 resources={"metadata": {"path": str(workdir)}},
-                interrupt_on_timeout=bool(interrupts),
-                timeout_func=lambda cell: interrupts.get(cell.metadata.get("test_tag"), TIMEOUT),
             )
+            if interrupt_when:
+                threading.Thread(
+                    target=_interrupt_once_written, args=(client, workdir / interrupt_when), daemon=True
+                ).start()
             client.execute()
         nbformat.validate(nb)
         assert set(replies) == {tag for tag, _ in cells}, "a cell was not executed"
         return Executed(nb, workdir, store, replies)
 
     return run
+
+
+def _interrupt_once_written(client: NotebookClient, path: Path) -> None:
+    """Interrupt the client's kernel (SIGINT to its process group, as Stop does) once ``path`` has content."""
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        provisioner = getattr(client.km, "provisioner", None)
+        if path.exists() and path.stat().st_size and getattr(provisioner, "pgid", None):
+            os.killpg(provisioner.pgid, signal.SIGINT)
+            return
+        time.sleep(0.05)
 
 
 # --- reading outputs ---------------------------------------------------------------------------------------
@@ -605,7 +620,7 @@ print(len(list_models()))
 
 def test_interrupting_the_fresh_process_check_stops_the_child(run_notebook):
     """The kernel's interrupt (JupyterLab's Stop) while the fresh process runs ends that process too."""
-    executed = run_notebook(INTERRUPT, allow_errors=True, interrupt_after={"slow": 20})
+    executed = run_notebook(INTERRUPT, allow_errors=True, interrupt_when="fresh.pid")  # the child has started
     assert executed.replies["slow"]["status"] == "error" and executed.replies["slow"]["ename"] == "KeyboardInterrupt"
     assert _stdout(executed.cell("check")).split() == ["child", "gone", "0"]
     assert not executed.store.exists() or not any(executed.store.rglob("*"))

@@ -367,3 +367,13 @@ def lab(chromium, tmp_path_factory):
     """A JupyterLab server of this venv on 127.0.0.1, its root an empty temporary folder."""
     with start_lab(chromium, tmp_path_factory.mktemp("lab")) as server:
         yield server
+
+
+@pytest.fixture
+def no_errors_in_pages(lab):
+    """The test leaves no uncaught exception and no console error in its pages."""
+    yield
+    errors = lab.page_errors + lab.console_errors
+    lab.page_errors.clear()
+    lab.console_errors.clear()
+    assert not errors, errors

@@ -86,14 +86,7 @@ FACTS_JS = """root => {
 ROWS_JS = "t => [...t.rows].map(r => [...r.cells].map(c => c.textContent.trim()))"
 
 
-@pytest.fixture(autouse=True)
-def no_errors_in_pages(lab):
-    """Each test leaves no uncaught exception and no console error in its pages."""
-    yield
-    errors = lab.page_errors + lab.console_errors
-    lab.page_errors.clear()
-    lab.console_errors.clear()
-    assert not errors, errors
+pytestmark = pytest.mark.usefixtures("no_errors_in_pages")
 
 
 @pytest.fixture(scope="module")

@@ -32,17 +32,27 @@ def _open_panel(lab, notebook: str):
     return page, panel
 
 
+def _wait_requirements(page, panel) -> None:
+    """Wait until the Save tab shows the requirements of the chosen model."""
+    requirements = panel.locator(".widget-textarea").filter(has_text="Requirements").locator("textarea")
+    page.wait_for_function("el => el.value.startsWith('cloudpickle==')", arg=requirements.element_handle())
+
+
+def _save_linear(page, panel, name: str) -> None:
+    """Save tab: the notebook's SimpleLinearModel with example ``df`` saved as ``name`` (v1)."""
+    _control(panel, "dropdown", "Model").select_option(label="SimpleLinearModel (class)")
+    _control(panel, "dropdown", "Input example").select_option(label="df (DataFrame 3×1)")
+    _wait_requirements(page, panel)
+    _control(panel, "text", "Name").fill(name)
+    panel.get_by_role("button", name="Save").click()
+    panel.get_by_text(f"Saved models:/{name}/1").wait_for(timeout=60_000)
+
+
 def test_panel_saves_loads_and_predicts(lab):
     page, panel = _open_panel(lab, "panel.ipynb")
 
     # Save: choose the model and the example from the notebook, name it, save
-    _control(panel, "dropdown", "Model").select_option(label="SimpleLinearModel (class)")
-    _control(panel, "dropdown", "Input example").select_option(label="df (DataFrame 3×1)")
-    requirements = panel.locator(".widget-textarea").filter(has_text="Requirements").locator("textarea")
-    page.wait_for_function("el => el.value.startsWith('cloudpickle==')", arg=requirements.element_handle())
-    _control(panel, "text", "Name").fill("browser_linear")
-    panel.get_by_role("button", name="Save").click()
-    panel.get_by_text("Saved models:/browser_linear/1").wait_for(timeout=60_000)
+    _save_linear(page, panel, "browser_linear")
     assert panel.get_by_text("fresh process").count() >= 1
     lab.screenshot(page, "panel-saved")
 
@@ -91,6 +101,7 @@ def test_panel_works_from_the_keyboard(lab):
     _tab_to(page, _control(panel, "text", "Name"))
     page.keyboard.type("keyboard_linear")
     assert _control(panel, "text", "Name").input_value() == "keyboard_linear"
+    _wait_requirements(page, panel)  # the kernel has answered the choice (slow on a loaded machine)
     save = panel.get_by_role("button", name="Save")
     page.wait_for_function("el => !el.disabled", arg=save.element_handle())
     _tab_to(page, save)
@@ -103,13 +114,7 @@ def test_panel_works_from_the_keyboard(lab):
 
 def test_load_tab_keeps_the_controls_above_a_folded_card(lab):
     page, panel = _open_panel(lab, "panel_layout.ipynb")
-    _control(panel, "dropdown", "Model").select_option(label="SimpleLinearModel (class)")
-    _control(panel, "dropdown", "Input example").select_option(label="df (DataFrame 3×1)")
-    requirements = panel.locator(".widget-textarea").filter(has_text="Requirements").locator("textarea")
-    page.wait_for_function("el => el.value.startsWith('cloudpickle==')", arg=requirements.element_handle())
-    _control(panel, "text", "Name").fill("layout_linear")
-    panel.get_by_role("button", name="Save").click()
-    panel.get_by_text("Saved models:/layout_linear/1").wait_for(timeout=60_000)
+    _save_linear(page, panel, "layout_linear")
 
     page.locator(".pfj-panel .lm-TabBar-tab").filter(has_text="Load").click()
     versions = _control(panel, "select", "Versions")

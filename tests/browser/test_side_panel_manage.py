@@ -36,14 +36,7 @@ def linear(lab):
     shutil.rmtree(lab.root_dir / "models" / "managed", ignore_errors=True)
 
 
-@pytest.fixture(autouse=True)
-def no_errors_in_pages(lab):
-    """Each test leaves no uncaught exception and no console error in its pages."""
-    yield
-    errors = lab.page_errors + lab.console_errors
-    lab.page_errors.clear()
-    lab.console_errors.clear()
-    assert not errors, errors
+pytestmark = pytest.mark.usefixtures("no_errors_in_pages")
 
 
 def test_insert_load_cell_needs_an_open_notebook(lab, linear):
