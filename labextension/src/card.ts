@@ -7,30 +7,13 @@
  */
 import type {
   ICardData,
-  ICheck,
   IColumnRow,
   IParamRow,
   IPreview,
-  IPreviewOutput,
-  IPreviewTable,
   IServe,
   ISignatureTables,
   IVolatile
-} from './cardschema';
-
-// The card's types are generated from pyfunc_jupyter/card/card.schema.json (the one definition).
-export type {
-  ICardData,
-  ICheck,
-  IColumnRow,
-  IParamRow,
-  IPreview,
-  IPreviewOutput,
-  IPreviewTable,
-  IServe,
-  ISignatureTables,
-  IVolatile
-};
+} from './cardschema'; // generated from pyfunc_jupyter/card/card.schema.json (the one definition)
 
 /**
  * The MIME type of a model card.

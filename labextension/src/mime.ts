@@ -4,17 +4,9 @@
 import { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { Widget } from '@lumino/widgets';
 
-import {
-  CARD_DRAWN_EVENT,
-  CLASS_NAME,
-  ICardData,
-  IVolatile,
-  MIME_TYPE,
-  renderCard,
-  renderProblem
-} from './card';
+import { CARD_DRAWN_EVENT, CLASS_NAME, MIME_TYPE, renderCard, renderProblem } from './card';
 
-import { CARD_SCHEMA } from './cardschema';
+import { CARD_SCHEMA, ICardData, IVolatile } from './cardschema';
 
 export { CARD_SCHEMA };
 
