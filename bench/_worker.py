@@ -277,7 +277,9 @@ def fig_log_remote():
         api.set_store(uri)
 
         def log():
-            api.log_model(name, SimpleLinearModel(), input_example=EXAMPLE)
+            api.log_model(
+                name, SimpleLinearModel(), input_example=EXAMPLE, new_version=True
+            )  # as MLflow: a new version each time
 
     start = time.perf_counter()
     log()

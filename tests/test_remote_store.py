@@ -55,7 +55,7 @@ def files(folder: Path) -> dict[str, bytes]:
 def test_log_registers_a_version_of_our_directory_as_is(remote, linear, client, tmp_path):
     name = unique("linear")
     first = pyfunc_jupyter.log_model(name, linear, input_example=EXAMPLE)
-    second = pyfunc_jupyter.log_model(name=name, python_model=linear, input_example=EXAMPLE)
+    second = pyfunc_jupyter.log_model(name=name, python_model=linear, input_example=EXAMPLE, new_version=True)
     assert (first.version, second.version) == (1, 2)
     assert second.model_uri == f"models:/{name}/2" and second.registered_model_version == 2
     # on the server: a finished run, a READY logged model, a READY version whose source is that logged model
@@ -82,6 +82,29 @@ def test_log_registers_a_version_of_our_directory_as_is(remote, linear, client, 
     # a given dst_path is where the download goes, as in MLflow
     elsewhere = pyfunc_jupyter.load_model(f"models:/{name}/1", dst_path=str(tmp_path / "dst"))
     assert Path(elsewhere.path).parent == tmp_path / "dst"
+
+
+def test_an_unchanged_model_reuses_the_latest_version(remote, linear, client):
+    """As in the folder store: the same content again is the latest version, with no new run or upload."""
+    name = unique("same")
+    first = pyfunc_jupyter.log_model(name, linear, input_example=EXAMPLE)
+    runs_before = client.search_runs([client.get_run(first.run_id).info.experiment_id], max_results=1000)
+    again = pyfunc_jupyter.log_model(name, define(LINEAR, "SimpleLinearModel")(), input_example=EXAMPLE)
+    assert again.unchanged and (again.version, again.model_uri) == (1, f"models:/{name}/1")
+    assert (again.run_id, again.model_uuid, again.tracking_uri) == (first.run_id, first.model_uuid, remote)
+    assert files(Path(again.path)) == files(Path(first.path))
+    runs_after = client.search_runs([client.get_run(first.run_id).info.experiment_id], max_results=1000)
+    assert len(runs_after) == len(runs_before)  # nothing was sent
+    assert [v.version for v in client.search_model_versions(f"name='{name}'")] == ["1"]
+    # another example is other content: a new version; new_version=True forces one
+    changed = pyfunc_jupyter.log_model(name, linear, input_example=pd.DataFrame([1, 2]))
+    forced = pyfunc_jupyter.log_model(name, linear, input_example=pd.DataFrame([1, 2]), new_version=True)
+    assert (changed.unchanged, changed.version, forced.unchanged, forced.version) == (False, 2, False, 3)
+    # the magic's card says so
+    from pyfunc_jupyter.authoring.pipeline import AuthorRequest, author
+
+    authored = author(AuthorRequest(model=linear, input_example=pd.DataFrame([1, 2]), name=name))
+    assert authored.card.data["status"] == "unchanged: same as v3" and authored.info.version == 3
 
 
 def test_listing_reads_the_registry(remote, linear):
@@ -121,7 +144,7 @@ def test_registered_model_name_and_runs(remote, linear, client):
 def test_aliases_descriptions_tags_and_deleting(remote, linear, client):
     name = unique("aliased")
     for _ in range(2):
-        pyfunc_jupyter.log_model(name, linear, input_example=EXAMPLE)
+        pyfunc_jupyter.log_model(name, linear, input_example=EXAMPLE, new_version=True)
     pyfunc_jupyter.set_registered_model_alias(name, "champion", 1)
     assert Path(pyfunc_jupyter.load_model(f"models:/{name}@champion").path).name == client.get_model_version(
         name, "1"
@@ -158,7 +181,7 @@ def test_aliases_descriptions_tags_and_deleting(remote, linear, client):
 def test_plain_mlflow_loads_what_we_registered(remote, linear, mlflow_python):
     name = unique("for-mlflow")
     pyfunc_jupyter.log_model(name, linear, input_example=EXAMPLE)
-    pyfunc_jupyter.log_model(name, linear, input_example=EXAMPLE)
+    pyfunc_jupyter.log_model(name, linear, input_example=EXAMPLE, new_version=True)
     pyfunc_jupyter.set_registered_model_alias(name, "champion", 2)
     result = run_python(
         mlflow_python,
@@ -199,7 +222,7 @@ def test_mlflow_tracking_uri_is_used_only_when_no_store_is_set(mlflow_server, li
         pyfunc_jupyter.set_store(tmp_path / "mine")
         assert pyfunc_jupyter.get_store() == tmp_path / "mine"
         # an explicit store= on one call, the other way round
-        info = pyfunc_jupyter.log_model(name, linear, input_example=EXAMPLE, store=mlflow_server)
+        info = pyfunc_jupyter.log_model(name, linear, input_example=EXAMPLE, store=mlflow_server, new_version=True)
         assert info.version == 2 and not (tmp_path / "mine").exists()
     finally:
         pyfunc_jupyter.set_store(None)
@@ -434,7 +457,7 @@ def test_panel_load_and_compare_list_the_server(remote, client, monkeypatch, tmp
     name = unique("panel")
     model = namespace["SimpleLinearModel"]()
     pyfunc_jupyter.log_model(name, model, input_example=EXAMPLE)
-    pyfunc_jupyter.log_model(name, model, input_example=EXAMPLE)
+    pyfunc_jupyter.log_model(name, model, input_example=EXAMPLE, new_version=True)
     pyfunc_jupyter.set_registered_model_alias(name, "champion", 2)
     panel = pyfunc_jupyter.panel(namespace)
     load = panel.load_tab

@@ -174,14 +174,14 @@ class MlflowServerStore:
         artifact_path: str | None = None,
         registered_model_name: str | None = None,
         source: str | None = None,
-        new_version: bool = True,
+        new_version: bool = False,
         **save_kwargs: Any,
     ):
         """Build the model locally, upload it as a logged model (in the ``start_run`` run, else a new one), then
-        register a new version. Every log is a new version on a server (``new_version`` is accepted, as the
-        folder store's; the folder store's reuse of an unchanged latest version does not apply)."""
+        register a new version. When the latest version holds the same content (the content hash kept in
+        its tags), that version is returned instead (``info.unchanged``; no run, no upload), unless
+        ``new_version=True``, as in the folder store."""
         from ..format.save import build_model, model_info
-        from ..format.schema import ModelSignature
         from .runs import _default_source, active_run
 
         artifact_name, store_name = _names(name, artifact_path, registered_model_name)
@@ -193,73 +193,120 @@ class MlflowServerStore:
         self._probe()
         local_run = active_run()
         cache = self._cache()
-        with self._talking(f"logging {store_name!r}") as client:
-            experiment_id = _experiment_id(client)
-            own_run = local_run is None or local_run.info.run_id not in self._runs
-            if own_run:  # a run of its own, as `mlflow.pyfunc.log_model` outside a run makes none to share
-                run_id = client.create_run(
-                    experiment_id,
-                    run_name=(local_run.info.run_name if local_run else None) or f"{store_name}-{source}",
-                    tags={"mlflow.source.name": source, "mlflow.source.type": "NOTEBOOK"},
-                ).info.run_id
-            else:
-                assert local_run is not None  # a run id without a local run is handled above
-                run_id = local_run.info.run_id
-                experiment_id = client.get_run(run_id).info.experiment_id
-            logged = None
-            try:
-                logged = client.create_logged_model(experiment_id, name=artifact_name, source_run_id=run_id)
-                model_id = logged.model_id
-                if not _ID.match(model_id):
-                    raise RemoteStoreError(f"The server gave an unusable model id {model_id!r}.")
-                from mlflow.entities import LoggedModelOutput
-
-                client.log_outputs(run_id, [LoggedModelOutput(model_id, step=0)])
-                extra = {
-                    "artifact_path": logged.artifact_location,
-                    "run_id": run_id,
-                    "model_id": model_id,
-                    "model_uuid": model_id,
-                }
-                sidecar = {"name": store_name, "artifact_name": artifact_name, "run_id": run_id, "source": source}
-                with _atomic.staging(cache) as staging:
-                    built = build_model(staging, python_model, extra_mlmodel=extra, sidecar=sidecar, **save_kwargs)
-                    summary = {
-                        "artifact_name": artifact_name,
-                        "source": source,
-                        "size_bytes": str(built.mlmodel.get("model_size_bytes", "")),
-                        "signature": ModelSignature.from_dict(built.mlmodel["signature"]).summary()
-                        if built.mlmodel.get("signature")
-                        else "",
-                    }
-                    with self._talking(f"logging {store_name!r}"):  # the server's errors, not the disk's
-                        client.log_model_artifacts(model_id, str(staging))
-                        client.finalize_logged_model(model_id, "READY")
-                        version = self._register(client, store_name, model_id, run_id, summary)
+        sidecar = {"name": store_name, "artifact_name": artifact_name, "source": source}
+        with _atomic.staging(cache) as staging:
+            # built before the server hears of it: a model that fails to build leaves no run behind
+            built = build_model(staging, python_model, sidecar=sidecar, **save_kwargs)
+            digest = _content_hash(staging, built.mlmodel)
+            with self._talking(f"logging {store_name!r}") as client:
+                same = None if new_version or digest is None else _latest_with_hash(client, store_name, digest)
+                if same is not None:
+                    shutil.rmtree(staging, ignore_errors=True)
+                else:
+                    model_id, version = self._upload(
+                        client, staging, built, store_name, artifact_name, source, local_run, digest
+                    )
                     _keep(staging, cache / model_id)
-            except BaseException:
-                with contextlib.suppress(Exception):
-                    if logged is not None:
-                        client.finalize_logged_model(logged.model_id, "FAILED")
-                if own_run:
-                    with contextlib.suppress(Exception), contextlib.redirect_stdout(io.StringIO()):
-                        client.set_terminated(run_id, "FAILED")
-                raise
-            if own_run:
-                with contextlib.redirect_stdout(io.StringIO()):  # MLflow prints the run's UI links here
-                    client.set_terminated(run_id, "FINISHED")
-        info = model_info(
-            built,
-            cache / model_id,
-            f"models:/{store_name}/{version}",
-            name=store_name,
-            version=version,
-            artifact_path=artifact_name,
-            tracking_uri=self.uri,
-        )
+        if same is not None:
+            uri = f"models:/{store_name}/{same}"
+            path = self.resolve(uri)
+            built.mlmodel = {**built.mlmodel, **_identity(path)}  # the existing version's own identity
+            info = model_info(
+                built,
+                path,
+                uri,
+                name=store_name,
+                version=same,
+                artifact_path=artifact_name,
+                unchanged=True,
+                tracking_uri=self.uri,
+            )
+        else:
+            info = model_info(
+                built,
+                cache / model_id,
+                f"models:/{store_name}/{version}",
+                name=store_name,
+                version=version,
+                artifact_path=artifact_name,
+                tracking_uri=self.uri,
+            )
         if local_run is not None:
             local_run.logged.append(info)
         return info
+
+    def _upload(
+        self,
+        client: Any,
+        staging: Path,
+        built: Any,
+        store_name: str,
+        artifact_name: str,
+        source: str,
+        local_run: Any,
+        digest: str | None,
+    ) -> tuple[str, int]:
+        """Make the run and logged model, stamp their ids into the built directory, upload it, register a version.
+
+        Returns ``(model_id, version)``; on any failure the run and logged model are marked FAILED.
+        """
+        from ..format.mlmodel import write_mlmodel
+        from ..format.schema import ModelSignature
+        from ..format.sidecar import update_sidecar
+
+        experiment_id = _experiment_id(client)
+        own_run = local_run is None or local_run.info.run_id not in self._runs
+        if own_run:  # a run of its own, as `mlflow.pyfunc.log_model` outside a run makes none to share
+            run_id = client.create_run(
+                experiment_id,
+                run_name=(local_run.info.run_name if local_run else None) or f"{store_name}-{source}",
+                tags={"mlflow.source.name": source, "mlflow.source.type": "NOTEBOOK"},
+            ).info.run_id
+        else:
+            run_id = local_run.info.run_id
+            experiment_id = client.get_run(run_id).info.experiment_id
+        logged = None
+        try:
+            logged = client.create_logged_model(experiment_id, name=artifact_name, source_run_id=run_id)
+            model_id = logged.model_id
+            if not _ID.match(model_id):
+                raise RemoteStoreError(f"The server gave an unusable model id {model_id!r}.")
+            from mlflow.entities import LoggedModelOutput
+
+            client.log_outputs(run_id, [LoggedModelOutput(model_id, step=0)])
+            built.mlmodel = {
+                **built.mlmodel,
+                "artifact_path": logged.artifact_location,
+                "run_id": run_id,
+                "model_id": model_id,
+                "model_uuid": model_id,
+            }
+            write_mlmodel(staging, built.mlmodel)
+            update_sidecar(staging, run_id=run_id)
+            summary = {
+                "artifact_name": artifact_name,
+                "source": source,
+                "size_bytes": str(built.mlmodel.get("model_size_bytes", "")),
+                "signature": ModelSignature.from_dict(built.mlmodel["signature"]).summary()
+                if built.mlmodel.get("signature")
+                else "",
+                "content_hash": digest or "",
+            }
+            client.log_model_artifacts(model_id, str(staging))
+            client.finalize_logged_model(model_id, "READY")
+            version = self._register(client, store_name, model_id, run_id, summary)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                if logged is not None:
+                    client.finalize_logged_model(logged.model_id, "FAILED")
+            if own_run:
+                with contextlib.suppress(Exception), contextlib.redirect_stdout(io.StringIO()):
+                    client.set_terminated(run_id, "FAILED")
+            raise
+        if own_run:
+            with contextlib.redirect_stdout(io.StringIO()):  # MLflow prints the run's UI links here
+                client.set_terminated(run_id, "FINISHED")
+        return model_id, version
 
     def _register(self, client: Any, name: str, model_id: str, run_id: str, summary: dict[str, str]) -> int:
         """A new version of ``name`` whose source is the uploaded logged model; the registered model made if new."""
@@ -489,6 +536,40 @@ class MlflowServerStore:
     def get_model_version_by_alias(self, name: str, alias: str) -> Any:
         mv = self._call(f"reading alias {alias!r} of {name!r}", "get_model_version_by_alias", name, alias)
         return self.get_model_version(name, mv.version)
+
+
+def _content_hash(staging: Path, mlmodel: dict) -> str | None:
+    """The built directory's content hash (``registry.content_hash``), or None when it cannot be made."""
+    from .registry import content_hash
+
+    try:
+        return content_hash(staging, mlmodel, mlmodel["flavors"]["python_function"].get("python_model"))
+    except (OSError, TypeError, ValueError, KeyError):  # no hash: simply a new version
+        return None
+
+
+def _latest_with_hash(client: Any, name: str, digest: str) -> int | None:
+    """The latest version of ``name`` if the content hash in its tags is ``digest``, else None."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        latest = client.search_model_versions(f"name='{name}'", max_results=1, order_by=["version_number DESC"])
+    except MlflowException:  # no such model yet, or a server without ordering: a new version
+        return None
+    if not latest or (latest[0].tags or {}).get(f"{TAG_PREFIX}content_hash") != digest:
+        return None
+    return int(latest[0].version)
+
+
+def _identity(path: Path) -> dict:
+    """The MLmodel ids and time of a downloaded version (empty where it cannot be read)."""
+    from ..format.mlmodel import read_mlmodel
+
+    with contextlib.suppress(Exception):
+        existing = read_mlmodel(path)
+        keys = ("utc_time_created", "model_uuid", "model_id", "run_id", "artifact_path")
+        return {k: existing[k] for k in keys if k in existing}
+    return {}
 
 
 def _keep(staging: Path, target: Path) -> None:
