@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
+from .render import format_time
+
 __all__ = ["ModelList", "ModelRow"]
 
 
@@ -58,10 +60,10 @@ class ModelList:
                 f"<div>No models in the store <code>{escape(self.store)}</code> yet. Save one with a "
                 "<code>%%pyfunc_model</code> cell.</div>"
             )
-        head = "".join(f"<th>{h}</th>" for h in ("name", "versions", "created (UTC)", "signature", "problems"))
+        head = "".join(f"<th>{h}</th>" for h in ("name", "versions", "created", "signature", "problems"))
         body = "".join(
             f"<tr><td>{escape(r.name)}</td><td>{escape(', '.join(map(str, r.versions)))}</td>"
-            f"<td>{escape(r.created or '')}</td><td><code>{escape(r.signature_summary or '')}</code></td>"
+            f"<td>{escape(format_time(r.created) or '')}</td><td><code>{escape(r.signature_summary or '')}</code></td>"
             f"<td>{escape('; '.join(r.errors))}</td></tr>"
             for r in self.rows
         )
@@ -76,7 +78,7 @@ class ModelList:
         lines = [f"Store {self.store}"]
         for r in self.rows:
             lines.append(
-                f"  {r.name}  versions {', '.join(map(str, r.versions))}  created {r.created or '?'}  "
+                f"  {r.name}  versions {', '.join(map(str, r.versions))}  created {format_time(r.created) or '?'}  "
                 f"{r.signature_summary or ''}" + (f"  problems: {'; '.join(r.errors)}" if r.errors else "")
             )
         return "\n".join(lines)
