@@ -206,7 +206,8 @@ class MlflowServerStore:
                     model_id, version = self._upload(
                         client, staging, built, store_name, artifact_name, source, local_run, digest
                     )
-                    _keep(staging, cache / model_id)
+            if same is None:  # outside the server's error handling: a disk error is not the server's
+                _keep(staging, cache / model_id)
         if same is not None:
             uri = f"models:/{store_name}/{same}"
             path = self.resolve(uri)
@@ -281,8 +282,11 @@ class MlflowServerStore:
                 "model_id": model_id,
                 "model_uuid": model_id,
             }
-            write_mlmodel(staging, built.mlmodel)
-            update_sidecar(staging, run_id=run_id)
+            try:
+                write_mlmodel(staging, built.mlmodel)
+                update_sidecar(staging, run_id=run_id)
+            except OSError as exc:  # the disk's error, not the server's
+                raise _atomic.storage_error(exc, staging) from exc
             summary = {
                 "artifact_name": artifact_name,
                 "source": source,
