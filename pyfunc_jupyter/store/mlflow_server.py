@@ -182,6 +182,7 @@ class MlflowServerStore:
         its tags), that version is returned instead (``info.unchanged``; no run, no upload), unless
         ``new_version=True``, as in the folder store."""
         from ..format.save import build_model, model_info
+        from .registry import content_hash, saved_identity
         from .runs import _default_source, active_run
 
         artifact_name, store_name = _names(name, artifact_path, registered_model_name)
@@ -197,7 +198,7 @@ class MlflowServerStore:
         with _atomic.staging(cache) as staging:
             # built before the server hears of it: a model that fails to build leaves no run behind
             built = build_model(staging, python_model, sidecar=sidecar, **save_kwargs)
-            digest = _content_hash(staging, built.mlmodel)
+            digest = content_hash(staging, built.mlmodel)
             with self._talking(f"logging {store_name!r}") as client:
                 same = None if new_version or digest is None else _latest_with_hash(client, store_name, digest)
                 if same is not None:
@@ -211,7 +212,7 @@ class MlflowServerStore:
         if same is not None:
             uri = f"models:/{store_name}/{same}"
             path = self.resolve(uri)
-            built.mlmodel = {**built.mlmodel, **_identity(path)}  # the existing version's own identity
+            built.mlmodel = {**built.mlmodel, **saved_identity(path)}  # the existing version's own identity
             info = model_info(
                 built,
                 path,
@@ -542,16 +543,6 @@ class MlflowServerStore:
         return self.get_model_version(name, mv.version)
 
 
-def _content_hash(staging: Path, mlmodel: dict) -> str | None:
-    """The built directory's content hash (``registry.content_hash``), or None when it cannot be made."""
-    from .registry import content_hash
-
-    try:
-        return content_hash(staging, mlmodel, mlmodel["flavors"]["python_function"].get("python_model"))
-    except (OSError, TypeError, ValueError, KeyError):  # no hash: simply a new version
-        return None
-
-
 def _latest_with_hash(client: Any, name: str, digest: str) -> int | None:
     """The latest version of ``name`` if the content hash in its tags is ``digest``, else None."""
     from mlflow.exceptions import MlflowException
@@ -563,17 +554,6 @@ def _latest_with_hash(client: Any, name: str, digest: str) -> int | None:
     if not latest or (latest[0].tags or {}).get(f"{TAG_PREFIX}content_hash") != digest:
         return None
     return int(latest[0].version)
-
-
-def _identity(path: Path) -> dict:
-    """The MLmodel ids and time of a downloaded version (empty where it cannot be read)."""
-    from ..format.mlmodel import read_mlmodel
-
-    with contextlib.suppress(Exception):
-        existing = read_mlmodel(path)
-        keys = ("utc_time_created", "model_uuid", "model_id", "run_id", "artifact_path")
-        return {k: existing[k] for k in keys if k in existing}
-    return {}
 
 
 def _keep(staging: Path, target: Path) -> None:

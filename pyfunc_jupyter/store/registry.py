@@ -45,6 +45,7 @@ __all__ = [
     "delete_registered_model_tag",
     "read_registry",
     "content_hash",
+    "saved_identity",
     "version_for_alias",
 ]
 
@@ -55,6 +56,7 @@ _VERSION_ALIAS = re.compile(r"^[vV]\d+$")
 _MAX_TAG_KEY, _MAX_TAG_VALUE = 250, 100_000
 # MLmodel keys that differ between two saves of the same content
 _VOLATILE_MLMODEL = ("utc_time_created", "model_uuid", "model_id", "model_size_bytes")  # the size follows the pickle
+_IDENTITY = ("utc_time_created", "model_uuid", "model_id", "run_id", "artifact_path")  # of a saved version
 
 
 # ------------------------------------------------------------------------------------------ reading
@@ -415,17 +417,35 @@ def _pickle_digest(data: bytes) -> bytes:
     return digest.digest()
 
 
-def content_hash(model_dir: str | os.PathLike, mlmodel: dict[str, Any], pickle_name: str | None) -> str:
-    """A SHA-256 of what a model directory holds, leaving out what differs between two identical saves.
+def content_hash(model_dir: str | os.PathLike, mlmodel: dict[str, Any]) -> str | None:
+    """A SHA-256 of what a model directory holds, leaving out what differs between two identical saves;
+    None when the directory cannot be read (then a log simply adds a new version).
 
     Left out: our sidecar (times, provenance), the MLmodel's time and ids, and cloudpickle's class
-    tracker ids inside the pickle. Everything else (pickle, artifacts, code, example, environment
-    files, signature, run id) counts byte for byte. Call it in the process that pickled the model
-    (the tracker ids are known there).
+    tracker ids inside the pickle (the flavor's ``python_model``). Everything else (pickle, artifacts,
+    code, example, environment files, signature, run id) counts byte for byte. Call it in the process
+    that pickled the model (the tracker ids are known there).
     """
+    try:
+        return _content_hash(Path(model_dir), mlmodel, mlmodel["flavors"]["python_function"].get("python_model"))
+    except (OSError, TypeError, ValueError, KeyError):
+        return None
+
+
+def saved_identity(model_dir: str | os.PathLike) -> dict[str, Any]:
+    """The MLmodel's ids and creation time of a saved version (empty where it cannot be read): what a log
+    that found the version unchanged reports as its own."""
+    from ..format.mlmodel import read_mlmodel
+
+    with contextlib.suppress(Exception):
+        existing = read_mlmodel(model_dir)
+        return {k: existing[k] for k in _IDENTITY if k in existing}
+    return {}
+
+
+def _content_hash(root: Path, mlmodel: dict[str, Any], pickle_name: str | None) -> str:
     from ..format.sidecar import SIDECAR
 
-    root = Path(model_dir)
     digest = hashlib.sha256()
     stable = {k: v for k, v in mlmodel.items() if k not in _VOLATILE_MLMODEL}
     digest.update(b"MLmodel\0" + json.dumps(stable, sort_keys=True, default=str).encode() + b"\0")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import sys
@@ -151,10 +150,8 @@ def _same_as_latest(staging: Path, parent: Path, built: Any) -> int | None:
     from ..format.sidecar import read_sidecar, update_sidecar
     from .registry import content_hash
 
-    flavor = built.mlmodel["flavors"]["python_function"]
-    try:
-        digest = content_hash(staging, built.mlmodel, flavor.get("python_model"))
-    except (OSError, TypeError, ValueError):  # no hash: simply a new version, as before
+    digest = content_hash(staging, built.mlmodel)
+    if digest is None:  # no hash: simply a new version
         return None
     update_sidecar(staging, content_hash=digest)
     versions = version_dirs(parent)
@@ -169,16 +166,11 @@ def _same_as_latest(staging: Path, parent: Path, built: Any) -> int | None:
 
 def _unchanged_info(built: Any, parent: Path, version: int, store_name: str, artifact_name: str, run: Any):
     """The ``ModelInfo`` of an existing version found identical to what was just built."""
-    from ..format.mlmodel import read_mlmodel
     from ..format.save import model_info
+    from .registry import saved_identity
 
     path = parent / str(version)
-    with contextlib.suppress(Exception):  # the existing version's own identity, where readable
-        existing = read_mlmodel(path)
-        built.mlmodel = {
-            **built.mlmodel,
-            **{k: existing[k] for k in ("utc_time_created", "model_uuid") if k in existing},
-        }
+    built.mlmodel = {**built.mlmodel, **saved_identity(path)}  # the existing version's own identity
     info = model_info(
         built,
         path,
