@@ -450,15 +450,18 @@ export function serveLines(
   if (!serve || !location) {
     return null;
   }
-  const registered = !!(trackingUri && uri && uri.startsWith('models:/'));
-  const source = shellQuote(registered && uri ? uri : location);
-  let command =
-    `mlflow models serve -m ${source} --env-manager ${serve.env_manager} ` +
-    `--host ${serve.host} --port ${serve.port}`;
-  if (registered && trackingUri) {
-    command = `MLFLOW_TRACKING_URI=${shellQuote(trackingUri)} ${command}`;
+  let prefix = '';
+  let source = location;
+  if (trackingUri && uri && uri.startsWith('models:/')) {
+    // a registered version: served from the registry
+    prefix = `MLFLOW_TRACKING_URI=${shellQuote(trackingUri)} `;
+    source = uri;
   }
-  const lines: { serve: string; curl?: string } = { serve: command };
+  const lines: { serve: string; curl?: string } = {
+    serve:
+      `${prefix}mlflow models serve -m ${shellQuote(source)} --env-manager ${serve.env_manager} ` +
+      `--host ${serve.host} --port ${serve.port}`
+  };
   if (serve.input) {
     const example = location.replace(/\/+$/, '') + '/' + serve.input;
     lines.curl =

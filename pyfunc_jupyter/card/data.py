@@ -251,15 +251,13 @@ def serve_lines(
     if not serve or not location:
         return None
     address = f"{serve['host']}:{serve['port']}"
-    registered = bool(tracking_uri and uri and uri.startswith("models:/"))
-    source = _quote(uri) if registered and uri else _quote(location)
-    command = (
-        f"mlflow models serve -m {source} --env-manager {serve['env_manager']} "
+    prefix, source = "", location
+    if tracking_uri and uri and uri.startswith("models:/"):  # a registered version: from the registry
+        prefix, source = f"MLFLOW_TRACKING_URI={_quote(tracking_uri)} ", uri
+    lines = {
+        "serve": f"{prefix}mlflow models serve -m {_quote(source)} --env-manager {serve['env_manager']} "
         f"--host {serve['host']} --port {serve['port']}"
-    )
-    if registered and tracking_uri:
-        command = f"MLFLOW_TRACKING_URI={_quote(tracking_uri)} {command}"
-    lines = {"serve": command}
+    }
     if serve.get("input"):
         example = location.rstrip("/") + "/" + serve["input"]
         lines["curl"] = (
