@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -65,30 +65,6 @@ def test_saved_outputs_come_from_one_run_top_to_bottom(path):
         assert bool(errors) == expected, "".join(cell["source"])[:200]
 
 
-def _nbval(path: Path) -> subprocess.CompletedProcess:
-    # The same options as `./dev test`, on one notebook; -x stops at the first differing cell.
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-x",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "--nbval",
-            "--nbval-current-env",
-            "--nbval-sanitize-with",
-            str(SANITIZE),
-            str(path),
-        ],
-        cwd=path.parent,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-
-
 def _edit_stream(notebook: dict) -> None:
     """The guide's 5/7/9 printed by tutorial 1 becomes 5/7/10."""
     for output in outputs(notebook):
@@ -116,22 +92,61 @@ def _edit_card_text(notebook: dict) -> None:
         data[mime] = "".join(data[mime]).replace("MyModel", "YourModel")
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("edit", [_edit_stream, _edit_card_json, _edit_card_text], ids=lambda f: f.__name__[6:])
-def test_nbval_fails_a_notebook_whose_outputs_were_edited(tmp_path, edit):
-    notebook = read_notebook(NOTEBOOKS[0])
-    edit(notebook)
-    copy = tmp_path / NOTEBOOKS[0].name
-    copy.write_text(json.dumps(notebook), encoding="utf-8")
-    result = _nbval(copy)
-    assert result.returncode == 1, result.stdout[-3000:]
-    assert "Cell outputs differ" in result.stdout
+EDITS = {"stream": _edit_stream, "card_json": _edit_card_json, "card_text": _edit_card_text}
+
+
+@pytest.fixture(scope="module")
+def nbval_verdicts(tmp_path_factory) -> dict[str, str]:
+    """nbval's verdict on copies of tutorial 1: the unedited copy and one copy per edit (one run for all).
+
+    The copies end at the last cell an edit touched (the cells after it would only repeat what the
+    run of the tutorial itself checks). The run uses the same options as `./dev test`; the verdict
+    for each copy is "passed", the text of its first failure, or "no cell ran".
+    """
+    original = read_notebook(NOTEBOOKS[0])
+    copies = {"unedited": original}
+    for name, edit in EDITS.items():
+        copies[name] = json.loads(json.dumps(original))
+        edit(copies[name])
+    touched = max(
+        next(i for i, (a, b) in enumerate(zip(original["cells"], nb["cells"], strict=True)) if a != b)
+        for name, nb in copies.items()
+        if name != "unedited"
+    )
+    folder = tmp_path_factory.mktemp("nbval")
+    for name, notebook in copies.items():
+        notebook["cells"] = notebook["cells"][: touched + 1]
+        (folder / f"{name}.ipynb").write_text(json.dumps(notebook), encoding="utf-8")
+    report = folder / "report.xml"
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={report}"]
+        + ["-o", "junit_family=xunit1"]  # each case names its file
+        + ["--nbval", "--nbval-current-env", "--nbval-sanitize-with", str(SANITIZE)]
+        + [f"{name}.ipynb" for name in copies],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert report.exists(), run.stdout[-3000:] + run.stderr[-3000:]
+    verdicts = dict.fromkeys(copies, "no cell ran")
+    for case in ElementTree.parse(report).iter("testcase"):
+        name = Path(case.get("file", "")).stem
+        failure = case.find("failure") if case.find("failure") is not None else case.find("error")
+        if failure is not None and verdicts[name] in ("no cell ran", "passed"):
+            verdicts[name] = (failure.get("message") or "") + (failure.text or "")
+        elif verdicts[name] == "no cell ran":
+            verdicts[name] = "passed"
+    return verdicts
 
 
 @pytest.mark.slow
-def test_nbval_passes_the_unedited_copy(tmp_path):
+@pytest.mark.parametrize("edit", list(EDITS))
+def test_nbval_fails_a_notebook_whose_outputs_were_edited(nbval_verdicts, edit):
+    assert "Cell outputs differ" in nbval_verdicts[edit]
+
+
+@pytest.mark.slow
+def test_nbval_passes_the_unedited_copy(nbval_verdicts):
     # The control for the test above: the copy itself passes, so only the edit made it fail.
-    copy = tmp_path / NOTEBOOKS[0].name
-    shutil.copy(NOTEBOOKS[0], copy)
-    result = _nbval(copy)
-    assert result.returncode == 0, result.stdout[-3000:]
+    assert nbval_verdicts["unedited"] == "passed"
