@@ -106,6 +106,10 @@ class LabServer:
     browser: Any
     process: subprocess.Popen | None = None
     pages: list = field(default_factory=list)
+    #: The browser context every page of this server opens in: its HTTP cache and compiled-script
+    #: cache make each JupyterLab page after the first start without fetching and compiling again.
+    context: Any = None
+    opened: int = 0
     #: Uncaught exceptions and console errors of every page opened through this object.
     page_errors: list = field(default_factory=list)
     console_errors: list = field(default_factory=list)
@@ -159,7 +163,9 @@ class LabServer:
         With ``workspace``, the page uses that named workspace instead of the default one, so it
         does not reopen what earlier pages left open.
         """
-        page = self.browser.new_page(viewport=VIEWPORT)
+        if self.context is None:
+            self.context = self.browser.new_context(viewport=VIEWPORT)
+        page = self.context.new_page()
         page.set_default_timeout(TIMEOUT)
         page.on("pageerror", lambda error: self.page_errors.append(str(error)))
         page.on(
@@ -177,10 +183,12 @@ class LabServer:
     def open(self, path: str, *, kernel: bool = True):
         """A new page with notebook ``path`` open and shown; with ``kernel``, waits for it to be idle.
 
-        The page has a workspace of its own (named for ``path``): the default one would reopen the
-        notebooks earlier tests left open, whose widgets' comms are gone, and log their errors here.
+        The page has a workspace of its own (named for ``path`` and numbered): the default one would
+        reopen the notebooks earlier tests left open, whose widgets' comms are gone, and log their
+        errors here; and JupyterLab moves a page whose workspace another open page uses to a new one.
         """
-        page = self.new_page(path, workspace=re.sub(r"[^A-Za-z0-9_-]", "-", path))
+        self.opened += 1
+        page = self.new_page(path, workspace=re.sub(r"[^A-Za-z0-9_-]", "-", f"{path}-{self.opened}"))
         self.wait_notebook(page, path)
         if kernel:
             self.wait_kernel_idle(page)
@@ -250,12 +258,12 @@ class LabServer:
         page.screenshot(path=str(path))
         return path
 
-    def close_pages(self) -> None:
-        """Close every page opened through this object."""
+    def close_pages(self, keep: tuple = ()) -> None:
+        """Close every page opened through this object, except those in ``keep``."""
         for page in self.pages:
-            if not page.is_closed():
+            if page not in keep and not page.is_closed():
                 page.close()
-        self.pages.clear()
+        self.pages[:] = [page for page in self.pages if page in keep]
 
 
 def _write_isolated_dirs(base: Path, python: str) -> dict[str, str]:
@@ -282,6 +290,10 @@ def _write_isolated_dirs(base: Path, python: str) -> dict[str, str]:
         "IPYTHONDIR": str(dirs["ipython"]),  # no user startup files in kernels
         "JUPYTER_PATH": str(dirs["path"]),  # searched first: our python3 kernelspec wins
     }
+
+
+#: The servers started by ``start_lab`` that are still running.
+RUNNING: list[LabServer] = []
 
 
 @contextlib.contextmanager
@@ -349,9 +361,14 @@ def start_lab(browser, base: Path, *, root: Path | None = None, kernels: bool = 
                 if time.monotonic() > deadline:
                     pytest.fail(f"JupyterLab did not answer on {server.url} within 90 s:\n{server.log()}")
                 time.sleep(0.25)
+        RUNNING.append(server)
         yield server
     finally:
+        if server in RUNNING:
+            RUNNING.remove(server)
         server.close_pages()
+        if server.context is not None:
+            server.context.close()
         server.process.terminate()
         try:
             server.process.wait(timeout=20)
@@ -367,6 +384,18 @@ def lab(chromium, tmp_path_factory):
     """A JupyterLab server of this venv on 127.0.0.1, its root an empty temporary folder."""
     with start_lab(chromium, tmp_path_factory.mktemp("lab")) as server:
         yield server
+
+
+@pytest.fixture(autouse=True)
+def close_the_tests_pages():
+    """Close the pages a test opened when it ends: an open JupyterLab keeps polling its server.
+
+    Pages opened before the test (by module fixtures) stay open for the tests that share them.
+    """
+    before = {id(server): tuple(server.pages) for server in RUNNING}
+    yield
+    for server in RUNNING:
+        server.close_pages(keep=before.get(id(server), ()))
 
 
 @pytest.fixture

@@ -91,12 +91,13 @@ pytestmark = pytest.mark.usefixtures("no_errors_in_pages")
 
 @pytest.fixture(scope="module")
 def linear(lab):
-    """``linear.ipynb`` run top to bottom in JupyterLab and saved; its page stays open."""
+    """``linear.ipynb`` run top to bottom in JupyterLab and saved; its page stays open for the module."""
     lab.write_notebook("linear.ipynb", CELLS)
     page = lab.open("linear.ipynb")
     lab.run_all(page)
     lab.save(page)
-    return SimpleNamespace(page=page, path="linear.ipynb", store=lab.root_dir / "models")
+    yield SimpleNamespace(page=page, path="linear.ipynb", store=lab.root_dir / "models")
+    page.close()
 
 
 def _cell(page, index: int):
