@@ -32,6 +32,9 @@ def tracking_server(mlflow_cli: Path, root: Path, timeout: float = 300) -> Itera
     port = free_port()
     uri = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "PYTHON"))}
+    # No background job runners: MLflow 3 starts several (GenAI evaluation, trace upkeep) that double
+    # the start's CPU and keep a quarter of a core busy while idle; the registry does not use them.
+    env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"
     log_path = root / "server.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
