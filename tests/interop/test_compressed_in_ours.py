@@ -29,7 +29,8 @@ for method in ("gzip", "bzip2", "lzma"):
     import os
     os.environ["MLFLOW_LOG_MODEL_COMPRESSION"] = method
     path = sys.argv[1] + "/" + method
-    mlflow.pyfunc.save_model(path, python_model=Doubler(), input_example=pd.DataFrame([1, 2]))
+    mlflow.pyfunc.save_model(path, python_model=Doubler(), input_example=pd.DataFrame([1, 2]),
+                             pip_requirements=["pandas"])  # no inference: the test is of the pickle
     out[method] = mlflow.pyfunc.load_model(path).predict(pd.DataFrame([5]))[0].tolist()
 print(json.dumps(out))
 """
