@@ -221,11 +221,12 @@ from pyspark.sql import SparkSession
 from pyspark.sql.functions import struct
 assert "pyfunc_jupyter" not in sys.modules
 spec = json.loads(os.environ["SPEC"])
-spark = (SparkSession.builder.master("local[2]").config("spark.ui.enabled", "false")
-         .config("spark.sql.shuffle.partitions", "2")
+# one core and one partition: a single Python worker imports MLflow (ours runs the job on two)
+spark = (SparkSession.builder.master("local[1]").config("spark.ui.enabled", "false")
+         .config("spark.sql.shuffle.partitions", "1")
          .config("spark.driver.extraJavaOptions", spec["jvm"]).getOrCreate())
 spark.sparkContext.setLogLevel("ERROR")
-df = spark.createDataFrame([(i * 0.5, i) for i in range(spec["rows"])], "x double, n long").repartition(2)
+df = spark.createDataFrame([(i * 0.5, i) for i in range(spec["rows"])], "x double, n long").repartition(1)
 udfs = [mlflow.pyfunc.spark_udf(spark, spec["model"], result_type=kind, env_manager="local") for kind in spec["kinds"]]
 out = df.select("n", *[udf(struct("x", "n")).alias(str(i)) for i, udf in enumerate(udfs)]).orderBy("n").collect()
 spark.stop()
