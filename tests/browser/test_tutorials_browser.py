@@ -35,10 +35,19 @@ def _card_titles(path) -> list[str]:
     ]
 
 
+@pytest.fixture(scope="module")
+def reader_page(reader):
+    """One JupyterLab page of the reader's, nothing open: each test opens its tutorial there, then closes it."""
+    page = reader.new_page(workspace="tutorials")
+    yield page
+    page.close()
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_saved_tutorial_shows_its_cards_without_a_kernel(reader, path):
+def test_saved_tutorial_shows_its_cards_without_a_kernel(reader, reader_page, path):
     titles = _card_titles(path)
-    page = reader.new_page(path.name, workspace=path.stem)
+    page = reader_page
+    page.evaluate("path => { void window.jupyterapp.commands.execute('docmanager:open', {path}); }", path.name)
     dialog = page.locator(".jp-Dialog")
     expect(dialog).to_contain_text("Select Kernel")
     dialog.get_by_role("button", name="Select").click()
@@ -58,7 +67,7 @@ def test_saved_tutorial_shows_its_cards_without_a_kernel(reader, path):
         cards.first.scroll_into_view_if_needed()
         reader.screenshot(page, "tutorial-01-no-kernel")
     assert not reader.page_errors + reader.console_errors
-    page.close()
+    page.evaluate("() => window.jupyterapp.shell.currentWidget.dispose()")  # closed: the next test opens its own
 
 
 def test_saved_panel_is_drawn_from_the_widget_state(lab):
