@@ -99,6 +99,43 @@ def test_square_class(ip, store):
     assert ip.user_ns["_pyfunc"].predict(3)[0].tolist() == [9]  # a signature makes the input a DataFrame, as in MLflow
 
 
+CELL_PROFILED = """
+%%pyfunc_model profiled --example "pd.DataFrame({'x': [1.0, 2.0]})"
+class MyModel(PythonModel):
+    def predict(self, context, model_input):
+        return model_input.assign(y=model_input["x"] ** 2)
+"""
+
+
+@pytest.mark.parametrize("profiler", ["cProfile", "python function"])
+def test_a_running_profiler_is_left_in_place(ip, profiler):
+    """The magic under %prun or cProfile: requirement recording did put back a C profiler with
+    sys.setprofile, which made every later call raise "'Profile' object is not callable"."""
+    import cProfile
+    import sys
+
+    calls = []
+    profile = cProfile.Profile()
+    installed = None
+    try:
+        if profiler == "cProfile":
+            profile.enable()
+        else:
+            sys.setprofile(lambda frame, event, arg: calls.append(event))
+        installed = sys.getprofile()
+        ran = run(ip, CELL_PROFILED)
+        after = sys.getprofile()
+    finally:
+        profile.disable()
+        sys.setprofile(None)
+    saved(ran)
+    assert installed is not None and after is installed
+    unprofiled = saved(run(ip, CELL_PROFILED.replace("profiled", "unprofiled")))
+    assert ran.card["requirements"] == unprofiled.card["requirements"]
+    if profiler == "python function":
+        assert calls  # it went on receiving events
+
+
 def test_simple_linear_model(ip, store):
     ran = saved(
         run(

@@ -290,7 +290,8 @@ class _CallTracer:
     on it, so a call from one package into another (the model's code calling pandas, pandas calling
     pyarrow) is recorded each time. Work done while a module is first imported (its body and
     everything it calls) is left out for the same reason: it runs once per process. The hook is
-    per thread (``sys.setprofile``), installed by the thread's outermost recorder and restored after.
+    per thread (``sys.setprofile``), installed by the thread's outermost recorder, which puts back
+    the profiler it displaced (a user's ``%prun``) when it stops.
     """
 
     @staticmethod
@@ -306,12 +307,26 @@ class _CallTracer:
 
     @staticmethod
     def stop() -> None:
-        """Restore what was installed before (if nobody replaced our hook meanwhile)."""
+        """Put back what was installed before (if nobody replaced our hook meanwhile)."""
         state = _local.__dict__
         if sys.getprofile() is _profile:
-            sys.setprofile(state.get("previous_profile"))
+            _reinstall_profiler(state.get("previous_profile"))
         for key in ("importing", "module_frames", "kinds", "alive", "previous_profile"):
             state.pop(key, None)
+
+
+def _reinstall_profiler(previous: Any) -> None:
+    """Install ``previous`` (what ``sys.getprofile()`` gave) as this thread's profiler again.
+
+    ``sys.getprofile()`` gives cProfile's profiler object, not a function: set back with
+    ``sys.setprofile`` it would be called as one and every call would raise, so it re-enables itself.
+    """
+    import _lsprof
+
+    if isinstance(previous, _lsprof.Profiler):
+        previous.enable()
+    else:
+        sys.setprofile(previous)
 
 
 def _kind(g: dict) -> tuple[str, bool, bool]:
