@@ -7,6 +7,7 @@ installed there) on a free port of 127.0.0.1; the card's ``curl`` line posts the
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import shlex
@@ -54,8 +55,12 @@ def _get(url: str) -> int | None:
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
             return response.status
-    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
-        return None
+    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError, http.client.HTTPException):
+        return None  # not listening yet, or another program on the port
+
+
+class ServerExited(AssertionError):
+    """The server process ended before it answered."""
 
 
 class Server:
@@ -84,7 +89,7 @@ class Server:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise AssertionError(f"the server exited ({self.process.returncode}):\n{self.log.read_text()}")
+                raise ServerExited(f"the server exited ({self.process.returncode}):\n{self.log.read_text()}")
             if _get(f"http://127.0.0.1:{self.port}/ping") == 200:
                 return
             time.sleep(0.25)
@@ -99,6 +104,27 @@ class Server:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
         self._out.close()
+
+
+def start_serving(words: list[str], cwd: Path, log: Path, bin_dir: Path, extra_env: dict | None = None) -> Server:
+    """``Server`` of ``words`` (a serve command) on a free port, ready to score.
+
+    Another program may take the port between ``free_port()`` and the server binding it, so a server
+    that exits before it answers is started again on another port (three tries).
+    """
+    attempts = 3
+    for attempt in range(1, attempts + 1):
+        port = free_port()
+        server = Server(_with_port(words, port), port, cwd, log, bin_dir, extra_env)
+        try:
+            server.wait_ready()
+        except ServerExited:
+            server.stop()
+            if attempt < attempts:
+                continue
+            raise
+        return server
+    raise AssertionError("no attempt made")
 
 
 def _with_port(words: list[str], port: int) -> list[str]:
@@ -126,11 +152,9 @@ def served(tmp_path_factory, mlflow_python):
     card = authored.card
     words = shlex.split(card.serving["serve"])
     assert words[0] == "mlflow"
-    port = free_port()
-    server = Server(_with_port(words, port), port, root, root / "server.log", Path(mlflow_python).parent)
+    server = start_serving(words, root, root / "server.log", Path(mlflow_python).parent)
     try:
-        server.wait_ready()
-        yield card, port, server
+        yield card, server.port, server
     finally:
         server.stop()
 
@@ -228,14 +252,14 @@ def test_a_version_registered_in_a_tracking_server_is_served_from_the_registry(r
 
     setting, *words = shlex.split(card.serving["serve"])  # `VAR=value command ...`, as a shell runs it
     variable, _, value = setting.partition("=")
-    port = free_port()
-    server = Server(
-        _with_port(words, port), port, tmp_path, tmp_path / "server.log", Path(mlflow_python).parent, {variable: value}
-    )
+    server = start_serving(words, tmp_path, tmp_path / "server.log", Path(mlflow_python).parent, {variable: value})
     try:
-        server.wait_ready()
         result = subprocess.run(
-            _with_port(shlex.split(card.serving["curl"]), port), capture_output=True, text=True, timeout=120, check=True
+            _with_port(shlex.split(card.serving["curl"]), server.port),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
         )
     finally:
         server.stop()
