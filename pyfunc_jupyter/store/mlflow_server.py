@@ -210,29 +210,20 @@ class MlflowServerStore:
             if same is None:  # outside the server's error handling: a disk error is not the server's
                 _keep(staging, cache / model_id)
         if same is not None:
-            uri = f"models:/{store_name}/{same}"
-            path = self.resolve(uri)
+            version, path = same, self.resolve(f"models:/{store_name}/{same}")
             built.mlmodel = {**built.mlmodel, **saved_identity(path)}  # the existing version's own identity
-            info = model_info(
-                built,
-                path,
-                uri,
-                name=store_name,
-                version=same,
-                artifact_path=artifact_name,
-                unchanged=True,
-                tracking_uri=self.uri,
-            )
         else:
-            info = model_info(
-                built,
-                cache / model_id,
-                f"models:/{store_name}/{version}",
-                name=store_name,
-                version=version,
-                artifact_path=artifact_name,
-                tracking_uri=self.uri,
-            )
+            path = cache / model_id
+        info = model_info(
+            built,
+            path,
+            f"models:/{store_name}/{version}",
+            name=store_name,
+            version=version,
+            artifact_path=artifact_name,
+            unchanged=same is not None,
+            tracking_uri=self.uri,
+        )
         if local_run is not None:
             local_run.logged.append(info)
         return info
