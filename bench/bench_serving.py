@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -22,6 +21,9 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository: its tests/servers.py
+from tests.servers import free_port
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -42,12 +44,6 @@ MLFLOW_SAVE = (
     + "\nmlflow.pyfunc.save_model(sys.argv[1], python_model=Linear(), "
     "input_example=pd.DataFrame({'x': [1.0, 2.0, 3.0]}))\n"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def first_prediction(model: Path, workdir: Path) -> float:

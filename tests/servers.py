@@ -13,7 +13,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["free_port", "tracking_server"]
+__all__ = ["free_port", "stop_group", "tracking_server"]
 
 
 def free_port() -> int:
@@ -23,8 +23,8 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _stop(process: subprocess.Popen) -> None:
-    """End the server's process group (the server and its workers) and reap it."""
+def stop_group(process: subprocess.Popen) -> None:
+    """End a server started with ``start_new_session=True``: its process group (the server and its workers), reaped."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGTERM)
     try:
@@ -96,15 +96,15 @@ def tracking_server(mlflow_cli: Path, root: Path, timeout: float = 300) -> Itera
         try:
             _wait_healthy(process, uri, log_path, timeout)
         except ChildProcessError as exited:
-            _stop(process)
+            stop_group(process)
             if attempt == 2:
                 raise RuntimeError(str(exited)) from None
             continue
         except BaseException:
-            _stop(process)
+            stop_group(process)
             raise
         try:
             yield uri
         finally:
-            _stop(process)
+            stop_group(process)
         return

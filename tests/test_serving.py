@@ -11,8 +11,6 @@ import http.client
 import json
 import os
 import shlex
-import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -26,7 +24,9 @@ import pyfunc_jupyter
 from pyfunc_jupyter.authoring.pipeline import AuthorRequest, author
 from pyfunc_jupyter.authoring.preview import json_table
 
+from .conftest import free_port
 from .models_for_tests import define
+from .servers import stop_group
 
 pytestmark = pytest.mark.interop
 
@@ -43,12 +43,6 @@ class Bands(PythonModel):
 """
 
 EXAMPLE = pd.DataFrame({"x": [3.0, 14.5, 27.0, 99.0], "name": ["a", "b", "c", "d"]})
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _get(url: str) -> int | None:
@@ -96,13 +90,7 @@ class Server:
         raise AssertionError(f"the server did not answer /ping within {timeout} s:\n{self.log.read_text()}")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)  # its group is its own (start_new_session)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        stop_group(self.process)  # its group is its own (start_new_session)
         self._out.close()
 
 
