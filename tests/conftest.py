@@ -108,6 +108,22 @@ def store(tmp_path, monkeypatch):
 PYTHON = sys.executable
 
 
+def pytest_xdist_make_scheduler(config, log):
+    """Under ``--dist loadfile`` (``./dev test``) a worker takes a whole file at a time (its module fixtures, a
+    notebook's cells in order), and one worker takes all of tests/browser: its files then share one chromium
+    and one JupyterLab (on two cores each start costs about 15 CPU-s)."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class BrowserTogether(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            scope = super()._split_scope(nodeid)
+            return "tests/browser" if scope.startswith("tests/browser/") else scope
+
+    return BrowserTogether(config, log)
+
+
 @pytest.fixture(scope="session")
 def ipython_shell():
     """The process's one in-process IPython shell (``globalipapp`` starts it only on its first call)."""
