@@ -108,6 +108,7 @@ def store(tmp_path, monkeypatch):
 PYTHON = sys.executable
 
 
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: unknown under -p no:xdist
 def pytest_xdist_make_scheduler(config, log):
     """Under ``--dist loadfile`` (``./dev test``) a worker takes a whole file at a time (its module fixtures, a
     notebook's cells in order), and one worker takes all of tests/browser: its files then share one chromium
