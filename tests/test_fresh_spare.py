@@ -180,8 +180,18 @@ def test_files_written_in_the_working_directory_do_not_make_the_spare_stale(mode
     _fresh.prestart_spare()
     _wait_ready()
     (tmp_path / "notebook.ipynb").write_text("{}")
+    spare = _fresh._spare
+    assert spare is not None
+    # why a spare would not be used (shown if it is not: this failed once, in a loaded full run)
+    env = _fresh._child_env()
+    state = {
+        "exit code": spare.process.poll(),
+        "changed environment": sorted(k for k in spare.env.keys() | env.keys() if spare.env.get(k) != env.get(k)),
+        "same installs": spare.stamp == _fresh._installed_stamp(),
+    }
     check = _fresh.FreshCheck(model)
-    assert check.used_spare and check.result().ok
+    assert check.used_spare, state
+    assert check.result().ok
 
 
 def test_the_spare_can_be_turned_off(model, monkeypatch):
