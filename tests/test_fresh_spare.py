@@ -161,16 +161,17 @@ def test_the_spare_ends_with_its_parent(ending):
         import os, sys, time
         from pyfunc_jupyter.authoring import fresh as _fresh
         _fresh.prestart_spare()
-        print(_fresh._spare.process.pid, flush=True)
+        print(_fresh._spare.process.pid, _fresh._spare.workdir.name, flush=True)
         time.sleep(0.5)
         {ending}
     """)
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
-    pid = int(run.stdout.split()[0])
+    pid, workdir = run.stdout.split()
     deadline = time.monotonic() + 30
-    while not _gone(pid) and time.monotonic() < deadline:
+    while not (_gone(int(pid)) and not Path(workdir).exists()) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert _gone(pid)
+    assert _gone(int(pid))
+    assert not Path(workdir).exists(), "a killed kernel's spare left its working directory behind"
 
 
 def test_files_written_in_the_working_directory_do_not_make_the_spare_stale(model, tmp_path, monkeypatch):

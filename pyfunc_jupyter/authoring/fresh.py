@@ -11,7 +11,8 @@ too) and then waits for a model directory on its stdin. A check takes the spare 
 equivalent to a new child (same interpreter, environment variables, and no package installed or
 removed since: the mtimes of the ``sys.path`` directories are unchanged), else starts a new child as
 before; after each check a new spare is started in the background. The spare exits when its stdin
-closes (the kernel exited or died) and is killed at interpreter exit (``shutdown_spare``).
+closes (the kernel exited or died), removing its working directory, and is killed at interpreter exit
+(``shutdown_spare``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import atexit
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -318,7 +320,8 @@ def main(argv: list[str]) -> int:
     if argv[0] == "--wait":
         result_file = argv[1]
         model_dir = _wait_for_model()
-        if model_dir is None:
+        if model_dir is None:  # the parent is gone: nobody else removes the empty working directory
+            shutil.rmtree(Path(result_file).parent, ignore_errors=True)
             return 0
     else:
         model_dir, result_file = argv
