@@ -156,13 +156,15 @@ def _gone(pid: int) -> bool:
 
 
 @pytest.mark.parametrize("ending", ["sys.exit(0)", "os._exit(0)"])  # a clean exit (atexit) and a killed kernel
-def test_the_spare_ends_with_its_parent(ending):
+@pytest.mark.parametrize("moment", ["importing", "ready"])  # the spare still importing, or waiting for a model
+def test_the_spare_ends_with_its_parent(ending, moment):
+    wait = "_fresh.wait_for_spare(120)" if moment == "ready" else "pass"
     code = textwrap.dedent(f"""
-        import os, sys, time
+        import os, sys
         from pyfunc_jupyter.authoring import fresh as _fresh
         _fresh.prestart_spare()
         print(_fresh._spare.process.pid, _fresh._spare.workdir.name, flush=True)
-        time.sleep(0.5)
+        {wait}
         {ending}
     """)
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)

@@ -309,8 +309,11 @@ def _wait_for_model() -> str | None:
         with contextlib.suppress(ImportError):
             importlib.import_module(module)
 
-    sys.stdout.write("ready\n")
-    sys.stdout.flush()
+    try:
+        sys.stdout.write("ready\n")
+        sys.stdout.flush()
+    except OSError:  # a broken pipe: the parent is gone already
+        return None
     line = sys.stdin.readline()  # EOF: the parent is gone or stopped us
     return line.rstrip("\n") or None
 
