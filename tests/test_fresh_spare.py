@@ -176,6 +176,26 @@ def test_the_spare_ends_with_its_parent(ending, moment):
     assert not Path(workdir).exists(), "a killed kernel's spare left its working directory behind"
 
 
+def test_a_waiting_spare_outlives_an_interrupt_and_cleans_up_on_sigterm(model):
+    """The kernel's process group gets Stop's SIGINT and the shutdown's SIGTERM: the spare stays ready
+    through the first and, on the second, exits and removes its working directory."""
+    import signal
+
+    _fresh.prestart_spare()
+    _wait_ready()
+    spare = _fresh._spare
+    workdir = Path(spare.workdir.name)
+    os.kill(spare.process.pid, signal.SIGINT)
+    time.sleep(0.5)
+    check = _fresh.FreshCheck(model)
+    assert check.used_spare and check.result().ok
+    _wait_ready()
+    spare, workdir = _fresh._spare, Path(_fresh._spare.workdir.name)
+    os.kill(spare.process.pid, signal.SIGTERM)
+    assert spare.process.wait(timeout=30) == 0
+    assert not workdir.exists()
+
+
 def test_files_written_in_the_working_directory_do_not_make_the_spare_stale(model, tmp_path, monkeypatch):
     """The child never sees the caller's directory (-P, its own cwd): saving a notebook there changes nothing."""
     monkeypatch.chdir(tmp_path)

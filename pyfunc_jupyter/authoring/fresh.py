@@ -291,8 +291,35 @@ def _run(model_dir: str) -> dict[str, Any]:
         }
 
 
+class _Stopped(Exception):
+    """A waiting spare got SIGTERM or SIGHUP (its kernel's process group was signalled)."""
+
+
+def _stopped(signum: int, frame: Any) -> None:
+    raise _Stopped(signum)
+
+
 def _wait_for_model() -> str | None:
-    """Spare mode: import what the loader imports before any model, then read the model directory."""
+    """Spare mode: import what the loader imports before any model, then read the model directory.
+
+    None when the parent is gone or stopped it: its stdin closed, its stdout broken, or the kernel's
+    shutdown signal reached the kernel's whole process group. An interrupt (Stop in JupyterLab, sent
+    to that group too) is the kernel's, not the spare's: it stays ready for the next check.
+    """
+    import signal
+
+    handlers = {sig: signal.signal(sig, _stopped) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    handlers[signal.SIGINT] = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        return _imports_then_read()
+    except _Stopped:
+        return None
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)  # a model run is stopped as a new child's would be
+
+
+def _imports_then_read() -> str | None:
     import importlib
 
     # every model is a cloudpickle pickle; the loader reads examples as frames (MLflow's server has
