@@ -181,9 +181,9 @@ class MlflowServerStore:
         register a new version. When the latest version holds the same content (the content hash kept in
         its tags), that version is returned instead (``info.unchanged``; no run, no upload), unless
         ``new_version=True``, as in the folder store."""
-        from ..format.save import build_model, model_info
-        from .registry import content_hash, saved_identity
-        from .runs import _default_source, active_run
+        from ..format.save import build_model
+        from .registry import content_hash
+        from .runs import _default_source, active_run, logged_info
 
         artifact_name, store_name = _names(name, artifact_path, registered_model_name)
         if python_model is None:
@@ -211,22 +211,18 @@ class MlflowServerStore:
                 _keep(staging, cache / model_id)
         if same is not None:
             version, path = same, self.resolve(f"models:/{store_name}/{same}")
-            built.mlmodel = {**built.mlmodel, **saved_identity(path)}  # the existing version's own identity
         else:
             path = cache / model_id
-        info = model_info(
+        return logged_info(
             built,
             path,
-            f"models:/{store_name}/{version}",
-            name=store_name,
-            version=version,
-            artifact_path=artifact_name,
+            store_name,
+            version,
+            artifact_name,
+            local_run,
             unchanged=same is not None,
             tracking_uri=self.uri,
         )
-        if local_run is not None:
-            local_run.logged.append(info)
-        return info
 
     def _upload(
         self,

@@ -99,7 +99,7 @@ def log_model(
     ``registry.content_hash``), it is returned instead (``info.unchanged``), unless ``new_version=True``.
     ``store`` is the store folder (default: the folder store in use).
     """
-    from ..format.save import build_model, model_info
+    from ..format.save import build_model
 
     if name is not None and artifact_path is not None:
         raise ModelSaveError("Pass the model name once: name= or artifact_path=, not both.")
@@ -130,15 +130,41 @@ def log_model(
         same = _same_as_latest(staging, parent, built)
         if same is not None and not new_version:
             shutil.rmtree(staging, ignore_errors=True)
-            return _unchanged_info(built, parent, same, store_name, artifact_name, run)
+            return logged_info(built, parent / str(same), store_name, same, artifact_name, run, unchanged=True)
         version = _atomic.claim_version(staging, parent)
+    return logged_info(built, parent / str(version), store_name, version, artifact_name, run)
+
+
+def logged_info(
+    built: Any,
+    path: Path,
+    store_name: str,
+    version: int,
+    artifact_name: str,
+    run: Any,
+    *,
+    unchanged: bool = False,
+    **extra: Any,
+):
+    """The ``ModelInfo`` of version ``version`` of ``store_name`` (at ``path``), added to ``run``'s logged models.
+
+    Both stores' ``log_model`` end here. An ``unchanged`` version (the same content as what was just
+    built) keeps its own identity: its ids, creation time, run and artifact path, not the new build's.
+    """
+    from ..format.save import model_info
+    from .registry import saved_identity
+
+    if unchanged:
+        built.mlmodel = {**built.mlmodel, **saved_identity(path)}
     info = model_info(
         built,
-        parent / str(version),
+        path,
         f"models:/{store_name}/{version}",
         name=store_name,
         version=version,
         artifact_path=artifact_name,
+        unchanged=unchanged,
+        **extra,
     )
     if run is not None:
         run.logged.append(info)
@@ -162,24 +188,3 @@ def _same_as_latest(staging: Path, parent: Path, built: Any) -> int | None:
     except ModelLoadError:  # unreadable or of another format: not the same
         return None
     return int(versions[-1].name) if latest is not None and latest.get("content_hash") == digest else None
-
-
-def _unchanged_info(built: Any, parent: Path, version: int, store_name: str, artifact_name: str, run: Any):
-    """The ``ModelInfo`` of an existing version found identical to what was just built."""
-    from ..format.save import model_info
-    from .registry import saved_identity
-
-    path = parent / str(version)
-    built.mlmodel = {**built.mlmodel, **saved_identity(path)}  # the existing version's own identity
-    info = model_info(
-        built,
-        path,
-        f"models:/{store_name}/{version}",
-        name=store_name,
-        version=version,
-        artifact_path=artifact_name,
-        unchanged=True,
-    )
-    if run is not None:
-        run.logged.append(info)
-    return info
