@@ -10,10 +10,13 @@ import socket
 import subprocess
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
-__all__ = ["free_port", "stop_group", "tracking_server"]
+T = TypeVar("T")
+
+__all__ = ["free_port", "on_a_free_port", "stop_group", "tracking_server"]
 
 
 def free_port() -> int:
@@ -21,6 +24,18 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def on_a_free_port(start: Callable[[int], T], tries: int = 3) -> T:
+    """``start(port)`` on a free port; on another one while it raises ``ChildProcessError`` (``tries`` in all).
+
+    Another program may take the port between ``free_port()`` and the server binding it: the server
+    then exits before it answers, and ``start`` stops it and raises ``ChildProcessError``.
+    """
+    for _ in range(tries - 1):
+        with contextlib.suppress(ChildProcessError):
+            return start(free_port())
+    return start(free_port())
 
 
 def stop_group(process: subprocess.Popen) -> None:
@@ -59,17 +74,16 @@ def tracking_server(mlflow_cli: Path, root: Path, timeout: float = 300) -> Itera
     """``mlflow server`` on 127.0.0.1 (sqlite backend in ``root``, served artifacts); yields its URI.
 
     Ready when ``/health`` answers; stopped by its process id (its own process group: the server and its
-    workers). Another program may take the free port before the server binds it, so a server that exits
-    before it answers is started again on another port (three tries); one that still exits, or does not
-    answer in ``timeout`` seconds, is a ``RuntimeError`` with its log.
+    workers). A server that exits before it answers is started again on another port (``on_a_free_port``);
+    one that still exits, or does not answer in ``timeout`` seconds, is a ``RuntimeError`` with its log.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "PYTHON"))}
     # No background job runners: MLflow 3 starts several (GenAI evaluation, trace upkeep) that double
     # the start's CPU and keep a quarter of a core busy while idle; the registry does not use them.
     env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"
     log_path = root / "server.log"
-    for attempt in range(3):
-        port = free_port()
+
+    def start(port: int) -> tuple[subprocess.Popen, str]:
         uri = f"http://127.0.0.1:{port}"
         with open(log_path, "wb") as log:
             process = subprocess.Popen(
@@ -95,16 +109,16 @@ def tracking_server(mlflow_cli: Path, root: Path, timeout: float = 300) -> Itera
             )
         try:
             _wait_healthy(process, uri, log_path, timeout)
-        except ChildProcessError as exited:
-            stop_group(process)
-            if attempt == 2:
-                raise RuntimeError(str(exited)) from None
-            continue
         except BaseException:
             stop_group(process)
             raise
-        try:
-            yield uri
-        finally:
-            stop_group(process)
-        return
+        return process, uri
+
+    try:
+        process, uri = on_a_free_port(start)
+    except ChildProcessError as exited:
+        raise RuntimeError(str(exited)) from None
+    try:
+        yield uri
+    finally:
+        stop_group(process)

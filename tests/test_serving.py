@@ -24,9 +24,8 @@ import pyfunc_jupyter
 from pyfunc_jupyter.authoring.pipeline import AuthorRequest, author
 from pyfunc_jupyter.authoring.preview import json_table
 
-from .conftest import free_port
 from .models_for_tests import define
-from .servers import stop_group
+from .servers import on_a_free_port, stop_group
 
 pytestmark = pytest.mark.interop
 
@@ -53,8 +52,8 @@ def _get(url: str) -> int | None:
         return None  # not listening yet, or another program on the port
 
 
-class ServerExited(AssertionError):
-    """The server process ended before it answered."""
+class ServerExited(ChildProcessError):
+    """The server process ended before it answered (``on_a_free_port`` then tries another port)."""
 
 
 class Server:
@@ -95,24 +94,18 @@ class Server:
 
 
 def start_serving(words: list[str], cwd: Path, log: Path, bin_dir: Path, extra_env: dict | None = None) -> Server:
-    """``Server`` of ``words`` (a serve command) on a free port, ready to score.
+    """``Server`` of ``words`` (a serve command) on a free port, ready to score (``on_a_free_port``)."""
 
-    Another program may take the port between ``free_port()`` and the server binding it, so a server
-    that exits before it answers is started again on another port (three tries).
-    """
-    attempts = 3
-    for attempt in range(1, attempts + 1):
-        port = free_port()
+    def start(port: int) -> Server:
         server = Server(_with_port(words, port), port, cwd, log, bin_dir, extra_env)
         try:
             server.wait_ready()
-        except ServerExited:
+        except BaseException:
             server.stop()
-            if attempt < attempts:
-                continue
             raise
         return server
-    raise AssertionError("no attempt made")
+
+    return on_a_free_port(start)
 
 
 def _with_port(words: list[str], port: int) -> list[str]:

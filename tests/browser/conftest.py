@@ -39,7 +39,6 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -50,6 +49,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from ..servers import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -71,12 +72,6 @@ USER_SETTINGS = {
 }
 # Milliseconds: a cold kernel start plus a fresh-process model check can take a while on 2 cores.
 TIMEOUT = 60_000
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="package")
@@ -321,7 +316,7 @@ def start_lab(browser, base: Path, *, root: Path | None = None, kernels: bool = 
     env.update(_write_isolated_dirs(base / "jupyter", sys.executable))
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
 
-    port, token = _free_port(), secrets.token_hex(16)
+    port, token = free_port(), secrets.token_hex(16)
     log_path = base / "server.log"
     command = [
         sys.executable,
