@@ -24,9 +24,9 @@ MLFLOW = ROOT / ".venv-mlflow" / "bin" / "python"
 ROUNDS = 5
 
 
-def worker(python: Path, tool: str, figure: str, workdir: Path, *extra: str) -> dict:
-    """Run one figure of ``_worker.py`` in ``python``; return its JSON."""
-    env = {"PYTHONWARNINGS": "ignore", "PATH": "/usr/bin:/bin"}
+def worker(python: Path, tool: str, figure: str, workdir: Path, *extra: str, env: dict | None = None) -> dict:
+    """Run one figure of ``_worker.py`` in ``python`` (with ``env`` added to its environment); return its JSON."""
+    env = {"PYTHONWARNINGS": "ignore", "PATH": "/usr/bin:/bin", **(env or {})}
     out = subprocess.run(
         [str(python), str(HERE / "_worker.py"), tool, figure, str(workdir), *extra],
         capture_output=True,

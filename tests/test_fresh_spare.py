@@ -1,4 +1,4 @@
-"""The ready ("spare") fresh interpreter: used when equivalent to a new one, replaced after each use, never leaked."""
+"""The kept-ready fresh-process server: used while equivalent to a new one, a clean child per check, never leaked."""
 
 from __future__ import annotations
 
@@ -26,15 +26,27 @@ class Probe(PythonModel):
 
     def predict(self, context, model_input):
         import os
+        import random
         import sys
+
+        import numpy as np
 
         return pd.DataFrame(
             {
                 "cwd_files": [",".join(sorted(os.listdir(".")))],
                 "notebook_module": ["spare_test_marker" in sys.modules],
                 "env": [os.environ.get("SPARE_TEST_FLAG", "")],
+                "pid": [os.getpid()],
+                "numpy_draw": [float(np.random.rand())],
+                "random_draw": [random.random()],
             }
         )
+
+
+def _facts(result) -> dict:
+    """What must be the same in every fresh process (the pid and the unseeded draws differ)."""
+    (row,) = result.output
+    return {k: v for k, v in row.items() if k not in ("pid", "numpy_draw", "random_draw")}
 
 
 @pytest.fixture
@@ -52,7 +64,7 @@ def no_spare_left():
 
 
 def _spare_pids() -> list[int]:
-    """Our children that are spares, from /proc."""
+    """Our children that are fresh-process servers, from /proc."""
     pids = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -62,13 +74,13 @@ def _spare_pids() -> list[int]:
             except OSError:
                 continue
             ppid = int(next(line.split()[1] for line in status.splitlines() if line.startswith("PPid:")))
-            if ppid == os.getpid() and b"--wait" in cmdline and b"pyfunc_jupyter.authoring.fresh" in cmdline:
+            if ppid == os.getpid() and b"--serve" in cmdline and b"pyfunc_jupyter.authoring.fresh" in cmdline:
                 pids.append(int(entry.name))
     return pids
 
 
 def _spares_settled(count: int, seconds: float = 30) -> list[int]:
-    """The spare pids once there are ``count`` of them (a new spare is started in the background)."""
+    """The server pids once there are ``count`` of them (a new server is started in the background)."""
     deadline = time.monotonic() + seconds
     pids = _spare_pids()
     while len(pids) != count and time.monotonic() < deadline:
@@ -78,21 +90,27 @@ def _spares_settled(count: int, seconds: float = 30) -> list[int]:
 
 
 def _wait_ready() -> None:
-    """Let the spare finish its imports (it waits on stdin afterwards)."""
+    """Let the server finish its imports (it waits on stdin afterwards)."""
     assert _fresh.wait_for_spare(120)
 
 
-def test_a_check_uses_the_spare_and_leaves_exactly_one_new_one(model):
+def _children(pid: int) -> list[int]:
+    """The live (not yet reaped) children of ``pid``."""
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(c) for c in path.read_text().split()] if path.exists() else []
+
+
+def test_a_check_starts_the_server_and_the_next_uses_it(model):
     cold = _fresh.FreshCheck(model)
     assert not cold.used_spare
     first = cold.result()
-    assert _spares_settled(1) == [_fresh._spare.process.pid]  # started after the use
-    _wait_ready()
+    server = _fresh._spare.process.pid
+    assert _spares_settled(1) == [server]  # kept for the next check, not started anew
     warm = _fresh.FreshCheck(model)
     assert warm.used_spare
     second = warm.result()
     assert first.ok and second.ok and first.output == second.output == [2.0, 4.0]
-    assert len(_spares_settled(1)) == 1
+    assert _spare_pids() == [server] and _children(server) == []  # each check's child is reaped
 
 
 def test_the_spare_is_as_clean_as_a_new_process(tmp_path, monkeypatch):
@@ -103,13 +121,20 @@ def test_the_spare_is_as_clean_as_a_new_process(tmp_path, monkeypatch):
     save_model(path, Probe(), input_example=pd.DataFrame({"x": [1.0]}))
     _fresh.prestart_spare()
     _wait_ready()
-    check = _fresh.FreshCheck(path)
-    result = check.result()
-    _fresh.shutdown_spare()
-    cold = _fresh.FreshCheck(path)
-    assert check.used_spare and not cold.used_spare
-    assert result.ok and result.output == cold.result().output
-    assert result.output == [{"cwd_files": "", "notebook_module": False, "env": ""}]
+    used, results = [], []
+    for cold in (False, False, True):  # two checks on the server, then one with none ready
+        if cold:
+            _fresh.shutdown_spare()
+        check = _fresh.FreshCheck(path)
+        used.append(check.used_spare)
+        results.append(check.result())
+    assert used == [True, True, False]
+    assert all(r.ok for r in results), results
+    assert [_facts(r) for r in results] == [{"cwd_files": "", "notebook_module": False, "env": ""}] * 3
+    # each check its own process, its generators seeded anew (not copies of the server's state)
+    rows = [r.output[0] for r in results]
+    for key in ("pid", "numpy_draw", "random_draw"):
+        assert len({row[key] for row in rows}) == 3, (key, rows)
 
 
 def test_a_stale_spare_is_replaced(model, tmp_path, monkeypatch):
@@ -221,3 +246,97 @@ def test_the_spare_can_be_turned_off(model, monkeypatch):
     monkeypatch.setenv("PYFUNC_JUPYTER_NO_SPARE", "1")
     check = _fresh.FreshCheck(model)
     assert check.result().ok and not check.used_spare and _fresh._spare is None and _spare_pids() == []
+
+
+class Sleeper(PythonModel):
+    def predict(self, context, model_input):
+        import os
+        import sys
+        import time
+
+        if sys.flags.safe_path:  # only in the fresh process (python -P)
+            with open(os.environ["SPARE_TEST_PIDFILE"], "w") as f:
+                f.write(str(os.getpid()))
+            time.sleep(300)
+        return model_input
+
+
+class Crasher(PythonModel):
+    def predict(self, context, model_input):
+        import os
+        import sys
+
+        if sys.flags.safe_path:
+            sys.stderr.write("native library gave up\n")
+            sys.stderr.flush()
+            os._exit(3)
+        return model_input
+
+
+def _alive(pid: int) -> bool:
+    return not _gone(pid)
+
+
+def test_a_check_past_its_timeout_kills_its_child_and_keeps_the_server(model, tmp_path, monkeypatch):
+    pidfile = tmp_path / "child.pid"
+    monkeypatch.setenv("SPARE_TEST_PIDFILE", str(pidfile))
+    slow = tmp_path / "slow"
+    save_model(slow, Sleeper(), input_example=pd.DataFrame({"x": [1.0]}))
+    _fresh.prestart_spare()
+    _wait_ready()
+    server = _fresh._spare.process.pid
+    result = _fresh.FreshCheck(slow, timeout=3).result()
+    assert not result.ok and result.error_type == "TimeoutError", result
+    assert not _alive(int(pidfile.read_text())) and _children(server) == []
+    after = _fresh.FreshCheck(model)
+    assert after.used_spare and after.result().ok and _spare_pids() == [server]
+
+
+def test_a_child_that_dies_is_reported_with_its_exit_code_and_stderr(model, tmp_path):
+    crash = tmp_path / "crash"
+    save_model(crash, Crasher(), input_example=pd.DataFrame({"x": [1.0]}))
+    _fresh.prestart_spare()
+    _wait_ready()
+    result = _fresh.FreshCheck(crash).result()
+    assert not result.ok and result.stage == "start", result
+    assert result.message == "exit code 3: native library gave up"
+    after = _fresh.FreshCheck(model)  # the server is unharmed
+    assert after.used_spare and after.result().ok
+
+
+def test_a_killed_server_takes_its_running_child_with_it(tmp_path, monkeypatch):
+    import signal
+
+    pidfile = tmp_path / "child.pid"
+    monkeypatch.setenv("SPARE_TEST_PIDFILE", str(pidfile))
+    slow = tmp_path / "slow"
+    save_model(slow, Sleeper(), input_example=pd.DataFrame({"x": [1.0]}))
+    _fresh.prestart_spare()
+    _wait_ready()
+    server = _fresh._spare.process
+    check = _fresh.FreshCheck(slow)
+    deadline = time.monotonic() + 60
+    while not pidfile.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    child = int(pidfile.read_text())
+    server.send_signal(signal.SIGKILL)
+    result = check.result()
+    assert not result.ok and result.stage == "start" and "exit code -9" in result.message, result
+    deadline = time.monotonic() + 30
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(child), "the check's child outlived its server"
+
+
+def test_without_fork_each_server_runs_one_check(model, monkeypatch):
+    """PYFUNC_JUPYTER_NO_FORK=1 (and platforms other than Linux): a new interpreter per check, kept ready."""
+    monkeypatch.setenv("PYFUNC_JUPYTER_NO_FORK", "1")
+    _fresh.prestart_spare()
+    _wait_ready()
+    first = _fresh._spare.process
+    check = _fresh.FreshCheck(model)
+    assert check.used_spare and check.result().ok
+    assert first.wait(timeout=30) == 0  # it ran the check itself, then exited
+    assert _spares_settled(1) != [first.pid]
+    again = _fresh.FreshCheck(model)
+    assert again.used_spare and again.result().ok

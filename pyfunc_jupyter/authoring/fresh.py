@@ -1,18 +1,22 @@
 """Load a model directory and predict on its saved example in a fresh Python process.
 
-The child runs ``python -P -m pyfunc_jupyter.authoring.fresh MODEL_DIR RESULT_FILE`` in an empty temporary
-working directory: none of the caller's globals, modules or working directory reach it, as on a
-serving machine. The result is JSON written to RESULT_FILE (the model may print to stdout).
+Each check runs in a process that has none of the caller's globals, modules or working directory,
+as on a serving machine: its working directory is a new empty temporary one and its result is
+JSON written to a file there (the model may print to stdout).
 
-Starting an interpreter and importing pandas is most of a check's time, so one child is kept ready:
-a *spare* started the same way (``--wait``) that imports what the loader imports before it touches
-any model (our loader, cloudpickle, numpy, pandas: what MLflow's own serving process has imported
-too) and then waits for a model directory on its stdin. A check takes the spare if it is still
-equivalent to a new child (same interpreter, environment variables, and no package installed or
-removed since: the mtimes of the ``sys.path`` directories are unchanged), else starts a new child as
-before; after each check a new spare is started in the background. The spare exits when its stdin
-closes (the kernel exited or died), removing its working directory, and is killed at interpreter exit
-(``shutdown_spare``).
+Starting an interpreter and importing pandas is most of a check's time (about 0.7 CPU-s), so one
+interpreter is kept ready, the *server*: ``python -P -m pyfunc_jupyter.authoring.fresh --serve``,
+started in its own empty directory with the caller's environment, imports what the loader imports
+before it touches any model (our loader, cloudpickle, numpy, pandas, yaml: what MLflow's own
+serving process has imported too) and never runs a model itself. For each check it forks a child
+(on Linux), which takes the check's directory, runs the model and exits; the server reports the
+child's pid and exit code on its stdout. A check uses the server only while it is equivalent to a
+new one (same interpreter, environment variables, and no package installed or removed since: the
+mtimes of the ``sys.path`` directories are unchanged); otherwise it is replaced. Where forking is
+not safe (not Linux, or ``PYFUNC_JUPYTER_NO_FORK=1``) the server runs one check itself and exits,
+and a new one is started for the next. The server exits when its stdin closes (the kernel exited
+or died) or on SIGTERM/SIGHUP, removing its directory, ignores the kernel's interrupts, and is
+killed at interpreter exit (``shutdown_spare``).
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ import atexit
 import contextlib
 import json
 import os
+import select
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -34,6 +40,7 @@ from typing import Any
 __all__ = ["FreshResult", "FreshCheck", "prestart_spare", "shutdown_spare", "wait_for_spare"]
 
 _TIMEOUT = 300.0
+_NO_FORK = "PYFUNC_JUPYTER_NO_FORK"
 
 
 @dataclass
@@ -81,38 +88,41 @@ def _installed_stamp() -> tuple:
     return tuple(stamp)
 
 
-class _Child:
-    """One child process in its own empty working directory."""
+class _ServerGone(Exception):
+    """The server's stdout closed: it exited or was killed."""
 
-    def __init__(self, argv_tail: list[str], wait: bool) -> None:
+
+class _Server:
+    """The kept-ready interpreter, seen from the caller: start, line protocol, equivalence, stop."""
+
+    def __init__(self) -> None:
         self.workdir = tempfile.TemporaryDirectory(prefix="pyfunc-fresh-")
-        self.result_file = Path(self.workdir.name) / "result.json"
+        self.log = Path(self.workdir.name) / "stderr.log"  # the server's and its children's stderr
         self.env = _child_env()
         self.executable = sys.executable
         self.stamp = _installed_stamp()
-        args = ["--wait", str(self.result_file)] if wait else [*argv_tail, str(self.result_file)]
-        self.process = subprocess.Popen(
-            [sys.executable, "-P", "-m", "pyfunc_jupyter.authoring.fresh", *args],
-            cwd=self.workdir.name,
-            env=self.env,
-            stdin=subprocess.PIPE if wait else subprocess.DEVNULL,
-            stdout=subprocess.PIPE if wait else subprocess.DEVNULL,  # a spare says "ready" there
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.ready = not wait
+        with open(self.log, "ab") as log:  # append mode: truncating it between checks is safe
+            self.process = subprocess.Popen(
+                [sys.executable, "-P", "-m", "pyfunc_jupyter.authoring.fresh", "--serve"],
+                cwd=self.workdir.name,
+                env=self.env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                bufsize=0,
+            )
+        self.ready = False
+        self._pending = b""
 
     def wait_ready(self, timeout: float) -> bool:
-        """Wait until a spare has done its imports (it prints a line then); False on timeout or exit."""
-        if not self.ready and self.process.stdout is not None:
-            import select
-
-            readable, _, _ = select.select([self.process.stdout], [], [], timeout)
-            self.ready = bool(readable) and self.process.stdout.readline() == "ready\n"
+        """Wait until the server has done its imports (it says "ready"); False on timeout or exit."""
+        if not self.ready:
+            with contextlib.suppress(_ServerGone):
+                self.read(timeout)  # its first message
         return self.ready
 
     def still_equivalent(self) -> bool:
-        """Whether a new child started now would be the same: alive, same interpreter, env and installs."""
+        """Whether a new server started now would be the same: alive, same interpreter, env and installs."""
         return (
             self.process.poll() is None
             and self.executable == sys.executable
@@ -120,8 +130,40 @@ class _Child:
             and self.stamp == _installed_stamp()
         )
 
+    def send(self, request: dict[str, str]) -> None:
+        """Ask for a check (raises OSError if the server is gone)."""
+        assert self.process.stdin is not None  # started with stdin=PIPE
+        with contextlib.suppress(OSError):
+            os.truncate(self.log, 0)  # only this check's stderr is shown if it fails
+        self.process.stdin.write((json.dumps(request) + "\n").encode())
+
+    def read(self, timeout: float) -> dict[str, Any] | None:
+        """The server's next message, or None after ``timeout`` seconds; ``_ServerGone`` if it exited."""
+        assert self.process.stdout is not None  # started with stdout=PIPE
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self._pending:
+            readable, _, _ = select.select([self.process.stdout], [], [], max(0.0, deadline - time.monotonic()))
+            if not readable:
+                return None
+            chunk = os.read(self.process.stdout.fileno(), 4096)
+            if not chunk:
+                raise _ServerGone
+            self._pending += chunk
+        line, self._pending = self._pending.split(b"\n", 1)
+        message = json.loads(line)
+        self.ready = self.ready or message.get("ready", False)
+        return message
+
+    def stderr_tail(self, lines: int = 5) -> str:
+        """The last lines the server and its last child wrote to stderr."""
+        try:
+            text = self.log.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.strip().splitlines()[-lines:])
+
     def stop(self) -> None:
-        """Kill the child (if running), reap it and remove its directory."""
+        """Kill the server (if running), reap it and remove its directory."""
         if self.process.poll() is None:
             self.process.kill()
         with contextlib.suppress(subprocess.TimeoutExpired, ValueError, OSError):
@@ -129,25 +171,25 @@ class _Child:
         self.workdir.cleanup()
 
 
-_spare: _Child | None = None
+_spare: _Server | None = None
 _spare_lock = threading.Lock()
 
 
 def prestart_spare() -> None:
-    """Start a spare child in the background if none is ready (the magic calls it when loaded)."""
+    """Start the server in the background if none is running (the magic calls it when loaded)."""
     global _spare
     if os.environ.get("PYFUNC_JUPYTER_NO_SPARE"):
         return
     with _spare_lock:
         if _spare is not None and _spare.process.poll() is None:
             return
-        old, _spare = _spare, _Child([], wait=True)
+        old, _spare = _spare, _Server()
     if old is not None:
         old.stop()
 
 
-def _take_spare() -> _Child | None:
-    """The ready spare if it is still equivalent to a new child (a stale one is stopped)."""
+def _take_spare() -> _Server | None:
+    """The server if it is still equivalent to a new one (a stale one is stopped)."""
     global _spare
     with _spare_lock:
         spare, _spare = _spare, None
@@ -159,15 +201,26 @@ def _take_spare() -> _Child | None:
     return None
 
 
+def _give_back(server: _Server) -> None:
+    """Keep a server that can take another check as the spare (unless one was started meanwhile)."""
+    global _spare
+    keep = not os.environ.get("PYFUNC_JUPYTER_NO_SPARE") and server.still_equivalent()
+    with _spare_lock:
+        if keep and _spare is None:
+            _spare = server
+            return
+    server.stop()
+
+
 def wait_for_spare(timeout: float = 60.0) -> bool:
-    """Wait until the spare (if any) is ready; for benchmarks and tests, a user's pause between cells."""
+    """Wait until the server (if any) is ready; for benchmarks and tests, a user's pause between cells."""
     with _spare_lock:
         spare = _spare
     return spare is not None and spare.wait_ready(timeout)
 
 
 def shutdown_spare() -> None:
-    """Stop the spare child, if any (registered with ``atexit``)."""
+    """Stop the server, if any (registered with ``atexit``)."""
     global _spare
     with _spare_lock:
         spare, _spare = _spare, None
@@ -184,72 +237,96 @@ class FreshCheck:
     def __init__(self, model_dir: str | os.PathLike, timeout: float = _TIMEOUT) -> None:
         self._timeout = timeout
         self._started = time.perf_counter()
-        model = str(Path(model_dir).absolute())
-        child = _take_spare()
-        self.used_spare = child is not None
-        if child is not None:
+        self._workdir = tempfile.TemporaryDirectory(prefix="pyfunc-fresh-")
+        self._result_file = Path(self._workdir.name) / "result.json"
+        self._pid: int | None = None
+        self._exit: int | None = None
+        self._more = False  # whether the server takes another check after this one
+        request = {"model": str(Path(model_dir).absolute()), "dir": self._workdir.name}
+        server = _take_spare()
+        self.used_spare = server is not None
+        if server is not None:
             try:
-                stdin = child.process.stdin
-                assert stdin is not None  # spares start with stdin=PIPE
-                stdin.write(model + "\n")
-                stdin.close()
-                child.process.stdin = None  # closed: communicate() must not flush it
-            except OSError:  # it died just now: start a new one as before
-                child.stop()
-                child, self.used_spare = None, False
-        self._child = child or _Child([model], wait=False)
-        self._workdir, self._result_file, self._process = (
-            self._child.workdir,
-            self._child.result_file,
-            self._child.process,
-        )
+                server.send(request)
+            except OSError:  # it died just now: start a new one
+                server.stop()
+                server, self.used_spare = None, False
+        if server is None:
+            server = _Server()
+            server.send(request)
+        self._server = server
 
     def result(self) -> FreshResult:
-        """Wait for the process (up to the timeout) and read what it found; then ready the next spare."""
+        """Wait for the process (up to the timeout) and read what it found; then ready the next server."""
         try:
             return self._result()
         finally:
+            self._workdir.cleanup()
+            if self._exit is not None and self._more:
+                _give_back(self._server)
+            else:
+                if self._exit is not None:  # a one-check server: it is exiting by itself
+                    with contextlib.suppress(subprocess.TimeoutExpired):
+                        self._server.process.wait(timeout=10)
+                self._server.stop()
             prestart_spare()
 
     def _result(self) -> FreshResult:
+        deadline = time.monotonic() + self._timeout
         try:
-            _, stderr = self._process.communicate(timeout=self._timeout)
-        except subprocess.TimeoutExpired:
-            self.stop()
-            return self._done(
-                FreshResult(
-                    False, stage="run", error_type="TimeoutError", message=f"no result after {self._timeout:.0f} s"
-                )
-            )
+            while self._exit is None:
+                message = self._server.read(deadline - time.monotonic())
+                if message is None:
+                    self.stop()
+                    return self._done(
+                        FreshResult(
+                            False,
+                            stage="run",
+                            error_type="TimeoutError",
+                            message=f"no result after {self._timeout:.0f} s",
+                        )
+                    )
+                self._note(message)
+        except _ServerGone:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._server.process.wait(timeout=10)
+            return self._done(self._start_failed(self._server.process.returncode))
         except BaseException:  # Ctrl-C (KeyboardInterrupt) or SIGTERM while waiting: the child goes too
             self.stop()
-            self._workdir.cleanup()
             raise
         try:
             data = json.loads(self._result_file.read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            tail = "\n".join((stderr or "").strip().splitlines()[-5:])
-            return self._done(
-                FreshResult(
-                    False,
-                    stage="start",
-                    error_type="ProcessError",
-                    message=f"exit code {self._process.returncode}: {tail or 'no output'}",
-                )
-            )
+            return self._done(self._start_failed(self._exit))
         return self._done(FreshResult(**data))
 
+    def _note(self, message: dict[str, Any]) -> None:
+        self._pid = message.get("pid", self._pid)
+        self._exit = message.get("exit", self._exit)
+        self._more = message.get("more", self._more)
+
+    def _start_failed(self, code: int | None) -> FreshResult:
+        tail = self._server.stderr_tail()
+        return FreshResult(
+            False, stage="start", error_type="ProcessError", message=f"exit code {code}: {tail or 'no output'}"
+        )
+
     def stop(self) -> None:
-        """Kill the child if it is still running and reap it (no zombie, no orphan left behind)."""
-        if self._process.poll() is None:
-            self._process.kill()
-        # a child that ignores SIGKILL
-        with contextlib.suppress(subprocess.TimeoutExpired, ValueError, OSError):  # pragma: no cover
-            self._process.communicate(timeout=10)
+        """Kill the child if it is still running and wait until the server has reaped it (else stop the server)."""
+        if self._pid is not None and self._exit is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._pid, signal.SIGKILL)
+            with contextlib.suppress(_ServerGone):
+                while self._exit is None:
+                    message = self._server.read(10.0)
+                    if message is None:
+                        break
+                    self._note(message)
+        if self._exit is None:  # no child yet, or the server does not answer: it goes too
+            self._server.stop()
 
     def _done(self, result: FreshResult) -> FreshResult:
         result.seconds = time.perf_counter() - self._started
-        self._workdir.cleanup()
         return result
 
 
@@ -292,39 +369,60 @@ def _run(model_dir: str) -> dict[str, Any]:
 
 
 class _Stopped(Exception):
-    """A waiting spare got SIGTERM or SIGHUP (its kernel's process group was signalled)."""
+    """The server got SIGTERM or SIGHUP (its kernel's process group was signalled)."""
 
 
 def _stopped(signum: int, frame: Any) -> None:
     raise _Stopped(signum)
 
 
-def _wait_for_model() -> str | None:
-    """Spare mode: import what the loader imports before any model, then read the model directory.
+def _say(fd: int, **message: Any) -> None:
+    os.write(fd, (json.dumps(message) + "\n").encode())
 
-    None when the parent is gone or stopped it: its stdin closed, its stdout broken, or the kernel's
-    shutdown signal reached the kernel's whole process group. An interrupt (Stop in JupyterLab, sent
-    to that group too) is the kernel's, not the spare's: it stays ready for the next check.
+
+def _serve() -> None:
+    """Server mode: import what the loader imports, then run each requested check in a child of its own.
+
+    Returns when the caller is gone or stopped it: its stdin closed, its stdout broken, or the
+    kernel's shutdown signal reached the kernel's whole process group; the server's empty directory
+    (its working directory) is removed then. An interrupt (Stop in JupyterLab, sent to that group
+    too) is the kernel's and the running check's, not the server's.
     """
-    import signal
-
-    handlers = {sig: signal.signal(sig, _stopped) for sig in (signal.SIGTERM, signal.SIGHUP)}
-    handlers[signal.SIGINT] = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    protocol = os.dup(1)
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 1)  # what a model prints goes nowhere; the messages have their own descriptor
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _stopped)
+    fork = sys.platform.startswith("linux") and not os.environ.get(_NO_FORK)
     try:
-        return _imports_then_read()
-    except _Stopped:
-        return None
-    finally:
-        for sig, handler in handlers.items():
-            signal.signal(sig, handler)  # a model run is stopped as a new child's would be
+        _import_the_loader()
+        _say(protocol, ready=True)
+        while line := sys.stdin.readline():
+            request = json.loads(line)
+            if not fork:  # this process is the check: one only
+                _say(protocol, pid=os.getpid())
+                _say(protocol, exit=_check(request, null, forked=False), more=False)
+                return
+            pid = _fork()
+            if pid == 0:
+                os.close(protocol)  # the caller sees the server's end, never a child's
+                os._exit(_check(request, null, forked=True))
+            _say(protocol, pid=pid)
+            _, status = os.waitpid(pid, 0)
+            _say(protocol, exit=os.waitstatus_to_exitcode(status), more=True)
+    except (_Stopped, BrokenPipeError):
+        pass
+    shutil.rmtree(os.getcwd(), ignore_errors=True)  # the caller is gone: nobody else removes it
 
 
-def _imports_then_read() -> str | None:
+def _import_the_loader() -> None:
     import importlib
 
     # every model is a cloudpickle pickle; the loader reads examples as frames (MLflow's server has
-    # these imported too); a missing one is imported (and reported) by the check itself, as before
+    # these imported too); a missing one is imported (and reported) by the check itself
     for module in (
+        "ctypes",
         "cloudpickle",
         "numpy",
         "pandas",
@@ -336,27 +434,59 @@ def _imports_then_read() -> str | None:
         with contextlib.suppress(ImportError):
             importlib.import_module(module)
 
+
+def _fork() -> int:
+    import warnings
+
+    with warnings.catch_warnings():  # numpy's BLAS threads wait idle; the child runs on one thread
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return os.fork()
+
+
+def _check(request: dict[str, str], null: int, *, forked: bool) -> int:
+    """Run one check here (a forked child, or the one-check server): write its result file; the exit code."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # a check stops as a new process's would
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
     try:
-        sys.stdout.write("ready\n")
-        sys.stdout.flush()
-    except OSError:  # a broken pipe: the parent is gone already
-        return None
-    line = sys.stdin.readline()  # EOF: the parent is gone or stopped us
-    return line.rstrip("\n") or None
+        if forked:
+            _die_with_the_server()
+        os.dup2(null, 0)
+        os.chdir(request["dir"])
+        numpy = sys.modules.get("numpy")
+        if numpy is not None:  # its global generator was seeded in the server: a new process seeds its own
+            numpy.random.seed()
+        result = _run(request["model"])
+        Path(request["dir"], "result.json").write_text(json.dumps(result, default=repr), encoding="utf-8")
+        return 0
+    except BaseException:  # noqa: BLE001 - the caller reports the exit code and stderr's tail
+        import traceback
+
+        traceback.print_exc()
+        return 1
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+
+
+def _die_with_the_server() -> None:
+    """A forked child is killed if the server is (a caller that gives up on a server kills only it)."""
+    import ctypes
+
+    server = os.getppid()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != server:  # it died before that took effect
+        os._exit(1)
 
 
 def main(argv: list[str]) -> int:
-    """Entry point of the child process."""
-    if argv[0] == "--wait":
-        result_file = argv[1]
-        model_dir = _wait_for_model()
-        if model_dir is None:  # the parent is gone: nobody else removes the empty working directory
-            shutil.rmtree(Path(result_file).parent, ignore_errors=True)
-            return 0
-    else:
-        model_dir, result_file = argv
-    result = _run(model_dir)
-    Path(result_file).write_text(json.dumps(result, default=repr), encoding="utf-8")
+    """Entry point of the server process."""
+    if argv != ["--serve"]:
+        print("usage: python -P -m pyfunc_jupyter.authoring.fresh --serve", file=sys.stderr)
+        return 2
+    _serve()
     return 0
 
 
@@ -365,4 +495,4 @@ if __name__ == "__main__":
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):
             stream.flush()
-    os._exit(code)  # the result is written: skip tearing down pandas & co. (~0.1 s the caller would wait)
+    os._exit(code)  # skip tearing down pandas & co. (~0.1 s the caller would wait)
