@@ -137,17 +137,34 @@ def test_the_spare_is_as_clean_as_a_new_process(tmp_path, monkeypatch):
         assert len({row[key] for row in rows}) == 3, (key, rows)
 
 
-def test_a_stale_spare_is_replaced(model, tmp_path, monkeypatch):
+def test_a_changed_variable_reaches_the_check_without_a_new_server(tmp_path, monkeypatch):
+    path = tmp_path / "probe"
+    save_model(path, Probe(), input_example=pd.DataFrame({"x": [1.0]}))
     _fresh.prestart_spare()
     _wait_ready()
-    monkeypatch.setenv("SPARE_TEST_FLAG", "set after the spare started")
+    monkeypatch.setenv("SPARE_TEST_FLAG", "set after the server started")
+    check = _fresh.FreshCheck(path)
+    result = check.result()
+    assert check.used_spare and result.ok and result.output[0]["env"] == "set after the server started"
+    monkeypatch.delenv("SPARE_TEST_FLAG")
+    again = _fresh.FreshCheck(path)
+    assert again.used_spare and again.result().output[0]["env"] == ""  # removed again: gone in the child too
+
+
+@pytest.mark.parametrize("variable", ["PYTHONHASHSEED", "OMP_NUM_THREADS", "LC_ALL", "PYFUNC_JUPYTER_NO_FORK"])
+def test_a_variable_read_at_start_up_makes_a_new_server(model, monkeypatch, variable):
+    _fresh.prestart_spare()
+    _wait_ready()
+    monkeypatch.setenv(variable, "1" if variable != "LC_ALL" else "C.UTF-8")
     check = _fresh.FreshCheck(model)
     assert not check.used_spare and check.result().ok
-    _wait_ready()
+    assert len(_spares_settled(1)) == 1
+
+
+def test_a_stale_spare_is_replaced(model, tmp_path, monkeypatch):
     site = tmp_path / "lib" / "site-packages"
     site.mkdir(parents=True)
     monkeypatch.syspath_prepend(str(site))
-    _fresh.shutdown_spare()
     _fresh.prestart_spare()
     _wait_ready()
     (site / "newly_installed.py").write_text("")  # a package installed meanwhile

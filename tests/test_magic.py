@@ -1034,12 +1034,18 @@ def test_ctrl_c_during_the_fresh_process_check_stops_the_child(ip, store, tmp_pa
     pidfile = tmp_path / "fresh.pid"
     main = threading.main_thread().ident
 
+    fired = {}
+
     def interrupt_once_the_child_runs():
         deadline = time.monotonic() + 120
         while not pidfile.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
         time.sleep(0.2)
+        fired.update(at=time.monotonic() - started, handler=repr(signal.getsignal(signal.SIGINT)))
         signal.pthread_kill(main, signal.SIGINT)
+
+    started = time.monotonic()
+    fired["mask"] = repr(signal.pthread_sigmask(signal.SIG_BLOCK, []))
 
     threading.Thread(target=interrupt_once_the_child_runs, daemon=True).start()
     ran = run(
@@ -1055,7 +1061,7 @@ def test_ctrl_c_during_the_fresh_process_check_stops_the_child(ip, store, tmp_pa
             return model_input
         """,
     )
-    assert isinstance(ran.error, KeyboardInterrupt), ran.error
+    assert isinstance(ran.error, KeyboardInterrupt), (ran.error, fired, ran.card and ran.card["preview"])
     pid = int(pidfile.read_text())
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)  # killed and reaped, not left running for 300 s

@@ -141,6 +141,7 @@ MLMODEL_DAMAGE = {
     "non-UTF-8 byte": lambda text: b"\xff" + text.encode(),
     "YAML tag": lambda text: (text + "x: !!float 'a'\n").encode(),
     "bad timestamp": lambda text: (text + "x: !!timestamp '2020-99-99'\n").encode(),
+    "timestamp that is no date": lambda text: (text + "x: !!timestamp 'no date'\n").encode(),  # found by the fuzz
     "NUL byte": lambda text: text.replace("python_model.pkl", "python_\x00model.pkl").encode(),
 }
 

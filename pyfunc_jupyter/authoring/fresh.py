@@ -10,9 +10,11 @@ started in its own empty directory with the caller's environment, imports what t
 before it touches any model (our loader, cloudpickle, numpy, pandas, yaml: what MLflow's own
 serving process has imported too) and never runs a model itself. For each check it forks a child
 (on Linux), which takes the check's directory, runs the model and exits; the server reports the
-child's pid and exit code on its stdout. A check uses the server only while it is equivalent to a
-new one (same interpreter, environment variables, and no package installed or removed since: the
-mtimes of the ``sys.path`` directories are unchanged); otherwise it is replaced. Where forking is
+child's pid and exit code on its stdout. Each child takes the caller's environment variables as
+they are at the check. A check uses the server only while it is equivalent to a new one (same
+interpreter, the same variables read at start-up, see ``_STARTUP_VARIABLES``, and no package
+installed or removed since: the mtimes of the ``sys.path`` directories are unchanged); otherwise it
+is replaced. Where forking is
 not safe (not Linux, or ``PYFUNC_JUPYTER_NO_FORK=1``) the server runs one check itself and exits,
 and a new one is started for the next. The server exits when its stdin closes (the kernel exited
 or died) or on SIGTERM/SIGHUP, removing its directory, ignores the kernel's interrupts, and is
@@ -72,6 +74,38 @@ def _child_env() -> dict[str, str]:
     return env
 
 
+# Variables read when an interpreter starts or when the server's modules are imported (Python's, the
+# dynamic loader's, locale and time zone, the numeric libraries' thread and memory settings, and
+# whether to fork): a change to one of them needs a new server. Every other variable is read at
+# check time, so each check's child takes the caller's environment as it is then.
+_STARTUP_VARIABLES = (
+    "PYTHON",
+    "LD_",
+    "DYLD_",
+    "LC_",
+    "LANG",
+    "TZ",
+    "OMP_",
+    "OPENBLAS_",
+    "GOTO",
+    "MKL_",
+    "BLIS_",
+    "VECLIB_",
+    "KMP_",
+    "NUMEXPR_",
+    "NPY_",
+    "NUMPY_",
+    "PANDAS_",
+    "MALLOC_",
+    _NO_FORK,
+)
+
+
+def _startup_env(env: dict[str, str]) -> dict[str, str]:
+    """The variables of ``env`` that a running server has already read (see ``_STARTUP_VARIABLES``)."""
+    return {k: v for k, v in env.items() if k.startswith(_STARTUP_VARIABLES)}
+
+
 def _installed_stamp() -> tuple:
     """What a package install or removal changes: the mtimes of the child's package directories.
 
@@ -122,20 +156,22 @@ class _Server:
         return self.ready
 
     def still_equivalent(self) -> bool:
-        """Whether a new server started now would be the same: alive, same interpreter, env and installs."""
+        """Whether a new server started now would be the same: alive, same interpreter, start-up env, installs."""
         return (
             self.process.poll() is None
             and self.executable == sys.executable
-            and self.env == _child_env()
+            and _startup_env(self.env) == _startup_env(_child_env())
             and self.stamp == _installed_stamp()
         )
 
-    def send(self, request: dict[str, str]) -> None:
+    def send(self, request: dict[str, Any]) -> None:
         """Ask for a check (raises OSError if the server is gone)."""
         assert self.process.stdin is not None  # started with stdin=PIPE
         with contextlib.suppress(OSError):
             os.truncate(self.log, 0)  # only this check's stderr is shown if it fails
-        self.process.stdin.write((json.dumps(request) + "\n").encode())
+        data = memoryview((json.dumps(request) + "\n").encode())
+        while data:  # a write to a pipe can be cut short by a signal
+            data = data[self.process.stdin.write(data) or 0 :]
 
     def read(self, timeout: float) -> dict[str, Any] | None:
         """The server's next message, or None after ``timeout`` seconds; ``_ServerGone`` if it exited."""
@@ -242,7 +278,7 @@ class FreshCheck:
         self._pid: int | None = None
         self._exit: int | None = None
         self._more = False  # whether the server takes another check after this one
-        request = {"model": str(Path(model_dir).absolute()), "dir": self._workdir.name}
+        request = {"model": str(Path(model_dir).absolute()), "dir": self._workdir.name, "env": _child_env()}
         server = _take_spare()
         self.used_spare = server is not None
         if server is not None:
@@ -443,7 +479,7 @@ def _fork() -> int:
         return os.fork()
 
 
-def _check(request: dict[str, str], null: int, *, forked: bool) -> int:
+def _check(request: dict[str, Any], null: int, *, forked: bool) -> int:
     """Run one check here (a forked child, or the one-check server): write its result file; the exit code."""
     signal.signal(signal.SIGINT, signal.default_int_handler)  # a check stops as a new process's would
     for sig in (signal.SIGTERM, signal.SIGHUP):
@@ -452,6 +488,8 @@ def _check(request: dict[str, str], null: int, *, forked: bool) -> int:
         if forked:
             _die_with_the_server()
         os.dup2(null, 0)
+        os.environ.clear()  # the caller's variables as they are now (those read at start-up are the same)
+        os.environ.update(request["env"])
         os.chdir(request["dir"])
         numpy = sys.modules.get("numpy")
         if numpy is not None:  # its global generator was seeded in the server: a new process seeds its own

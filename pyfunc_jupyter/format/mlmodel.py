@@ -64,8 +64,9 @@ def parse_mlmodel(raw: bytes, path: str) -> dict[str, Any]:
         raise MLmodelError(path, None, f"not valid YAML ({_short(str(exc), 300)})") from None
     except _TooLarge as exc:
         raise MLmodelError(path, None, str(exc)) from None
-    except (ValueError, TypeError, OverflowError, RecursionError, MemoryError) as exc:
-        # PyYAML's constructors raise these for values such as ``!!float 'a'`` or ``!!timestamp 'x'``
+    except (ValueError, TypeError, AttributeError, OverflowError, RecursionError, MemoryError) as exc:
+        # PyYAML's constructors raise these for values such as ``!!float 'a'``, ``!!timestamp '2020-99-99'``
+        # (ValueError) or ``!!timestamp 'no date'`` (AttributeError: its pattern did not match)
         raise MLmodelError(
             path, None, f"a value cannot be read ({type(exc).__name__}: {_short(str(exc), 200)})"
         ) from None
