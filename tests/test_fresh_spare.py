@@ -294,13 +294,20 @@ def _alive(pid: int) -> bool:
     return not _gone(pid)
 
 
-def test_a_check_past_its_timeout_kills_its_child_and_keeps_the_server(model, tmp_path, monkeypatch):
+@pytest.fixture
+def sleeper(tmp_path, monkeypatch):
+    """A saved Sleeper, the file its fresh-process child writes its pid to, and a ready server."""
     pidfile = tmp_path / "child.pid"
     monkeypatch.setenv("SPARE_TEST_PIDFILE", str(pidfile))
     slow = tmp_path / "slow"
     save_model(slow, Sleeper(), input_example=pd.DataFrame({"x": [1.0]}))
     _fresh.prestart_spare()
     _wait_ready()
+    return slow, pidfile
+
+
+def test_a_check_past_its_timeout_kills_its_child_and_keeps_the_server(model, sleeper):
+    slow, pidfile = sleeper
     server = _fresh._spare.process.pid
     result = _fresh.FreshCheck(slow, timeout=3).result()
     assert not result.ok and result.error_type == "TimeoutError", result
@@ -321,15 +328,10 @@ def test_a_child_that_dies_is_reported_with_its_exit_code_and_stderr(model, tmp_
     assert after.used_spare and after.result().ok
 
 
-def test_a_killed_server_takes_its_running_child_with_it(tmp_path, monkeypatch):
+def test_a_killed_server_takes_its_running_child_with_it(sleeper):
     import signal
 
-    pidfile = tmp_path / "child.pid"
-    monkeypatch.setenv("SPARE_TEST_PIDFILE", str(pidfile))
-    slow = tmp_path / "slow"
-    save_model(slow, Sleeper(), input_example=pd.DataFrame({"x": [1.0]}))
-    _fresh.prestart_spare()
-    _wait_ready()
+    slow, pidfile = sleeper
     server = _fresh._spare.process
     check = _fresh.FreshCheck(slow)
     deadline = time.monotonic() + 60
