@@ -290,10 +290,6 @@ class Crasher(PythonModel):
         return model_input
 
 
-def _alive(pid: int) -> bool:
-    return not _gone(pid)
-
-
 @pytest.fixture
 def sleeper(tmp_path, monkeypatch):
     """A saved Sleeper, the file its fresh-process child writes its pid to, and a ready server."""
@@ -311,7 +307,7 @@ def test_a_check_past_its_timeout_kills_its_child_and_keeps_the_server(model, sl
     server = _fresh._spare.process.pid
     result = _fresh.FreshCheck(slow, timeout=3).result()
     assert not result.ok and result.error_type == "TimeoutError", result
-    assert not _alive(int(pidfile.read_text())) and _children(server) == []
+    assert _gone(int(pidfile.read_text())) and _children(server) == []
     after = _fresh.FreshCheck(model)
     assert after.used_spare and after.result().ok and _spare_pids() == [server]
 
@@ -342,9 +338,9 @@ def test_a_killed_server_takes_its_running_child_with_it(sleeper):
     result = check.result()
     assert not result.ok and result.stage == "start" and "exit code -9" in result.message, result
     deadline = time.monotonic() + 30
-    while _alive(child) and time.monotonic() < deadline:
+    while not _gone(child) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not _alive(child), "the check's child outlived its server"
+    assert _gone(child), "the check's child outlived its server"
 
 
 def test_without_fork_each_server_runs_one_check(model, monkeypatch):

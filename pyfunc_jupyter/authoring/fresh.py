@@ -14,11 +14,10 @@ child's pid and exit code on its stdout. Each child takes the caller's environme
 they are at the check. A check uses the server only while it is equivalent to a new one (same
 interpreter, the same variables read at start-up, see ``_STARTUP_VARIABLES``, and no package
 installed or removed since: the mtimes of the ``sys.path`` directories are unchanged); otherwise it
-is replaced. Where forking is
-not safe (not Linux, or ``PYFUNC_JUPYTER_NO_FORK=1``) the server runs one check itself and exits,
-and a new one is started for the next. The server exits when its stdin closes (the kernel exited
-or died) or on SIGTERM/SIGHUP, removing its directory, ignores the kernel's interrupts, and is
-killed at interpreter exit (``shutdown_spare``).
+is replaced. Where forking is not safe (not Linux, or ``PYFUNC_JUPYTER_NO_FORK=1``) the server runs
+one check itself and exits, and a new one is started for the next. The server exits when its stdin
+closes (the kernel exited or died) or on SIGTERM/SIGHUP, removing its directory, ignores the
+kernel's interrupts, and is killed at interpreter exit (``shutdown_spare``).
 """
 
 from __future__ import annotations
@@ -198,6 +197,12 @@ class _Server:
             return ""
         return "\n".join(text.strip().splitlines()[-lines:])
 
+    def exited(self, grace: float) -> int | None:
+        """The server's exit code once it has exited by itself (waiting up to ``grace`` s), else None."""
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            return self.process.wait(timeout=grace)
+        return None
+
     def stop(self) -> None:
         """Kill the server (if running), reap it and remove its directory."""
         if self.process.poll() is None:
@@ -302,31 +307,21 @@ class FreshCheck:
                 _give_back(self._server)
             else:
                 if self._exit is not None:  # a one-check server: it is exiting by itself
-                    with contextlib.suppress(subprocess.TimeoutExpired):
-                        self._server.process.wait(timeout=10)
+                    self._server.exited(10)
                 self._server.stop()
             prestart_spare()
 
     def _result(self) -> FreshResult:
-        deadline = time.monotonic() + self._timeout
         try:
-            while self._exit is None:
-                message = self._server.read(deadline - time.monotonic())
-                if message is None:
-                    self.stop()
-                    return self._done(
-                        FreshResult(
-                            False,
-                            stage="run",
-                            error_type="TimeoutError",
-                            message=f"no result after {self._timeout:.0f} s",
-                        )
+            if not self._await_exit(self._timeout):
+                self.stop()
+                return self._done(
+                    FreshResult(
+                        False, stage="run", error_type="TimeoutError", message=f"no result after {self._timeout:.0f} s"
                     )
-                self._note(message)
+                )
         except _ServerGone:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self._server.process.wait(timeout=10)
-            return self._done(self._start_failed(self._server.process.returncode))
+            return self._done(self._start_failed(self._server.exited(10)))
         except BaseException:  # Ctrl-C (KeyboardInterrupt) or SIGTERM while waiting: the child goes too
             self.stop()
             raise
@@ -336,10 +331,17 @@ class FreshCheck:
             return self._done(self._start_failed(self._exit))
         return self._done(FreshResult(**data))
 
-    def _note(self, message: dict[str, Any]) -> None:
-        self._pid = message.get("pid", self._pid)
-        self._exit = message.get("exit", self._exit)
-        self._more = message.get("more", self._more)
+    def _await_exit(self, timeout: float) -> bool:
+        """Read the server's messages until the child's exit code (True) or ``timeout`` seconds (False)."""
+        deadline = time.monotonic() + timeout
+        while self._exit is None:
+            message = self._server.read(deadline - time.monotonic())
+            if message is None:
+                return False
+            self._pid = message.get("pid", self._pid)
+            self._exit = message.get("exit", self._exit)
+            self._more = message.get("more", self._more)
+        return True
 
     def _start_failed(self, code: int | None) -> FreshResult:
         tail = self._server.stderr_tail()
@@ -353,11 +355,7 @@ class FreshCheck:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self._pid, signal.SIGKILL)
             with contextlib.suppress(_ServerGone):
-                while self._exit is None:
-                    message = self._server.read(10.0)
-                    if message is None:
-                        break
-                    self._note(message)
+                self._await_exit(10.0)
         if self._exit is None:  # no child yet, or the server does not answer: it goes too
             self._server.stop()
 
